@@ -1,0 +1,5 @@
+/* relapsewatch CLI: placeholder until implemented. */
+int main(void)
+{
+    return 2;
+}

@@ -1,0 +1,1 @@
+/* core/cli.h: placeholder */

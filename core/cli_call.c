@@ -1,0 +1,1 @@
+/* core/cli_call.c: placeholder until implemented. */

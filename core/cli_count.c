@@ -1,0 +1,1 @@
+/* core/cli_count.c: placeholder until implemented. */

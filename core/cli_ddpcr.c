@@ -1,0 +1,1 @@
+/* core/cli_ddpcr.c: placeholder until implemented. */

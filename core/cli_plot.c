@@ -1,0 +1,1 @@
+/* core/cli_plot.c: placeholder until implemented. */

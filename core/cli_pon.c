@@ -1,0 +1,1 @@
+/* core/cli_pon.c: placeholder until implemented. */

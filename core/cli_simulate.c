@@ -1,0 +1,1 @@
+/* core/cli_simulate.c: placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* core/cli_trend.c: placeholder until implemented. */

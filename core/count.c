@@ -1,0 +1,1 @@
+/* core/count.c: placeholder until implemented. */

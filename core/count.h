@@ -1,0 +1,1 @@
+/* core/count.h: placeholder until implemented. */

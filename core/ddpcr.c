@@ -1,0 +1,1 @@
+/* core/ddpcr.c: placeholder until implemented. */

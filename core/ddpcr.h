@@ -1,0 +1,1 @@
+/* core/ddpcr.h: placeholder until implemented. */

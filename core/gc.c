@@ -1,0 +1,1 @@
+/* core/gc.c: placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* core/gc.h: placeholder until implemented. */

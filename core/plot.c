@@ -1,0 +1,1 @@
+/* core/plot.c: placeholder until implemented. */

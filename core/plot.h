@@ -1,0 +1,1 @@
+/* core/plot.h: placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* core/pon.c: placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* core/pon.h: placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* core/purity.c: placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* core/purity.h: placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* core/score.c: placeholder until implemented. */

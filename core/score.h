@@ -1,0 +1,1 @@
+/* core/score.h: placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* core/segment.c: placeholder until implemented. */

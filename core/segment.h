@@ -1,0 +1,1 @@
+/* core/segment.h: placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* core/simulate.c: placeholder until implemented. */

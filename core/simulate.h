@@ -1,0 +1,1 @@
+/* core/simulate.h: placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* core/trend.c: placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* core/trend.h: placeholder until implemented. */

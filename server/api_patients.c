@@ -1,0 +1,3 @@
+/* placeholder */
+#include "server/router.h"
+const srv_route srv_patients_routes[] = {{0}};

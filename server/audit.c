@@ -1,0 +1,1 @@
+/* server/audit.c: placeholder until implemented. */

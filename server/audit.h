@@ -1,0 +1,12 @@
+/* Audit log: one row per write, inside the write's own transaction. */
+#ifndef SRV_AUDIT_H
+#define SRV_AUDIT_H
+
+#include "server/http.h"
+
+/* Records that req's caller did `action` ("create", "update", "delete", "acknowledge", ...) on
+ * entity_type/entity_id; details (borrowed, may be NULL) is stored as JSON text. 0 on success. */
+int srv_audit(srv_request *req, const char *action, const char *entity_type, int64_t entity_id,
+              json_t *details);
+
+#endif

@@ -1,0 +1,1 @@
+/* server/auth.c: placeholder until implemented. */

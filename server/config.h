@@ -1,0 +1,29 @@
+/* Daemon configuration: one table of settings drives defaults, the config file (key = value),
+ * the --flags, --help and the documentation. Precedence: defaults < file < command line. */
+#ifndef SRV_CONFIG_H
+#define SRV_CONFIG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct srv_config {
+    char *db_path;        /* --db */
+    char *listen;         /* --listen ADDR:PORT (port 0 = any free port) */
+    char *web_root;       /* --web-root DIR */
+    char *data_dir;       /* --data-dir DIR: uploaded reads and results */
+    char *port_file;      /* --port-file FILE: the bound port is written there (tests) */
+    int threads;          /* HTTP thread-pool size */
+    int workers;          /* job worker threads */
+    int64_t max_body;     /* largest JSON body in bytes (413 beyond) */
+    int64_t max_upload;   /* largest upload in bytes */
+    int log_level;        /* 0 debug .. 3 error */
+    int demo;             /* --demo: load the demo cohort into an empty store */
+} srv_config;
+
+/* Fills defaults, then the file named by --config (if any), then the other flags.
+ * Returns 0 to run, 1 when --help/--version was printed (exit 0), -1 on a usage error (printed;
+ * exit 2). Free with srv_config_free(). */
+int srv_config_load(srv_config *cfg, int argc, char **argv);
+void srv_config_free(srv_config *cfg);
+
+#endif

@@ -1,0 +1,1 @@
+/* server/db.c: placeholder until implemented. */

@@ -1,0 +1,29 @@
+/* Storage: a small pool of SQLite connections (WAL, foreign_keys=ON, busy timeout) shared by the
+ * HTTP threads and the job workers, and transaction helpers. Every request's writes happen inside
+ * one srv_db_begin() ... srv_db_commit() (or rollback). */
+#ifndef SRV_DB_H
+#define SRV_DB_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+typedef struct srv_db srv_db;
+
+/* Opens (creating if needed) the database at path, applies pending migrations, and prepares a
+ * pool of `size` connections. NULL with a message in err on failure (newer schema, I/O...). */
+srv_db *srv_db_open(const char *path, int size, char *err, size_t errlen);
+/* Closes every connection. NULL-safe. */
+void srv_db_close(srv_db *db);
+/* Borrows a connection (blocks while all are lent); give it back with srv_db_release(). */
+sqlite3 *srv_db_acquire(srv_db *db);
+void srv_db_release(srv_db *db, sqlite3 *conn);
+
+/* BEGIN IMMEDIATE / COMMIT / ROLLBACK; 0 on success. */
+int srv_db_begin(sqlite3 *conn);
+int srv_db_commit(sqlite3 *conn);
+void srv_db_rollback(sqlite3 *conn);
+
+/* Prepares sql, or returns NULL after logging the SQLite error. */
+sqlite3_stmt *srv_db_prepare(sqlite3 *conn, const char *sql);
+
+#endif

@@ -1,0 +1,70 @@
+/* HTTP glue over libmicrohttpd: the per-request state every handler receives, and the daemon's
+ * start/stop. A srv_request is allocated on the first access-handler call and freed in the
+ * request-completed callback, so early returns never leak. */
+#ifndef SRV_HTTP_H
+#define SRV_HTTP_H
+
+#include <netinet/in.h> /* microhttpd.h needs these first */
+#include <arpa/inet.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include <jansson.h>
+#include <microhttpd.h>
+#include <sqlite3.h>
+
+#define SRV_MAX_PARAMS 4
+
+struct srv_config;
+struct srv_route;
+
+/* Roles as bits, so a route names every role it admits and a caller holds exactly one. */
+enum srv_role_bits {
+    SRV_ROLE_LIMS = 1u << 0,
+    SRV_ROLE_CLINICIAN = 1u << 1,
+    SRV_ROLE_ADMIN = 1u << 2,
+    SRV_ROLE_ANY = SRV_ROLE_LIMS | SRV_ROLE_CLINICIAN | SRV_ROLE_ADMIN,
+    SRV_ROLE_PUBLIC = 1u << 7 /* no token needed (health, version, static files) */
+};
+
+/* The authenticated caller (from the Bearer token). */
+typedef struct srv_caller {
+    int64_t token_id; /* tokens.id; 0 when the route is public */
+    unsigned role;    /* one SRV_ROLE_* bit; 0 on public routes */
+    char name[64];    /* the token's label, used as the actor in the audit log */
+} srv_caller;
+
+typedef struct srv_request {
+    struct MHD_Connection *conn;
+    uint64_t id;                      /* request id for log lines */
+    const char *method;               /* borrowed from MHD */
+    const struct srv_route *route;    /* matched route (NULL until routed) */
+    char *params[SRV_MAX_PARAMS];     /* captured {x} segments, URL-decoded; owned */
+    int nparams;
+    srv_caller caller;
+    char *body;                       /* buffered body (SRV_BODY_JSON), owned */
+    size_t body_len;
+    json_t *json;                     /* parsed body (SRV_BODY_JSON), owned */
+    sqlite3 *db;                      /* connection lent to this request by the pool */
+    const struct srv_config *cfg;
+    unsigned status;                  /* set by srv_reply_* for the log line */
+    int answered;                     /* a response was queued */
+    double started;                   /* monotonic seconds, for the duration in the log */
+    void *upload;                     /* state of a streaming upload, owned by its handler */
+    void (*upload_free)(void *upload);/* frees `upload` at completion (NULL-safe) */
+} srv_request;
+
+/* Query-string argument (borrowed from MHD, valid during the request), or NULL. */
+const char *srv_query(srv_request *req, const char *key);
+/* Request header (borrowed), or NULL. */
+const char *srv_header(srv_request *req, const char *name);
+
+typedef struct srv_http srv_http;
+/* Starts MHD in internal thread-pool mode on cfg->listen; writes the bound port into *port
+ * (useful with port 0). Returns NULL with a message in err (size errlen) on failure. */
+srv_http *srv_http_start(const struct srv_config *cfg, int *port, char *err, size_t errlen);
+/* Stops accepting, lets in-flight requests finish, frees. NULL-safe. */
+void srv_http_stop(srv_http *h);
+
+#endif

@@ -1,0 +1,1 @@
+/* server/log.c: placeholder until implemented. */

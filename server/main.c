@@ -1,0 +1,5 @@
+/* relapsewatchd: placeholder until implemented. */
+int main(void)
+{
+    return 1;
+}

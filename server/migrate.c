@@ -1,0 +1,1 @@
+/* server/migrate.c: placeholder until implemented. */

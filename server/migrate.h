@@ -1,0 +1,22 @@
+/* Schema migrations: the numbered files of schema/ embedded at build time (schema_sql.c), applied
+ * in order at start-up, each in its own transaction with its schema_migrations row; PRAGMA
+ * user_version mirrors the highest number. A database newer than the binary is refused. */
+#ifndef SRV_MIGRATE_H
+#define SRV_MIGRATE_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+
+typedef struct srv_migration {
+    int number;       /* 1 for schema/001_init.sql */
+    const char *name; /* "001_init" */
+    const char *sql;
+} srv_migration;
+
+extern const srv_migration srv_migrations[];
+extern const int srv_migrations_count;
+
+/* Applies pending migrations. 0 on success; -1 with a message in err otherwise. */
+int srv_migrate(sqlite3 *conn, char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,1 @@
+/* server/reply.c: placeholder until implemented. */

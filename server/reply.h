@@ -1,0 +1,24 @@
+/* Replies: every JSON answer and every error leaves through here, so the error shape is one:
+ *   {"error": {"code": "...", "message": "...", "field": "..."}}   (field omitted when NULL) */
+#ifndef SRV_REPLY_H
+#define SRV_REPLY_H
+
+#include "server/http.h"
+#include "core/status.h"
+
+/* Sends body (stolen: the reference is consumed, even on failure) with the given status. */
+enum MHD_Result srv_reply_json(srv_request *req, unsigned status, json_t *body);
+/* Sends an error. code: a stable machine word ("not_found", "invalid_field", "conflict", ...);
+ * field: the offending JSON field or parameter, or NULL. */
+enum MHD_Result srv_reply_error(srv_request *req, unsigned status, const char *code,
+                                const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Maps a core status to the HTTP status and code used for it (422 for bad input, ...). */
+enum MHD_Result srv_reply_core_error(srv_request *req, rw_status st, const char *message);
+/* Sends raw bytes with a content type (copied). */
+enum MHD_Result srv_reply_bytes(srv_request *req, unsigned status, const char *content_type,
+                                const void *data, size_t len);
+/* 500 with code "internal"; the detail goes to the log, not to the client. */
+enum MHD_Result srv_reply_internal(srv_request *req, const char *log_detail);
+
+#endif

@@ -1,0 +1,1 @@
+/* server/router.c: placeholder until implemented. */

@@ -1,0 +1,44 @@
+/* Routing: static tables of {method, path template, handler, roles, body kind}; each api_*.c
+ * exports one table, routes.c lists them. The router answers 404 for an unknown path and 405 for
+ * a known path with the wrong method, checks the token and role (401/403), and buffers and parses
+ * JSON bodies (415, 413, 400) before the handler runs. */
+#ifndef SRV_ROUTER_H
+#define SRV_ROUTER_H
+
+#include "server/http.h"
+
+typedef enum srv_body_kind {
+    SRV_BODY_NONE = 0, /* a body is rejected with 400 */
+    SRV_BODY_JSON,     /* buffered up to cfg->max_body, parsed; req->json holds the object */
+    SRV_BODY_STREAM    /* raw body handed to route->on_chunk as it arrives (uploads) */
+} srv_body_kind;
+
+/* Handlers answer the request (srv_reply_*) and return its MHD_Result. */
+typedef enum MHD_Result (*srv_handler)(srv_request *req);
+/* Streaming: called for each chunk of the body (data, size > 0), then once with size == 0 at the
+ * end, after which `handler` runs. Return 0 to go on; non-zero after having answered (e.g. 413). */
+typedef int (*srv_chunk_handler)(srv_request *req, const char *data, size_t size);
+
+typedef struct srv_route {
+    const char *method;   /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+    const char *path;     /* template: "/api/v1/patients/{id}"; each {x} captures one segment */
+    srv_handler handler;
+    unsigned roles;       /* srv_role_bits admitted */
+    srv_body_kind body;
+    srv_chunk_handler on_chunk; /* SRV_BODY_STREAM only */
+} srv_route;
+
+/* Each table ends with a row whose method is NULL. */
+extern const srv_route srv_health_routes[], srv_tokens_routes[], srv_patients_routes[],
+    srv_treatments_routes[], srv_events_routes[], srv_samples_routes[];
+
+/* NULL-terminated list of every table (routes.c). */
+extern const srv_route *const srv_all_routes[];
+
+/* Finds the route for method + path. Returns it and fills params (up to SRV_MAX_PARAMS captured
+ * segments, URL-decoded into req-owned storage); *path_known is set when some route matched the
+ * path but not the method (405). NULL when none matched. */
+const srv_route *srv_route_find(srv_request *req, const char *method, const char *path,
+                                int *path_known);
+
+#endif

@@ -1,0 +1,7 @@
+/* Every route table of the API, in lookup order. */
+#include "server/router.h"
+
+const srv_route *const srv_all_routes[] = {
+    srv_health_routes,    srv_tokens_routes, srv_patients_routes, srv_treatments_routes,
+    srv_events_routes,    srv_samples_routes, NULL,
+};

@@ -1,0 +1,1 @@
+/* server/validate.c: placeholder until implemented. */

@@ -1,0 +1,35 @@
+/* Strict validation of JSON bodies and parameters. Every function either returns 0 with the
+ * value filled, or answers the request (400/422 JSON error naming the field) and returns -1, so a
+ * handler writes: `if (srv_get_string(req, obj, "x", 1, &x)) return MHD_YES;` ...then returns
+ * req's queued answer. Use srv_validate_done(req) to get the MHD_Result after a -1. */
+#ifndef SRV_VALIDATE_H
+#define SRV_VALIDATE_H
+
+#include <stdint.h>
+
+#include "server/http.h"
+
+/* 422 "unknown_field" if obj has a key not in the NULL-terminated list `allowed`. */
+int srv_check_fields(srv_request *req, json_t *obj, const char *const *allowed);
+/* String field. required: 422 "missing_field" when absent; wrong type 422 "invalid_type".
+ * *out is borrowed from obj (NULL when absent and optional). max_len 0 = no limit. */
+int srv_get_string(srv_request *req, json_t *obj, const char *key, int required, size_t max_len,
+                   const char **out);
+/* String field that must be one of the NULL-terminated `choices` (422 "invalid_value"). */
+int srv_get_enum(srv_request *req, json_t *obj, const char *key, int required,
+                 const char *const *choices, const char **out);
+/* Number field within [min, max]; *present tells whether it was given (may be NULL). */
+int srv_get_number(srv_request *req, json_t *obj, const char *key, int required, double min,
+                   double max, double *out, int *present);
+/* ISO date "YYYY-MM-DD", a real calendar day, not in the future (422 "invalid_date").
+ * *out receives days since 1970-01-01; the string is borrowed. */
+int srv_get_date(srv_request *req, json_t *obj, const char *key, int required, const char **str,
+                 int32_t *days, int *present);
+/* Parses "YYYY-MM-DD" into days since 1970-01-01; 0 on success, -1 if not a real date. */
+int srv_parse_date(const char *s, int32_t *days);
+/* Today (UTC) in days since 1970-01-01. */
+int32_t srv_today(void);
+/* Path parameter i as a positive int64 id (404 "not_found" when not a number). */
+int srv_param_id(srv_request *req, int i, int64_t *out);
+
+#endif
