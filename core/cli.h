@@ -1,1 +1,36 @@
-/* core/cli.h: placeholder */
+/* The relapsewatch command line: one function per subcommand (cli_<name>.c) and the few helpers
+ * they share (cli.c). Subcommands return the process exit code: RW_EXIT_OK, RW_EXIT_INPUT (bad
+ * input: the message says what and where) or RW_EXIT_USAGE. */
+#ifndef RW_CLI_H
+#define RW_CLI_H
+
+#include <jansson.h>
+
+#include "core/status.h"
+
+#define RW_EXIT_OK    0
+#define RW_EXIT_INPUT 1
+#define RW_EXIT_USAGE 2
+
+int rw_cli_count(int argc, char **argv);
+int rw_cli_pon(int argc, char **argv);
+int rw_cli_call(int argc, char **argv);
+int rw_cli_ddpcr(int argc, char **argv);
+int rw_cli_simulate(int argc, char **argv);
+int rw_cli_plot(int argc, char **argv);
+int rw_cli_trend(int argc, char **argv);
+
+/* Prints "relapsewatch <cmd>: <message>" on stderr and returns the exit code for st
+ * (RW_EXIT_USAGE for RW_ERR_USAGE, RW_EXIT_INPUT otherwise). */
+int rw_cli_fail(const char *cmd, rw_status st, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Adds "schema_version" and "core_version" to doc and writes it to path ("-" = stdout),
+ * atomically (temp file + rename). Steals doc. 0 on success, else prints the error and
+ * returns RW_EXIT_INPUT. */
+int rw_cli_write_json(const char *cmd, json_t *doc, const char *path);
+
+/* A rw_progress_fn that draws "label: NN%" on stderr when stderr is a terminal (ctx = label). */
+void rw_cli_progress(void *ctx, double fraction);
+
+#endif

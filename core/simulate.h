@@ -1,1 +1,63 @@
-/* core/simulate.h: placeholder until implemented. */
+/* Simulator of shallow-WGS cfDNA samples with known truth: real sorted BAM files written with
+ * htslib, or (for large statistical series) the bin counts such a BAM would give, drawn directly
+ * from the same model. Deterministic given the options (seeded). */
+#ifndef RW_SIMULATE_H
+#define RW_SIMULATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/bins.h"
+#include "core/status.h"
+
+/* Tumour copy number `cn` over [start, end) of chromosome `chrom`; CN 2 elsewhere. */
+typedef struct rw_sim_event {
+    int chrom;
+    int64_t start, end;
+    double cn;
+} rw_sim_event;
+
+typedef struct rw_sim_opts {
+    rw_build build;          /* default hg38 */
+    uint64_t seed;           /* the sample's seed: reads, per-sample noise, bias strength */
+    double depth;            /* mean coverage in x (default 0.1) */
+    int read_len;            /* read length in bp (default 100) */
+    int paired;              /* 1: paired-end fragments (both mates written); 0: single-end */
+    double tumour_fraction;  /* f in [0, 1] (default 0) */
+    const rw_sim_event *events; /* tumour profile (borrowed); none = diploid tumour */
+    size_t n_events;
+    double bin_noise;        /* sample-specific depth CV between bins beyond Poisson (default 0.02) */
+    double gc_bias;          /* strength of the GC-like depth bias (default 0 = none) */
+    double dup_rate;         /* fraction of reads added as flagged duplicates (default 0.02) */
+    double lowmapq_rate;     /* fraction of reads given MAPQ < 20 (default 0.03) */
+    double frag_mode_normal; /* modal fragment length of normal cfDNA (default 167) */
+    double frag_mode_tumour; /* modal fragment length of tumour cfDNA (default 145) */
+    int include_y;           /* simulate chrY reads too (default 0) */
+} rw_sim_opts;
+
+/* Sets every default above. */
+void rw_sim_opts_init(rw_sim_opts *o);
+
+/* Writes a coordinate-sorted BAM to path (atomically: temp file then rename) with the build's
+ * header. progress may be NULL. */
+rw_status rw_sim_write_bam(const rw_sim_opts *o, const char *path, rw_progress_fn progress,
+                           void *progress_ctx, rw_error *err) __attribute__((warn_unused_result));
+
+/* Draws directly the bin counts that counting the BAM of the same options with the default
+ * filters (MAPQ >= 20, no duplicates, one count per fragment) would give, statistically: the
+ * same model, without reads. Returns new bins in *out (free with rw_bins_free()). */
+rw_status rw_sim_bins(const rw_sim_opts *o, int32_t bin_size, rw_bins **out, rw_error *err)
+    __attribute__((warn_unused_result));
+
+/* The GC fraction of each bin as the simulator's genome defines it (deterministic per build; the
+ * same for every sample), as bins whose count[] holds GC fractions in [0, 1]. */
+rw_status rw_sim_gc(rw_build build, int32_t bin_size, rw_bins **out, rw_error *err)
+    __attribute__((warn_unused_result));
+
+/* Parses a profile: comma-separated events "REGION:CN" or "chr:start-end:CN", where REGION is a
+ * named region of genome.h ("1q21.3", "1q") or a chromosome arm ("8q", "17p") or a whole
+ * chromosome ("chr8"). Example: "1q21.3:6,1q:3,8q:4,17p:1". *events is new (free()). */
+rw_status rw_sim_parse_events(const char *spec, rw_build build, rw_sim_event **events, size_t *n,
+                              rw_error *err) __attribute__((warn_unused_result));
+
+#endif

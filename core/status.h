@@ -20,6 +20,10 @@ typedef struct rw_error {
     char msg[512];
 } rw_error;
 
+/* Progress of a long computation: fraction in [0, 1]. Called from the computing thread; the core
+ * calls it at most about a hundred times per run. */
+typedef void (*rw_progress_fn)(void *ctx, double fraction);
+
 /* Short English name of a status ("bad input", ...); static string. */
 const char *rw_strerror(rw_status st);
 

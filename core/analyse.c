@@ -1,0 +1,1 @@
+/* core/analyse.c: placeholder until implemented. */

@@ -1,0 +1,1 @@
+/* core/analyse.h: placeholder */
