@@ -1,0 +1,236 @@
+// Charts of the pages, drawn with Chart.js 3 (Debian's libjs-chart.js, served from vendor/).
+// trendChart: a patient's 1q21.3 copy ratio over time; genomeChart: a sample's genome profile.
+/* global Chart */
+
+const DAY = 86400000;
+const COLOURS = {
+  swgs: '#1f5fbf', bins: '#2f7f8f', ddpcr: '#d9731a', alert: '#c62828', threshold: '#c62828',
+  chemo: 'rgba(123, 63, 160, 0.13)', other: 'rgba(120, 120, 120, 0.10)', grid: '#e3e6ea',
+  segment: '#c62828', point: 'rgba(31, 95, 191, 0.45)', band: 'rgba(255, 193, 7, 0.22)',
+};
+
+const toDay = (iso) => Math.round(Date.parse(`${String(iso).slice(0, 10)}T00:00:00Z`) / DAY);
+const isoOf = (day) => new Date(day * DAY).toISOString().slice(0, 10);
+
+// Draws what Chart.js has no element for: treatment bands, event lines, error bars, thresholds.
+const trendDecor = {
+  id: 'trendDecor',
+  beforeDatasetsDraw(chart, _args, o) {
+    const { ctx, chartArea: a, scales: { x, y } } = chart;
+    ctx.save();
+    for (const t of o.treatments) {
+      const x0 = Math.max(a.left, x.getPixelForValue(t.start));
+      const x1 = Math.min(a.right, x.getPixelForValue(t.end));
+      if (x1 <= x0) continue;
+      ctx.fillStyle = t.kind === 'chemotherapy' ? COLOURS.chemo : COLOURS.other;
+      ctx.fillRect(x0, a.top, x1 - x0, a.bottom - a.top);
+      ctx.fillStyle = '#444';
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.fillText(`${t.kind}${t.regimen ? ` (${t.regimen})` : ''}`, x0 + 3, a.top + 12, x1 - x0 - 4);
+    }
+    for (const th of o.thresholds) {
+      const py = y.getPixelForValue(th.value);
+      if (py < a.top || py > a.bottom) continue;
+      ctx.strokeStyle = th.colour;
+      ctx.setLineDash([6, 4]);
+      ctx.beginPath();
+      ctx.moveTo(a.left, py);
+      ctx.lineTo(a.right, py);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = th.colour;
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.fillText(th.label, a.right - ctx.measureText(th.label).width - 4, py - 4);
+    }
+    for (const e of o.events) {
+      const px = x.getPixelForValue(e.day);
+      if (px < a.left || px > a.right) continue;
+      ctx.strokeStyle = e.kind === 'clinical_relapse' || e.kind === 'death' ? COLOURS.alert : '#555';
+      ctx.setLineDash([2, 3]);
+      ctx.beginPath();
+      ctx.moveTo(px, a.top);
+      ctx.lineTo(px, a.bottom);
+      ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = ctx.strokeStyle;
+      ctx.save();
+      ctx.translate(px - 4, a.bottom - 4);
+      ctx.rotate(-Math.PI / 2);
+      ctx.fillText(e.kind.replaceAll('_', ' '), 0, 0);
+      ctx.restore();
+    }
+    // 95 % intervals of each point.
+    for (const ds of chart.data.datasets) {
+      if (!ds.errorBars) continue;
+      ctx.strokeStyle = ds.borderColor;
+      for (const p of ds.data) {
+        if (p.lo === null || p.lo === undefined) continue;
+        const px = x.getPixelForValue(p.x);
+        ctx.beginPath();
+        ctx.moveTo(px, y.getPixelForValue(p.lo));
+        ctx.lineTo(px, y.getPixelForValue(p.hi));
+        ctx.moveTo(px - 4, y.getPixelForValue(p.lo));
+        ctx.lineTo(px + 4, y.getPixelForValue(p.lo));
+        ctx.moveTo(px - 4, y.getPixelForValue(p.hi));
+        ctx.lineTo(px + 4, y.getPixelForValue(p.hi));
+        ctx.stroke();
+      }
+    }
+    ctx.restore();
+  },
+};
+
+export function trendChart(canvas, t) {
+  const done = t.series.filter((s) => s.ratio !== null && s.ratio !== undefined);
+  const point = (s) => ({ x: toDay(s.date), y: s.ratio, lo: s.ratio_low, hi: s.ratio_high, s });
+  const assays = [...new Set(done.map((s) => s.assay))];
+  const datasets = assays.map((assay) => ({
+    label: assay === 'ddpcr' ? 'ddPCR' : assay === 'bins' ? 'sWGS (bins)' : 'sWGS',
+    data: done.filter((s) => s.assay === assay).map(point),
+    borderColor: COLOURS[assay] || COLOURS.swgs,
+    backgroundColor: COLOURS[assay] || COLOURS.swgs,
+    pointStyle: assay === 'ddpcr' ? 'rect' : 'circle',
+    pointRadius: 5,
+    showLine: true,
+    borderWidth: 1.5,
+    errorBars: true,
+  }));
+  const bySample = new Map(done.map((s) => [s.sample_id, s]));
+  const alertPoints = t.alerts.map((a) => {
+    const s = bySample.get(a.sample_id);
+    return s ? { x: toDay(s.date), y: s.ratio, alert: a } : null;
+  }).filter(Boolean);
+  datasets.push({
+    label: 'Alert', data: alertPoints, pointStyle: 'triangle', pointRadius: 11,
+    borderColor: COLOURS.alert, backgroundColor: 'rgba(198, 40, 40, 0.35)', borderWidth: 2,
+    showLine: false,
+  });
+  const today = Math.round(Date.now() / DAY);
+  const days = [...done.map((s) => toDay(s.date)), ...t.events.map((e) => toDay(e.date))];
+  const lo = Math.min(...days, ...t.treatments.map((x) => toDay(x.start_date))) - 30;
+  const hi = Math.max(...days) + 30;
+  const th = t.thresholds || {};
+  const thresholds = [];
+  if (th.swgs_ratio_amplified) thresholds.push({ value: th.swgs_ratio_amplified, colour: COLOURS.threshold, label: `sWGS threshold (z ≥ ${th.z_amplified})` });
+  if (th.ddpcr_cn_lower && assays.includes('ddpcr')) thresholds.push({ value: th.ddpcr_cn_lower / 2, colour: COLOURS.ddpcr, label: `ddPCR threshold (CN > ${th.ddpcr_cn_lower})` });
+  const ys = done.flatMap((s) => [s.ratio_low ?? s.ratio, s.ratio_high ?? s.ratio]).concat(thresholds.map((x) => x.value), [1]);
+  return new Chart(canvas, {
+    type: 'scatter',
+    data: { datasets },
+    options: {
+      responsive: true, maintainAspectRatio: false, animation: false,
+      scales: {
+        x: { type: 'linear', min: Number.isFinite(lo) ? lo : today - 365, max: Number.isFinite(hi) ? hi : today,
+          title: { display: true, text: 'Date of blood draw' },
+          ticks: { callback: (v) => isoOf(v), maxRotation: 0, autoSkipPadding: 24 }, grid: { color: COLOURS.grid } },
+        y: { min: Math.min(0.9, Math.min(...ys) - 0.02), max: Math.max(1.2, Math.max(...ys) + 0.03),
+          title: { display: true, text: '1q21.3 copy ratio (1.00 = diploid)' }, grid: { color: COLOURS.grid } },
+      },
+      plugins: {
+        legend: { position: 'bottom' },
+        tooltip: { callbacks: { label: (c) => {
+          const p = c.raw;
+          if (p.alert) return `Alert: ${p.alert.kind.replaceAll('_', ' ')} (${p.alert.rule.replaceAll('_', ' ')})`;
+          return `${p.s.accession} ${isoOf(p.x)}: ratio ${p.y.toFixed(3)} (${(p.lo ?? p.y).toFixed(3)}–${(p.hi ?? p.y).toFixed(3)})${p.s.z !== null && p.s.z !== undefined ? `, z ${p.s.z.toFixed(1)}` : ''}`;
+        } } },
+        trendDecor: {
+          treatments: t.treatments.map((x) => ({ kind: x.kind, regimen: x.regimen, start: toDay(x.start_date),
+            end: x.end_date ? toDay(x.end_date) : today })),
+          events: t.events.map((e) => ({ kind: e.kind, day: toDay(e.date) })),
+          thresholds,
+        },
+      },
+    },
+    plugins: [trendDecor],
+  });
+}
+
+// Chromosome boundaries, labels and the 1q21.3 band under the genome points.
+const genomeDecor = {
+  id: 'genomeDecor',
+  beforeDatasetsDraw(chart, _args, o) {
+    const { ctx, chartArea: a, scales: { x, y } } = chart;
+    ctx.save();
+    if (o.band) {
+      ctx.fillStyle = COLOURS.band;
+      const x0 = x.getPixelForValue(o.band.start);
+      const x1 = Math.max(x0 + 3, x.getPixelForValue(o.band.end));
+      ctx.fillRect(x0, a.top, x1 - x0, a.bottom - a.top);
+      ctx.fillStyle = '#8a6d00';
+      ctx.font = '11px system-ui, sans-serif';
+      ctx.fillText('1q21.3', x1 + 2, a.top + 12);
+    }
+    ctx.strokeStyle = '#c9ced6';
+    ctx.fillStyle = '#555';
+    ctx.font = '10px system-ui, sans-serif';
+    ctx.textAlign = 'center';
+    o.chroms.forEach((c, i) => {
+      const px = x.getPixelForValue(c.offset);
+      ctx.beginPath();
+      ctx.moveTo(px, a.top);
+      ctx.lineTo(px, a.bottom);
+      ctx.stroke();
+      const mid = x.getPixelForValue(c.offset + c.length / 2);
+      if (i < 18 || i % 2 === 0) ctx.fillText(c.name.replace('chr', ''), mid, a.bottom + 12);
+    });
+    ctx.strokeStyle = '#888';
+    ctx.beginPath();
+    ctx.moveTo(a.left, y.getPixelForValue(0));
+    ctx.lineTo(a.right, y.getPixelForValue(0));
+    ctx.stroke();
+    ctx.restore();
+  },
+};
+
+export function genomeChart(canvas, s) {
+  const b = s.bins;
+  const chroms = [];
+  const offset = new Map();
+  let total = 0;
+  b.chrom.forEach((c, i) => {
+    if (!offset.has(c)) {
+      offset.set(c, total);
+      chroms.push({ name: c, offset: total, length: 0 });
+    }
+    const cur = chroms[chroms.length - 1];
+    cur.length = Math.max(cur.length, b.end[i]);
+    if (i + 1 === b.chrom.length || b.chrom[i + 1] !== c) total += cur.length;
+  });
+  const clip = (v) => Math.max(-2, Math.min(2, v));
+  const points = [];
+  b.log2.forEach((v, i) => {
+    if (v === null || b.masked[i]) return;
+    points.push({ x: offset.get(b.chrom[i]) + (b.start[i] + b.end[i]) / 2, y: clip(v) });
+  });
+  const segs = [];
+  for (const g of s.segments || []) {
+    if (!offset.has(g.chrom)) continue;
+    const o = offset.get(g.chrom);
+    segs.push({ x: o + g.start, y: clip(g.mean) }, { x: o + g.end, y: clip(g.mean) }, { x: o + g.end, y: null });
+  }
+  const band = (s.regions || []).find((r) => r.name === '1q21.3');
+  return new Chart(canvas, {
+    type: 'scatter',
+    data: { datasets: [
+      { label: 'Bins (log2 ratio)', data: points, pointRadius: 1.5, borderColor: COLOURS.point,
+        backgroundColor: COLOURS.point, order: 2 },
+      { label: 'Segments', data: segs, showLine: true, spanGaps: false, pointRadius: 0,
+        borderColor: COLOURS.segment, backgroundColor: COLOURS.segment, borderWidth: 2.5, order: 1 },
+    ] },
+    options: {
+      responsive: true, maintainAspectRatio: false, animation: false, parsing: false,
+      layout: { padding: { bottom: 14 } },
+      scales: {
+        x: { type: 'linear', min: 0, max: total, ticks: { display: false }, grid: { display: false } },
+        y: { min: -2, max: 2, title: { display: true, text: 'log2 copy ratio' }, grid: { color: COLOURS.grid } },
+      },
+      plugins: {
+        legend: { position: 'bottom' },
+        tooltip: { enabled: false },
+        genomeDecor: { chroms, band: band && offset.has(band.chrom)
+          ? { start: offset.get(band.chrom) + band.start, end: offset.get(band.chrom) + band.end } : null },
+      },
+    },
+    plugins: [genomeDecor],
+  });
+}
