@@ -1,8 +1,75 @@
-/* relapsewatch CLI: placeholder dispatcher until implemented (the shared helpers live here). */
+/* relapsewatch CLI: main() dispatches to one function per subcommand (a table), plus the helpers
+ * the subcommands share (error messages, versioned JSON output, progress on a terminal). */
 #include "core/cli.h"
 
+#include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/version.h"
+
+typedef struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} subcommand;
+
+static const subcommand subcommands[] = {
+    {.name = "count",
+     .run = rw_cli_count,
+     .summary = "count reads or fragments of a BAM/CRAM/SAM in bins"},
+    {.name = "pon", .run = rw_cli_pon, .summary = "build a panel of normals (pon build)"},
+    {.name = "call",
+     .run = rw_cli_call,
+     .summary = "score 1q21.3 of a sample against a panel of normals"},
+    {.name = "ddpcr", .run = rw_cli_ddpcr, .summary = "copy number from ddPCR droplet counts"},
+    {.name = "simulate",
+     .run = rw_cli_simulate,
+     .summary = "write simulated cfDNA BAMs with known truth"},
+    {.name = "plot", .run = rw_cli_plot, .summary = "draw a sample's genome-wide copy-number plot"},
+    {.name = "trend", .run = rw_cli_trend, .summary = "serial monitoring of a patient's draws"},
+    {.name = "segment", .run = rw_cli_segment, .summary = "segment a copy-number profile"},
+    {.name = NULL},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "relapsewatch %s: 1q21.3 copy-number monitoring of breast cancer from cfDNA\n\n"
+            "usage: relapsewatch <command> [options]   (relapsewatch <command> --help)\n\n"
+            "commands:\n",
+            RW_CORE_VERSION);
+    for (const subcommand *s = subcommands; s->name; s++)
+        fprintf(out, "  %-10s %s\n", s->name, s->summary);
+    fprintf(out, "\noptions:\n"
+                 "  -h, --help     this help\n"
+                 "  -V, --version  print the version and exit\n\n"
+                 "exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return RW_EXIT_USAGE;
+    }
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "-h") || !strcmp(cmd, "--help") || !strcmp(cmd, "help")) {
+        usage(stdout);
+        return RW_EXIT_OK;
+    }
+    if (!strcmp(cmd, "-V") || !strcmp(cmd, "--version")) {
+        printf("relapsewatch %s (JSON schema %d)\n", RW_CORE_VERSION, RW_SCHEMA_VERSION);
+        return RW_EXIT_OK;
+    }
+    for (const subcommand *s = subcommands; s->name; s++)
+        if (!strcmp(cmd, s->name))
+            return s->run(argc - 1, argv + 1); /* argv[0] of the subcommand is its name */
+    fprintf(stderr, "relapsewatch: unknown command '%s' (see relapsewatch --help)\n", cmd);
+    return RW_EXIT_USAGE;
+}
 
 int rw_cli_fail(const char *cmd, rw_status st, const char *fmt, ...)
 {
@@ -15,7 +82,65 @@ int rw_cli_fail(const char *cmd, rw_status st, const char *fmt, ...)
     return st == RW_ERR_USAGE ? RW_EXIT_USAGE : RW_EXIT_INPUT;
 }
 
-int main(void)
+int rw_cli_write_json(const char *cmd, json_t *doc, const char *path)
 {
-    return RW_EXIT_USAGE;
+    /* The version keys come first so a reader sees them before anything else. */
+    json_t *out = json_pack("{s:i, s:s}", "schema_version", RW_SCHEMA_VERSION, "core_version",
+                            RW_CORE_VERSION);
+    if (!out || !doc || json_object_update(out, doc)) {
+        json_decref(out);
+        json_decref(doc);
+        return rw_cli_fail(cmd, RW_ERR_NOMEM, "cannot build the JSON document");
+    }
+    json_decref(doc);
+    const size_t flags = JSON_INDENT(2) | JSON_REAL_PRECISION(10);
+    if (!strcmp(path, "-")) {
+        int bad = json_dumpf(out, stdout, flags) || fputc('\n', stdout) == EOF || fflush(stdout);
+        json_decref(out);
+        return bad ? rw_cli_fail(cmd, RW_ERR_IO, "cannot write JSON to stdout") : RW_EXIT_OK;
+    }
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
+        json_decref(out);
+        return rw_cli_fail(cmd, RW_ERR_USAGE, "path too long: %s", path);
+    }
+    FILE *f = fopen(tmp, "w");
+    if (!f) {
+        int e = errno;
+        json_decref(out);
+        return rw_cli_fail(cmd, RW_ERR_IO, "%s: %s", path, strerror(e));
+    }
+    int bad = json_dumpf(out, f, flags) != 0;
+    bad |= fputc('\n', f) == EOF;
+    bad |= ferror(f);
+    json_decref(out);
+    if (fclose(f) || bad || rename(tmp, path)) {
+        int e = errno;
+        unlink(tmp);
+        return rw_cli_fail(cmd, RW_ERR_IO, "%s: %s", path, e ? strerror(e) : "write failed");
+    }
+    return RW_EXIT_OK;
+}
+
+void rw_cli_progress(void *ctx, double fraction)
+{
+    static int tty = -1, last = -1;
+    if (tty < 0)
+        tty = isatty(STDERR_FILENO);
+    if (!tty)
+        return;
+    int pct = (int)(fraction * 100.0 + 0.5);
+    if (pct < 0)
+        pct = 0;
+    if (pct > 100)
+        pct = 100;
+    if (pct == last)
+        return;
+    last = pct;
+    fprintf(stderr, "\r%s: %3d%%", ctx ? (const char *)ctx : "progress", pct);
+    if (pct == 100) {
+        fputc('\n', stderr);
+        last = -1; /* the next run starts afresh */
+    }
+    fflush(stderr);
 }
