@@ -1,1 +1,680 @@
-/* core/simulate.c: placeholder until implemented. */
+/* Simulator of shallow-WGS cfDNA samples with known truth: sorted BAM files or their bin counts.
+ *
+ * DESIGN. One model feeds both outputs, so that a statistical series of bin counts
+ * (rw_sim_bins) behaves like counting real simulated BAM files (rw_sim_write_bam):
+ *
+ *  - The genome is cut into 50 kb tiles. Each tile has a GC fraction and a "mappability" depth
+ *    factor that depend on the build only (hashed, not drawn), so every sample of a build shares
+ *    them and a panel of normals can learn them: mostly near 1 (CV ~7%), ~1.5% of tiles at
+ *    0.15-0.6 (segmental-duplication-like), and almost nothing in telomeres, centromeres,
+ *    heterochromatin and acrocentric short arms (approximate tables below).
+ *  - Per sample (from the seed): a log-normal depth factor per tile whose spread makes the extra
+ *    CV of a 500 kb bin equal to bin_noise, and, when gc_bias > 0, a smooth curve in GC
+ *    exp(gc_bias * (c1 x - c2 x^2)), x = (gc - 0.41) / 0.05, with sample-seeded c1 (either sign)
+ *    and c2.
+ *  - Tumour: tumour copy number C over each position (events; later ones win), normal copy
+ *    number n (2; 1 for chrX/chrY of a male sample when include_y), tumour fraction f. The
+ *    expected depth is proportional to n(1-f) + C f (domain.md section 3) and a fragment there is
+ *    tumour-derived with probability C f / (n(1-f) + C f).
+ *  - Depth is read coverage: depth * (simulated genome length) / read_len reads before
+ *    duplicates (half as many fragments when paired). A fraction lowmapq_rate of fragments gets
+ *    MAPQ < 20, and each fragment gets Poisson(dup_rate / (1 - dup_rate)) duplicate copies
+ *    flagged 0x400, so duplicates are dup_rate of all reads.
+ *  - Fragments of a tile piece: Poisson count, uniform start positions. Counting a BAM with the
+ *    default filters therefore gives, per bin, Poisson(sum of the kept expectations), which is
+ *    exactly what rw_sim_bins draws. */
+#include "core/simulate.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <htslib/sam.h>
+
+#include "core/version.h"
+
+#define TILE           50000
+#define NOISE_REF_BIN  500000 /* bin_noise is the extra CV of a bin of this size */
+#define MAPQ_GOOD      60
+#define FRAG_MIN       40
+#define FRAG_MAX       700
+#define EDGE_BP        100000  /* telomere-adjacent stretch with almost no unique sequence */
+#define CEN_HALF_WIDTH 2000000 /* half-width of the low-mappability zone around a centromere */
+
+/* ------------------------------------------------------------------ genome structure tables */
+
+/* p/q boundary (centromere midpoint) of each chromosome, from the UCSC cytoBand tables shipped
+ * in tests/data/annotation (rounded to 0.1 Mb; approximate, good enough for arms). */
+static const int64_t hg38_cen[RW_NCHROM] = {
+    123400000, 93900000, 90900000, 50000000, 48800000, 59800000, 60100000, 45200000,
+    43000000,  39800000, 53400000, 35500000, 17700000, 17200000, 19000000, 36800000,
+    25100000,  18500000, 26200000, 28100000, 12000000, 15000000, 61000000, 10400000};
+static const int64_t hg19_cen[RW_NCHROM] = {
+    125000000, 93300000, 91000000, 50400000, 48400000, 61000000, 59900000, 45600000,
+    49000000,  40200000, 53700000, 35800000, 17900000, 17600000, 19000000, 36600000,
+    24000000,  17200000, 26500000, 27500000, 13200000, 14700000, 60600000, 12500000};
+
+/* Large heterochromatin (gvar) blocks and acrocentric short arms (cytoBand gvar/stalk bands):
+ * real short-read data has almost no uniquely mapped reads there. */
+typedef struct lowmap {
+    int chrom;
+    int64_t start, end;
+} lowmap;
+static const lowmap hg38_lowmap[] = {
+    {0, 121700000, 143200000}, {8, 45500000, 61500000}, {15, 38400000, 47000000},
+    {12, 0, 17700000},         {13, 0, 17200000},       {14, 0, 19000000},
+    {20, 0, 12000000},         {21, 0, 15000000},       {23, 26600000, 57227415}};
+static const lowmap hg19_lowmap[] = {
+    {0, 121500000, 142600000}, {8, 50700000, 65900000}, {15, 38600000, 47000000},
+    {12, 0, 17900000},         {13, 0, 17600000},       {14, 0, 19000000},
+    {20, 0, 13200000},         {21, 0, 14700000},       {23, 28800000, 59373566}};
+
+static int64_t centromere(rw_build b, int chrom)
+{
+    return b == RW_BUILD_HG19 ? hg19_cen[chrom] : hg38_cen[chrom];
+}
+
+/* ------------------------------------------------------------------ random numbers */
+
+/* Hash-derived values make the per-tile structure independent of the order of computation. */
+static uint64_t mix64(uint64_t x)
+{
+    x += 0x9E3779B97F4A7C15ULL;
+    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
+    return x ^ (x >> 31);
+}
+
+static uint64_t hash4(uint64_t a, uint64_t b, uint64_t c, uint64_t d)
+{
+    return mix64(mix64(mix64(mix64(a) ^ b) ^ c) ^ d);
+}
+
+static double u01(uint64_t h)
+{
+    return ((double)(h >> 11) + 0.5) * 0x1.0p-53; /* open interval (0, 1) */
+}
+
+static double hash_norm(uint64_t h)
+{
+    double u1 = u01(h), u2 = u01(mix64(h ^ 0x5bd1e995ULL));
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+/* xoshiro256** for sequential draws. */
+typedef struct rng {
+    uint64_t s[4];
+} rng;
+
+static void rng_seed(rng *r, uint64_t seed, uint64_t stream)
+{
+    uint64_t x = hash4(seed, stream, 0x726e67ULL, 0);
+    for (int i = 0; i < 4; i++) {
+        x = mix64(x);
+        r->s[i] = x;
+    }
+}
+
+static uint64_t rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+static uint64_t rng_next(rng *r)
+{
+    uint64_t *s = r->s;
+    uint64_t out = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
+    s[2] ^= s[0];
+    s[3] ^= s[1];
+    s[1] ^= s[2];
+    s[0] ^= s[3];
+    s[2] ^= t;
+    s[3] = rotl(s[3], 45);
+    return out;
+}
+
+static double rng_unif(rng *r)
+{
+    return u01(rng_next(r));
+}
+
+static double rng_norm(rng *r)
+{
+    double u1 = rng_unif(r), u2 = rng_unif(r);
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+/* Poisson: multiplication method for small means, Hoermann's PTRS (1993) otherwise. */
+static int64_t rng_poisson(rng *r, double lam)
+{
+    if (!(lam > 0))
+        return 0;
+    if (lam < 12) {
+        double L = exp(-lam), p = 1;
+        int64_t k = -1;
+        do {
+            k++;
+            p *= rng_unif(r);
+        } while (p > L);
+        return k;
+    }
+    double slam = sqrt(lam), loglam = log(lam);
+    double b = 0.931 + 2.53 * slam, a = -0.059 + 0.02483 * b;
+    double invalpha = 1.1239 + 1.1328 / (b - 3.4), vr = 0.9277 - 3.6224 / (b - 2);
+    for (;;) {
+        double U = rng_unif(r) - 0.5, V = rng_unif(r);
+        double us = 0.5 - fabs(U);
+        double k = floor((2 * a / us + b) * U + lam + 0.43);
+        if (us >= 0.07 && V <= vr)
+            return (int64_t)k;
+        if (k < 0 || (us < 0.013 && V > us))
+            continue;
+        if (log(V) + log(invalpha) - log(a / (us * us) + b) <= -lam + k * loglam - lgamma(k + 1))
+            return (int64_t)k;
+    }
+}
+
+/* ------------------------------------------------------------------ the model */
+
+enum { K_GC_KNOT = 1, K_GC_TILE, K_MAP, K_MAPLOW, K_MAPLOW2, K_NOISE, K_GCCURVE };
+enum { STREAM_BINS = 1, STREAM_READS };
+
+/* GC fraction of a tile: a regional (1 Mb, linearly interpolated, isochore-like) component plus
+ * a local one, around the human genome's 41%. */
+static double tile_gc(rw_build b, int c, int64_t t)
+{
+    int64_t k = t / 20;
+    double w = (double)(t % 20) / 20.0;
+    double z0 = hash_norm(hash4(K_GC_KNOT, (uint64_t)b, (uint64_t)c, (uint64_t)k));
+    double z1 = hash_norm(hash4(K_GC_KNOT, (uint64_t)b, (uint64_t)c, (uint64_t)k + 1));
+    double gc = 0.41 + 0.04 * ((1 - w) * z0 + w * z1) +
+                0.015 * hash_norm(hash4(K_GC_TILE, (uint64_t)b, (uint64_t)c, (uint64_t)t));
+    return gc < 0.28 ? 0.28 : gc > 0.68 ? 0.68 : gc;
+}
+
+/* Depth factor of a tile common to all samples of a build ("mappability"). */
+static double tile_map(rw_build b, int c, int64_t t)
+{
+    int64_t len = rw_chrom_length(b, c), start = t * TILE, end = start + TILE;
+    if (end > len)
+        end = len;
+    if (start < EDGE_BP || end > len - EDGE_BP)
+        return 0.05;
+    int64_t cen = centromere(b, c);
+    if (end > cen - CEN_HALF_WIDTH && start < cen + CEN_HALF_WIDTH)
+        return 0.02;
+    const lowmap *lm = b == RW_BUILD_HG19 ? hg19_lowmap : hg38_lowmap;
+    size_t nlm = b == RW_BUILD_HG19 ? sizeof hg19_lowmap / sizeof *hg19_lowmap
+                                    : sizeof hg38_lowmap / sizeof *hg38_lowmap;
+    for (size_t i = 0; i < nlm; i++)
+        if (lm[i].chrom == c && end > lm[i].start && start < lm[i].end)
+            return 0.01;
+    double m = exp(0.07 * hash_norm(hash4(K_MAP, (uint64_t)b, (uint64_t)c, (uint64_t)t)) -
+                   0.5 * 0.07 * 0.07);
+    if (u01(hash4(K_MAPLOW, (uint64_t)b, (uint64_t)c, (uint64_t)t)) < 0.015)
+        m *= 0.15 + 0.45 * u01(hash4(K_MAPLOW2, (uint64_t)b, (uint64_t)c, (uint64_t)t));
+    return m;
+}
+
+typedef struct cnseg {
+    int64_t start, end;
+    double cn;
+} cnseg;
+
+typedef struct model {
+    const rw_sim_opts *o;
+    int nchrom;
+    double normal_cn[RW_NCHROM];
+    cnseg *seg[RW_NCHROM];
+    size_t nseg[RW_NCHROM];
+    double noise_sd, gc_c1, gc_c2;
+    double k; /* expected fragments (before low-MAPQ thinning, without duplicates) per weight */
+} model;
+
+static void model_free(model *m)
+{
+    for (int c = 0; c < RW_NCHROM; c++)
+        free(m->seg[c]);
+}
+
+/* Paints [s, e) with cn over a chromosome's sorted, gapless segment list (later events win). */
+static int paint(cnseg **seg, size_t *n, int64_t s, int64_t e, double cn)
+{
+    cnseg *out = malloc((*n + 2) * sizeof *out);
+    if (!out)
+        return -1;
+    size_t k = 0;
+    int placed = 0;
+    for (size_t i = 0; i < *n; i++) {
+        cnseg g = (*seg)[i];
+        if (g.end <= s || g.start >= e) {
+            if (g.start >= e && !placed) {
+                out[k++] = (cnseg){s, e, cn};
+                placed = 1;
+            }
+            out[k++] = g;
+            continue;
+        }
+        if (g.start < s)
+            out[k++] = (cnseg){g.start, s, g.cn};
+        if (!placed) {
+            out[k++] = (cnseg){s, e, cn};
+            placed = 1;
+        }
+        if (g.end > e)
+            out[k++] = (cnseg){e, g.end, g.cn};
+    }
+    if (!placed)
+        out[k++] = (cnseg){s, e, cn};
+    free(*seg);
+    *seg = out;
+    *n = k;
+    return 0;
+}
+
+/* Depth multiplier of copy number cn on chromosome c, relative to a diploid normal genome. */
+static double cn_factor(const model *m, int c, double cn)
+{
+    double f = m->o->tumour_fraction;
+    return (m->normal_cn[c] * (1 - f) + cn * f) / 2.0;
+}
+
+static double tumour_share(const model *m, int c, double cn)
+{
+    double f = m->o->tumour_fraction, tot = m->normal_cn[c] * (1 - f) + cn * f;
+    return tot > 0 ? cn * f / tot : 0;
+}
+
+/* Per-bp weight of a tile for this sample, before copy number. */
+static double tile_density(const model *m, int c, int64_t t)
+{
+    const rw_sim_opts *o = m->o;
+    double d = tile_map(o->build, c, t);
+    if (m->noise_sd > 0) {
+        double z = hash_norm(hash4(K_NOISE, o->seed, (uint64_t)c, (uint64_t)t));
+        d *= exp(m->noise_sd * z - 0.5 * m->noise_sd * m->noise_sd);
+    }
+    if (o->gc_bias > 0) {
+        double x = (tile_gc(o->build, c, t) - 0.41) / 0.05;
+        d *= exp(o->gc_bias * (m->gc_c1 * x - m->gc_c2 * x * x));
+    }
+    return d;
+}
+
+/* Calls fn for every piece of constant copy number within every tile of chromosome c. */
+typedef int (*piece_fn)(void *ctx, int c, int64_t t, int64_t a, int64_t b, double lambda,
+                        double cn);
+
+static int for_each_piece(const model *m, int c, piece_fn fn, void *ctx)
+{
+    int64_t len = rw_chrom_length(m->o->build, c);
+    size_t si = 0;
+    for (int64_t t = 0; t * TILE < len; t++) {
+        int64_t ts = t * TILE, te = ts + TILE < len ? ts + TILE : len;
+        double d = tile_density(m, c, t);
+        while (si < m->nseg[c] && m->seg[c][si].end <= ts)
+            si++;
+        for (size_t j = si; j < m->nseg[c] && m->seg[c][j].start < te; j++) {
+            const cnseg *g = &m->seg[c][j];
+            int64_t a = g->start > ts ? g->start : ts, b = g->end < te ? g->end : te;
+            double lam = m->k * d * (double)(b - a) * cn_factor(m, c, g->cn);
+            int rc = fn(ctx, c, t, a, b, lam, g->cn);
+            if (rc)
+                return rc;
+        }
+    }
+    return 0;
+}
+
+static int sum_piece(void *ctx, int c, int64_t t, int64_t a, int64_t b, double lam, double cn)
+{
+    (void)c, (void)t, (void)a, (void)b, (void)cn;
+    *(double *)ctx += lam;
+    return 0;
+}
+
+static rw_status check_opts(const rw_sim_opts *o, rw_error *err)
+{
+    if (o->build != RW_BUILD_HG38 && o->build != RW_BUILD_HG19)
+        return rw_error_set(err, RW_ERR_BUILD, "simulate: unknown genome build");
+    if (!(o->depth > 0 && o->depth <= 100))
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: depth %g outside (0, 100]", o->depth);
+    if (o->read_len < 20 || o->read_len > 1000)
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: read length %d outside 20..1000",
+                            o->read_len);
+    if (!(o->tumour_fraction >= 0 && o->tumour_fraction <= 1))
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: tumour fraction %g outside [0, 1]",
+                            o->tumour_fraction);
+    if (!(o->bin_noise >= 0 && o->bin_noise <= 1))
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: bin noise %g outside [0, 1]",
+                            o->bin_noise);
+    if (!(o->gc_bias >= 0 && o->gc_bias <= 5))
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: GC bias %g outside [0, 5]", o->gc_bias);
+    if (!(o->dup_rate >= 0 && o->dup_rate <= 0.9))
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: duplicate rate %g outside [0, 0.9]",
+                            o->dup_rate);
+    if (!(o->lowmapq_rate >= 0 && o->lowmapq_rate < 1))
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: low-MAPQ rate %g outside [0, 1)",
+                            o->lowmapq_rate);
+    if (!(o->frag_mode_normal >= 50 && o->frag_mode_normal <= 1000) ||
+        !(o->frag_mode_tumour >= 50 && o->frag_mode_tumour <= 1000))
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: fragment modes must lie in 50..1000");
+    if (o->n_events && !o->events)
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: events missing");
+    for (size_t i = 0; i < o->n_events; i++) {
+        const rw_sim_event *e = &o->events[i];
+        if (e->chrom < 0 || e->chrom >= RW_NCHROM || e->start < 0 || e->start >= e->end ||
+            e->end > rw_chrom_length(o->build, e->chrom))
+            return rw_error_set(err, RW_ERR_USAGE, "simulate: event %zu outside the genome", i + 1);
+        if (!(e->cn >= 0 && e->cn <= 100))
+            return rw_error_set(err, RW_ERR_USAGE, "simulate: event %zu copy number %g", i + 1,
+                                e->cn);
+    }
+    return RW_OK;
+}
+
+static rw_status model_init(model *m, const rw_sim_opts *o, rw_error *err)
+{
+    memset(m, 0, sizeof *m);
+    m->o = o;
+    rw_status st = check_opts(o, err);
+    if (st)
+        return st;
+    m->nchrom = o->include_y ? RW_NCHROM : RW_NCHROM - 1;
+    for (int c = 0; c < RW_NCHROM; c++) {
+        /* include_y simulates a male sample: one copy of X and of Y. */
+        m->normal_cn[c] = o->include_y && (c == RW_CHROM_X || c == RW_CHROM_Y) ? 1.0 : 2.0;
+        m->seg[c] = malloc(sizeof *m->seg[c]);
+        if (!m->seg[c])
+            goto nomem;
+        m->seg[c][0] = (cnseg){0, rw_chrom_length(o->build, c), m->normal_cn[c]};
+        m->nseg[c] = 1;
+    }
+    for (size_t i = 0; i < o->n_events; i++) {
+        const rw_sim_event *e = &o->events[i];
+        if (paint(&m->seg[e->chrom], &m->nseg[e->chrom], e->start, e->end, e->cn))
+            goto nomem;
+    }
+    m->noise_sd = o->bin_noise * sqrt((double)NOISE_REF_BIN / TILE);
+    /* The GC curve's shape is the sample's: slope of either sign, some curvature. */
+    double u1 = u01(hash4(K_GCCURVE, o->seed, 1, 0)), u2 = u01(hash4(K_GCCURVE, o->seed, 2, 0));
+    double u3 = u01(hash4(K_GCCURVE, o->seed, 3, 0));
+    m->gc_c1 = (0.15 + 0.2 * u1) * (u2 < 0.5 ? -1 : 1);
+    m->gc_c2 = 0.03 + 0.05 * u3;
+
+    double total_w = 0, glen = 0;
+    m->k = 1;
+    for (int c = 0; c < m->nchrom; c++) {
+        glen += (double)rw_chrom_length(o->build, c);
+        (void)for_each_piece(m, c, sum_piece, &total_w);
+    }
+    double reads = o->depth * glen / o->read_len;
+    double frags = o->paired ? reads / 2 : reads;
+    m->k = total_w > 0 ? frags / total_w : 0;
+    return RW_OK;
+nomem:
+    model_free(m);
+    return rw_error_set(err, RW_ERR_NOMEM, "simulate: out of memory");
+}
+
+void rw_sim_opts_init(rw_sim_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->build = RW_BUILD_HG38;
+    o->seed = 1;
+    o->depth = 0.1;
+    o->read_len = 100;
+    o->paired = 0;
+    o->tumour_fraction = 0;
+    o->bin_noise = 0.02;
+    o->gc_bias = 0;
+    o->dup_rate = 0.02;
+    o->lowmapq_rate = 0.03;
+    o->frag_mode_normal = 167;
+    o->frag_mode_tumour = 145;
+    o->include_y = 0;
+}
+
+/* ------------------------------------------------------------------ bins */
+
+typedef struct bins_ctx {
+    rw_bins *b;
+    double keep;
+} bins_ctx;
+
+/* Spreads a piece's kept expectation over the bins it overlaps, in proportion to overlap
+ * (positions are uniform within a piece). */
+static int bins_piece(void *ctx, int c, int64_t t, int64_t a, int64_t b, double lam, double cn)
+{
+    (void)t, (void)cn;
+    bins_ctx *x = ctx;
+    double per_bp = lam * x->keep / (double)(b - a);
+    int64_t bs = x->b->bin_size;
+    while (a < b) {
+        int64_t be = (a / bs + 1) * bs, e = be < b ? be : b;
+        x->b->count[x->b->first[c] + (size_t)(a / bs)] += per_bp * (double)(e - a);
+        a = e;
+    }
+    return 0;
+}
+
+rw_status rw_sim_bins(const rw_sim_opts *o, int32_t bin_size, rw_bins **out, rw_error *err)
+{
+    *out = NULL;
+    model m;
+    rw_status st = model_init(&m, o, err);
+    if (st)
+        return st;
+    rw_bins *b = rw_bins_new(o->build, bin_size, o->include_y, err);
+    if (!b) {
+        model_free(&m);
+        return err ? err->status : RW_ERR_USAGE;
+    }
+    bins_ctx x = {b, 1 - o->lowmapq_rate};
+    for (int c = 0; c < m.nchrom; c++)
+        (void)for_each_piece(&m, c, bins_piece, &x);
+    rng r;
+    rng_seed(&r, o->seed, STREAM_BINS);
+    for (size_t i = 0; i < b->n; i++)
+        b->count[i] = (double)rng_poisson(&r, b->count[i]);
+    model_free(&m);
+    *out = b;
+    return RW_OK;
+}
+
+rw_status rw_sim_gc(rw_build build, int32_t bin_size, rw_bins **out, rw_error *err)
+{
+    *out = NULL;
+    rw_bins *b = rw_bins_new(build, bin_size, 1, err);
+    if (!b)
+        return err ? err->status : RW_ERR_BUILD;
+    for (int c = 0; c < b->nchrom; c++) {
+        int64_t len = rw_chrom_length(build, c);
+        for (size_t i = b->first[c]; i < b->first[c + 1]; i++) {
+            int64_t s = (int64_t)(i - b->first[c]) * bin_size, e = s + bin_size;
+            if (e > len)
+                e = len;
+            double sum = 0;
+            for (int64_t t = s / TILE; t * TILE < e; t++) {
+                int64_t ts = t * TILE > s ? t * TILE : s,
+                        te = (t + 1) * TILE < e ? (t + 1) * TILE : e;
+                sum += tile_gc(build, c, t) * (double)(te - ts);
+            }
+            b->count[i] = sum / (double)(e - s);
+        }
+    }
+    *out = b;
+    return RW_OK;
+}
+
+/* ------------------------------------------------------------------ events */
+
+/* Parses a non-negative integer with an optional k/M suffix; -1 on error. */
+static int64_t parse_pos(const char *s, const char *end)
+{
+    char buf[32];
+    size_t n = (size_t)(end - s);
+    if (n == 0 || n >= sizeof buf)
+        return -1;
+    memcpy(buf, s, n);
+    buf[n] = 0;
+    char *e;
+    errno = 0;
+    double v = strtod(buf, &e);
+    if (errno || e == buf || !(v >= 0))
+        return -1;
+    if (*e == 'k' || *e == 'K')
+        v *= 1e3, e++;
+    else if (*e == 'm' || *e == 'M')
+        v *= 1e6, e++;
+    if (*e || v > 4e9 || v != floor(v))
+        return -1;
+    return (int64_t)v;
+}
+
+/* One "REGION:CN" item (already trimmed, NUL-terminated). */
+static rw_status parse_event(char *item, rw_build build, rw_sim_event *ev, rw_error *err)
+{
+    char *colon = strrchr(item, ':');
+    if (!colon || colon == item || !colon[1])
+        return rw_error_set(err, RW_ERR_INPUT, "event '%s': expected REGION:CN", item);
+    char *e;
+    errno = 0;
+    double cn = strtod(colon + 1, &e);
+    if (errno || *e || !(cn >= 0 && cn <= 100))
+        return rw_error_set(err, RW_ERR_INPUT, "event '%s': copy number must be a number in 0..100",
+                            item);
+    *colon = 0;
+    const char *reg = item;
+    ev->cn = cn;
+    char *c2 = strchr(reg, ':');
+    if (c2) { /* chr:start-end, 1-based inclusive like samtools regions */
+        *c2 = 0;
+        int chrom = rw_chrom_index(reg);
+        char *dash = strchr(c2 + 1, '-');
+        int64_t s = dash ? parse_pos(c2 + 1, dash) : -1;
+        int64_t en = dash ? parse_pos(dash + 1, dash + strlen(dash)) : -1;
+        *c2 = ':';
+        *colon = ':';
+        if (chrom < 0)
+            return rw_error_set(err, RW_ERR_INPUT, "event '%s': unknown chromosome", item);
+        if (s < 1 || en < s || en > rw_chrom_length(build, chrom))
+            return rw_error_set(err, RW_ERR_INPUT,
+                                "event '%s': expected chr:start-end (1-based, within the "
+                                "chromosome of %s)",
+                                item, rw_build_name(build));
+        *ev = (rw_sim_event){chrom, s - 1, en, cn};
+        return RW_OK;
+    }
+    const rw_region *r = rw_region_find(build, reg);
+    if (r) {
+        *ev = (rw_sim_event){r->chrom, r->start, r->end, cn};
+        *colon = ':';
+        return RW_OK;
+    }
+    size_t n = strlen(reg);
+    if (n >= 2 && (reg[n - 1] == 'p' || reg[n - 1] == 'q')) {
+        char name[16];
+        if (n - 1 < sizeof name) {
+            memcpy(name, reg, n - 1);
+            name[n - 1] = 0;
+            int chrom = rw_chrom_index(name);
+            if (chrom >= 0) {
+                int64_t cen = centromere(build, chrom);
+                if (reg[n - 1] == 'p')
+                    *ev = (rw_sim_event){chrom, 0, cen, cn};
+                else
+                    *ev = (rw_sim_event){chrom, cen, rw_chrom_length(build, chrom), cn};
+                *colon = ':';
+                return RW_OK;
+            }
+        }
+    }
+    int chrom = rw_chrom_index(reg);
+    *colon = ':';
+    if (chrom < 0)
+        return rw_error_set(err, RW_ERR_INPUT,
+                            "event '%s': unknown region (a named region such as 1q21.3, an arm "
+                            "such as 8q, a chromosome such as chr8, or chr:start-end)",
+                            item);
+    *ev = (rw_sim_event){chrom, 0, rw_chrom_length(build, chrom), cn};
+    return RW_OK;
+}
+
+rw_status rw_sim_parse_events(const char *spec, rw_build build, rw_sim_event **events, size_t *n,
+                              rw_error *err)
+{
+    *events = NULL;
+    *n = 0;
+    if (build != RW_BUILD_HG38 && build != RW_BUILD_HG19)
+        return rw_error_set(err, RW_ERR_BUILD, "events: unknown genome build");
+    if (!spec)
+        return RW_OK;
+    rw_status st = RW_OK;
+    char *copy = strdup(spec);
+    size_t cap = 1;
+    for (const char *p = spec; *p; p++)
+        cap += *p == ',';
+    rw_sim_event *ev = calloc(cap, sizeof *ev);
+    if (!copy || !ev) {
+        st = rw_error_set(err, RW_ERR_NOMEM, "events: out of memory");
+        goto fail;
+    }
+    size_t k = 0;
+    int only_blank = 1;
+    for (const char *p = spec; *p; p++)
+        if (*p != ' ' && *p != '\t')
+            only_blank = 0;
+    if (only_blank)
+        goto done;
+    char *save = NULL;
+    for (char *tok = copy;; tok = NULL) {
+        char *item = strtok_r(tok, ",", &save);
+        if (!item)
+            break;
+        while (*item == ' ' || *item == '\t')
+            item++;
+        char *end = item + strlen(item);
+        while (end > item && (end[-1] == ' ' || end[-1] == '\t'))
+            *--end = 0;
+        if (!*item) {
+            st = rw_error_set(err, RW_ERR_INPUT, "events: empty item in '%s'", spec);
+            goto fail;
+        }
+        st = parse_event(item, build, &ev[k], err);
+        if (st)
+            goto fail;
+        k++;
+    }
+    /* strtok_r skips empty fields: reject ",," and leading/trailing commas explicitly. */
+    if (strstr(spec, ",,") || spec[0] == ',' || spec[strlen(spec) - 1] == ',') {
+        st = rw_error_set(err, RW_ERR_INPUT, "events: empty item in '%s'", spec);
+        goto fail;
+    }
+done:
+    free(copy);
+    if (k == 0) {
+        free(ev);
+        ev = NULL;
+    }
+    *events = ev;
+    *n = k;
+    return RW_OK;
+fail:
+    free(copy);
+    free(ev);
+    return st;
+}
+
+/* ------------------------------------------------------------------ BAM */
+
+rw_status rw_sim_write_bam(const rw_sim_opts *o, const char *path, rw_progress_fn progress,
+                           void *progress_ctx, rw_error *err)
+{
+    (void)o, (void)path, (void)progress, (void)progress_ctx;
+    (void)tumour_share, (void)rng_norm;
+    return rw_error_set(err, RW_ERR_INTERNAL, "simulate: BAM writer not implemented yet");
+}
