@@ -1,1 +1,379 @@
-/* core/purity.c: placeholder until implemented. */
+/* Tumour fraction and ploidy from segments: grid fit of integer copy states mixed with normal DNA
+ * (the model is described in purity.h). */
+#include "core/purity.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Width of the log2 range over which the outlier component is uniform. */
+#define OUTLIER_RANGE 4.0
+/* Chi-square(1) 95% quantile: the profile-likelihood interval. */
+#define CHI2_95 3.841458820694124
+/* Log2 floor for states whose copy number reaches 0 at f = 1 (never reached: f_max < 1). */
+#define MIN_RATIO 1e-6
+
+void rw_purity_opts_init(rw_purity_opts *o)
+{
+    memset(o, 0, sizeof *o);
+    o->max_cn = 6;
+    o->f_max = 0.95;
+    o->f_step = 0.005;
+    o->ploidy_min = 1.5;
+    o->ploidy_max = 4.5;
+    o->ploidy_step = 0.05;
+    o->ploidy_prior_sd = 1.0;
+    o->neutral_prior = 0.5;
+    o->state_decay = 0.2;
+    o->homdel_factor = 0.1;
+    o->outlier_weight = 0.01;
+    o->floor_sd = 0.005;
+    o->min_bins = 5;
+    o->recentre = 1;
+    o->detection_limit = 0.03;
+    o->caution_limit = 0.05;
+}
+
+double rw_purity_expected_log2(double f, double ploidy, int c)
+{
+    double num = 2.0 * (1.0 - f) + c * f;
+    double den = 2.0 * (1.0 - f) + ploidy * f;
+    if (num < MIN_RATIO)
+        num = MIN_RATIO;
+    if (den < MIN_RATIO)
+        den = MIN_RATIO;
+    return log2(num / den);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double rw_purity_noise(const double *log2v, const unsigned char *mask, size_t n)
+{
+    double *d = malloc((n ? n : 1) * sizeof *d);
+    if (!d)
+        return NAN;
+    size_t m = 0;
+    double prev = NAN;
+    for (size_t i = 0; i < n; i++) {
+        if ((mask && mask[i]) || !isfinite(log2v[i]))
+            continue;
+        if (isfinite(prev))
+            d[m++] = fabs(log2v[i] - prev);
+        prev = log2v[i];
+    }
+    double sd = NAN;
+    if (m >= 2) {
+        qsort(d, m, sizeof *d, cmp_double);
+        double med = m % 2 ? d[m / 2] : 0.5 * (d[m / 2 - 1] + d[m / 2]);
+        /* |x - y| of two N(0, s^2) draws has median 0.6745 * sqrt(2) s. */
+        sd = med / (0.6744897501960817 * sqrt(2.0));
+    }
+    free(d);
+    return sd;
+}
+
+/* Bin-weighted median of the n values v with weights w (sorts a copy). */
+typedef struct wpair {
+    double v, w;
+} wpair;
+
+static int cmp_wpair(const void *a, const void *b)
+{
+    return cmp_double(&((const wpair *)a)->v, &((const wpair *)b)->v);
+}
+
+static double weighted_median(size_t n, const double *v, const size_t *w, const size_t *idx)
+{
+    wpair *p = malloc(n * sizeof *p);
+    if (!p)
+        return NAN;
+    double tot = 0.0;
+    for (size_t i = 0; i < n; i++) {
+        p[i].v = v[i];
+        p[i].w = (double)w[idx[i]];
+        tot += p[i].w;
+    }
+    qsort(p, n, sizeof *p, cmp_wpair);
+    double acc = 0.0, med = p[n - 1].v;
+    for (size_t i = 0; i < n; i++) {
+        acc += p[i].w;
+        if (acc >= 0.5 * tot) {
+            med = p[i].v;
+            break;
+        }
+    }
+    free(p);
+    return med;
+}
+
+/* The data of one fit, prepared once: fitted segments only. */
+typedef struct fit_ctx {
+    const rw_purity_opts *o;
+    size_t n;
+    const double *mean; /* n segment means */
+    const double *var;  /* n segment variances (sd^2 / bins + floor^2) */
+    double log_outlier; /* log(eps / OUTLIER_RANGE) */
+} fit_ctx;
+
+/* Unnormalised prior weight of a non-neutral state c. */
+static double state_weight(const rw_purity_opts *o, int c, int neutral)
+{
+    double w = pow(o->state_decay, abs(c - neutral) - 1);
+    return c == 0 ? w * o->homdel_factor : w;
+}
+
+/* Log prior weights of states 0..max_cn at ploidy P: the state nearest P gets neutral_prior,
+ * the others share the rest by state_weight(); all scaled by 1 - outlier weight. */
+static void log_state_priors(const rw_purity_opts *o, double ploidy, double *lp)
+{
+    int neutral = (int)lround(ploidy);
+    double z = 0.0;
+    for (int c = 0; c <= o->max_cn; c++)
+        if (c != neutral)
+            z += state_weight(o, c, neutral);
+    double keep = 1.0 - o->outlier_weight;
+    for (int c = 0; c <= o->max_cn; c++) {
+        double w = c == neutral ? o->neutral_prior
+                                : (1.0 - o->neutral_prior) * state_weight(o, c, neutral) / z;
+        if (z == 0.0 && c == neutral)
+            w = 1.0; /* a single state: it takes all the weight */
+        lp[c] = log(keep * w);
+    }
+}
+
+/* Log likelihood of all segments at (f, P), plus the ploidy prior. state: if non-NULL, receives
+ * the most probable component of each segment (-1 = outlier). */
+static double loglik(const fit_ctx *x, double f, double ploidy, int *state)
+{
+    const rw_purity_opts *o = x->o;
+    int ns = o->max_cn + 1;
+    double mu[64], lp[64];
+    for (int c = 0; c < ns; c++)
+        mu[c] = rw_purity_expected_log2(f, ploidy, c);
+    log_state_priors(o, ploidy, lp);
+    double total = 0.0;
+    for (size_t i = 0; i < x->n; i++) {
+        /* log-sum-exp over the states and the outlier component */
+        double best = x->log_outlier;
+        int arg = -1;
+        double terms[65];
+        for (int c = 0; c < ns; c++) {
+            double d = x->mean[i] - mu[c];
+            terms[c] = lp[c] - 0.5 * d * d / x->var[i] - 0.5 * log(2.0 * M_PI * x->var[i]);
+            if (terms[c] > best) {
+                best = terms[c];
+                arg = c;
+            }
+        }
+        double s = exp(x->log_outlier - best);
+        for (int c = 0; c < ns; c++)
+            s += exp(terms[c] - best);
+        total += best + log(s);
+        if (state)
+            state[i] = arg;
+    }
+    if (o->ploidy_prior_sd > 0) {
+        double z = (ploidy - 2.0) / o->ploidy_prior_sd;
+        total -= 0.5 * z * z;
+    }
+    return total;
+}
+
+/* Best log likelihood over P at fixed f: coarse grid, then a 10x finer scan around the best. */
+static double best_over_ploidy(const fit_ctx *x, double f, double *ploidy_out)
+{
+    const rw_purity_opts *o = x->o;
+    double best = -INFINITY, bp = 2.0;
+    int np = (int)floor((o->ploidy_max - o->ploidy_min) / o->ploidy_step + 1e-9);
+    for (int k = 0; k <= np; k++) {
+        double p = o->ploidy_min + k * o->ploidy_step;
+        double ll = loglik(x, f, p, NULL);
+        if (ll > best) {
+            best = ll;
+            bp = p;
+        }
+    }
+    double centre = bp, fine = o->ploidy_step / 10.0;
+    for (int k = -10; k <= 10; k++) {
+        double p = centre + k * fine;
+        if (k == 0 || p < o->ploidy_min - 1e-12 || p > o->ploidy_max + 1e-12)
+            continue;
+        double ll = loglik(x, f, p, NULL);
+        if (ll > best) {
+            best = ll;
+            bp = p;
+        }
+    }
+    *ploidy_out = bp;
+    return best;
+}
+
+/* Where the profile crosses `level` between grid points a (above) and b (below): linear. */
+static double crossing(double fa, double la, double fb, double lb, double level)
+{
+    if (la == lb)
+        return fa;
+    double t = (la - level) / (la - lb);
+    return fa + t * (fb - fa);
+}
+
+rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg_mean,
+                        const size_t *seg_bins, double bin_sd, rw_purity_result *res, int *state,
+                        rw_error *err)
+{
+    rw_status st = RW_OK;
+    double *mean = NULL, *var = NULL, *prof = NULL;
+    size_t *idx = NULL;
+    int *fit_state = NULL;
+
+    if (!o || !res || (n_seg && (!seg_mean || !seg_bins)))
+        return rw_error_set(err, RW_ERR_USAGE, "purity: missing argument");
+    if (o->max_cn < 1 || o->max_cn > 63 || !(o->f_max > 0 && o->f_max < 1) ||
+        !(o->f_step > 0 && o->f_step <= o->f_max) || !(o->ploidy_min > 0) ||
+        !(o->ploidy_max >= o->ploidy_min) || !(o->ploidy_step > 0) ||
+        !(o->neutral_prior > 0 && o->neutral_prior < 1) ||
+        !(o->state_decay > 0 && o->state_decay <= 1) ||
+        !(o->homdel_factor > 0 && o->homdel_factor <= 1) ||
+        !(o->outlier_weight > 0 && o->outlier_weight < 1) || !(o->floor_sd >= 0))
+        return rw_error_set(err, RW_ERR_USAGE, "purity: impossible options");
+    if (!(bin_sd > 0) || !isfinite(bin_sd))
+        return rw_error_set(err, RW_ERR_USAGE, "purity: bin-level SD must be positive, got %g",
+                            bin_sd);
+
+    memset(res, 0, sizeof *res);
+    res->method = RW_PURITY_METHOD;
+    res->bin_sd = bin_sd;
+    res->ploidy = 2.0;
+    res->mean_cn = 2.0;
+    for (size_t i = 0; state && i < n_seg; i++)
+        state[i] = -1;
+
+    mean = malloc((n_seg ? n_seg : 1) * sizeof *mean);
+    var = malloc((n_seg ? n_seg : 1) * sizeof *var);
+    idx = malloc((n_seg ? n_seg : 1) * sizeof *idx);
+    fit_state = malloc((n_seg ? n_seg : 1) * sizeof *fit_state);
+    if (!mean || !var || !idx || !fit_state) {
+        st = rw_error_set(err, RW_ERR_NOMEM, "purity: out of memory");
+        goto fail;
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < n_seg; i++) {
+        if (seg_bins[i] < o->min_bins || seg_bins[i] == 0 || !isfinite(seg_mean[i]))
+            continue;
+        mean[n] = seg_mean[i];
+        var[n] = bin_sd * bin_sd / (double)seg_bins[i] + o->floor_sd * o->floor_sd;
+        idx[n] = i;
+        n++;
+    }
+    res->n_fitted = n;
+    if (n == 0) {
+        res->flag = RW_PURITY_FLAG_NO_DATA;
+        goto fail; /* RW_OK: nothing to fit is an answer, not an error */
+    }
+    if (o->recentre) {
+        double off = weighted_median(n, mean, seg_bins, idx);
+        if (!isfinite(off)) {
+            st = rw_error_set(err, RW_ERR_NOMEM, "purity: out of memory");
+            goto fail;
+        }
+        for (size_t j = 0; j < n; j++)
+            mean[j] -= off;
+        res->offset = off;
+    }
+
+    fit_ctx x = {.o = o,
+                 .n = n,
+                 .mean = mean,
+                 .var = var,
+                 .log_outlier = log(o->outlier_weight / OUTLIER_RANGE)};
+
+    /* Profile likelihood over the coarse f grid. */
+    size_t nf = (size_t)floor(o->f_max / o->f_step + 1e-9) + 1;
+    prof = malloc(nf * sizeof *prof);
+    if (!prof) {
+        st = rw_error_set(err, RW_ERR_NOMEM, "purity: out of memory");
+        goto fail;
+    }
+    size_t kbest = 0;
+    double bp = 2.0;
+    for (size_t k = 0; k < nf; k++) {
+        double p;
+        prof[k] = best_over_ploidy(&x, k * o->f_step, &p);
+        if (k == 0)
+            res->loglik_null = prof[0];
+        if (prof[k] > prof[kbest])
+            kbest = k;
+    }
+    /* Refine f 10x around the coarse optimum. */
+    double fbest = kbest * o->f_step, llbest = best_over_ploidy(&x, fbest, &bp);
+    for (int k = -10; k <= 10; k++) {
+        double f = kbest * o->f_step + k * o->f_step / 10.0, p;
+        if (k == 0 || f < 0 || f > o->f_max + 1e-12)
+            continue;
+        double ll = best_over_ploidy(&x, f, &p);
+        if (ll > llbest) {
+            llbest = ll;
+            fbest = f;
+            bp = p;
+        }
+    }
+    res->fraction = fbest;
+    res->ploidy = bp;
+    res->loglik = llbest;
+
+    /* Interval: walk the coarse profile outwards until it drops CHI2_95 / 2 below the best. */
+    double level = llbest - 0.5 * CHI2_95;
+    res->fraction_lo = 0.0;
+    for (size_t k = kbest; k-- > 0;)
+        if (prof[k] < level) {
+            res->fraction_lo =
+                crossing((k + 1) * o->f_step, prof[k + 1], k * o->f_step, prof[k], level);
+            break;
+        }
+    res->fraction_hi = o->f_max;
+    for (size_t k = kbest + 1; k < nf; k++)
+        if (prof[k] < level) {
+            res->fraction_hi =
+                crossing((k - 1) * o->f_step, prof[k - 1], k * o->f_step, prof[k], level);
+            break;
+        }
+    if (res->fraction_lo > res->fraction)
+        res->fraction_lo = res->fraction;
+    if (res->fraction_hi < res->fraction)
+        res->fraction_hi = res->fraction;
+
+    /* States at the optimum; the bin-weighted mean copy number of the fitted segments. */
+    (void)loglik(&x, fbest, bp, fit_state);
+    double wsum = 0.0, cnsum = 0.0;
+    for (size_t j = 0; j < n; j++) {
+        int c = fit_state[j];
+        if (fbest <= 0.0)
+            c = (int)lround(bp); /* at f = 0 the states coincide: call them all neutral */
+        if (state)
+            state[idx[j]] = c;
+        if (c >= 0) {
+            wsum += (double)seg_bins[idx[j]];
+            cnsum += (double)seg_bins[idx[j]] * c;
+        }
+    }
+    res->mean_cn = wsum > 0 ? cnsum / wsum : bp;
+
+    if (res->fraction < o->detection_limit)
+        res->flag = RW_PURITY_FLAG_BELOW_DETECTION;
+    else if (res->fraction < o->caution_limit)
+        res->flag = RW_PURITY_FLAG_LOW;
+    else
+        res->flag = RW_PURITY_FLAG_OK;
+
+fail:
+    free(mean);
+    free(var);
+    free(idx);
+    free(fit_state);
+    free(prof);
+    return st;
+}
