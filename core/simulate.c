@@ -671,10 +671,301 @@ fail:
 
 /* ------------------------------------------------------------------ BAM */
 
+/* A read waiting to be written: fragments are generated in order of their start, but a
+ * fragment's right-hand read lies further on, so reads wait in a min-heap ordered by
+ * (position, generation order) and leave it once generation has moved past them. */
+typedef struct pend {
+    int64_t pos, mpos;
+    uint64_t serial, frag;
+    int32_t tlen;
+    uint16_t flag, len;
+    uint8_t mapq;
+} pend;
+
+typedef struct writer {
+    const model *m;
+    const rw_sim_opts *o;
+    samFile *fp;
+    sam_hdr_t *hdr;
+    bam1_t *b;
+    rng r;
+    pend *heap;
+    size_t nheap, mheap;
+    int64_t *starts;
+    size_t mstarts;
+    uint64_t serial, frag;
+    double dup_mean, done_bp, total_bp;
+    int pct;
+    rw_progress_fn progress;
+    void *progress_ctx;
+    rw_error *err;
+} writer;
+
+static int pend_less(const pend *x, const pend *y)
+{
+    return x->pos < y->pos || (x->pos == y->pos && x->serial < y->serial);
+}
+
+static int heap_push(writer *w, pend p)
+{
+    if (w->nheap == w->mheap) {
+        size_t m = w->mheap ? 2 * w->mheap : 256;
+        pend *a = realloc(w->heap, m * sizeof *a);
+        if (!a)
+            return -1;
+        w->heap = a;
+        w->mheap = m;
+    }
+    size_t i = w->nheap++;
+    while (i > 0 && pend_less(&p, &w->heap[(i - 1) / 2])) {
+        w->heap[i] = w->heap[(i - 1) / 2];
+        i = (i - 1) / 2;
+    }
+    w->heap[i] = p;
+    return 0;
+}
+
+static pend heap_pop(writer *w)
+{
+    pend top = w->heap[0], last = w->heap[--w->nheap];
+    size_t i = 0, n = w->nheap;
+    for (;;) {
+        size_t l = 2 * i + 1, small = i;
+        const pend *cur = &last;
+        if (l < n && pend_less(&w->heap[l], cur))
+            small = l, cur = &w->heap[l];
+        if (l + 1 < n && pend_less(&w->heap[l + 1], cur))
+            small = l + 1;
+        if (small == i)
+            break;
+        w->heap[i] = w->heap[small];
+        i = small;
+    }
+    if (n)
+        w->heap[i] = last;
+    return top;
+}
+
+/* Writes every waiting read placed before `limit` (INT64_MAX: all). */
+static rw_status flush_before(writer *w, int chrom, int64_t limit)
+{
+    while (w->nheap && w->heap[0].pos < limit) {
+        pend p = heap_pop(w);
+        char qname[32];
+        int l = snprintf(qname, sizeof qname, "sim%llu", (unsigned long long)p.frag);
+        uint32_t cigar = bam_cigar_gen(p.len, BAM_CMATCH);
+        int paired = p.flag & BAM_FPAIRED;
+        if (bam_set1(w->b, (size_t)l, qname, p.flag, chrom, p.pos, p.mapq, 1, &cigar,
+                     paired ? chrom : -1, paired ? p.mpos : -1, p.tlen, 0, NULL, NULL, 0) < 0)
+            return rw_error_set(w->err, RW_ERR_INTERNAL, "simulate: cannot build a BAM record");
+        if (sam_write1(w->fp, w->hdr, w->b) < 0)
+            return rw_error_set(w->err, RW_ERR_IO, "simulate: write failed");
+    }
+    return RW_OK;
+}
+
+/* cfDNA fragment length around a mode: a mono-nucleosome peak with a longer left tail, a
+ * sub-nucleosomal shoulder and a di-nucleosome peak (shapes as in published cfDNA profiles). */
+static int frag_len(rng *r, double mode)
+{
+    double u = rng_unif(r), z = rng_norm(r), L;
+    if (u < 0.80)
+        L = mode + z * (z < 0 ? 20 : 12);
+    else if (u < 0.92)
+        L = mode - 30 + 25 * z;
+    else
+        L = 2 * mode + 15 + 30 * z;
+    L = floor(L + 0.5);
+    return L < FRAG_MIN ? FRAG_MIN : L > FRAG_MAX ? FRAG_MAX : (int)L;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Queues the reads of one fragment copy. */
+static int queue_fragment(writer *w, int64_t s, int L, uint8_t mapq, int first_left, int reverse,
+                          int dup)
+{
+    const rw_sim_opts *o = w->o;
+    int rl = o->read_len < L ? o->read_len : L;
+    uint64_t frag = w->frag++;
+    uint16_t dflag = dup ? BAM_FDUP : 0;
+    int64_t right = s + L - rl;
+    if (!o->paired) {
+        pend p = {reverse ? right : s,
+                  -1,
+                  w->serial++,
+                  frag,
+                  0,
+                  (uint16_t)(dflag | (reverse ? BAM_FREVERSE : 0)),
+                  (uint16_t)rl,
+                  mapq};
+        return heap_push(w, p);
+    }
+    uint16_t base = BAM_FPAIRED | BAM_FPROPER_PAIR | dflag;
+    pend left = {s,
+                 right,
+                 w->serial++,
+                 frag,
+                 L,
+                 (uint16_t)(base | BAM_FMREVERSE | (first_left ? BAM_FREAD1 : BAM_FREAD2)),
+                 (uint16_t)rl,
+                 mapq};
+    pend rgt = {
+        right,        s,   w->serial++,
+        frag,         -L,  (uint16_t)(base | BAM_FREVERSE | (first_left ? BAM_FREAD2 : BAM_FREAD1)),
+        (uint16_t)rl, mapq};
+    return heap_push(w, left) || heap_push(w, rgt) ? -1 : 0;
+}
+
+static int bam_piece(void *ctx, int c, int64_t t, int64_t a, int64_t b, double lam, double cn)
+{
+    (void)t;
+    writer *w = ctx;
+    const rw_sim_opts *o = w->o;
+    int64_t n = rng_poisson(&w->r, lam), len = rw_chrom_length(o->build, c);
+    if ((size_t)n > w->mstarts) {
+        int64_t *s = realloc(w->starts, (size_t)n * sizeof *s);
+        if (!s)
+            return rw_error_set(w->err, RW_ERR_NOMEM, "simulate: out of memory");
+        w->starts = s;
+        w->mstarts = (size_t)n;
+    }
+    for (int64_t i = 0; i < n; i++)
+        w->starts[i] = a + (int64_t)(rng_unif(&w->r) * (double)(b - a));
+    qsort(w->starts, (size_t)n, sizeof *w->starts, cmp_i64);
+    double share = tumour_share(w->m, c, cn);
+    for (int64_t i = 0; i < n; i++) {
+        int64_t s = w->starts[i];
+        rw_status st = flush_before(w, c, s);
+        if (st)
+            return st;
+        int tumour = share > 0 && rng_unif(&w->r) < share;
+        int L = frag_len(&w->r, tumour ? o->frag_mode_tumour : o->frag_mode_normal);
+        if (s + L > len) /* shorten rather than move, so starts stay in order */
+            L = (int)(len - s);
+        uint8_t mapq = MAPQ_GOOD;
+        if (o->lowmapq_rate > 0 && rng_unif(&w->r) < o->lowmapq_rate)
+            mapq = rng_unif(&w->r) < 0.5 ? 0 : (uint8_t)(1 + (int)(19 * rng_unif(&w->r)));
+        int first_left = rng_unif(&w->r) < 0.5, reverse = rng_unif(&w->r) < 0.5;
+        int64_t copies = 1 + (w->dup_mean > 0 ? rng_poisson(&w->r, w->dup_mean) : 0);
+        for (int64_t k = 0; k < copies; k++)
+            if (queue_fragment(w, s, L, mapq, first_left, reverse, k > 0))
+                return rw_error_set(w->err, RW_ERR_NOMEM, "simulate: out of memory");
+    }
+    w->done_bp += (double)(b - a);
+    if (w->progress && w->done_bp >= (w->pct + 1) * 0.01 * w->total_bp) {
+        w->pct = (int)(100 * w->done_bp / w->total_bp);
+        w->progress(w->progress_ctx, w->done_bp / w->total_bp);
+    }
+    return 0;
+}
+
+static rw_status make_header(writer *w)
+{
+    const rw_sim_opts *o = w->o;
+    char buf[64], co[512];
+    w->hdr = sam_hdr_init();
+    if (!w->hdr || sam_hdr_add_line(w->hdr, "HD", "VN", "1.6", "SO", "coordinate", NULL) < 0)
+        goto fail;
+    for (int c = 0; c < RW_NCHROM; c++) {
+        snprintf(buf, sizeof buf, "%lld", (long long)rw_chrom_length(o->build, c));
+        if (sam_hdr_add_line(w->hdr, "SQ", "SN", rw_chrom_name(c), "LN", buf, NULL) < 0)
+            goto fail;
+    }
+    if (sam_hdr_add_line(w->hdr, "PG", "ID", "relapsewatch-simulate", "PN", "relapsewatch", "VN",
+                         RW_CORE_VERSION, NULL) < 0)
+        goto fail;
+    /* The options, so that a file says how it was made (deterministic: no date, no path). */
+    int n = snprintf(co, sizeof co,
+                     "@CO\trelapsewatch-simulate build=%s seed=%llu depth=%g read_len=%d paired=%d "
+                     "tumour_fraction=%g bin_noise=%g gc_bias=%g dup_rate=%g lowmapq_rate=%g "
+                     "frag_normal=%g frag_tumour=%g include_y=%d events=%zu\n",
+                     rw_build_name(o->build), (unsigned long long)o->seed, o->depth, o->read_len,
+                     o->paired, o->tumour_fraction, o->bin_noise, o->gc_bias, o->dup_rate,
+                     o->lowmapq_rate, o->frag_mode_normal, o->frag_mode_tumour, o->include_y,
+                     o->n_events);
+    if (n <= 0 || (size_t)n >= sizeof co || sam_hdr_add_lines(w->hdr, co, 0) < 0)
+        goto fail;
+    for (size_t i = 0; i < o->n_events; i++) {
+        const rw_sim_event *e = &o->events[i];
+        n = snprintf(co, sizeof co, "@CO\trelapsewatch-simulate event %s:%lld-%lld cn=%g\n",
+                     rw_chrom_name(e->chrom), (long long)e->start + 1, (long long)e->end, e->cn);
+        if (n <= 0 || (size_t)n >= sizeof co || sam_hdr_add_lines(w->hdr, co, 0) < 0)
+            goto fail;
+    }
+    return RW_OK;
+fail:
+    return rw_error_set(w->err, RW_ERR_NOMEM, "simulate: cannot build the BAM header");
+}
+
 rw_status rw_sim_write_bam(const rw_sim_opts *o, const char *path, rw_progress_fn progress,
                            void *progress_ctx, rw_error *err)
 {
-    (void)o, (void)path, (void)progress, (void)progress_ctx;
-    (void)tumour_share, (void)rng_norm;
-    return rw_error_set(err, RW_ERR_INTERNAL, "simulate: BAM writer not implemented yet");
+    model m;
+    rw_status st = model_init(&m, o, err);
+    if (st)
+        return st;
+    writer w = {.m = &m, .o = o, .progress = progress, .progress_ctx = progress_ctx, .err = err};
+    char *tmp = NULL;
+    size_t tl = strlen(path) + 32;
+    if (!(tmp = malloc(tl))) {
+        st = rw_error_set(err, RW_ERR_NOMEM, "simulate: out of memory");
+        goto fail;
+    }
+    snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
+    rng_seed(&w.r, o->seed, STREAM_READS);
+    w.dup_mean = o->dup_rate / (1 - o->dup_rate);
+    for (int c = 0; c < m.nchrom; c++)
+        w.total_bp += (double)rw_chrom_length(o->build, c);
+    if ((st = make_header(&w)))
+        goto fail;
+    if (!(w.b = bam_init1())) {
+        st = rw_error_set(err, RW_ERR_NOMEM, "simulate: out of memory");
+        goto fail;
+    }
+    if (!(w.fp = hts_open(tmp, "wb1"))) {
+        st = rw_error_set(err, RW_ERR_IO, "simulate: cannot create %s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    if (sam_hdr_write(w.fp, w.hdr) < 0) {
+        st = rw_error_set(err, RW_ERR_IO, "simulate: cannot write the header of %s", tmp);
+        goto fail;
+    }
+    for (int c = 0; c < m.nchrom; c++) {
+        if ((st = (rw_status)for_each_piece(&m, c, bam_piece, &w)))
+            goto fail;
+        if ((st = flush_before(&w, c, INT64_MAX)))
+            goto fail;
+    }
+    int rc = hts_close(w.fp);
+    w.fp = NULL;
+    if (rc < 0) {
+        st = rw_error_set(err, RW_ERR_IO, "simulate: cannot finish %s", tmp);
+        goto fail;
+    }
+    if (rename(tmp, path) < 0) {
+        st = rw_error_set(err, RW_ERR_IO, "simulate: cannot rename %s to %s: %s", tmp, path,
+                          strerror(errno));
+        goto fail;
+    }
+    if (progress)
+        progress(progress_ctx, 1.0);
+    st = RW_OK;
+fail:
+    if (w.fp) {
+        (void)hts_close(w.fp);
+    }
+    if (st && tmp)
+        unlink(tmp);
+    free(tmp);
+    bam_destroy1(w.b);
+    sam_hdr_destroy(w.hdr);
+    free(w.heap);
+    free(w.starts);
+    model_free(&m);
+    return st;
 }
