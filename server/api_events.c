@@ -1,3 +1,83 @@
-/* placeholder */
-#include "server/router.h"
-const srv_route srv_events_routes[] = {{0}};
+/* REST resource clinical events: relapse, progression, death and other dated facts of a patient
+ * (POST/GET /api/v1/patients/{id}/events, PATCH/DELETE /api/v1/events/{id}); the lead time of
+ * an alert is measured to the clinical_relapse date. */
+#include "config.h"
+
+#include <string.h>
+
+#include "server/api_clinical.h"
+
+static const char *const event_kinds[] = {"clinical_relapse", "imaging_progression", "death",
+                                          "other", NULL};
+
+static const srv_clin_field event_fields[] = {
+    {.name = "date", .kind = SRV_CLIN_DATE, .flags = SRV_CLIN_REQUIRED},
+    {.name = "kind", .kind = SRV_CLIN_ENUM, .flags = SRV_CLIN_REQUIRED, .choices = event_kinds},
+    {.name = "note", .kind = SRV_CLIN_TEXT, .flags = SRV_CLIN_NULLABLE, .max_len = 2000},
+    {0},
+};
+
+/* Relapse, progression and death of a breast cancer cannot precede its diagnosis; an "other"
+ * event (e.g. a screening) may. */
+static const char *event_check(json_t *patient, json_t *e, const char **message)
+{
+    const char *kind = json_string_value(json_object_get(e, "kind"));
+    const char *date = json_string_value(json_object_get(e, "date"));
+    const char *diagnosis = json_string_value(json_object_get(patient, "diagnosis_date"));
+    if (kind && date && diagnosis && strcmp(kind, "other") != 0 && strcmp(date, diagnosis) < 0) {
+        *message = "a relapse, progression or death cannot be dated before the diagnosis";
+        return "date";
+    }
+    return NULL;
+}
+
+static const srv_clin_child events = {
+    .table = "clinical_events",
+    .entity = "clinical_event",
+    .list_key = "events",
+    .order = "date, id",
+    .fields = event_fields,
+    .check = event_check,
+};
+
+static enum MHD_Result event_create(srv_request *req)
+{
+    return srv_clin_child_create(req, &events);
+}
+
+static enum MHD_Result event_list(srv_request *req)
+{
+    return srv_clin_child_list(req, &events);
+}
+
+static enum MHD_Result event_update(srv_request *req)
+{
+    return srv_clin_child_update(req, &events);
+}
+
+static enum MHD_Result event_delete(srv_request *req)
+{
+    return srv_clin_child_delete(req, &events);
+}
+
+const srv_route srv_events_routes[] = {
+    {.method = "POST",
+     .path = "/api/v1/patients/{id}/events",
+     .handler = event_create,
+     .roles = SRV_CLIN_WRITERS,
+     .body = SRV_BODY_JSON},
+    {.method = "GET",
+     .path = "/api/v1/patients/{id}/events",
+     .handler = event_list,
+     .roles = SRV_ROLE_ANY},
+    {.method = "PATCH",
+     .path = "/api/v1/events/{id}",
+     .handler = event_update,
+     .roles = SRV_CLIN_WRITERS,
+     .body = SRV_BODY_JSON},
+    {.method = "DELETE",
+     .path = "/api/v1/events/{id}",
+     .handler = event_delete,
+     .roles = SRV_CLIN_WRITERS},
+    {0},
+};

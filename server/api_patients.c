@@ -1,3 +1,310 @@
-/* placeholder */
-#include "server/router.h"
-const srv_route srv_patients_routes[] = {{0}};
+/* REST resource /api/v1/patients: create (idempotent by external_id), list (keyset pagination
+ * with an opaque cursor, filter by external_id), get, update. The external_id is never logged. */
+#include "config.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/api_clinical.h"
+
+#define LIST_DEFAULT 50
+#define LIST_MAX     500
+
+static const char *const receptor_status[] = {"positive", "negative", "unknown", NULL};
+static const char *const amp_status[] = {"amplified", "not_amplified", "unknown", NULL};
+
+static const srv_clin_field patient_fields[] = {
+    {.name = "external_id",
+     .kind = SRV_CLIN_KEY,
+     .flags = SRV_CLIN_REQUIRED | SRV_CLIN_FIXED,
+     .max_len = 64},
+    {.name = "er_status", .kind = SRV_CLIN_ENUM, .choices = receptor_status, .def = "unknown"},
+    {.name = "pr_status", .kind = SRV_CLIN_ENUM, .choices = receptor_status, .def = "unknown"},
+    {.name = "her2_status", .kind = SRV_CLIN_ENUM, .choices = receptor_status, .def = "unknown"},
+    {.name = "diagnosis_date", .kind = SRV_CLIN_DATE, .flags = SRV_CLIN_REQUIRED},
+    {.name = "primary_1q213_status",
+     .kind = SRV_CLIN_ENUM,
+     .choices = amp_status,
+     .def = "unknown"},
+    {.name = "primary_1q213_cn",
+     .kind = SRV_CLIN_NUMBER,
+     .flags = SRV_CLIN_NULLABLE,
+     .min = 0,
+     .max = 100},
+    {0},
+};
+
+/* ---------------------------------------------------------------- opaque cursor */
+
+/* A cursor is base64url("p1:<last id>"): opaque to clients, versioned so that later sort orders
+ * can carry other keys without breaking old cursors silently. */
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+static void cursor_encode(int64_t last_id, char *out, size_t cap)
+{
+    char plain[32];
+    int n = snprintf(plain, sizeof plain, "p1:%" PRId64, last_id);
+    size_t o = 0;
+    for (int i = 0; i < n && o + 5 < cap; i += 3) {
+        unsigned v = (unsigned char)plain[i] << 16;
+        int k = n - i; /* bytes left in this group, up to 3 */
+        if (k > 1)
+            v |= (unsigned char)plain[i + 1] << 8;
+        if (k > 2)
+            v |= (unsigned char)plain[i + 2];
+        out[o++] = b64url[(v >> 18) & 63];
+        out[o++] = b64url[(v >> 12) & 63];
+        if (k > 1)
+            out[o++] = b64url[(v >> 6) & 63];
+        if (k > 2)
+            out[o++] = b64url[v & 63];
+    }
+    out[o] = '\0';
+}
+
+/* 0 with *last_id set, or -1 when s is not a cursor this server made. */
+static int cursor_decode(const char *s, int64_t *last_id)
+{
+    char plain[32];
+    size_t n = strlen(s), o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    char *end;
+
+    if (n == 0 || n > 40)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = strchr(b64url, s[i]);
+        if (!p || !s[i])
+            return -1;
+        acc = (acc << 6) | (unsigned)(p - b64url);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o + 1 >= sizeof plain)
+                return -1;
+            plain[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    plain[o] = '\0';
+    if (strncmp(plain, "p1:", 3) != 0 || plain[3] < '0' || plain[3] > '9')
+        return -1;
+    errno = 0;
+    long long v = strtoll(plain + 3, &end, 10);
+    if (errno || *end || v < 0)
+        return -1;
+    *last_id = v;
+    return 0;
+}
+
+/* limit query parameter: absent -> default; otherwise digits within [1, LIST_MAX]. */
+static int read_limit(srv_request *req, long *limit)
+{
+    const char *s = srv_query(req, "limit");
+    char *end;
+    *limit = LIST_DEFAULT;
+    if (!s)
+        return 0;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || *end || errno || v < 1 || v > LIST_MAX) {
+        srv_reply_error(req, 422, "invalid_value", "limit", "limit must be an integer from 1 to %d",
+                        LIST_MAX);
+        return -1;
+    }
+    *limit = v;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static enum MHD_Result patient_create(srv_request *req)
+{
+    json_t *want = srv_clin_body_new(req, patient_fields, 1);
+    json_t *have = NULL, *row = NULL;
+    const char *diff;
+    int64_t id;
+    int err;
+
+    if (!want)
+        return srv_clin_done(req);
+    if (srv_clin_begin(req))
+        goto out;
+    /* BEGIN IMMEDIATE serialises writers, so look-up then insert cannot race a twin request. */
+    have = srv_clin_row_new(req->db, "patients", "external_id",
+                            json_object_get(want, "external_id"), &err);
+    if (err) {
+        srv_clin_abort(req, "cannot look up a patient");
+        goto out;
+    }
+    if (have) {
+        diff = srv_clin_first_difference(patient_fields, want, have);
+        if (diff) {
+            srv_db_rollback(req->db);
+            srv_reply_error(req, 409, "conflict", diff,
+                            "a patient with this external_id exists with a different %s", diff);
+        } else {
+            srv_db_rollback(req->db); /* nothing written */
+            srv_reply_json(req, 200, json_incref(have));
+        }
+        goto out;
+    }
+    if ((id = srv_clin_insert(req->db, "patients", want)) < 0 ||
+        !(row = srv_clin_row_by_id_new(req->db, "patients", id, &err)) ||
+        srv_audit(req, "create", "patient", id, row)) {
+        srv_clin_abort(req, "cannot create a patient");
+        goto out;
+    }
+    srv_clin_commit_reply(req, 201, json_incref(row));
+    if (req->status == 201)
+        srv_log(SRV_LOG_INFO, "created patient %" PRId64, id);
+out:
+    json_decref(want);
+    json_decref(have);
+    json_decref(row);
+    return srv_clin_done(req);
+}
+
+static enum MHD_Result patient_list(srv_request *req)
+{
+    static const char *const allowed[] = {"limit", "cursor", "external_id", NULL};
+    const char *cursor, *external_id;
+    int64_t after = 0;
+    long limit;
+    json_t *args, *rows, *next = NULL;
+
+    if (srv_clin_check_query(req, allowed) || read_limit(req, &limit))
+        return srv_clin_done(req);
+    cursor = srv_query(req, "cursor");
+    if (cursor && cursor_decode(cursor, &after)) {
+        srv_reply_error(req, 422, "invalid_value", "cursor", "cursor is not one this server gave");
+        return srv_clin_done(req);
+    }
+    external_id = srv_query(req, "external_id");
+    /* Keyset pagination on the primary key: stable under concurrent inserts, no offsets. One
+     * row more than asked tells whether another page exists. */
+    args = json_pack("[I, s?, I]", (json_int_t)after, external_id, (json_int_t)limit + 1);
+    rows = args ? srv_clin_query_new(req->db,
+                                     "SELECT * FROM patients WHERE id > ?1 "
+                                     "AND (?2 IS NULL OR external_id = ?2) ORDER BY id LIMIT ?3",
+                                     args)
+                : NULL;
+    json_decref(args);
+    if (!rows)
+        return srv_reply_internal(req, "cannot list patients");
+    if ((long)json_array_size(rows) > limit) {
+        char buf[64];
+        json_array_remove(rows, (size_t)limit);
+        json_t *last = json_array_get(rows, (size_t)limit - 1);
+        cursor_encode((int64_t)json_integer_value(json_object_get(last, "id")), buf, sizeof buf);
+        next = json_string(buf);
+    }
+    return srv_reply_json(
+        req, 200,
+        json_pack("{s:o, s:o}", "patients", rows, "next_cursor", next ? next : json_null()));
+}
+
+static enum MHD_Result patient_get(srv_request *req)
+{
+    json_t *p = srv_clin_patient_new(req, 0);
+    if (!p)
+        return srv_clin_done(req);
+    return srv_reply_json(req, 200, p);
+}
+
+/* A new diagnosis date must keep the dated facts possible: no sample drawn more than a year
+ * before it, no relapse, progression or death before it. 0, or -1 after answering. */
+static int check_new_diagnosis(srv_request *req, int64_t id, const char *diagnosis)
+{
+    char year_before[11];
+    json_t *args, *rows;
+    json_int_t n;
+
+    srv_clin_year_before(diagnosis, year_before);
+    args = json_pack("[I, s, s]", (json_int_t)id, year_before, diagnosis);
+    rows = args ? srv_clin_query_new(
+                      req->db,
+                      "SELECT (SELECT count(*) FROM samples WHERE patient_id = ?1 "
+                      "AND collected_at < ?2) AS samples, "
+                      "(SELECT count(*) FROM clinical_events WHERE patient_id = ?1 AND date < ?3 "
+                      "AND kind IN ('clinical_relapse', 'imaging_progression', 'death')) AS events",
+                      args)
+                : NULL;
+    json_decref(args);
+    if (!rows) {
+        srv_clin_abort(req, "cannot check a diagnosis date");
+        return -1;
+    }
+    json_t *r = json_array_get(rows, 0);
+    n = json_integer_value(json_object_get(r, "samples"));
+    if (n > 0)
+        srv_clin_reject(req, 422, "invalid_date", "diagnosis_date",
+                        "a sample of this patient was collected more than a year before this "
+                        "diagnosis date");
+    else if (json_integer_value(json_object_get(r, "events")) > 0)
+        srv_clin_reject(req, 422, "invalid_date", "diagnosis_date",
+                        "a relapse, progression or death of this patient is dated before this "
+                        "diagnosis date");
+    n += json_integer_value(json_object_get(r, "events"));
+    json_decref(rows);
+    return n > 0 ? -1 : 0;
+}
+
+static enum MHD_Result patient_update(srv_request *req)
+{
+    json_t *changes = NULL, *have = NULL, *row = NULL, *diag;
+    int64_t id;
+    int err;
+
+    if (srv_param_id(req, 0, &id))
+        return srv_clin_done(req);
+    if (!(changes = srv_clin_body_new(req, patient_fields, 0)) || srv_clin_begin(req))
+        goto out;
+    if (!(have = srv_clin_patient_new(req, 1)))
+        goto out;
+    diag = json_object_get(changes, "diagnosis_date");
+    if (diag && check_new_diagnosis(req, id, json_string_value(diag)))
+        goto out;
+    if (srv_clin_update(req->db, "patients", id, changes) ||
+        !(row = srv_clin_row_by_id_new(req->db, "patients", id, &err))) {
+        srv_clin_abort(req, "cannot update a patient");
+        goto out;
+    }
+    json_t *details = srv_clin_changes_new(have, changes);
+    err = !details || srv_audit(req, "update", "patient", id, details);
+    json_decref(details);
+    if (err) {
+        srv_clin_abort(req, "cannot audit a patient update");
+        goto out;
+    }
+    srv_clin_commit_reply(req, 200, json_incref(row));
+    if (req->status == 200)
+        srv_log(SRV_LOG_INFO, "updated patient %" PRId64, id);
+out:
+    json_decref(changes);
+    json_decref(have);
+    json_decref(row);
+    return srv_clin_done(req);
+}
+
+const srv_route srv_patients_routes[] = {
+    {.method = "POST",
+     .path = "/api/v1/patients",
+     .handler = patient_create,
+     .roles = SRV_CLIN_WRITERS,
+     .body = SRV_BODY_JSON},
+    {.method = "GET", .path = "/api/v1/patients", .handler = patient_list, .roles = SRV_ROLE_ANY},
+    {.method = "GET",
+     .path = "/api/v1/patients/{id}",
+     .handler = patient_get,
+     .roles = SRV_ROLE_ANY},
+    {.method = "PATCH",
+     .path = "/api/v1/patients/{id}",
+     .handler = patient_update,
+     .roles = SRV_CLIN_WRITERS,
+     .body = SRV_BODY_JSON},
+    {0},
+};

@@ -1,3 +1,151 @@
-/* placeholder */
-#include "server/router.h"
-const srv_route srv_samples_routes[] = {{0}};
+/* REST resource samples: blood draws registered by the LIMS (POST /api/v1/patients/{id}/samples,
+ * idempotent by accession; GET /api/v1/samples/{accession}; GET /api/v1/patients/{id}/samples).
+ * Results arrive later by upload; the accession is never logged. */
+#include "config.h"
+
+#include <inttypes.h>
+#include <string.h>
+
+#include "server/api_clinical.h"
+
+static const char *const assays[] = {"swgs", "bins", "ddpcr", NULL};
+
+static const srv_clin_field sample_fields[] = {
+    {.name = "accession",
+     .kind = SRV_CLIN_KEY,
+     .flags = SRV_CLIN_REQUIRED | SRV_CLIN_FIXED,
+     .max_len = 64},
+    {.name = "collected_at", .kind = SRV_CLIN_DATE, .flags = SRV_CLIN_REQUIRED},
+    /* absent: the registration day (schema default), and not compared on a resend */
+    {.name = "received_at", .kind = SRV_CLIN_DATE},
+    {.name = "assay", .kind = SRV_CLIN_ENUM, .flags = SRV_CLIN_REQUIRED, .choices = assays},
+    {0},
+};
+
+/* A draw cannot reach the lab before it is taken, and monitoring starts at diagnosis: a draw
+ * more than a year earlier is a typo or the wrong patient. */
+static const char *sample_check(json_t *patient, json_t *s, const char **message)
+{
+    const char *collected = json_string_value(json_object_get(s, "collected_at"));
+    const char *received = json_string_value(json_object_get(s, "received_at"));
+    const char *diagnosis = json_string_value(json_object_get(patient, "diagnosis_date"));
+    char year_before[11];
+
+    if (!collected || !diagnosis)
+        return NULL;
+    srv_clin_year_before(diagnosis, year_before);
+    if (strcmp(collected, year_before) < 0) {
+        *message = "collected_at is more than one year before the patient's diagnosis_date";
+        return "collected_at";
+    }
+    if (received && strcmp(received, collected) < 0) {
+        *message = "received_at is before collected_at";
+        return "received_at";
+    }
+    return NULL;
+}
+
+static const srv_clin_child samples = {
+    .table = "samples",
+    .entity = "sample",
+    .list_key = "samples",
+    .order = "collected_at, id",
+    .fields = sample_fields,
+    .check = sample_check,
+};
+
+static enum MHD_Result sample_create(srv_request *req)
+{
+    json_t *want = NULL, *patient = NULL, *have = NULL, *row = NULL;
+    const char *field, *message = NULL;
+    json_int_t pid;
+    int64_t id;
+    int err;
+
+    if (!(want = srv_clin_body_new(req, sample_fields, 1)) || srv_clin_begin(req))
+        goto out;
+    if (!(patient = srv_clin_patient_new(req, 1)))
+        goto out;
+    if ((field = sample_check(patient, want, &message))) {
+        srv_clin_reject(req, 422, "invalid_date", field, message);
+        goto out;
+    }
+    pid = json_integer_value(json_object_get(patient, "id"));
+    /* BEGIN IMMEDIATE serialises writers, so look-up then insert cannot race a twin request. */
+    have =
+        srv_clin_row_new(req->db, "samples", "accession", json_object_get(want, "accession"), &err);
+    if (err) {
+        srv_clin_abort(req, "cannot look up a sample");
+        goto out;
+    }
+    if (have) {
+        if (json_integer_value(json_object_get(have, "patient_id")) != pid)
+            srv_clin_reject(req, 409, "conflict", "accession",
+                            "this accession is registered for another patient");
+        else if ((field = srv_clin_first_difference(sample_fields, want, have))) {
+            srv_db_rollback(req->db);
+            srv_reply_error(req, 409, "conflict", field,
+                            "a sample with this accession exists with a different %s", field);
+        } else {
+            srv_db_rollback(req->db); /* nothing written */
+            srv_reply_json(req, 200, json_incref(have));
+        }
+        goto out;
+    }
+    json_object_set_new(want, "patient_id", json_integer(pid));
+    if ((id = srv_clin_insert(req->db, "samples", want)) < 0 ||
+        !(row = srv_clin_row_by_id_new(req->db, "samples", id, &err)) ||
+        srv_audit(req, "create", "sample", id, row)) {
+        srv_clin_abort(req, "cannot create a sample");
+        goto out;
+    }
+    srv_clin_commit_reply(req, 201, json_incref(row));
+    if (req->status == 201)
+        srv_log(SRV_LOG_INFO, "created sample %" PRId64 " of patient %" JSON_INTEGER_FORMAT, id,
+                pid);
+out:
+    json_decref(want);
+    json_decref(patient);
+    json_decref(have);
+    json_decref(row);
+    return srv_clin_done(req);
+}
+
+static enum MHD_Result sample_get(srv_request *req)
+{
+    json_t *key, *row;
+    int err = 1;
+
+    if (req->nparams < 1 || !req->params[0])
+        return srv_reply_error(req, 404, "not_found", NULL, "no such sample");
+    key = json_string(req->params[0]); /* NULL when not UTF-8: then no such sample either */
+    row = key ? srv_clin_row_new(req->db, "samples", "accession", key, &err) : NULL;
+    json_decref(key);
+    if (row)
+        return srv_reply_json(req, 200, row);
+    if (key && err)
+        return srv_reply_internal(req, "cannot read a sample");
+    return srv_reply_error(req, 404, "not_found", NULL, "no such sample");
+}
+
+static enum MHD_Result sample_list(srv_request *req)
+{
+    return srv_clin_child_list(req, &samples);
+}
+
+const srv_route srv_samples_routes[] = {
+    {.method = "POST",
+     .path = "/api/v1/patients/{id}/samples",
+     .handler = sample_create,
+     .roles = SRV_CLIN_WRITERS,
+     .body = SRV_BODY_JSON},
+    {.method = "GET",
+     .path = "/api/v1/patients/{id}/samples",
+     .handler = sample_list,
+     .roles = SRV_ROLE_ANY},
+    {.method = "GET",
+     .path = "/api/v1/samples/{accession}",
+     .handler = sample_get,
+     .roles = SRV_ROLE_ANY},
+    {0},
+};

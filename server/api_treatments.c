@@ -1,3 +1,82 @@
-/* placeholder */
-#include "server/router.h"
-const srv_route srv_treatments_routes[] = {{0}};
+/* REST resource treatments: a patient's treatment lines (POST/GET /api/v1/patients/{id}/treatments,
+ * PATCH/DELETE /api/v1/treatments/{id}); chemotherapy windows steer the alert rules. */
+#include "config.h"
+
+#include <string.h>
+
+#include "server/api_clinical.h"
+
+static const char *const treatment_kinds[] = {
+    "surgery", "chemotherapy", "endocrine", "radiotherapy", "targeted", "other", NULL};
+
+static const srv_clin_field treatment_fields[] = {
+    {.name = "kind", .kind = SRV_CLIN_ENUM, .flags = SRV_CLIN_REQUIRED, .choices = treatment_kinds},
+    {.name = "regimen", .kind = SRV_CLIN_TEXT, .flags = SRV_CLIN_NULLABLE, .max_len = 200},
+    {.name = "start_date", .kind = SRV_CLIN_DATE, .flags = SRV_CLIN_REQUIRED},
+    {.name = "end_date", .kind = SRV_CLIN_DATE, .flags = SRV_CLIN_NULLABLE}, /* null: ongoing */
+    {0},
+};
+
+/* A treatment cannot end before it starts (ISO dates compare as text). */
+static const char *treatment_check(json_t *patient, json_t *t, const char **message)
+{
+    const char *start = json_string_value(json_object_get(t, "start_date"));
+    const char *end = json_string_value(json_object_get(t, "end_date"));
+    (void)patient;
+    if (start && end && strcmp(end, start) < 0) {
+        *message = "end_date is before start_date";
+        return "end_date";
+    }
+    return NULL;
+}
+
+static const srv_clin_child treatments = {
+    .table = "treatments",
+    .entity = "treatment",
+    .list_key = "treatments",
+    .order = "start_date, id",
+    .fields = treatment_fields,
+    .check = treatment_check,
+};
+
+static enum MHD_Result treatment_create(srv_request *req)
+{
+    return srv_clin_child_create(req, &treatments);
+}
+
+static enum MHD_Result treatment_list(srv_request *req)
+{
+    return srv_clin_child_list(req, &treatments);
+}
+
+static enum MHD_Result treatment_update(srv_request *req)
+{
+    return srv_clin_child_update(req, &treatments);
+}
+
+static enum MHD_Result treatment_delete(srv_request *req)
+{
+    return srv_clin_child_delete(req, &treatments);
+}
+
+const srv_route srv_treatments_routes[] = {
+    {.method = "POST",
+     .path = "/api/v1/patients/{id}/treatments",
+     .handler = treatment_create,
+     .roles = SRV_CLIN_WRITERS,
+     .body = SRV_BODY_JSON},
+    {.method = "GET",
+     .path = "/api/v1/patients/{id}/treatments",
+     .handler = treatment_list,
+     .roles = SRV_ROLE_ANY},
+    {.method = "PATCH",
+     .path = "/api/v1/treatments/{id}",
+     .handler = treatment_update,
+     .roles = SRV_CLIN_WRITERS,
+     .body = SRV_BODY_JSON},
+    {.method = "DELETE",
+     .path = "/api/v1/treatments/{id}",
+     .handler = treatment_delete,
+     .roles = SRV_CLIN_WRITERS},
+    {0},
+};
