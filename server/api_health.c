@@ -1,3 +1,47 @@
-/* placeholder */
-#include "server/router.h"
-const srv_route srv_health_routes[] = {{0}};
+/* Public endpoints: GET /api/v1/health (a real database query) and GET /api/v1/version. */
+#include <config.h> /* autoconf's PACKAGE_VERSION */
+
+#include "core/version.h"
+#include "server/api.h"
+#include "server/migrate.h"
+
+/* The schema version the open database is at (PRAGMA user_version); -1 if unreadable. */
+static int schema_version(sqlite3 *db)
+{
+    int v = -1;
+    sqlite3_stmt *st = srv_db_prepare(db, "PRAGMA user_version");
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        v = sqlite3_column_int(st, 0);
+    sqlite3_finalize(st);
+    return v;
+}
+
+static enum MHD_Result health(srv_request *req)
+{
+    /* Reads a table, not just the header, so a corrupt or vanished file shows up. */
+    sqlite3_stmt *st = srv_db_prepare(req->db, "SELECT count(*) FROM schema_migrations");
+    int ok = st && sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    if (!ok) {
+        srv_log(SRV_LOG_ERROR, "health check failed: %s", sqlite3_errmsg(req->db));
+        return srv_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL,
+                               "the database does not answer");
+    }
+    return srv_reply_json(req, MHD_HTTP_OK,
+                          json_pack("{s:s, s:s}", "status", "ok", "database", "ok"));
+}
+
+static enum MHD_Result version(srv_request *req)
+{
+    int known = srv_migrations_count ? srv_migrations[srv_migrations_count - 1].number : 0;
+    return srv_reply_json(req, MHD_HTTP_OK,
+                          json_pack("{s:s, s:s, s:i, s:i, s:s}", "package", PACKAGE_VERSION, "core",
+                                    RW_CORE_VERSION, "schema", schema_version(req->db),
+                                    "schema_supported", known, "api", "v1"));
+}
+
+const srv_route srv_health_routes[] = {
+    {.method = "GET", .path = "/api/v1/health", .handler = health, .roles = SRV_ROLE_PUBLIC},
+    {.method = "GET", .path = "/api/v1/version", .handler = version, .roles = SRV_ROLE_PUBLIC},
+    {0},
+};

@@ -1,1 +1,369 @@
-/* server/config.c: placeholder until implemented. */
+/* Daemon configuration: one table of settings drives the defaults, the config file, the flags and
+ * --help, so the three can never disagree. Precedence: defaults < file < command line. */
+#include "server/config.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <config.h> /* autoconf's, for PACKAGE_VERSION (angle brackets: not server/config.h) */
+
+#include "core/version.h"
+#include "server/log.h"
+#include "server/migrate.h"
+
+#ifndef RW_PKGDATADIR
+#define RW_PKGDATADIR "/usr/local/share/relapsewatch"
+#endif
+
+typedef enum { OPT_STR, OPT_INT, OPT_SIZE, OPT_LEVEL, OPT_FLAG } opt_type;
+
+typedef struct opt {
+    const char *name; /* flag without "--", and the key in the config file */
+    opt_type type;
+    size_t offset; /* of the field in srv_config */
+    const char *def;
+    int64_t min, max; /* OPT_INT and OPT_SIZE */
+    const char *metavar;
+    const char *help;
+} opt;
+
+#define OFF(f) offsetof(srv_config, f)
+static const opt opts[] = {
+    {"db", OPT_STR, OFF(db_path), "var/relapsewatch.db", 0, 0, "PATH",
+     "SQLite database file; created (with its folder) when missing"},
+    {"listen", OPT_STR, OFF(listen), "127.0.0.1:8080", 0, 0, "ADDR:PORT",
+     "address and port to listen on; port 0 picks a free port"},
+    {"web-root", OPT_STR, OFF(web_root), RW_PKGDATADIR "/web", 0, 0, "DIR",
+     "folder of the web pages, served for every GET outside /api/"},
+    {"data-dir", OPT_STR, OFF(data_dir), "var/data", 0, 0, "DIR",
+     "folder for uploaded reads and results"},
+    {"port-file", OPT_STR, OFF(port_file), "", 0, 0, "FILE",
+     "write the bound port to FILE once listening (for scripts and tests)"},
+    {"threads", OPT_INT, OFF(threads), "4", 1, 256, "N", "HTTP thread-pool size"},
+    {"workers", OPT_INT, OFF(workers), "2", 0, 64, "N", "job worker threads"},
+    {"max-body", OPT_SIZE, OFF(max_body), "1M", 1024, (int64_t)1 << 30, "BYTES",
+     "largest JSON request body (413 beyond); suffixes K, M, G"},
+    {"max-upload", OPT_SIZE, OFF(max_upload), "4G", 1024, (int64_t)1 << 40, "BYTES",
+     "largest uploaded file (413 beyond); suffixes K, M, G, T"},
+    {"log-level", OPT_LEVEL, OFF(log_level), "info", 0, 0, "LEVEL", "debug, info, warn or error"},
+    {"demo", OPT_FLAG, OFF(demo), "no", 0, 0, NULL, "load the demo cohort into an empty store"},
+};
+#define NOPTS (sizeof opts / sizeof opts[0])
+
+static const opt *find_opt(const char *name, size_t len)
+{
+    for (size_t i = 0; i < NOPTS; i++)
+        if (strlen(opts[i].name) == len && strncmp(opts[i].name, name, len) == 0)
+            return &opts[i];
+    return NULL;
+}
+
+/* "123", "64K", "1M", "4G", "1T" (binary multiples). 0 on success. */
+static int parse_size(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (!*s || *s == '-' || *s == '+')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s)
+        return -1;
+    int shift = 0;
+    if (*end) {
+        switch (*end) {
+        case 'k':
+        case 'K':
+            shift = 10;
+            break;
+        case 'm':
+        case 'M':
+            shift = 20;
+            break;
+        case 'g':
+        case 'G':
+            shift = 30;
+            break;
+        case 't':
+        case 'T':
+            shift = 40;
+            break;
+        default:
+            return -1;
+        }
+        end++;
+        if (*end == 'i' || *end == 'I') /* accept "MiB"-style "Mi" too */
+            end++;
+        if (*end == 'b' || *end == 'B')
+            end++;
+        if (*end)
+            return -1;
+    }
+    if (v > ((unsigned long long)INT64_MAX >> shift))
+        return -1;
+    *out = (int64_t)(v << shift);
+    return 0;
+}
+
+static int parse_bool(const char *s, int *out)
+{
+    static const char *const yes[] = {"1", "yes", "true", "on"}, *const no[] = {"0", "no", "false",
+                                                                                "off"};
+    for (int i = 0; i < 4; i++) {
+        if (strcasecmp(s, yes[i]) == 0)
+            return *out = 1, 0;
+        if (strcasecmp(s, no[i]) == 0)
+            return *out = 0, 0;
+    }
+    return -1;
+}
+
+/* Sets one option from its text. Writes a message into err on failure. */
+static int set_opt(srv_config *cfg, const opt *o, const char *val, char *err, size_t errlen)
+{
+    char *field = (char *)cfg + o->offset;
+    switch (o->type) {
+    case OPT_STR: {
+        char *copy = strdup(val);
+        if (!copy) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        free(*(char **)field);
+        *(char **)field = copy;
+        return 0;
+    }
+    case OPT_INT:
+    case OPT_SIZE: {
+        int64_t v;
+        char *end;
+        if (o->type == OPT_SIZE) {
+            if (parse_size(val, &v))
+                goto bad;
+        } else {
+            errno = 0;
+            long long l = strtoll(val, &end, 10);
+            if (errno || end == val || *end)
+                goto bad;
+            v = l;
+        }
+        if (v < o->min || v > o->max) {
+            snprintf(err, errlen, "%s must be between %lld and %lld, not %s", o->name,
+                     (long long)o->min, (long long)o->max, val);
+            return -1;
+        }
+        if (o->type == OPT_SIZE)
+            *(int64_t *)field = v;
+        else
+            *(int *)field = (int)v;
+        return 0;
+    }
+    case OPT_LEVEL: {
+        int l = srv_log_level_parse(val);
+        if (l < 0)
+            goto bad;
+        *(int *)field = l;
+        return 0;
+    }
+    case OPT_FLAG:
+        if (parse_bool(val, (int *)field))
+            goto bad;
+        return 0;
+    }
+bad:
+    snprintf(err, errlen, "invalid value for %s: '%s'%s%s", o->name, val,
+             o->metavar ? ", expected " : "", o->metavar ? o->metavar : "");
+    return -1;
+}
+
+static char *trim(char *s)
+{
+    while (*s == ' ' || *s == '\t')
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+        s[--n] = '\0';
+    return s;
+}
+
+/* Reads `key = value` lines; '#' starts a comment line; a value may be "quoted". */
+static int load_file(srv_config *cfg, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errlen, "cannot read config file %s: %s", path, strerror(errno));
+        return -1;
+    }
+    char line[4096], msg[512];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = trim(line);
+        if (!*s || *s == '#')
+            continue;
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            snprintf(err, errlen, "%s:%d: expected 'key = value'", path, lineno);
+            goto fail;
+        }
+        *eq = '\0';
+        char *key = trim(s), *val = trim(eq + 1);
+        size_t vl = strlen(val);
+        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        const opt *o = find_opt(key, strlen(key));
+        if (!o) {
+            snprintf(err, errlen, "%s:%d: unknown setting '%s'", path, lineno, key);
+            goto fail;
+        }
+        if (set_opt(cfg, o, val, msg, sizeof msg)) {
+            snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+            goto fail;
+        }
+    }
+    if (ferror(f)) {
+        snprintf(err, errlen, "cannot read config file %s", path);
+        goto fail;
+    }
+    fclose(f);
+    return rc;
+fail:
+    fclose(f);
+    return -1;
+}
+
+static void print_help(void)
+{
+    printf("Usage: relapsewatchd [OPTION]...\n"
+           "relapsewatch daemon: REST API and web pages for serial cfDNA 1q21.3 monitoring.\n\n"
+           "Options (each may also be given as a `name = value` line in the --config file;\n"
+           "command-line flags override the file, which overrides the defaults):\n");
+    for (size_t i = 0; i < NOPTS; i++) {
+        char lhs[64];
+        const opt *o = &opts[i];
+        snprintf(lhs, sizeof lhs, "--%s%s%s", o->name, o->metavar ? " " : "",
+                 o->metavar ? o->metavar : "");
+        printf("  %-24s %s [default: %s]\n", lhs, o->help, *o->def ? o->def : "none");
+    }
+    printf("  %-24s %s\n", "--config FILE", "read settings from FILE");
+    printf("  %-24s %s\n", "--help", "print this help and exit");
+    printf("  %-24s %s\n", "--version", "print the versions and exit");
+    printf("\nOn first start with an empty token table an admin API token is printed once on\n"
+           "standard output. SIGTERM or SIGINT shuts down cleanly.\n");
+}
+
+static void print_version(void)
+{
+    int schema = srv_migrations_count > 0 ? srv_migrations[srv_migrations_count - 1].number : 0;
+    printf("relapsewatchd %s (core %s, database schema %d)\n", PACKAGE_VERSION, RW_CORE_VERSION,
+           schema);
+}
+
+/* Splits "--name=value" / "--name value"; returns the option or NULL. *val may stay NULL for a
+ * flag. Advances *i past a consumed value. */
+static int parse_arg(int argc, char **argv, int *i, const opt **o, const char **val, char *err,
+                     size_t errlen)
+{
+    const char *a = argv[*i];
+    if (strncmp(a, "--", 2) != 0) {
+        snprintf(err, errlen, "unexpected argument '%s'", a);
+        return -1;
+    }
+    const char *name = a + 2, *eq = strchr(name, '=');
+    size_t len = eq ? (size_t)(eq - name) : strlen(name);
+    *o = find_opt(name, len);
+    *val = eq ? eq + 1 : NULL;
+    if (!*o) {
+        snprintf(err, errlen, "unknown option '%.*s'", (int)(len + 2), a);
+        return -1;
+    }
+    if ((*o)->type == OPT_FLAG) {
+        if (!*val)
+            *val = "yes";
+        return 0;
+    }
+    if (!*val) {
+        if (*i + 1 >= argc) {
+            snprintf(err, errlen, "option --%s needs a value", (*o)->name);
+            return -1;
+        }
+        *val = argv[++*i];
+    }
+    return 0;
+}
+
+int srv_config_load(srv_config *cfg, int argc, char **argv)
+{
+    char err[1024];
+    const char *config_file = NULL;
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < NOPTS; i++)
+        if (set_opt(cfg, &opts[i], opts[i].def, err, sizeof err))
+            goto fail; /* a bad default is a bug; say so rather than run with zeros */
+
+    /* First pass: --help, --version and --config, which decide what the others mean. */
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+            print_help();
+            srv_config_free(cfg);
+            return 1;
+        }
+        if (strcmp(a, "--version") == 0) {
+            print_version();
+            srv_config_free(cfg);
+            return 1;
+        }
+        if (strcmp(a, "--config") == 0 || strncmp(a, "--config=", 9) == 0) {
+            if (a[8] == '=') {
+                config_file = a + 9;
+            } else if (i + 1 < argc) {
+                config_file = argv[++i];
+            } else {
+                snprintf(err, sizeof err, "option --config needs a value");
+                goto fail;
+            }
+        }
+    }
+    if (config_file && load_file(cfg, config_file, err, sizeof err))
+        goto fail;
+    for (int i = 1; i < argc; i++) {
+        const opt *o;
+        const char *val;
+        if (strcmp(argv[i], "--config") == 0) {
+            i++;
+            continue;
+        }
+        if (strncmp(argv[i], "--config=", 9) == 0)
+            continue;
+        if (parse_arg(argc, argv, &i, &o, &val, err, sizeof err) ||
+            set_opt(cfg, o, val, err, sizeof err))
+            goto fail;
+    }
+    if (!*cfg->db_path || !*cfg->listen || !*cfg->web_root) {
+        snprintf(err, sizeof err, "--db, --listen and --web-root must not be empty");
+        goto fail;
+    }
+    return 0;
+fail:
+    fprintf(stderr, "relapsewatchd: %s\nTry 'relapsewatchd --help'.\n", err);
+    srv_config_free(cfg);
+    return -1;
+}
+
+void srv_config_free(srv_config *cfg)
+{
+    if (!cfg)
+        return;
+    for (size_t i = 0; i < NOPTS; i++) {
+        if (opts[i].type == OPT_STR) {
+            char **f = (char **)((char *)cfg + opts[i].offset);
+            free(*f);
+            *f = NULL;
+        }
+    }
+}

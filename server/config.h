@@ -7,17 +7,17 @@
 #include <stdint.h>
 
 typedef struct srv_config {
-    char *db_path;        /* --db */
-    char *listen;         /* --listen ADDR:PORT (port 0 = any free port) */
-    char *web_root;       /* --web-root DIR */
-    char *data_dir;       /* --data-dir DIR: uploaded reads and results */
-    char *port_file;      /* --port-file FILE: the bound port is written there (tests) */
-    int threads;          /* HTTP thread-pool size */
-    int workers;          /* job worker threads */
-    int64_t max_body;     /* largest JSON body in bytes (413 beyond) */
-    int64_t max_upload;   /* largest upload in bytes */
-    int log_level;        /* 0 debug .. 3 error */
-    int demo;             /* --demo: load the demo cohort into an empty store */
+    char *db_path;      /* --db */
+    char *listen;       /* --listen ADDR:PORT (port 0 = any free port) */
+    char *web_root;     /* --web-root DIR */
+    char *data_dir;     /* --data-dir DIR: uploaded reads and results */
+    char *port_file;    /* --port-file FILE: the bound port is written there (tests) */
+    int threads;        /* HTTP thread-pool size */
+    int workers;        /* job worker threads */
+    int64_t max_body;   /* largest JSON body in bytes (413 beyond) */
+    int64_t max_upload; /* largest upload in bytes */
+    int log_level;      /* 0 debug .. 3 error */
+    int demo;           /* --demo: load the demo cohort into an empty store */
 } srv_config;
 
 /* Fills defaults, then the file named by --config (if any), then the other flags.

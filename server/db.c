@@ -1,1 +1,193 @@
-/* server/db.c: placeholder until implemented. */
+/* Storage: a fixed pool of SQLite connections handed out under a mutex. Each connection is used
+ * by one thread at a time, so SQLite runs without its own per-connection mutex. WAL lets readers
+ * go on while one writer commits; the busy timeout queues concurrent writers. */
+#include "server/db.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "server/log.h"
+#include "server/migrate.h"
+
+#define BUSY_TIMEOUT_MS 10000
+
+struct srv_db {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    int size;
+    int nfree;
+    sqlite3 **all;  /* every connection, for closing */
+    sqlite3 **free; /* stack of idle connections */
+};
+
+/* Creates the database's folder when missing (one level: "var/" of "var/relapsewatch.db"). */
+static int make_parent(const char *path, char *err, size_t errlen)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash || slash == path)
+        return 0;
+    char dir[4096];
+    size_t n = (size_t)(slash - path);
+    if (n >= sizeof dir) {
+        snprintf(err, errlen, "database path too long");
+        return -1;
+    }
+    memcpy(dir, path, n);
+    dir[n] = '\0';
+    if (mkdir(dir, 0750) && errno != EEXIST) {
+        snprintf(err, errlen, "cannot create folder %s: %s", dir, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static sqlite3 *open_one(const char *path, char *err, size_t errlen)
+{
+    sqlite3 *c = NULL;
+    int rc = sqlite3_open_v2(
+        path, &c, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        snprintf(err, errlen, "cannot open database %s: %s", path,
+                 c ? sqlite3_errmsg(c) : sqlite3_errstr(rc));
+        goto fail;
+    }
+    sqlite3_busy_timeout(c, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(c, 1);
+    /* journal_mode answers with a row; exec ignores it. synchronous=NORMAL is durable in WAL
+     * mode up to the last checkpoint-safe commit and much faster than FULL. */
+    char *msg = NULL;
+    if (sqlite3_exec(c,
+                     "PRAGMA journal_mode=WAL; PRAGMA foreign_keys=ON; PRAGMA synchronous=NORMAL;",
+                     NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot configure database %s: %s", path,
+                 msg ? msg : sqlite3_errmsg(c));
+        sqlite3_free(msg);
+        goto fail;
+    }
+    /* A file that is not a database fails here, at start-up, with a clear message. */
+    if (sqlite3_exec(c, "SELECT count(*) FROM sqlite_master", NULL, NULL, &msg) != SQLITE_OK) {
+        snprintf(err, errlen, "cannot read database %s: %s", path, msg ? msg : "?");
+        sqlite3_free(msg);
+        goto fail;
+    }
+    return c;
+fail:
+    sqlite3_close(c);
+    return NULL;
+}
+
+srv_db *srv_db_open(const char *path, int size, char *err, size_t errlen)
+{
+    srv_db *db = calloc(1, sizeof *db);
+    if (size < 1)
+        size = 1;
+    if (!db || !(db->all = calloc((size_t)size, sizeof *db->all)) ||
+        !(db->free = calloc((size_t)size, sizeof *db->free))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    pthread_mutex_init(&db->lock, NULL);
+    pthread_cond_init(&db->freed, NULL);
+    if (make_parent(path, err, errlen))
+        goto fail;
+    /* The first connection migrates before the others exist, so none sees a half schema. */
+    for (int i = 0; i < size; i++) {
+        if (!(db->all[i] = open_one(path, err, errlen)))
+            goto fail;
+        db->size++;
+        if (i == 0 && srv_migrate(db->all[0], err, errlen))
+            goto fail;
+        db->free[db->nfree++] = db->all[i];
+    }
+    return db;
+fail:
+    srv_db_close(db);
+    return NULL;
+}
+
+void srv_db_close(srv_db *db)
+{
+    if (!db)
+        return;
+    if (db->all) {
+        for (int i = 0; i < db->size; i++) {
+            /* The last connection to close checkpoints the WAL into the main file. */
+            if (sqlite3_close(db->all[i]) != SQLITE_OK)
+                srv_log(SRV_LOG_ERROR, "closing connection %d: %s", i, sqlite3_errmsg(db->all[i]));
+        }
+        pthread_mutex_destroy(&db->lock);
+        pthread_cond_destroy(&db->freed);
+    }
+    free(db->all);
+    free(db->free);
+    free(db);
+}
+
+sqlite3 *srv_db_acquire(srv_db *db)
+{
+    pthread_mutex_lock(&db->lock);
+    while (db->nfree == 0)
+        pthread_cond_wait(&db->freed, &db->lock);
+    sqlite3 *c = db->free[--db->nfree];
+    pthread_mutex_unlock(&db->lock);
+    return c;
+}
+
+void srv_db_release(srv_db *db, sqlite3 *conn)
+{
+    if (!conn)
+        return;
+    /* A handler that forgot to end its transaction must not hand it to the next borrower. */
+    if (!sqlite3_get_autocommit(conn)) {
+        srv_log(SRV_LOG_ERROR, "connection returned inside a transaction: rolled back");
+        sqlite3_exec(conn, "ROLLBACK", NULL, NULL, NULL);
+    }
+    pthread_mutex_lock(&db->lock);
+    db->free[db->nfree++] = conn;
+    pthread_cond_signal(&db->freed);
+    pthread_mutex_unlock(&db->lock);
+}
+
+static int exec_simple(sqlite3 *conn, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(conn, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        srv_log(SRV_LOG_ERROR, "%s: %s", sql, msg ? msg : sqlite3_errmsg(conn));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+int srv_db_begin(sqlite3 *conn)
+{
+    /* IMMEDIATE takes the write lock now, so a busy database waits here (busy timeout) instead
+     * of failing later at the first write with SQLITE_BUSY. */
+    return exec_simple(conn, "BEGIN IMMEDIATE");
+}
+
+int srv_db_commit(sqlite3 *conn)
+{
+    return exec_simple(conn, "COMMIT");
+}
+
+void srv_db_rollback(sqlite3 *conn)
+{
+    if (!sqlite3_get_autocommit(conn))
+        exec_simple(conn, "ROLLBACK");
+}
+
+sqlite3_stmt *srv_db_prepare(sqlite3 *conn, const char *sql)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(conn, sql, -1, &st, NULL) != SQLITE_OK) {
+        srv_log(SRV_LOG_ERROR, "prepare failed: %s (%.80s)", sqlite3_errmsg(conn), sql);
+        sqlite3_finalize(st);
+        return NULL;
+    }
+    return st;
+}

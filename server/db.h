@@ -5,6 +5,7 @@
 #define SRV_DB_H
 
 #include <sqlite3.h>
+#include <stddef.h>
 #include <stdint.h>
 
 typedef struct srv_db srv_db;

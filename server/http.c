@@ -1,1 +1,561 @@
-/* server/http.c: placeholder until implemented. */
+/* HTTP glue over libmicrohttpd: request life cycle, routing, auth and body handling before a
+ * handler runs, static files, the request log line, and a clean stop.
+ *
+ * DESIGN. MHD runs a pool of cfg->threads threads, each with its own epoll loop. A request's
+ * srv_request is allocated on the first access-handler call (*req_cls) and freed in the
+ * completion callback, whatever happened in between. All checks that need only the headers
+ * (404/405/401/403/415/413-by-Content-Length) answer on that first call, before any body is
+ * read. Responses are parked in req->response by srv_reply_* and queued here, at the first call
+ * or at the final one: MHD refuses a response while the body is still arriving, so an error
+ * found mid-body (413 while buffering) discards the rest and is sent at the end. A database
+ * connection is borrowed only for the auth check and the handler call, never across callbacks:
+ * a thread serves many connections, and holding one while waiting for a slow client's body
+ * could starve the pool. */
+#include "server/http.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "server/auth.h"
+#include "server/config.h"
+#include "server/db.h"
+#include "server/log.h"
+#include "server/reply.h"
+#include "server/router.h"
+
+struct srv_http {
+    struct MHD_Daemon *mhd;
+    const srv_config *cfg;
+    srv_db *db;
+    char *web_root; /* realpath of cfg->web_root, or NULL when it does not exist */
+    atomic_int active;
+    atomic_ullong next_id;
+};
+
+/* Strings owned by a request (decoded query values). */
+struct srv_owned {
+    struct srv_owned *next;
+    char text[];
+};
+
+static double now_mono(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+/* ---------------------------------------------------------------- request accessors */
+
+const char *srv_header(srv_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *srv_query(srv_request *req, const char *key)
+{
+    /* MHD leaves arguments undecoded (see unescape_none), so decode here. */
+    const char *raw = MHD_lookup_connection_value(req->conn, MHD_GET_ARGUMENT_KIND, key);
+    if (!raw)
+        return NULL;
+    char *dec = srv_url_decode(raw, strlen(raw), 1);
+    if (!dec)
+        return NULL;
+    size_t n = strlen(dec);
+    struct srv_owned *o = malloc(sizeof *o + n + 1);
+    if (o) {
+        memcpy(o->text, dec, n + 1);
+        o->next = req->owned;
+        req->owned = o;
+    }
+    free(dec);
+    return o ? o->text : NULL;
+}
+
+int srv_http_active(const srv_http *h)
+{
+    return atomic_load(&h->active);
+}
+
+/* ---------------------------------------------------------------- static files */
+
+static const char *content_type_of(const char *path)
+{
+    static const struct {
+        const char *ext, *type;
+    } types[] = {
+        {".html", "text/html; charset=utf-8"},
+        {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"},
+        {".css", "text/css; charset=utf-8"},
+        {".svg", "image/svg+xml"},
+        {".png", "image/png"},
+        {".json", "application/json"},
+        {".ico", "image/x-icon"},
+        {".txt", "text/plain; charset=utf-8"},
+        {".map", "application/json"},
+        {".woff2", "font/woff2"},
+    };
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(dot, types[i].ext) == 0)
+            return types[i].type;
+    return "application/octet-stream";
+}
+
+static void static_not_found(srv_request *req)
+{
+    static const char page[] = "<!doctype html>\n<html><head><title>Not found</title></head>"
+                               "<body><h1>Not found</h1><p><a href=\"/\">relapsewatch</a></p>"
+                               "</body></html>\n";
+    srv_reply_bytes(req, MHD_HTTP_NOT_FOUND, "text/html; charset=utf-8", page, sizeof page - 1);
+}
+
+/* Serves raw_path from the web root: decoded, no ".." segment, and its realpath must lie under
+ * the root (symlinks out of it are refused too). */
+static void serve_static(srv_http *h, srv_request *req, const char *raw_path)
+{
+    char *rel = NULL, *real = NULL, full[PATH_MAX];
+    int fd = -1;
+    req->log_path = "(static)";
+    if (!h->web_root)
+        goto notfound;
+    if (!(rel = srv_url_decode(raw_path, strlen(raw_path), 0)) || rel[0] != '/')
+        goto notfound;
+    for (const char *s = rel; *s;) {
+        const char *e = strchr(s + 1, '/');
+        size_t l = e ? (size_t)(e - s - 1) : strlen(s + 1);
+        if (l == 2 && s[1] == '.' && s[2] == '.')
+            goto notfound;
+        if (!e)
+            break;
+        s = e;
+    }
+    size_t rl = strlen(rel);
+    int w = snprintf(full, sizeof full, "%s%s%s", h->web_root, rel,
+                     rel[rl - 1] == '/' ? "index.html" : "");
+    if (w < 0 || (size_t)w >= sizeof full)
+        goto notfound;
+    if (!(real = realpath(full, NULL)))
+        goto notfound;
+    size_t root_len = strlen(h->web_root);
+    if (strncmp(real, h->web_root, root_len) != 0 || real[root_len] != '/')
+        goto notfound;
+    struct stat sb;
+    if ((fd = open(real, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode))
+        goto notfound;
+    /* MHD owns fd from here and closes it with the response. */
+    struct MHD_Response *resp = MHD_create_response_from_fd64((uint64_t)sb.st_size, fd);
+    if (!resp) {
+        srv_reply_internal(req, "cannot create a file response");
+        goto done;
+    }
+    fd = -1;
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_of(real));
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    req->response = resp;
+    req->status = MHD_HTTP_OK;
+    req->answered = 1;
+    goto done;
+notfound:
+    static_not_found(req);
+done:
+    if (fd >= 0)
+        close(fd);
+    free(real);
+    free(rel);
+}
+
+/* ---------------------------------------------------------------- API request stages */
+
+static int is_json_type(const char *ct)
+{
+    /* "application/json" with optional parameters ("; charset=utf-8"), case-insensitive. */
+    static const char want[] = "application/json";
+    if (!ct || strncasecmp(ct, want, sizeof want - 1) != 0)
+        return 0;
+    char c = ct[sizeof want - 1];
+    return c == '\0' || c == ';' || c == ' ' || c == '\t';
+}
+
+/* Checks everything the headers decide. Leaves an answer in req->response when rejecting. */
+static void begin_api(srv_http *h, srv_request *req, const char *raw_path)
+{
+    int path_known = 0;
+    const srv_route *r = srv_route_find(req, req->method, raw_path, &path_known);
+    if (!r) {
+        char allow[128];
+        const char *tpl = path_known ? srv_route_allow(raw_path, allow, sizeof allow) : NULL;
+        if (tpl) {
+            req->log_path = tpl;
+            srv_reply_error(req, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", NULL,
+                            "%s is not allowed here (allowed: %s)", req->method, allow);
+            if (req->response)
+                MHD_add_response_header(req->response, MHD_HTTP_HEADER_ALLOW, allow);
+        } else {
+            req->log_path = "(unknown)";
+            srv_reply_error(req, MHD_HTTP_NOT_FOUND, "not_found", NULL, "no such endpoint");
+        }
+        return;
+    }
+    req->route = r;
+    req->log_path = r->path;
+
+    if (!(r->roles & SRV_ROLE_PUBLIC)) {
+        sqlite3 *c = srv_db_acquire(h->db);
+        int bad = srv_auth_check(c, srv_header(req, MHD_HTTP_HEADER_AUTHORIZATION), &req->caller);
+        srv_db_release(h->db, c);
+        if (bad) {
+            srv_reply_error(req, MHD_HTTP_UNAUTHORIZED, "unauthorized", NULL,
+                            "a valid API token is required (Authorization: Bearer rw_...)");
+            if (req->response)
+                MHD_add_response_header(req->response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+            return;
+        }
+        if (!(req->caller.role & r->roles)) {
+            srv_reply_error(req, MHD_HTTP_FORBIDDEN, "forbidden", NULL,
+                            "the %s role may not do this", srv_role_name(req->caller.role));
+            return;
+        }
+    }
+
+    const char *cl_text = srv_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = srv_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    long long cl = cl_text ? strtoll(cl_text, NULL, 10) : 0;
+    int has_body = cl > 0 || (te && strcasestr(te, "chunked"));
+    switch (r->body) {
+    case SRV_BODY_NONE:
+        if (has_body)
+            srv_reply_error(req, MHD_HTTP_BAD_REQUEST, "unexpected_body", NULL,
+                            "this endpoint takes no request body");
+        break;
+    case SRV_BODY_JSON:
+        if (!is_json_type(srv_header(req, MHD_HTTP_HEADER_CONTENT_TYPE)))
+            srv_reply_error(req, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", NULL,
+                            "the body must be sent as Content-Type: application/json");
+        else if (cl > h->cfg->max_body)
+            srv_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", NULL,
+                            "the body is larger than the limit of %lld bytes",
+                            (long long)h->cfg->max_body);
+        break;
+    case SRV_BODY_STREAM:
+        if (cl > h->cfg->max_upload)
+            srv_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", NULL,
+                            "the upload is larger than the limit of %lld bytes",
+                            (long long)h->cfg->max_upload);
+        break;
+    }
+}
+
+/* One chunk of the body. Errors park an answer and set body_rejected; the rest is discarded. */
+static void body_chunk(srv_http *h, srv_request *req, const char *data, size_t size)
+{
+    if (req->body_rejected || req->response)
+        return;
+    if (!req->route || req->route->body == SRV_BODY_NONE) {
+        req->body_rejected = 1;
+        srv_reply_error(req, MHD_HTTP_BAD_REQUEST, "unexpected_body", NULL,
+                        "this endpoint takes no request body");
+        return;
+    }
+    if (req->route->body == SRV_BODY_STREAM) {
+        if (!req->route->on_chunk || req->route->on_chunk(req, data, size)) {
+            req->body_rejected = 1;
+            if (!req->response)
+                srv_reply_internal(req, "upload chunk refused without an answer");
+        }
+        return;
+    }
+    if ((int64_t)(req->body_len + size) > h->cfg->max_body) {
+        /* Stop buffering at once: the body is dropped, the rest of it discarded as it comes. */
+        req->body_rejected = 1;
+        free(req->body);
+        req->body = NULL;
+        req->body_len = 0;
+        srv_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", NULL,
+                        "the body is larger than the limit of %lld bytes",
+                        (long long)h->cfg->max_body);
+        return;
+    }
+    char *nb = realloc(req->body, req->body_len + size + 1);
+    if (!nb) {
+        req->body_rejected = 1;
+        srv_reply_internal(req, "out of memory buffering a body");
+        return;
+    }
+    req->body = nb;
+    memcpy(req->body + req->body_len, data, size);
+    req->body_len += size;
+    req->body[req->body_len] = '\0';
+}
+
+/* The whole body is in: parse it, then run the handler with a borrowed connection. */
+static enum MHD_Result run_handler(srv_http *h, srv_request *req)
+{
+    const srv_route *r = req->route;
+    if (r->body == SRV_BODY_JSON) {
+        json_error_t jerr;
+        if (req->body_len == 0) {
+            srv_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_json", NULL,
+                            "a JSON object body is required");
+            return MHD_YES;
+        }
+        req->json = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!req->json) {
+            srv_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_json", NULL,
+                            "malformed JSON at line %d, column %d: %s", jerr.line, jerr.column,
+                            jerr.text);
+            return MHD_YES;
+        }
+        if (!json_is_object(req->json)) {
+            srv_reply_error(req, MHD_HTTP_BAD_REQUEST, "invalid_json", NULL,
+                            "the body must be a JSON object");
+            return MHD_YES;
+        }
+    } else if (r->body == SRV_BODY_STREAM && r->on_chunk) {
+        if (r->on_chunk(req, NULL, 0))
+            return req->response ? MHD_YES : srv_reply_internal(req, "upload end refused");
+    }
+    req->db = srv_db_acquire(h->db);
+    enum MHD_Result ret = r->handler(req);
+    srv_db_release(h->db, req->db);
+    req->db = NULL;
+    if (ret == MHD_NO && !req->response)
+        return MHD_NO; /* the handler asks to drop the connection */
+    if (!req->response)
+        srv_reply_internal(req, "handler returned without an answer");
+    return MHD_YES;
+}
+
+/* Queues the parked answer. */
+static enum MHD_Result send_parked(srv_request *req)
+{
+    struct MHD_Response *resp = req->response;
+    if (!resp) {
+        srv_reply_internal(req, "no answer to send");
+        if (!(resp = req->response))
+            return MHD_NO;
+    }
+    req->response = NULL;
+    enum MHD_Result ret = MHD_queue_response(req->conn, req->status, resp);
+    MHD_destroy_response(resp);
+    return ret;
+}
+
+/* ---------------------------------------------------------------- MHD callbacks */
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload_data,
+                                  size_t *upload_data_size, void **req_cls)
+{
+    srv_http *h = cls;
+    srv_request *req = *req_cls;
+    if (!req) {
+        /* First call: headers only. Returning MHD_YES without a response asks MHD for the body
+         * (and sends "100 Continue" when the client waits for it). */
+        if (!(req = calloc(1, sizeof *req)))
+            return MHD_NO;
+        *req_cls = req;
+        atomic_fetch_add(&h->active, 1);
+        req->conn = conn;
+        req->id = atomic_fetch_add(&h->next_id, 1) + 1;
+        req->method = method;
+        req->cfg = h->cfg;
+        req->pool = h->db;
+        req->started = now_mono();
+        req->raw_path = url;
+        req->log_path = "(unrouted)";
+        req->is_head = strcmp(method, "HEAD") == 0;
+        if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0) {
+            begin_api(h, req, url);
+        } else if (strcmp(method, "GET") == 0 || req->is_head) {
+            serve_static(h, req, url);
+        } else {
+            req->log_path = "(static)";
+            srv_reply_error(req, MHD_HTTP_METHOD_NOT_ALLOWED, "method_not_allowed", NULL,
+                            "%s is not allowed here (allowed: GET, HEAD)", method);
+            if (req->response)
+                MHD_add_response_header(req->response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
+        }
+        req->stage = 1;
+        /* An early answer: MHD sends it without reading the body and closes the connection. */
+        return req->response ? send_parked(req) : MHD_YES;
+    }
+    if (*upload_data_size) {
+        body_chunk(h, req, upload_data, *upload_data_size);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+    req->stage = 2;
+    if (!req->response && req->route && run_handler(h, req) == MHD_NO)
+        return MHD_NO;
+    return send_parked(req);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    srv_http *h = cls;
+    srv_request *req = *req_cls;
+    static const char *const reasons[] = {
+        "", " (error)", " (timeout)", " (shutdown)", " (read error)", " (client abort)"};
+    if (!req)
+        return;
+    *req_cls = NULL;
+    /* The log line: request id, method, route template (never the raw path, which holds ids
+     * and accessions), status, duration. */
+    srv_log_level level = req->status >= 500 ? SRV_LOG_WARN : SRV_LOG_INFO;
+    if (level >= srv_log_threshold)
+        srv_log_write(level, "request", "req=%llu %s %s %u %.1fms%s", (unsigned long long)req->id,
+                      req->method, req->log_path, req->status, (now_mono() - req->started) * 1000.0,
+                      (unsigned)toe < sizeof reasons / sizeof reasons[0] ? reasons[toe] : " (?)");
+    for (int i = 0; i < req->nparams; i++)
+        free(req->params[i]);
+    free(req->body);
+    json_decref(req->json);
+    if (req->upload_free)
+        req->upload_free(req->upload);
+    if (req->response)
+        MHD_destroy_response(req->response);
+    if (req->db)
+        srv_db_release(h->db, req->db);
+    while (req->owned) {
+        struct srv_owned *next = req->owned->next;
+        free(req->owned);
+        req->owned = next;
+    }
+    free(req);
+    atomic_fetch_sub(&h->active, 1);
+}
+
+/* MHD decodes the path before splitting nothing: keep everything raw, the router decodes each
+ * segment (so "%2F" inside an accession stays in its segment) and srv_query decodes values. */
+static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
+{
+    return strlen(s);
+}
+
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    srv_log_vwrite(SRV_LOG_WARN, "libmicrohttpd", fmt, ap);
+}
+
+/* ---------------------------------------------------------------- start / stop */
+
+/* "127.0.0.1:8080", "[::1]:0", "localhost:8080", ":8080" (all addresses). */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen_t *sslen,
+                        int *ipv6, char *err, size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(listen, ':');
+    if (!colon || !colon[1]) {
+        snprintf(err, errlen, "--listen must be ADDR:PORT, not '%s'", listen);
+        return -1;
+    }
+    size_t hl = (size_t)(colon - listen);
+    if (hl >= sizeof host) {
+        snprintf(err, errlen, "--listen address too long");
+        return -1;
+    }
+    memcpy(host, listen, hl);
+    host[hl] = '\0';
+    char *hp = host;
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+        host[hl - 1] = '\0';
+        hp = host + 1;
+    }
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || port < 0 || port > 65535) {
+        snprintf(err, errlen, "invalid port in --listen '%s'", listen);
+        return -1;
+    }
+    struct addrinfo hints = {.ai_family = AF_UNSPEC,
+                             .ai_socktype = SOCK_STREAM,
+                             .ai_flags = AI_PASSIVE | AI_NUMERICSERV},
+                    *res = NULL;
+    int rc = getaddrinfo(*hp ? hp : NULL, colon + 1, &hints, &res);
+    if (rc || !res) {
+        snprintf(err, errlen, "cannot resolve --listen address '%s': %s", listen, gai_strerror(rc));
+        return -1;
+    }
+    memcpy(ss, res->ai_addr, res->ai_addrlen);
+    *sslen = res->ai_addrlen;
+    *ipv6 = res->ai_family == AF_INET6;
+    freeaddrinfo(res);
+    return 0;
+}
+
+srv_http *srv_http_start(const srv_config *cfg, srv_db *db, int *port, char *err, size_t errlen)
+{
+    struct sockaddr_storage ss;
+    socklen_t sslen;
+    int ipv6 = 0;
+    srv_http *h = calloc(1, sizeof *h);
+    if (!h) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    h->cfg = cfg;
+    h->db = db;
+    atomic_init(&h->active, 0);
+    atomic_init(&h->next_id, 0);
+    if (!(h->web_root = realpath(cfg->web_root, NULL)))
+        srv_log(SRV_LOG_WARN, "web root %s: %s; only the API is served", cfg->web_root,
+                strerror(errno));
+    if (parse_listen(cfg->listen, &ss, &sslen, &ipv6, err, errlen))
+        goto fail;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
+                     MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+    h->mhd = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, h,
+        /* first, or MHD prints its option-parsing messages itself */
+        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t)256 * 1024, MHD_OPTION_END);
+    if (!h->mhd) {
+        snprintf(err, errlen, "cannot listen on %s (address in use or not available?)",
+                 cfg->listen);
+        goto fail;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
+    *port = info ? info->port : 0;
+    return h;
+fail:
+    free(h->web_root);
+    free(h);
+    return NULL;
+}
+
+void srv_http_stop(srv_http *h)
+{
+    if (!h)
+        return;
+    /* Stop accepting first; requests already in progress get up to 10 s to finish. Idle
+     * keep-alive connections do not count as in progress. */
+    MHD_socket fd = MHD_quiesce_daemon(h->mhd);
+    for (int i = 0; i < 1000 && atomic_load(&h->active) > 0; i++) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    if (atomic_load(&h->active) > 0)
+        srv_log(SRV_LOG_WARN, "%d requests still running at shutdown: cut",
+                atomic_load(&h->active));
+    MHD_stop_daemon(h->mhd);
+    if (fd != MHD_INVALID_SOCKET)
+        close(fd);
+    free(h->web_root);
+    free(h);
+}

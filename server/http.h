@@ -4,8 +4,8 @@
 #ifndef SRV_HTTP_H
 #define SRV_HTTP_H
 
-#include <netinet/in.h> /* microhttpd.h needs these first */
 #include <arpa/inet.h>
+#include <netinet/in.h> /* microhttpd.h needs these first */
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/socket.h>
@@ -18,6 +18,8 @@
 
 struct srv_config;
 struct srv_route;
+struct srv_db;
+struct srv_owned;
 
 /* Roles as bits, so a route names every role it admits and a caller holds exactly one. */
 enum srv_role_bits {
@@ -37,34 +39,50 @@ typedef struct srv_caller {
 
 typedef struct srv_request {
     struct MHD_Connection *conn;
-    uint64_t id;                      /* request id for log lines */
-    const char *method;               /* borrowed from MHD */
-    const struct srv_route *route;    /* matched route (NULL until routed) */
-    char *params[SRV_MAX_PARAMS];     /* captured {x} segments, URL-decoded; owned */
+    uint64_t id;                   /* request id for log lines */
+    const char *method;            /* borrowed from MHD */
+    const struct srv_route *route; /* matched route (NULL until routed) */
+    char *params[SRV_MAX_PARAMS];  /* captured {x} segments, URL-decoded; owned */
     int nparams;
     srv_caller caller;
-    char *body;                       /* buffered body (SRV_BODY_JSON), owned */
+    char *body; /* buffered body (SRV_BODY_JSON), owned */
     size_t body_len;
-    json_t *json;                     /* parsed body (SRV_BODY_JSON), owned */
-    sqlite3 *db;                      /* connection lent to this request by the pool */
+    json_t *json; /* parsed body (SRV_BODY_JSON), owned */
+    sqlite3 *db;  /* connection lent to this request by the pool */
     const struct srv_config *cfg;
-    unsigned status;                  /* set by srv_reply_* for the log line */
-    int answered;                     /* a response was queued */
-    double started;                   /* monotonic seconds, for the duration in the log */
-    void *upload;                     /* state of a streaming upload, owned by its handler */
-    void (*upload_free)(void *upload);/* frees `upload` at completion (NULL-safe) */
+    unsigned status;                   /* set by srv_reply_* for the log line */
+    int answered;                      /* a response was queued */
+    double started;                    /* monotonic seconds, for the duration in the log */
+    void *upload;                      /* state of a streaming upload, owned by its handler */
+    void (*upload_free)(void *upload); /* frees `upload` at completion (NULL-safe) */
+
+    /* http.c internals (handlers do not touch them). */
+    struct srv_db *pool;           /* where req->db comes from (borrowed) */
+    struct MHD_Response *response; /* answer waiting to be queued (srv_reply_* set it) */
+    const char *log_path;          /* route template or a fixed label; never the raw path */
+    const char *raw_path;          /* undecoded path from MHD (borrowed) */
+    int stage;                     /* 0 first call, 1 receiving body, 2 done */
+    int body_rejected;             /* body beyond the limit: the rest is discarded */
+    int is_head;                   /* HEAD request: same as GET, MHD drops the body */
+    struct srv_owned *owned;       /* strings decoded for srv_query(), freed at completion */
 } srv_request;
 
-/* Query-string argument (borrowed from MHD, valid during the request), or NULL. */
+/* Query-string argument, URL-decoded ('+' is a space), or NULL. Owned by req, valid until the
+ * request completes. */
 const char *srv_query(srv_request *req, const char *key);
 /* Request header (borrowed), or NULL. */
 const char *srv_header(srv_request *req, const char *name);
 
 typedef struct srv_http srv_http;
-/* Starts MHD in internal thread-pool mode on cfg->listen; writes the bound port into *port
- * (useful with port 0). Returns NULL with a message in err (size errlen) on failure. */
-srv_http *srv_http_start(const struct srv_config *cfg, int *port, char *err, size_t errlen);
-/* Stops accepting, lets in-flight requests finish, frees. NULL-safe. */
+/* Starts MHD in internal thread-pool mode (cfg->threads threads, epoll) on cfg->listen; requests
+ * borrow connections from db (borrowed: must outlive the daemon). Writes the bound port into
+ * *port (useful with port 0). Returns NULL with a message in err (size errlen) on failure.
+ * Stop with srv_http_stop(). */
+srv_http *srv_http_start(const struct srv_config *cfg, struct srv_db *db, int *port, char *err,
+                         size_t errlen);
+/* Stops accepting, lets in-flight requests finish (up to 10 s), frees. NULL-safe. */
 void srv_http_stop(srv_http *h);
+/* Requests currently being processed (not idle keep-alive connections). */
+int srv_http_active(const srv_http *h);
 
 #endif

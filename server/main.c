@@ -1,5 +1,106 @@
-/* relapsewatchd: placeholder until implemented. */
-int main(void)
+/* relapsewatchd: reads the configuration, opens (and migrates) the database, creates the first
+ * admin token, serves HTTP until SIGTERM/SIGINT, then shuts down cleanly. */
+#include <errno.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <config.h> /* autoconf's PACKAGE_VERSION */
+
+#include "core/version.h"
+#include "server/auth.h"
+#include "server/config.h"
+#include "server/db.h"
+#include "server/http.h"
+#include "server/log.h"
+
+/* Writes the port to path through a temporary file, so a reader never sees a partial file. */
+static int write_port_file(const char *path, int port)
 {
-    return 1;
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s.tmp", path);
+    FILE *f = fopen(tmp, "w");
+    if (!f)
+        return -1;
+    int bad = fprintf(f, "%d\n", port) < 0;
+    bad |= fclose(f) != 0;
+    if (bad || rename(tmp, path)) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    srv_config cfg;
+    srv_db *db = NULL;
+    srv_http *http = NULL;
+    char err[1024], secret[65];
+    int port = 0, status = 1;
+
+    int rc = srv_config_load(&cfg, argc, argv);
+    if (rc)
+        return rc > 0 ? 0 : 2;
+    srv_log_threshold = (srv_log_level)cfg.log_level;
+    srv_log_route_htslib();
+
+    /* Block the stop signals before any thread exists, so every thread inherits the mask and
+     * only sigwait() below sees them. */
+    sigset_t stop;
+    sigemptyset(&stop);
+    sigaddset(&stop, SIGTERM);
+    sigaddset(&stop, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    srv_log(SRV_LOG_INFO, "relapsewatchd %s (core %s) starting", PACKAGE_VERSION, RW_CORE_VERSION);
+    /* One connection per HTTP thread and job worker, plus one for start-up work. */
+    if (!(db = srv_db_open(cfg.db_path, cfg.threads + cfg.workers + 1, err, sizeof err))) {
+        srv_log(SRV_LOG_ERROR, "%s", err);
+        goto done;
+    }
+    sqlite3 *c = srv_db_acquire(db);
+    rc = srv_auth_bootstrap(c, secret);
+    srv_db_release(db, c);
+    if (rc < 0) {
+        srv_log(SRV_LOG_ERROR, "cannot create the initial admin token");
+        goto done;
+    }
+    if (rc == 1) {
+        /* Shown once, on stdout and never in the log: only its hash is kept. */
+        printf("admin token: %s\n", secret);
+        fflush(stdout);
+        memset(secret, 0, sizeof secret);
+    }
+    if (cfg.demo)
+        srv_log(SRV_LOG_WARN, "--demo: the demo cohort needs the ingestion pipeline; skipped");
+
+    if (!(http = srv_http_start(&cfg, db, &port, err, sizeof err))) {
+        srv_log(SRV_LOG_ERROR, "%s", err);
+        goto done;
+    }
+    if (*cfg.port_file && write_port_file(cfg.port_file, port)) {
+        srv_log(SRV_LOG_ERROR, "cannot write the port file %s: %s", cfg.port_file, strerror(errno));
+        goto done;
+    }
+    srv_log(SRV_LOG_INFO, "listening on %s (port %d), %d HTTP threads", cfg.listen, port,
+            cfg.threads);
+
+    int sig = 0;
+    while (sigwait(&stop, &sig) != 0)
+        ;
+    srv_log(SRV_LOG_INFO, "%s received: finishing requests in progress and stopping",
+            sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    status = 0;
+done:
+    srv_http_stop(http);
+    srv_db_close(db);
+    if (status == 0)
+        srv_log(SRV_LOG_INFO, "stopped cleanly");
+    srv_config_free(&cfg);
+    return status;
 }

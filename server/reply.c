@@ -1,1 +1,113 @@
-/* server/reply.c: placeholder until implemented. */
+/* Replies: builds every response. The response is not queued here but parked in req->response;
+ * http.c queues it when MHD allows (MHD refuses a response while a body is still arriving), so
+ * a handler or chunk callback may answer at any point. */
+#include "server/reply.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/log.h"
+
+/* Parks resp as req's answer (takes ownership). The first answer wins: a second one is a bug,
+ * logged and dropped, so a handler can never send two. */
+static enum MHD_Result park(srv_request *req, unsigned status, struct MHD_Response *resp)
+{
+    if (!resp) {
+        srv_log(SRV_LOG_ERROR, "cannot create a response (out of memory)");
+        return MHD_NO;
+    }
+    if (req->response) {
+        srv_log(SRV_LOG_ERROR, "req=%llu: second answer (%u) dropped", (unsigned long long)req->id,
+                status);
+        MHD_destroy_response(resp);
+        return MHD_YES;
+    }
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    req->response = resp;
+    req->status = status;
+    req->answered = 1;
+    return MHD_YES;
+}
+
+enum MHD_Result srv_reply_bytes(srv_request *req, unsigned status, const char *content_type,
+                                const void *data, size_t len)
+{
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(len, (void *)data, MHD_RESPMEM_MUST_COPY);
+    if (resp && content_type)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type);
+    return park(req, status, resp);
+}
+
+enum MHD_Result srv_reply_json(srv_request *req, unsigned status, json_t *body)
+{
+    if (!body)
+        return srv_reply_internal(req, "NULL JSON body (out of memory?)");
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text)
+        return srv_reply_internal(req, "json_dumps failed");
+    size_t len = strlen(text);
+    /* MHD frees the text with free() once sent: no copy. */
+    struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+    if (!resp) {
+        free(text);
+        return MHD_NO;
+    }
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    return park(req, status, resp);
+}
+
+enum MHD_Result srv_reply_error(srv_request *req, unsigned status, const char *code,
+                                const char *field, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    json_t *err = json_pack("{s:s, s:s}", "code", code, "message", msg);
+    if (err && field)
+        json_object_set_new(err, "field", json_string(field));
+    return srv_reply_json(req, status, err ? json_pack("{s:o}", "error", err) : NULL);
+}
+
+enum MHD_Result srv_reply_internal(srv_request *req, const char *log_detail)
+{
+    srv_log(SRV_LOG_ERROR, "req=%llu: %s", (unsigned long long)req->id,
+            log_detail ? log_detail : "internal error");
+    /* Built by hand: the failure may have been an allocation, and this must still answer. */
+    static const char body[] =
+        "{\"error\":{\"code\":\"internal\",\"message\":\"internal server error\"}}";
+    struct MHD_Response *resp =
+        MHD_create_response_from_buffer(sizeof body - 1, (void *)body, MHD_RESPMEM_PERSISTENT);
+    if (resp)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    return park(req, MHD_HTTP_INTERNAL_SERVER_ERROR, resp);
+}
+
+enum MHD_Result srv_reply_core_error(srv_request *req, rw_status st, const char *message)
+{
+    const char *msg = message && *message ? message : rw_strerror(st);
+    switch (st) {
+    case RW_OK:
+        return srv_reply_internal(req, "srv_reply_core_error called with RW_OK");
+    case RW_ERR_USAGE:
+    case RW_ERR_INPUT:
+        return srv_reply_error(req, 422, "invalid_input", NULL, "%s", msg);
+    case RW_ERR_BUILD:
+        return srv_reply_error(req, 422, "unknown_build", NULL, "%s", msg);
+    case RW_ERR_MISMATCH:
+        return srv_reply_error(req, 422, "mismatch", NULL, "%s", msg);
+    case RW_ERR_IO:
+    case RW_ERR_NOMEM:
+    case RW_ERR_INTERNAL:
+        break;
+    }
+    char detail[600];
+    snprintf(detail, sizeof detail, "core: %s: %s", rw_strerror(st), msg);
+    return srv_reply_internal(req, detail);
+}

@@ -3,8 +3,8 @@
 #ifndef SRV_REPLY_H
 #define SRV_REPLY_H
 
-#include "server/http.h"
 #include "core/status.h"
+#include "server/http.h"
 
 /* Sends body (stolen: the reference is consumed, even on failure) with the given status. */
 enum MHD_Result srv_reply_json(srv_request *req, unsigned status, json_t *body);

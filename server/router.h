@@ -20,10 +20,10 @@ typedef enum MHD_Result (*srv_handler)(srv_request *req);
 typedef int (*srv_chunk_handler)(srv_request *req, const char *data, size_t size);
 
 typedef struct srv_route {
-    const char *method;   /* "GET", "POST", "PUT", "PATCH", "DELETE" */
-    const char *path;     /* template: "/api/v1/patients/{id}"; each {x} captures one segment */
+    const char *method; /* "GET", "POST", "PUT", "PATCH", "DELETE" */
+    const char *path;   /* template: "/api/v1/patients/{id}"; each {x} captures one segment */
     srv_handler handler;
-    unsigned roles;       /* srv_role_bits admitted */
+    unsigned roles; /* srv_role_bits admitted */
     srv_body_kind body;
     srv_chunk_handler on_chunk; /* SRV_BODY_STREAM only */
 } srv_route;
@@ -35,10 +35,17 @@ extern const srv_route srv_health_routes[], srv_tokens_routes[], srv_patients_ro
 /* NULL-terminated list of every table (routes.c). */
 extern const srv_route *const srv_all_routes[];
 
-/* Finds the route for method + path. Returns it and fills params (up to SRV_MAX_PARAMS captured
- * segments, URL-decoded into req-owned storage); *path_known is set when some route matched the
- * path but not the method (405). NULL when none matched. */
+/* Finds the route for method + path (raw, still percent-encoded; HEAD matches GET routes). Returns
+ * it and fills params (up to SRV_MAX_PARAMS captured segments, URL-decoded into req-owned storage);
+ * *path_known is set when some route matched the path but not the method (405). NULL when none
+ * matched. */
 const srv_route *srv_route_find(srv_request *req, const char *method, const char *path,
                                 int *path_known);
+/* For a path that matched no method: writes the methods it does accept ("GET, POST") into allow
+ * (for the 405's Allow header) and returns the template it matched (static), or NULL. */
+const char *srv_route_allow(const char *path, char *allow, size_t allowlen);
+/* Percent-decodes src[0..len) into a new string ('+' stays '+'; plus_space turns it into a
+ * space, for query strings). NULL on a malformed escape or a decoded NUL. Free with free(). */
+char *srv_url_decode(const char *src, size_t len, int plus_space);
 
 #endif

@@ -2,6 +2,11 @@
 #include "server/router.h"
 
 const srv_route *const srv_all_routes[] = {
-    srv_health_routes,    srv_tokens_routes, srv_patients_routes, srv_treatments_routes,
-    srv_events_routes,    srv_samples_routes, NULL,
+    srv_health_routes,
+    srv_tokens_routes,
+    srv_patients_routes,
+    srv_treatments_routes,
+    srv_events_routes,
+    srv_samples_routes,
+    NULL,
 };

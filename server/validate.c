@@ -1,1 +1,241 @@
-/* server/validate.c: placeholder until implemented. */
+/* Strict validation of JSON bodies and parameters: each getter either fills its value or answers
+ * with a 422 naming the field, so handlers stay a flat list of checks. */
+#include "server/validate.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/reply.h"
+
+enum MHD_Result srv_validate_done(srv_request *req)
+{
+    return req->answered ? MHD_YES : srv_reply_internal(req, "validation failed without answer");
+}
+
+static int fail422(srv_request *req, const char *code, const char *key, const char *msg)
+{
+    srv_reply_error(req, 422, code, key, "%s: %s", key, msg);
+    return -1;
+}
+
+/* Looks key up; JSON null counts as absent. Answers missing_field when required and absent. */
+static int lookup(srv_request *req, json_t *obj, const char *key, int required, json_t **v)
+{
+    *v = obj ? json_object_get(obj, key) : NULL;
+    if (*v && json_is_null(*v))
+        *v = NULL;
+    if (!*v && required)
+        return fail422(req, "missing_field", key, "is required");
+    return 0;
+}
+
+int srv_check_fields(srv_request *req, json_t *obj, const char *const *allowed)
+{
+    const char *key;
+    json_t *v;
+    if (!json_is_object(obj)) {
+        srv_reply_error(req, 400, "invalid_json", NULL, "the body must be a JSON object");
+        return -1;
+    }
+    json_object_foreach(obj, key, v)
+    {
+        int known = 0;
+        for (const char *const *a = allowed; *a && !known; a++)
+            known = strcmp(*a, key) == 0;
+        if (!known)
+            return fail422(req, "unknown_field", key, "is not a known field");
+    }
+    return 0;
+}
+
+int srv_get_string(srv_request *req, json_t *obj, const char *key, int required, size_t max_len,
+                   const char **out)
+{
+    json_t *v;
+    *out = NULL;
+    if (lookup(req, obj, key, required, &v))
+        return -1;
+    if (!v)
+        return 0;
+    if (!json_is_string(v))
+        return fail422(req, "invalid_type", key, "must be a string");
+    size_t len = json_string_length(v);
+    if (required && len == 0)
+        return fail422(req, "invalid_value", key, "must not be empty");
+    if (max_len && len > max_len) {
+        srv_reply_error(req, 422, "invalid_value", key, "%s: longer than %zu bytes", key, max_len);
+        return -1;
+    }
+    /* Our strings go into SQLite text and JSON; an embedded NUL would truncate silently. */
+    if (strlen(json_string_value(v)) != len)
+        return fail422(req, "invalid_value", key, "contains a NUL character");
+    *out = json_string_value(v);
+    return 0;
+}
+
+int srv_get_enum(srv_request *req, json_t *obj, const char *key, int required,
+                 const char *const *choices, const char **out)
+{
+    const char *s;
+    if (srv_get_string(req, obj, key, required, 0, &s))
+        return -1;
+    *out = NULL;
+    if (!s)
+        return 0;
+    for (const char *const *c = choices; *c; c++) {
+        if (strcmp(*c, s) == 0) {
+            *out = *c; /* the static choice: outlives the body */
+            return 0;
+        }
+    }
+    char list[256] = "";
+    size_t n = 0;
+    for (const char *const *c = choices; *c && n < sizeof list - 1; c++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s", c == choices ? "" : ", ", *c);
+    srv_reply_error(req, 422, "invalid_value", key, "%s: must be one of %s", key, list);
+    return -1;
+}
+
+int srv_get_number(srv_request *req, json_t *obj, const char *key, int required, double min,
+                   double max, double *out, int *present)
+{
+    json_t *v;
+    if (present)
+        *present = 0;
+    if (lookup(req, obj, key, required, &v))
+        return -1;
+    if (!v)
+        return 0;
+    if (!json_is_number(v))
+        return fail422(req, "invalid_type", key, "must be a number");
+    double d = json_number_value(v);
+    if (!isfinite(d) || d < min || d > max) {
+        srv_reply_error(req, 422, "invalid_value", key, "%s: must be between %g and %g", key, min,
+                        max);
+        return -1;
+    }
+    *out = d;
+    if (present)
+        *present = 1;
+    return 0;
+}
+
+int srv_get_int(srv_request *req, json_t *obj, const char *key, int required, int64_t min,
+                int64_t max, int64_t *out, int *present)
+{
+    json_t *v;
+    if (present)
+        *present = 0;
+    if (lookup(req, obj, key, required, &v))
+        return -1;
+    if (!v)
+        return 0;
+    if (!json_is_integer(v))
+        return fail422(req, "invalid_type", key, "must be an integer");
+    json_int_t i = json_integer_value(v);
+    if (i < min || i > max) {
+        srv_reply_error(req, 422, "invalid_value", key, "%s: must be between %lld and %lld", key,
+                        (long long)min, (long long)max);
+        return -1;
+    }
+    *out = i;
+    if (present)
+        *present = 1;
+    return 0;
+}
+
+int srv_get_bool(srv_request *req, json_t *obj, const char *key, int required, int *out,
+                 int *present)
+{
+    json_t *v;
+    if (present)
+        *present = 0;
+    if (lookup(req, obj, key, required, &v))
+        return -1;
+    if (!v)
+        return 0;
+    if (!json_is_boolean(v))
+        return fail422(req, "invalid_type", key, "must be true or false");
+    *out = json_is_true(v);
+    if (present)
+        *present = 1;
+    return 0;
+}
+
+/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's algorithm). */
+static int32_t days_from_civil(int y, int m, int d)
+{
+    y -= m <= 2;
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return (int32_t)(era * 146097 + doe - 719468);
+}
+
+int srv_parse_date(const char *s, int32_t *days)
+{
+    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return -1;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    /* Clinical dates before 1900 are typing errors, not history. */
+    if (y < 1900 || m < 1 || m > 12 || d < 1)
+        return -1;
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    if (d > mdays[m - 1] + (m == 2 && leap))
+        return -1;
+    *days = days_from_civil(y, m, d);
+    return 0;
+}
+
+int32_t srv_today(void)
+{
+    return (int32_t)(time(NULL) / 86400);
+}
+
+int srv_get_date(srv_request *req, json_t *obj, const char *key, int required, const char **str,
+                 int32_t *days, int *present)
+{
+    const char *s;
+    if (present)
+        *present = 0;
+    if (srv_get_string(req, obj, key, required, 0, &s))
+        return -1;
+    if (str)
+        *str = s;
+    if (!s)
+        return 0;
+    int32_t d;
+    if (srv_parse_date(s, &d))
+        return fail422(req, "invalid_date", key, "must be a real date written YYYY-MM-DD");
+    if (d > srv_today())
+        return fail422(req, "invalid_date", key, "is in the future");
+    *days = d;
+    if (present)
+        *present = 1;
+    return 0;
+}
+
+int srv_param_id(srv_request *req, int i, int64_t *out)
+{
+    const char *s = i >= 0 && i < req->nparams ? req->params[i] : NULL;
+    char *end;
+    if (!s || *s < '1' || *s > '9')
+        goto bad;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v <= 0)
+        goto bad;
+    *out = v;
+    return 0;
+bad:
+    srv_reply_error(req, 404, "not_found", NULL, "no such resource");
+    return -1;
+}

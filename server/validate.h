@@ -5,6 +5,9 @@
 #ifndef SRV_VALIDATE_H
 #define SRV_VALIDATE_H
 
+/* Common rules of the getters: a JSON null counts as absent (so an optional field may be sent
+ * as null); a required string must not be empty; max_len counts bytes. */
+
 #include <stdint.h>
 
 #include "server/http.h"
@@ -31,5 +34,14 @@ int srv_parse_date(const char *s, int32_t *days);
 int32_t srv_today(void);
 /* Path parameter i as a positive int64 id (404 "not_found" when not a number). */
 int srv_param_id(srv_request *req, int i, int64_t *out);
+
+/* Integer field (a JSON integer, not 2.5 nor "3") within [min, max]; 422 otherwise. */
+int srv_get_int(srv_request *req, json_t *obj, const char *key, int required, int64_t min,
+                int64_t max, int64_t *out, int *present);
+/* Boolean field (JSON true/false). */
+int srv_get_bool(srv_request *req, json_t *obj, const char *key, int required, int *out,
+                 int *present);
+/* The MHD_Result to return after a helper answered (returned -1). */
+enum MHD_Result srv_validate_done(srv_request *req);
 
 #endif
