@@ -1,5 +1,512 @@
-/* placeholder until implemented */
+/* Unit tests of the simulator against its own known truth: BAM validity and order, depth,
+ * duplicates, low MAPQ, copy ratio at a tumour fraction, shorter tumour fragments, the agreement
+ * of rw_sim_bins with counting the BAM, GC bias, determinism and the events parser. */
+#include "core/simulate.h"
+#include "tests/unit/harness.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <htslib/sam.h>
+
+static char dir[] = "/tmp/rw_test_simulate.XXXXXX";
+
+static const char *tmp_path(const char *name)
+{
+    static char path[4][256];
+    static int k;
+    k = (k + 1) % 4;
+    snprintf(path[k], sizeof path[k], "%s/%s", dir, name);
+    return path[k];
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static double genome_len(rw_build b, int include_y)
+{
+    double g = 0;
+    for (int c = 0; c < (include_y ? RW_NCHROM : RW_NCHROM - 1); c++)
+        g += (double)rw_chrom_length(b, c);
+    return g;
+}
+
+static int cmp_d(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static double median(double *v, size_t n)
+{
+    qsort(v, n, sizeof *v, cmp_d);
+    return n ? (n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2])) : NAN;
+}
+
+static double pearson(const double *x, const double *y, size_t n)
+{
+    double mx = 0, my = 0, sxx = 0, syy = 0, sxy = 0;
+    for (size_t i = 0; i < n; i++)
+        mx += x[i], my += y[i];
+    mx /= (double)n, my /= (double)n;
+    for (size_t i = 0; i < n; i++) {
+        sxx += (x[i] - mx) * (x[i] - mx);
+        syy += (y[i] - my) * (y[i] - my);
+        sxy += (x[i] - mx) * (y[i] - my);
+    }
+    return sxy / sqrt(sxx * syy);
+}
+
+static int same_bytes(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        if (ca != cb)
+            same = 0;
+        if (ca == EOF || cb == EOF)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
+/* What the test's own read loop saw in a BAM. */
+typedef struct scan {
+    int ok, sorted, hd_sorted;
+    rw_build build;
+    long reads, dups, lowmapq, proper_bad;
+    rw_bins *kept; /* kept fragments (MAPQ >= 20, not dup) per bin, at the first read's position */
+    double *tlen;  /* TLEN of kept fragments */
+    size_t ntlen, mtlen;
+    double *tlen_1q213; /* the same inside 1q21.3 */
+    size_t n1q, m1q;
+} scan;
+
+static int push(double **v, size_t *n, size_t *m, double x)
+{
+    if (*n == *m) {
+        *m = *m ? 2 * *m : 4096;
+        double *p = realloc(*v, *m * sizeof *p);
+        if (!p)
+            return -1;
+        *v = p;
+    }
+    (*v)[(*n)++] = x;
+    return 0;
+}
+
+static void scan_free(scan *s)
+{
+    rw_bins_free(s->kept);
+    free(s->tlen);
+    free(s->tlen_1q213);
+}
+
+static void scan_bam(const char *path, int include_y, scan *s)
+{
+    memset(s, 0, sizeof *s);
+    samFile *fp = sam_open(path, "r");
+    if (!fp)
+        return;
+    sam_hdr_t *h = sam_hdr_read(fp);
+    bam1_t *b = bam_init1();
+    if (!h || !b)
+        goto done;
+    const char *names[64];
+    int64_t lens[64];
+    int n = sam_hdr_nref(h);
+    for (int i = 0; i < n && i < 64; i++) {
+        names[i] = sam_hdr_tid2name(h, i);
+        lens[i] = sam_hdr_tid2len(h, i);
+    }
+    s->build = rw_build_detect((size_t)(n < 64 ? n : 64), names, lens);
+    kstring_t so = {0};
+    s->hd_sorted = sam_hdr_find_tag_hd(h, "SO", &so) == 0 && so.s && !strcmp(so.s, "coordinate");
+    free(so.s);
+    s->kept = rw_bins_new(s->build, 500000, include_y, NULL);
+    if (!s->kept)
+        goto done;
+    const rw_region *q = rw_region_find(s->build, RW_REGION_1Q213);
+    int last_tid = -1;
+    int64_t last_pos = -1;
+    s->sorted = 1;
+    int rc;
+    while ((rc = sam_read1(fp, h, b)) >= 0) {
+        const bam1_core_t *c = &b->core;
+        s->reads++;
+        if (c->tid < last_tid || (c->tid == last_tid && c->pos < last_pos))
+            s->sorted = 0;
+        last_tid = c->tid, last_pos = c->pos;
+        if (c->flag & BAM_FDUP)
+            s->dups++;
+        if (c->qual < 20)
+            s->lowmapq++;
+        if ((c->flag & BAM_FPAIRED) &&
+            (!(c->flag & BAM_FPROPER_PAIR) || c->mtid != c->tid ||
+             (c->isize > 0) != (c->pos < c->mpos || (c->pos == c->mpos && c->isize > 0))))
+            s->proper_bad++;
+        /* One count per fragment: single-end reads, or the first read of a pair. */
+        if ((c->flag & BAM_FREAD2) || (c->flag & BAM_FDUP) || c->qual < 20)
+            continue;
+        int chrom = rw_chrom_index(sam_hdr_tid2name(h, c->tid));
+        size_t i = rw_bins_index(s->kept, chrom, c->pos);
+        if (i != (size_t)-1)
+            s->kept->count[i]++;
+        if (c->flag & BAM_FPAIRED) {
+            double L = fabs((double)c->isize);
+            if (push(&s->tlen, &s->ntlen, &s->mtlen, L))
+                goto done;
+            if (q && chrom == q->chrom && c->pos >= q->start && c->pos < q->end &&
+                push(&s->tlen_1q213, &s->n1q, &s->m1q, L))
+                goto done;
+        }
+    }
+    s->ok = rc == -1;
+done:
+    bam_destroy1(b);
+    sam_hdr_destroy(h);
+    sam_close(fp);
+}
+
+/* Kept fragments per bp over [start, end) of chrom. */
+static double density(const rw_bins *b, int chrom, int64_t start, int64_t end)
+{
+    double sum = 0;
+    for (size_t i = rw_bins_index(b, chrom, start); i < rw_bins_index(b, chrom, end - 1) + 1; i++)
+        sum += b->count[i];
+    return sum / (double)(end - start);
+}
+
+typedef struct prog {
+    int calls, monotone;
+    double last;
+} prog;
+
+static void on_progress(void *ctx, double f)
+{
+    prog *p = ctx;
+    if (f < p->last || f > 1)
+        p->monotone = 0;
+    p->last = f;
+    p->calls++;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static void test_events(void)
+{
+    rw_error err = {0};
+    rw_sim_event *ev = NULL;
+    size_t n = 0;
+    const rw_region *q = rw_region_find(RW_BUILD_HG38, RW_REGION_1Q213);
+
+    CHECK(rw_sim_parse_events("1q21.3:6,1q:3,8q:4,17p:1", RW_BUILD_HG38, &ev, &n, &err) == RW_OK);
+    CHECK(n == 4);
+    if (n == 4) {
+        CHECK(ev[0].chrom == 0 && ev[0].start == q->start && ev[0].end == q->end && ev[0].cn == 6);
+        CHECK(ev[1].chrom == 0 && ev[1].start == 123400000 &&
+              ev[1].end == rw_chrom_length(RW_BUILD_HG38, 0) && ev[1].cn == 3);
+        CHECK(ev[2].chrom == 7 && ev[2].start > 40000000 && ev[2].start < 50000000 &&
+              ev[2].end == rw_chrom_length(RW_BUILD_HG38, 7) && ev[2].cn == 4);
+        CHECK(ev[3].chrom == 16 && ev[3].start == 0 && ev[3].end > 20000000 &&
+              ev[3].end < 27000000 && ev[3].cn == 1);
+    }
+    free(ev);
+
+    CHECK(rw_sim_parse_events(" chr8:3 , chr1:100-200:5,X:1, chr1:1M-2.5M:0", RW_BUILD_HG38, &ev,
+                              &n, &err) == RW_OK);
+    CHECK(n == 4);
+    if (n == 4) {
+        CHECK(ev[0].chrom == 7 && ev[0].start == 0 && ev[0].end == 145138636 && ev[0].cn == 3);
+        CHECK(ev[1].chrom == 0 && ev[1].start == 99 && ev[1].end == 200 && ev[1].cn == 5);
+        CHECK(ev[2].chrom == RW_CHROM_X && ev[2].end == 156040895 && ev[2].cn == 1);
+        CHECK(ev[3].start == 999999 && ev[3].end == 2500000 && ev[3].cn == 0);
+    }
+    free(ev);
+
+    /* hg19 takes its own coordinates. */
+    CHECK(rw_sim_parse_events("1q21.3:6", RW_BUILD_HG19, &ev, &n, &err) == RW_OK);
+    CHECK(n == 1 && ev[0].start == 150300000 && ev[0].end == 155000000);
+    free(ev);
+
+    CHECK(rw_sim_parse_events("", RW_BUILD_HG38, &ev, &n, &err) == RW_OK && n == 0 && !ev);
+
+    const char *bad[] = {
+        "1q21.3",     "1q21.3:", "1q21.3:x",     "foo:3", "chr1:200-100:3", "chr1:1-999999999:3",
+        "1q:3,,8q:2", "1q:-1",   ",1q:3",        "1q:3,", "chr99:1-10:3",   "chr1:1-:3",
+        ":3",         "1q:3e9",  "chr1:0-100:3", "25q:2"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        err.msg[0] = 0;
+        rw_status st = rw_sim_parse_events(bad[i], RW_BUILD_HG38, &ev, &n, &err);
+        CHECK(st == RW_ERR_INPUT && err.msg[0] && !ev && n == 0);
+        if (st == RW_OK) {
+            fprintf(stderr, "accepted bad spec '%s'\n", bad[i]);
+            free(ev);
+        }
+    }
+    CHECK(rw_sim_parse_events("1q:3", RW_BUILD_UNKNOWN, &ev, &n, &err) == RW_ERR_BUILD);
+}
+
+static void test_options(void)
+{
+    rw_sim_opts o;
+    rw_sim_opts_init(&o);
+    CHECK(o.build == RW_BUILD_HG38 && o.depth == 0.1 && o.read_len == 100 && !o.paired);
+    CHECK(o.frag_mode_normal == 167 && o.frag_mode_tumour == 145 && o.tumour_fraction == 0);
+    rw_error err = {0};
+    rw_bins *b = NULL;
+    o.depth = 0;
+    CHECK(rw_sim_bins(&o, 500000, &b, &err) == RW_ERR_USAGE && !b);
+    rw_sim_opts_init(&o);
+    o.tumour_fraction = 1.5;
+    CHECK(rw_sim_bins(&o, 500000, &b, &err) == RW_ERR_USAGE && !b);
+    rw_sim_opts_init(&o);
+    o.build = RW_BUILD_UNKNOWN;
+    CHECK(rw_sim_bins(&o, 500000, &b, &err) == RW_ERR_BUILD && !b);
+    rw_sim_opts_init(&o);
+    rw_sim_event e = {0, 100, 50, 3};
+    o.events = &e, o.n_events = 1;
+    CHECK(rw_sim_bins(&o, 500000, &b, &err) == RW_ERR_USAGE && !b);
+    rw_sim_opts_init(&o);
+    CHECK(rw_sim_bins(&o, 1000, &b, &err) != RW_OK && !b);
+    CHECK(rw_sim_write_bam(&o, tmp_path("no/such/dir/x.bam"), NULL, NULL, &err) == RW_ERR_IO);
+}
+
+/* Bin counts: determinism, copy ratio with overriding events, extra noise, GC bias. */
+static void test_bins(void)
+{
+    rw_error err = {0};
+    rw_sim_opts o;
+    rw_sim_opts_init(&o);
+    rw_bins *a = NULL, *b = NULL, *c = NULL;
+    CHECK(rw_sim_bins(&o, 500000, &a, &err) == RW_OK);
+    CHECK(rw_sim_bins(&o, 500000, &b, &err) == RW_OK);
+    CHECK(a && b && a->nchrom == 23 && !memcmp(a->count, b->count, a->n * sizeof *a->count));
+    /* Total kept fragments: depth x genome / read length, minus the low-MAPQ share. */
+    double tot = 0;
+    for (size_t i = 0; i < a->n; i++)
+        tot += a->count[i];
+    CHECK_NEAR(tot / (o.depth * genome_len(o.build, 0) / o.read_len * (1 - o.lowmapq_rate)), 1,
+               0.005);
+    rw_bins_free(b);
+    o.seed = 2;
+    CHECK(rw_sim_bins(&o, 500000, &b, &err) == RW_OK);
+    CHECK(b && memcmp(a->count, b->count, a->n * sizeof *a->count) != 0);
+    rw_bins_free(a);
+    rw_bins_free(b);
+
+    /* Same seed with and without tumour: same genome structure and sample noise, so the ratio of
+     * the two is the copy ratio (up to Poisson and the library-size normalisation, removed by
+     * dividing by chr2). "1q:3,1q21.3:6" = a 1q gain with a focal amplification over it. */
+    rw_sim_event *ev = NULL;
+    size_t n = 0;
+    CHECK(rw_sim_parse_events("1q:3,1q21.3:6", o.build, &ev, &n, &err) == RW_OK);
+    rw_sim_opts_init(&o);
+    o.depth = 1, o.seed = 11;
+    CHECK(rw_sim_bins(&o, 500000, &a, &err) == RW_OK);
+    o.tumour_fraction = 0.3, o.events = ev, o.n_events = n;
+    CHECK(rw_sim_bins(&o, 500000, &b, &err) == RW_OK);
+    if (a && b) {
+        const rw_region *q = rw_region_find(o.build, RW_REGION_1Q213);
+        double base = density(b, 1, 5000000, 230000000) / density(a, 1, 5000000, 230000000);
+        /* Bins wholly inside the band (its ends are not on 500 kb boundaries). */
+        int64_t qs = (q->start + 499999) / 500000 * 500000, qe = q->end / 500000 * 500000;
+        double r_q213 = density(b, 0, qs, qe) / density(a, 0, qs, qe) / base;
+        double r_1q =
+            density(b, 0, 160000000, 240000000) / density(a, 0, 160000000, 240000000) / base;
+        double r_1p = density(b, 0, 5000000, 115000000) / density(a, 0, 5000000, 115000000) / base;
+        CHECK_NEAR(r_q213, 1 + 0.3 * (6 - 2) / 2, 0.03);
+        CHECK_NEAR(r_1q, 1 + 0.3 * (3 - 2) / 2, 0.015);
+        CHECK_NEAR(r_1p, 1, 0.015);
+    }
+    rw_bins_free(a);
+    rw_bins_free(b);
+    a = b = NULL;
+
+    /* bin_noise: two samples of different seeds at high depth; the variance of their log ratio
+     * over ordinary bins is 2 (noise^2 + 1/lambda). */
+    rw_sim_opts_init(&o);
+    o.depth = 2, o.bin_noise = 0.05, o.lowmapq_rate = 0;
+    CHECK(rw_sim_bins(&o, 500000, &a, &err) == RW_OK);
+    o.seed = 99;
+    CHECK(rw_sim_bins(&o, 500000, &b, &err) == RW_OK);
+    if (a && b) {
+        double lam = 500000 * o.depth / o.read_len, s = 0, s2 = 0;
+        size_t k = 0;
+        for (size_t i = 0; i < a->first[22]; i++)
+            if (a->count[i] > 0.7 * lam && b->count[i] > 0.7 * lam && a->count[i] < 1.3 * lam &&
+                b->count[i] < 1.3 * lam) {
+                double d = log(a->count[i] / b->count[i]);
+                s += d, s2 += d * d, k++;
+            }
+        double var = s2 / (double)k - (s / (double)k) * (s / (double)k);
+        CHECK(k > 4000);
+        CHECK_NEAR(var / (2 * (0.05 * 0.05 + 1 / lam)), 1, 0.2);
+    }
+    rw_bins_free(a);
+    rw_bins_free(b);
+    a = b = NULL;
+
+    /* GC bias: depth correlates with the simulator's GC only when gc_bias > 0. */
+    CHECK(rw_sim_gc(RW_BUILD_HG38, 500000, &c, &err) == RW_OK);
+    for (int bias = 0; bias <= 1 && c; bias++)
+        for (uint64_t seed = 1; seed <= 3; seed++) {
+            rw_sim_opts_init(&o);
+            o.seed = seed, o.gc_bias = bias, o.depth = 0.5;
+            CHECK(rw_sim_bins(&o, 500000, &a, &err) == RW_OK);
+            if (!a)
+                continue;
+            double *x = malloc(a->n * sizeof *x), *y = malloc(a->n * sizeof *y);
+            double *tmp = malloc(a->n * sizeof *tmp);
+            memcpy(tmp, a->count, a->first[22] * sizeof *tmp);
+            double med = median(tmp, a->first[22]);
+            size_t k = 0;
+            for (size_t i = 0; i < a->first[22]; i++)
+                if (a->count[i] > 0.3 * med) /* leave out the unmappable bins */
+                    x[k] = c->count[i], y[k] = log(a->count[i]), k++;
+            double r = pearson(x, y, k);
+            if (bias)
+                CHECK(fabs(r) > 0.3);
+            else
+                CHECK(fabs(r) < 0.08);
+            free(x), free(y), free(tmp);
+            rw_bins_free(a);
+            a = NULL;
+        }
+    if (c) {
+        double mean = 0;
+        int inrange = 1;
+        for (size_t i = 0; i < c->n; i++) {
+            mean += c->count[i];
+            inrange &= c->count[i] >= 0.25 && c->count[i] <= 0.7;
+        }
+        CHECK(inrange);
+        CHECK_NEAR(mean / (double)c->n, 0.41, 0.02);
+    }
+    rw_bins_free(c);
+    free(ev);
+}
+
+/* The BAM: valid, sorted, the asked depth, duplicates and low MAPQ, the copy ratio at 1q21.3,
+ * shorter tumour fragments, and the same bin statistics as rw_sim_bins. */
+static void test_bam(void)
+{
+    rw_error err = {0};
+    rw_sim_opts o;
+    rw_sim_event *ev = NULL;
+    size_t n = 0;
+    CHECK(rw_sim_parse_events("1q21.3:6", RW_BUILD_HG38, &ev, &n, &err) == RW_OK);
+    rw_sim_opts_init(&o);
+    o.seed = 7, o.paired = 1, o.tumour_fraction = 0.5, o.events = ev, o.n_events = n;
+    o.dup_rate = 0.05, o.lowmapq_rate = 0.1;
+    const char *path = tmp_path("tumour.bam");
+    prog p = {0, 1, 0};
+    CHECK(rw_sim_write_bam(&o, path, on_progress, &p, &err) == RW_OK);
+    CHECK(p.calls >= 10 && p.calls <= 110 && p.monotone && p.last == 1.0);
+    char leftover[300];
+    snprintf(leftover, sizeof leftover, "%s.tmp.%ld", path, (long)getpid());
+    CHECK(access(leftover, F_OK) != 0);
+
+    scan s;
+    scan_bam(path, 0, &s);
+    CHECK(s.ok && s.sorted && s.hd_sorted && s.build == RW_BUILD_HG38);
+    CHECK(s.proper_bad == 0);
+    double want_reads = o.depth * genome_len(o.build, 0) / o.read_len;
+    CHECK_NEAR((double)(s.reads - s.dups) / want_reads, 1, 0.01);
+    CHECK_NEAR((double)s.dups / (double)s.reads, o.dup_rate, 0.003);
+    CHECK_NEAR((double)s.lowmapq / (double)s.reads, o.lowmapq_rate, 0.003);
+
+    if (s.kept) {
+        /* Copy ratio of 1q21.3 against the rest of chr1 (its ends and centromere left out):
+         * 1 + f (C - 2) / 2 = 2.0. ~2,000 normal-equivalent fragments: 2-3% Poisson. */
+        const rw_region *q = rw_region_find(o.build, RW_REGION_1Q213);
+        double ctl = (density(s.kept, 0, 5000000, 120000000) * 115e6 +
+                      density(s.kept, 0, 160000000, 240000000) * 80e6) /
+                     195e6;
+        int64_t qs = (q->start + 499999) / 500000 * 500000, qe = q->end / 500000 * 500000;
+        CHECK_NEAR(density(s.kept, 0, qs, qe) / ctl, 1 + 0.5 * (6 - 2) / 2.0, 0.12);
+        /* Tumour fragments are shorter: 75% tumour inside 1q21.3, 50% elsewhere. */
+        double all = median(s.tlen, s.ntlen), amp = median(s.tlen_1q213, s.n1q);
+        CHECK(all > 140 && all < 167);
+        CHECK(amp < all - 3);
+
+        /* rw_sim_bins on the same options draws the same expectations: per bin, the two counts
+         * are independent Poisson draws of the same mean, so (x - y) / sqrt(x + y) has variance 1
+         * (the default filters with one count per fragment are what scan_bam counted). */
+        rw_bins *sb = NULL;
+        CHECK(rw_sim_bins(&o, 500000, &sb, &err) == RW_OK);
+        if (sb) {
+            double sx = 0, sy = 0, sd2 = 0, vx = 0, vy = 0;
+            size_t k = 0;
+            for (size_t i = 0; i < sb->n; i++) {
+                double x = s.kept->count[i], y = sb->count[i];
+                sx += x, sy += y, vx += x * x, vy += y * y;
+                if (x + y > 20)
+                    sd2 += (x - y) * (x - y) / (x + y), k++;
+            }
+            double nn = (double)sb->n;
+            CHECK_NEAR(sx / sy, 1, 0.005);
+            CHECK_NEAR((vx / nn - (sx / nn) * (sx / nn)) / (vy / nn - (sy / nn) * (sy / nn)), 1,
+                       0.05);
+            CHECK_NEAR(sd2 / (double)k, 1, 0.06);
+        }
+        rw_bins_free(sb);
+    }
+    scan_free(&s);
+    unlink(path);
+
+    /* A normal sample: fragment lengths peak near 167. */
+    rw_sim_opts_init(&o);
+    o.paired = 1, o.depth = 0.02, o.seed = 3;
+    CHECK(rw_sim_write_bam(&o, path, NULL, NULL, &err) == RW_OK);
+    scan_bam(path, 0, &s);
+    CHECK(s.ok && s.sorted);
+    if (s.ntlen) {
+        double med = median(s.tlen, s.ntlen);
+        CHECK(med > 158 && med < 170);
+    }
+    scan_free(&s);
+    unlink(path);
+
+    /* Determinism: same options, same bytes; another seed, other bytes. chrY only when asked. */
+    rw_sim_opts_init(&o);
+    o.depth = 0.005, o.include_y = 1;
+    const char *p1 = tmp_path("a.bam"), *p2 = tmp_path("b.bam"), *p3 = tmp_path("c.bam");
+    CHECK(rw_sim_write_bam(&o, p1, NULL, NULL, &err) == RW_OK);
+    CHECK(rw_sim_write_bam(&o, p2, NULL, NULL, &err) == RW_OK);
+    o.seed = 2;
+    CHECK(rw_sim_write_bam(&o, p3, NULL, NULL, &err) == RW_OK);
+    CHECK(same_bytes(p1, p2));
+    CHECK(!same_bytes(p1, p3));
+    scan_bam(p1, 1, &s);
+    CHECK(s.ok && s.sorted && s.kept && s.kept->nchrom == 24);
+    if (s.kept) {
+        double y = 0;
+        for (size_t i = s.kept->first[RW_CHROM_Y]; i < s.kept->first[RW_CHROM_Y + 1]; i++)
+            y += s.kept->count[i];
+        CHECK(y > 0);
+    }
+    scan_free(&s);
+    unlink(p1), unlink(p2), unlink(p3);
+    free(ev);
+}
+
 int main(void)
 {
-    return 77;
+    if (!mkdtemp(dir))
+        SKIP("no temporary folder");
+    test_events();
+    test_options();
+    test_bins();
+    test_bam();
+    rmdir(dir);
+    DONE();
 }
