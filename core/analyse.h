@@ -1,1 +1,102 @@
-/* core/analyse.h: placeholder */
+/* The per-sample pipeline shared by the CLI (`relapsewatch call`) and the daemon's jobs:
+ * sample bins (or a BAM/CRAM/SAM/bins file) + panel of normals + options -> one rw_result holding
+ * everything a report or a genome plot needs: per-bin data, region scores, the 1q21.3 call, the
+ * tumour-informed fraction, QC, and the versions used. A rw_result is owned by the caller; free
+ * with rw_result_free().
+ *
+ * Steps: check the sample against the PoN (build, bin size, chrY layout, counting filters:
+ * RW_ERR_MISMATCH otherwise) -> GC correction (not yet: `corrected` = raw counts and
+ * qc.gc_corrected = 0 until core/gc.h offers it) -> normalisation and log2 ratios
+ * (core/score.h) -> region scores and call -> segments and genome-wide tumour fraction (slots
+ * below, left empty until core/segment.h and core/purity.h offer them). */
+#ifndef RW_ANALYSE_H
+#define RW_ANALYSE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/bins.h"
+#include "core/count.h"
+#include "core/pon.h"
+#include "core/score.h"
+#include "core/status.h"
+
+typedef struct rw_analyse_opts {
+    rw_score_opts score; /* thresholds of the call (rw_score_opts_init defaults) */
+    double primary_cn;   /* the primary tumour's 1q21.3 copy number; NaN = unknown (default) */
+    const char *filters; /* the sample's counting filters (borrowed; rw_pon_filters()); NULL =
+                            not checked (bins whose filters are unknown) */
+} rw_analyse_opts;
+
+/* Sets every default above. */
+void rw_analyse_opts_init(rw_analyse_opts *o);
+
+/* Quality control of one analysis. */
+typedef struct rw_result_qc {
+    double median_reads_per_bin; /* median raw count over the usable autosomal bins */
+    double mad_log2;             /* 1.4826 * MAD of the log2 ratios of the usable bins */
+    double noise_sd;             /* bin-level noise from consecutive differences (score.h) */
+    size_t n_bins;               /* bins of the layout */
+    size_t n_masked;             /* masked by the PoN */
+    size_t n_used;               /* with a finite log2 ratio */
+    int gc_corrected;            /* 1 when a GC correction was applied */
+    int pon_n_normals;
+    int pon_low_normals; /* the PoN has fewer normals than recommended */
+} rw_result_qc;
+
+/* Segments of the log2 ratios (filled by the segmentation module, core/segment.h). */
+typedef struct rw_result_segment {
+    int chrom;
+    int64_t start, end; /* 0-based, half-open */
+    size_t first_bin, n_bins;
+    double mean_log2;
+    const char *call; /* "loss", "neutral", "gain", "amplification" (static string) */
+} rw_result_segment;
+
+typedef struct rw_result {
+    char core_version[16]; /* RW_CORE_VERSION of the code that made it */
+    char pon_id[80];       /* the panel used */
+    char filters[256];     /* the sample's counting filters ("" when unknown) */
+    /* per bin (bins->n values each; positions from the layout: rw_bins_chrom/start/end) */
+    rw_bins *bins;     /* layout and raw counts: a copy of the input */
+    double *corrected; /* GC-corrected counts (= raw counts when no correction) */
+    double *depth;     /* median-normalised depth */
+    double *log2;      /* log2 ratio to the PoN; NaN for masked bins */
+    uint8_t *mask;     /* the PoN's RW_PON_MASK_* bits */
+    /* regions: 1q21.3, 1q, S100A7-9 (every non-mask region of the build) */
+    rw_region_score *regions;
+    size_t n_regions;
+    size_t primary; /* index of 1q21.3 in regions */
+    /* the answer, copied from regions[primary] for convenience */
+    rw_call call;
+    int strong;
+    double z, threshold;
+    double primary_cn;       /* NaN when not given */
+    double tf, tf_lo, tf_hi; /* tumour-informed fraction (NaN without primary_cn) */
+    rw_result_qc qc;
+    /* Later modules: segments (NULL, 0 until core/segment.h exists) and the genome-wide tumour
+     * fraction estimate (NaN, method "" until core/purity.h exists). */
+    rw_result_segment *segments;
+    size_t n_segments;
+    double tumour_fraction, tumour_fraction_lo, tumour_fraction_hi, ploidy;
+    char tumour_fraction_method[32];
+} rw_result;
+
+/* Analyses one sample (borrowed; copied into the result) against pon. o may be NULL. *out is new
+ * (free with rw_result_free()). Errors: RW_ERR_MISMATCH (sample vs PoN), RW_ERR_INPUT (no reads
+ * in the usable bins), RW_ERR_USAGE (bad primary_cn), RW_ERR_NOMEM. */
+rw_status rw_analyse(const rw_bins *sample, const rw_pon *pon, const rw_analyse_opts *o,
+                     rw_result **out, rw_error *err) __attribute__((warn_unused_result));
+
+/* Loads path (BAM, CRAM, SAM or bins file; rw_count_load() with co, whose bin size and chrY layout
+ * are taken from the PoN) and analyses it; o->filters is replaced by co's. qc (may be NULL)
+ * receives the counting QC. progress may be NULL. */
+rw_status rw_analyse_file(const char *path, const rw_count_opts *co, const rw_pon *pon,
+                          const rw_analyse_opts *o, rw_result **out, rw_count_qc *qc,
+                          rw_progress_fn progress, void *progress_ctx, rw_error *err)
+    __attribute__((warn_unused_result));
+
+/* NULL-safe. */
+void rw_result_free(rw_result *r);
+
+#endif

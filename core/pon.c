@@ -1,1 +1,670 @@
-/* core/pon.c: placeholder until implemented. */
+/* Panel of normals: build (median, MAD, mask, leave-one-out region spread), the checksummed text
+ * file, and the compatibility check of a sample. The rules are stated in core/pon.h. */
+#include "core/pon.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <htslib/kstring.h>
+
+#include "core/score.h"
+#include "core/version.h"
+
+#define PON_MAGIC "#relapsewatch-pon"
+#define MAD_TO_SD 1.482602218505602
+
+void rw_pon_opts_init(rw_pon_opts *o)
+{
+    o->min_normals = 5;
+    o->recommended_normals = 10;
+    o->min_median = 0.2;
+    o->max_cv = 0.5;
+    o->max_cv_factor = 3.0;
+    o->filters = NULL;
+    o->id = NULL;
+}
+
+char *rw_pon_filters(const rw_count_opts *o, char *buf, size_t n)
+{
+    snprintf(buf, n, "mapq=%d;flags=0x%X;mode=%s;frag=%d-%d", o->min_mapq, o->drop_flags,
+             o->mode == RW_COUNT_READS ? "reads" : "fragments", o->frag_min, o->frag_max);
+    return buf;
+}
+
+void rw_pon_free(rw_pon *p)
+{
+    if (!p)
+        return;
+    rw_bins_free(p->median);
+    free(p->mad);
+    free(p->mask);
+    free(p->gc);
+    free(p->regions);
+    free(p);
+}
+
+/* A new panel with layout `layout` (copied, counts NaN), arrays allocated, regions unset. */
+static rw_pon *pon_alloc(const rw_bins *layout)
+{
+    rw_pon *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    p->median = rw_bins_copy(layout);
+    if (!p->median)
+        goto fail;
+    size_t n = layout->n ? layout->n : 1;
+    p->mad = malloc(n * sizeof *p->mad);
+    p->mask = calloc(n, sizeof *p->mask);
+    p->gc = malloc(n * sizeof *p->gc);
+    if (!p->mad || !p->mask || !p->gc)
+        goto fail;
+    for (size_t i = 0; i < layout->n; i++)
+        p->median->count[i] = p->mad[i] = p->gc[i] = NAN;
+    snprintf(p->core_version, sizeof p->core_version, "%s", RW_CORE_VERSION);
+    return p;
+fail:
+    rw_pon_free(p);
+    return NULL;
+}
+
+const rw_pon_region *rw_pon_region_find(const rw_pon *p, const char *name)
+{
+    for (size_t i = 0; i < p->n_regions; i++)
+        if (!strcmp(p->regions[i].name, name))
+            return &p->regions[i];
+    return NULL;
+}
+
+size_t rw_pon_usable(const rw_pon *p)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < p->median->n; i++)
+        k += p->mask[i] == 0;
+    return k;
+}
+
+/* ------------------------------------------------------------------ build */
+
+/* Median and MAD of the finite values of v[0..n) (v is reordered); *k = how many. */
+static void median_mad(double *v, size_t n, double *med, double *mad, size_t *k)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++)
+        if (isfinite(v[i]))
+            v[m++] = v[i];
+    *k = m;
+    *med = rw_score_median(v, m);
+    for (size_t i = 0; i < m; i++)
+        v[i] = fabs(v[i] - *med);
+    *mad = rw_score_median(v, m);
+}
+
+/* Leave-one-out region statistics: normal j scored against the median of the others. */
+static rw_status pon_loo(rw_pon *p, double *const *norm, size_t nn, rw_error *err)
+{
+    const rw_bins *b = p->median;
+    size_t nr = 0;
+    const rw_region *regions = rw_regions(b->build, &nr);
+    rw_status st = RW_OK;
+    double *ref = malloc(b->n * sizeof *ref);
+    double *lr = malloc(b->n * sizeof *lr);
+    double *v = malloc(nn * sizeof *v);
+    double *scores = malloc(nr * nn * sizeof *scores);
+    p->regions = calloc(nr ? nr : 1, sizeof *p->regions);
+    if (!ref || !lr || !v || !scores || !p->regions) {
+        st = rw_error_set(err, RW_ERR_NOMEM, "out of memory building the panel");
+        goto fail;
+    }
+    for (size_t j = 0; j < nn; j++) {
+        for (size_t i = 0; i < b->n; i++) {
+            if (p->mask[i]) {
+                ref[i] = NAN;
+                continue;
+            }
+            size_t m = 0;
+            for (size_t k = 0; k < nn; k++)
+                if (k != j)
+                    v[m++] = norm[k][i];
+            ref[i] = rw_score_median(v, m);
+        }
+        /* The same normalisation a sample gets (score.h); the zero floor is the default's. */
+        rw_score_opts so;
+        rw_score_opts_init(&so);
+        st = rw_score_log2_ref(b, norm[j], ref, p->mask, so.zero_floor, NULL, lr, err);
+        if (st)
+            goto fail;
+        for (size_t r = 0; r < nr; r++) {
+            size_t first, n;
+            rw_score_region_bins(b, &regions[r], &first, &n);
+            scores[r * nn + j] = rw_score_mean(lr, first, n, NULL);
+        }
+    }
+    for (size_t r = 0; r < nr; r++) {
+        if (regions[r].mask)
+            continue;
+        rw_pon_region *x = &p->regions[p->n_regions++];
+        snprintf(x->name, sizeof x->name, "%s", regions[r].name);
+        size_t first, n;
+        rw_score_region_bins(b, &regions[r], &first, &n);
+        for (size_t i = first; i < first + n; i++)
+            x->n_bins += p->mask[i] == 0;
+        double sum = 0, ss = 0;
+        int k = 0;
+        for (size_t j = 0; j < nn; j++) {
+            double s = scores[r * nn + j];
+            if (isfinite(s)) {
+                sum += s;
+                k++;
+            }
+        }
+        x->n_scored = k;
+        x->loo_mean = k ? sum / k : NAN;
+        for (size_t j = 0; j < nn; j++) {
+            double s = scores[r * nn + j];
+            if (isfinite(s))
+                ss += (s - x->loo_mean) * (s - x->loo_mean);
+        }
+        x->loo_sd = k >= 3 ? sqrt(ss / (k - 1)) : NAN;
+    }
+fail:
+    free(ref);
+    free(lr);
+    free(v);
+    free(scores);
+    return st;
+}
+
+/* The part of the content the default id is derived from: layout, filters and statistics. */
+static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
+{
+    const unsigned char *c = data;
+    for (size_t i = 0; i < n; i++) {
+        h ^= c[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+#define FNV_OFFSET 0xcbf29ce484222325ULL
+
+rw_status rw_pon_build(rw_bins *const *normals, size_t nn, const rw_pon_opts *o, rw_pon **out,
+                       rw_error *err)
+{
+    rw_pon_opts defaults;
+    if (!o) {
+        rw_pon_opts_init(&defaults);
+        o = &defaults;
+    }
+    *out = NULL;
+    if (o->min_normals < 3 || !(o->min_median >= 0) || !(o->max_cv > 0) || !(o->max_cv_factor > 0))
+        return rw_error_set(err, RW_ERR_USAGE,
+                            "bad panel options (min_normals >= 3, min_median >= 0, max_cv > 0, "
+                            "max_cv_factor > 0)");
+    if (nn < (size_t)o->min_normals)
+        return rw_error_set(err, RW_ERR_INPUT,
+                            "%zu normal sample(s) given: a panel needs at least %d (%d or more "
+                            "recommended)",
+                            nn, o->min_normals, o->recommended_normals);
+    for (size_t j = 1; j < nn; j++)
+        if (!rw_bins_same_layout(normals[0], normals[j]))
+            return rw_error_set(err, RW_ERR_MISMATCH,
+                                "normal %zu (%s, %d bp bins) differs from normal 1 (%s, %d bp "
+                                "bins): every normal needs the same build and bin size",
+                                j + 1, rw_build_name(normals[j]->build), (int)normals[j]->bin_size,
+                                rw_build_name(normals[0]->build), (int)normals[0]->bin_size);
+
+    const rw_bins *lay = normals[0];
+    size_t n = lay->n, n_auto = lay->first[RW_CHROM_X];
+    rw_status st = RW_OK;
+    rw_pon *p = pon_alloc(lay);
+    double **norm = calloc(nn, sizeof *norm);
+    double *v = malloc((n > nn ? n : nn) * sizeof *v);
+    double *cv = malloc((n ? n : 1) * sizeof *cv);
+    if (!p || !norm || !v || !cv)
+        goto nomem;
+
+    /* 1. median-normalise each normal over its autosomal bins with reads */
+    for (size_t j = 0; j < nn; j++) {
+        norm[j] = malloc((n ? n : 1) * sizeof **norm);
+        if (!norm[j])
+            goto nomem;
+        size_t m = 0;
+        for (size_t i = 0; i < n_auto; i++)
+            if (isfinite(normals[j]->count[i]) && normals[j]->count[i] > 0)
+                v[m++] = normals[j]->count[i];
+        double scale = rw_score_median(v, m);
+        if (!(scale > 0)) {
+            st = rw_error_set(err, RW_ERR_INPUT, "normal %zu has no reads on the autosomes", j + 1);
+            goto fail;
+        }
+        for (size_t i = 0; i < n; i++)
+            norm[j][i] = normals[j]->count[i] / scale;
+    }
+
+    /* 2. per-bin median and MAD; 3. mask */
+    size_t nr = 0;
+    const rw_region *regions = rw_regions(lay->build, &nr);
+    for (size_t r = 0; r < nr; r++) {
+        if (!regions[r].mask || regions[r].chrom >= lay->nchrom)
+            continue;
+        for (size_t i = lay->first[regions[r].chrom]; i < lay->first[regions[r].chrom + 1]; i++)
+            if (rw_bins_start(lay, i) < regions[r].end && rw_bins_end(lay, i) > regions[r].start)
+                p->mask[i] |= RW_PON_MASK_REGION;
+    }
+    size_t ncv = 0;
+    for (size_t i = 0; i < n; i++) {
+        for (size_t j = 0; j < nn; j++)
+            v[j] = norm[j][i];
+        size_t k;
+        median_mad(v, nn, &p->median->count[i], &p->mad[i], &k);
+        if (k < (size_t)o->min_normals) {
+            p->mask[i] |= RW_PON_MASK_NODATA;
+            continue;
+        }
+        if (!(p->median->count[i] >= o->min_median) || p->median->count[i] <= 0) {
+            p->mask[i] |= RW_PON_MASK_LOW;
+            continue;
+        }
+        double c = MAD_TO_SD * p->mad[i] / p->median->count[i];
+        if (c > o->max_cv)
+            p->mask[i] |= RW_PON_MASK_SPREAD;
+        else if (!p->mask[i])
+            cv[ncv++] = c;
+    }
+    /* the adaptive spread rule: relative to the typical CV of the panel's good bins */
+    double typical = rw_score_median(cv, ncv);
+    if (isfinite(typical) && typical > 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (p->mask[i] & (RW_PON_MASK_NODATA | RW_PON_MASK_LOW))
+                continue;
+            if (MAD_TO_SD * p->mad[i] / p->median->count[i] > o->max_cv_factor * typical)
+                p->mask[i] |= RW_PON_MASK_SPREAD;
+        }
+    }
+
+    /* 4. leave-one-out region statistics */
+    st = pon_loo(p, norm, nn, err);
+    if (st)
+        goto fail;
+
+    p->n_normals = (int)nn;
+    p->low_normals = nn < (size_t)o->recommended_normals;
+    char defaults_filters[128];
+    if (!o->filters) {
+        rw_count_opts co;
+        rw_count_opts_init(&co);
+        rw_pon_filters(&co, defaults_filters, sizeof defaults_filters);
+    }
+    snprintf(p->filters, sizeof p->filters, "%s", o->filters ? o->filters : defaults_filters);
+    snprintf(p->options, sizeof p->options, "min_median=%g;max_cv=%g;max_cv_factor=%g",
+             o->min_median, o->max_cv, o->max_cv_factor);
+    if (o->id) {
+        snprintf(p->id, sizeof p->id, "%s", o->id);
+    } else {
+        uint64_t h = fnv1a(FNV_OFFSET, p->filters, strlen(p->filters));
+        h = fnv1a(h, p->median->count, n * sizeof *p->median->count);
+        h = fnv1a(h, p->mad, n * sizeof *p->mad);
+        h = fnv1a(h, p->mask, n * sizeof *p->mask);
+        snprintf(p->id, sizeof p->id, "pon-%s-%dkb-n%zu-%08" PRIx32, rw_build_name(lay->build),
+                 (int)(lay->bin_size / 1000), nn, (uint32_t)(h >> 32));
+    }
+    for (size_t j = 0; j < nn; j++)
+        free(norm[j]);
+    free(norm);
+    free(v);
+    free(cv);
+    *out = p;
+    return RW_OK;
+nomem:
+    st = rw_error_set(err, RW_ERR_NOMEM, "out of memory building the panel");
+fail:
+    if (norm)
+        for (size_t j = 0; j < nn; j++)
+            free(norm[j]);
+    free(norm);
+    free(v);
+    free(cv);
+    rw_pon_free(p);
+    return st;
+}
+
+/* ------------------------------------------------------------------ check */
+
+rw_status rw_pon_check(const rw_pon *p, const rw_bins *s, const char *filters, rw_error *err)
+{
+    const rw_bins *b = p->median;
+    if (s->build != b->build)
+        return rw_error_set(err, RW_ERR_MISMATCH,
+                            "the sample is %s but the panel of normals %s is %s: use a panel of "
+                            "the same build",
+                            rw_build_name(s->build), p->id, rw_build_name(b->build));
+    if (s->bin_size != b->bin_size)
+        return rw_error_set(err, RW_ERR_MISMATCH,
+                            "the sample has %d bp bins but the panel of normals %s has %d bp bins",
+                            (int)s->bin_size, p->id, (int)b->bin_size);
+    if (s->nchrom != b->nchrom || s->n != b->n)
+        return rw_error_set(err, RW_ERR_MISMATCH,
+                            "the sample %s chrY but the panel of normals %s %s",
+                            s->nchrom == RW_NCHROM ? "includes" : "excludes", p->id,
+                            b->nchrom == RW_NCHROM ? "includes it" : "does not");
+    if (filters && strcmp(filters, p->filters))
+        return rw_error_set(err, RW_ERR_MISMATCH,
+                            "the sample was counted with filters '%s' but the panel of normals "
+                            "%s with '%s'",
+                            filters, p->id, p->filters);
+    return RW_OK;
+}
+
+/* ------------------------------------------------------------------ file */
+
+static void put_double(kstring_t *ks, double x)
+{
+    if (isnan(x))
+        kputs("nan", ks);
+    else
+        ksprintf(ks, "%.10g", x);
+}
+
+rw_status rw_pon_write(const rw_pon *p, const char *path, rw_error *err)
+{
+    const rw_bins *b = p->median;
+    kstring_t ks = {0, 0, NULL};
+    char tmp[4096];
+    rw_status st = RW_OK;
+    FILE *f = NULL;
+    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
+        return rw_error_set(err, RW_ERR_USAGE, "path too long: %s", path);
+
+    ksprintf(&ks, "%s\tversion=%d\n", PON_MAGIC, RW_PON_FORMAT_VERSION);
+    ksprintf(&ks, "#id\t%s\n#build\t%s\n#bin_size\t%d\n#include_y\t%d\n", p->id,
+             rw_build_name(b->build), (int)b->bin_size, b->nchrom == RW_NCHROM);
+    ksprintf(&ks, "#filters\t%s\n#n_normals\t%d\n#low_normals\t%d\n", p->filters, p->n_normals,
+             p->low_normals);
+    ksprintf(&ks, "#core_version\t%s\n#options\t%s\n", p->core_version, p->options);
+    for (size_t r = 0; r < p->n_regions; r++) {
+        const rw_pon_region *x = &p->regions[r];
+        ksprintf(&ks, "#region\t%s\t%d\t", x->name, x->n_bins);
+        put_double(&ks, x->loo_mean);
+        kputc('\t', &ks);
+        put_double(&ks, x->loo_sd);
+        ksprintf(&ks, "\t%d\n", x->n_scored);
+    }
+    kputs("chrom\tstart\tend\tmedian\tmad\tmask\tgc\n", &ks);
+    for (size_t i = 0; i < b->n; i++) {
+        ksprintf(&ks, "%s\t%lld\t%lld\t", rw_chrom_name(rw_bins_chrom(b, i)),
+                 (long long)rw_bins_start(b, i), (long long)rw_bins_end(b, i));
+        put_double(&ks, b->count[i]);
+        kputc('\t', &ks);
+        put_double(&ks, p->mad[i]);
+        ksprintf(&ks, "\t%u\t", (unsigned)p->mask[i]);
+        put_double(&ks, p->gc[i]);
+        kputc('\n', &ks);
+    }
+    if (!ks.s) {
+        st = rw_error_set(err, RW_ERR_NOMEM, "out of memory writing the panel");
+        goto fail;
+    }
+    uint64_t h = fnv1a(FNV_OFFSET, ks.s, ks.l);
+    if (ksprintf(&ks, "#checksum\tfnv1a64=%016" PRIx64 "\n", h) < 0) {
+        st = rw_error_set(err, RW_ERR_NOMEM, "out of memory writing the panel");
+        goto fail;
+    }
+    f = fopen(tmp, "w");
+    if (!f) {
+        st = rw_error_set(err, RW_ERR_IO, "%s: %s", tmp, strerror(errno));
+        goto fail;
+    }
+    size_t wrote = fwrite(ks.s, 1, ks.l, f);
+    int bad = wrote != ks.l || ferror(f);
+    int e = errno;
+    if (fclose(f))
+        bad = 1, e = errno;
+    f = NULL;
+    if (bad || rename(tmp, path)) {
+        if (!bad)
+            e = errno;
+        unlink(tmp);
+        st = rw_error_set(err, RW_ERR_IO, "%s: %s", path, strerror(e));
+        goto fail;
+    }
+fail:
+    free(ks.s);
+    return st;
+}
+
+/* Reads the whole file (a PoN is a few MB at most) into a NUL-terminated buffer. */
+static rw_status slurp(const char *path, char **out, size_t *len, rw_error *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return rw_error_set(err, RW_ERR_IO, "%s: %s", path, strerror(errno));
+    kstring_t ks = {0, 0, NULL};
+    char buf[65536];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
+        if (kputsn(buf, k, &ks) < 0) {
+            fclose(f);
+            free(ks.s);
+            return rw_error_set(err, RW_ERR_NOMEM, "out of memory reading %s", path);
+        }
+    int bad = ferror(f);
+    fclose(f);
+    if (bad) {
+        free(ks.s);
+        return rw_error_set(err, RW_ERR_IO, "%s: read error", path);
+    }
+    if (!ks.s && kputs("", &ks) < 0)
+        return rw_error_set(err, RW_ERR_NOMEM, "out of memory reading %s", path);
+    *out = ks.s;
+    *len = ks.l;
+    return RW_OK;
+}
+
+/* Parses a double written by put_double ("nan" or a number); 0 on success. */
+static int parse_double(const char *s, double *x)
+{
+    char *end;
+    errno = 0;
+    *x = strtod(s, &end);
+    return end == s || *end || errno == ERANGE;
+}
+
+rw_status rw_pon_read(const char *path, rw_pon **out, rw_error *err)
+{
+    *out = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    rw_status st = slurp(path, &buf, &len, err);
+    if (st)
+        return st;
+    rw_pon *p = NULL;
+    unsigned char *seen = NULL;
+
+    if (len == 0) {
+        st = rw_error_set(err, RW_ERR_INPUT, "%s: empty file, not a panel of normals", path);
+        goto fail;
+    }
+    if (strncmp(buf, PON_MAGIC, strlen(PON_MAGIC)) || strlen(buf) != len) {
+        st = rw_error_set(err, RW_ERR_INPUT,
+                          "%s: not a relapsewatch panel of normals (first line must start with "
+                          "'%s')",
+                          path, PON_MAGIC);
+        goto fail;
+    }
+    /* checksum line: the last line */
+    size_t end = len;
+    if (end > 0 && buf[end - 1] == '\n')
+        end--;
+    size_t ls = end;
+    while (ls > 0 && buf[ls - 1] != '\n')
+        ls--;
+    uint64_t want = 0;
+    char tail[64];
+    size_t tl = end - ls < sizeof tail - 1 ? end - ls : sizeof tail - 1;
+    memcpy(tail, buf + ls, tl);
+    tail[tl] = 0;
+    if (sscanf(tail, "#checksum\tfnv1a64=%16" SCNx64, &want) != 1) {
+        st = rw_error_set(err, RW_ERR_INPUT,
+                          "%s: no checksum line at the end: the file is truncated or was edited",
+                          path);
+        goto fail;
+    }
+    uint64_t got = fnv1a(FNV_OFFSET, buf, ls);
+    if (got != want) {
+        st = rw_error_set(err, RW_ERR_INPUT,
+                          "%s: checksum mismatch (file says %016" PRIx64
+                          ", content gives %016" PRIx64 "): the panel of normals is corrupted",
+                          path, want, got);
+        goto fail;
+    }
+    buf[ls] = 0;
+
+    /* header */
+    int version = 0, include_y = -1, n_normals = -1, low_normals = 0;
+    long bin_size = 0;
+    rw_build build = RW_BUILD_UNKNOWN;
+    char id[80] = "", filters[256] = "", options[128] = "", core_version[16] = "";
+    rw_pon_region regions[16];
+    size_t n_regions = 0;
+    long lineno = 0;
+    char *save = NULL;
+    char *line = strtok_r(buf, "\n", &save);
+    for (; line; line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        if (lineno == 1) {
+            const char *v = strstr(line, "version=");
+            version = v ? atoi(v + 8) : 0;
+            continue;
+        }
+        if (line[0] != '#')
+            break;
+        char *tab = strchr(line, '\t');
+        if (!tab)
+            continue;
+        *tab = 0;
+        const char *key = line + 1, *val = tab + 1;
+        if (!strcmp(key, "id"))
+            snprintf(id, sizeof id, "%s", val);
+        else if (!strcmp(key, "build"))
+            build = rw_build_parse(val);
+        else if (!strcmp(key, "bin_size"))
+            bin_size = strtol(val, NULL, 10);
+        else if (!strcmp(key, "include_y"))
+            include_y = atoi(val);
+        else if (!strcmp(key, "filters"))
+            snprintf(filters, sizeof filters, "%s", val);
+        else if (!strcmp(key, "n_normals"))
+            n_normals = atoi(val);
+        else if (!strcmp(key, "low_normals"))
+            low_normals = atoi(val);
+        else if (!strcmp(key, "core_version"))
+            snprintf(core_version, sizeof core_version, "%s", val);
+        else if (!strcmp(key, "options"))
+            snprintf(options, sizeof options, "%s", val);
+        else if (!strcmp(key, "region")) {
+            rw_pon_region x = {0};
+            char name[32], mean_s[40], sd_s[40];
+            if (n_regions == sizeof regions / sizeof regions[0] ||
+                sscanf(val, "%31[^\t]\t%d\t%39[^\t]\t%39[^\t]\t%d", name, &x.n_bins, mean_s, sd_s,
+                       &x.n_scored) != 5 ||
+                parse_double(mean_s, &x.loo_mean) || parse_double(sd_s, &x.loo_sd)) {
+                st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: bad #region line", path, lineno);
+                goto fail;
+            }
+            snprintf(x.name, sizeof x.name, "%s", name);
+            regions[n_regions++] = x;
+        }
+    }
+    if (version != RW_PON_FORMAT_VERSION) {
+        st = rw_error_set(err, RW_ERR_INPUT, "%s: unsupported panel format version %d (this is %d)",
+                          path, version, RW_PON_FORMAT_VERSION);
+        goto fail;
+    }
+    if (build == RW_BUILD_UNKNOWN) {
+        st = rw_error_set(err, RW_ERR_BUILD, "%s: missing or unknown #build", path);
+        goto fail;
+    }
+    if (!id[0] || include_y < 0 || n_normals < 1 || !line || strncmp(line, "chrom\t", 6)) {
+        st = rw_error_set(err, RW_ERR_INPUT,
+                          "%s: incomplete header (#id, #include_y, #n_normals, column line)", path);
+        goto fail;
+    }
+    rw_error e2;
+    rw_bins *lay = rw_bins_new(build, (int32_t)bin_size, include_y, &e2);
+    if (!lay) {
+        st = rw_error_set(err, RW_ERR_INPUT, "%s: %s", path, e2.msg);
+        goto fail;
+    }
+    p = pon_alloc(lay);
+    rw_bins_free(lay);
+    seen = p ? calloc(p->median->n ? p->median->n : 1, 1) : NULL;
+    if (!seen) {
+        st = rw_error_set(err, RW_ERR_NOMEM, "out of memory reading %s", path);
+        goto fail;
+    }
+    snprintf(p->id, sizeof p->id, "%s", id);
+    snprintf(p->filters, sizeof p->filters, "%s", filters);
+    snprintf(p->options, sizeof p->options, "%s", options);
+    snprintf(p->core_version, sizeof p->core_version, "%s", core_version);
+    p->n_normals = n_normals;
+    p->low_normals = low_normals;
+
+    /* bins */
+    size_t nb = 0;
+    const rw_bins *b = p->median;
+    for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        char chrom[32], med_s[40], mad_s[40], gc_s[40];
+        long long s, e;
+        unsigned mask;
+        int used = 0;
+        if (sscanf(line, "%31[^\t]\t%lld\t%lld\t%39[^\t]\t%39[^\t]\t%u\t%39[^\t]%n", chrom, &s, &e,
+                   med_s, mad_s, &mask, gc_s, &used) != 7 ||
+            line[used] || mask > 255) {
+            st = rw_error_set(err, RW_ERR_INPUT,
+                              "%s:%ld: expected chrom, start, end, median, mad, mask, gc", path,
+                              lineno);
+            goto fail;
+        }
+        int c = rw_chrom_index(chrom);
+        size_t i = c < 0 ? (size_t)-1 : rw_bins_index(b, c, s);
+        if (i == (size_t)-1 || s != rw_bins_start(b, i) || e != rw_bins_end(b, i) || seen[i]) {
+            st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: %s:%lld-%lld is not a new bin of %s",
+                              path, lineno, chrom, s, e, rw_build_name(build));
+            goto fail;
+        }
+        if (parse_double(med_s, &b->count[i]) || parse_double(mad_s, &p->mad[i]) ||
+            parse_double(gc_s, &p->gc[i])) {
+            st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: bad number", path, lineno);
+            goto fail;
+        }
+        p->mask[i] = (uint8_t)mask;
+        seen[i] = 1;
+        nb++;
+    }
+    if (nb != b->n) {
+        st = rw_error_set(err, RW_ERR_INPUT, "%s: %zu bins, the layout has %zu", path, nb, b->n);
+        goto fail;
+    }
+    p->regions = malloc((n_regions ? n_regions : 1) * sizeof *p->regions);
+    if (!p->regions) {
+        st = rw_error_set(err, RW_ERR_NOMEM, "out of memory reading %s", path);
+        goto fail;
+    }
+    memcpy(p->regions, regions, n_regions * sizeof *regions);
+    p->n_regions = n_regions;
+    free(seen);
+    free(buf);
+    *out = p;
+    return RW_OK;
+fail:
+    free(seen);
+    free(buf);
+    rw_pon_free(p);
+    return st;
+}

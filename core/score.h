@@ -1,1 +1,116 @@
-/* core/score.h: placeholder until implemented. */
+/* Normalisation against a panel of normals and the region scores of relapsewatch: per-bin log2
+ * ratios, then for 1q21.3, the 1q arm and the S100A7-9 cluster a mean log2 ratio with its
+ * standard error, a z-score against the PoN, the implied copy ratio, a call and (with the primary
+ * tumour's copy number) a tumour-informed tumour fraction.
+ *
+ * NORMALISATION (rw_score_log2_ref): depth_i = count_i / median(count over the usable autosomal
+ * bins); raw_i = log2(depth_i / ref_i) for usable bins (mask 0, finite count and reference > 0;
+ * a zero count is floored at zero_floor reads so that log2 stays finite); then every ratio is
+ * re-centred on the median raw ratio of the usable autosomal bins, so a normal sample reads 0
+ * whatever its depth. Masked bins get NaN. The PoN's leave-one-out statistics use this exact
+ * function, so a sample and the normals are treated alike.
+ *
+ * REGION BINS (rw_score_region_bins): a bin belongs to a region when at least half of the bin
+ * lies inside the region; when no bin qualifies (a region smaller than half a bin, such as the
+ * 100 kb S100A7-9 window in 500 kb bins) the bins that overlap the region at all are used.
+ * In hg38 at 500 kb, 1q21.3 (150.6-155.1 Mb) is the 9 bins 150.5-155.0 Mb.
+ *
+ * SCORE of a region (rw_score_regions), over its usable bins with a finite ratio:
+ *   mean   = mean log2 ratio; copy ratio R = 2^mean;
+ *   se     = s / sqrt(n_bins) * sqrt(1 + pi / (2 n_normals)), where s is the sample's bin-level
+ *            noise (rw_score_noise: robust SD of consecutive-bin differences / sqrt 2, which
+ *            ignores real copy-number steps) and the second factor adds the noise of the PoN
+ *            median (the variance of a median of n normals is ~ pi/2 times that of a mean);
+ *   sigma  = max(PoN leave-one-out SD, se) when use_sample_se (default), else the PoN SD: the
+ *            PoN spread holds the systematic bin effects, se protects a sample shallower than
+ *            the normals;
+ *   z      = (mean - PoN leave-one-out mean) / sigma;
+ *   call   = amplified when z >= z_amplified (default 3.0, one-sided), strong when z >= z_strong
+ *            (default 5.0); no_data when the region has no usable bin or the PoN lacks its
+ *            statistics;
+ *   with the primary tumour's copy number C (!= 2): f = 2 (R - 1) / (C - 2) (domain.md §3), and
+ *   its interval from R at mean -+ ci_z * sigma; f and its interval are clipped to [0, 1].
+ */
+#ifndef RW_SCORE_H
+#define RW_SCORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "core/bins.h"
+#include "core/pon.h"
+#include "core/status.h"
+
+typedef struct rw_score_opts {
+    double z_amplified; /* amplified when z >= this (default 3.0) */
+    double z_strong;    /* strong positive when z >= this (default 5.0) */
+    double zero_floor;  /* a zero count in a usable bin is read as this many reads (default 0.5) */
+    int use_sample_se;  /* z denominator = max(PoN SD, sample SE) (default 1) */
+    double ci_z;        /* normal quantile of the intervals (default 1.96: 95%) */
+} rw_score_opts;
+
+/* Sets every default above. */
+void rw_score_opts_init(rw_score_opts *o);
+
+typedef enum rw_call { RW_CALL_NOT_DETECTED = 0, RW_CALL_AMPLIFIED, RW_CALL_NO_DATA } rw_call;
+
+/* "not_detected", "amplified", "no_data"; static string. */
+const char *rw_call_name(rw_call c);
+
+typedef struct rw_region_score {
+    char name[32];
+    int chrom;
+    int64_t start, end; /* the region (0-based, half-open) */
+    size_t first_bin;   /* the region's bins: [first_bin, first_bin + n_region_bins) */
+    size_t n_region_bins;
+    int n_bins;              /* of which usable with a finite ratio: the bins averaged */
+    double mean_log2;        /* NaN when n_bins == 0 */
+    double se;               /* standard error of mean_log2 from the sample's own noise */
+    double pon_mean, pon_sd; /* the PoN's leave-one-out statistics of this region */
+    double sigma;            /* denominator of z */
+    double z;
+    double copy_ratio, copy_ratio_lo, copy_ratio_hi; /* 2^mean, 2^(mean -+ ci_z sigma) */
+    rw_call call;
+    int strong;              /* z >= z_strong */
+    double threshold;        /* the z_amplified used */
+    double primary_cn;       /* C given, or NaN */
+    double tf, tf_lo, tf_hi; /* tumour-informed tumour fraction; NaN without C */
+} rw_region_score;
+
+/* The bins of region r in layout b by the rule above: *first and *n (n = 0 when the region is on a
+ * chromosome the layout lacks). */
+void rw_score_region_bins(const rw_bins *b, const rw_region *r, size_t *first, size_t *n);
+
+/* Normalises count (b->n values; layout b) against ref (per-bin expected normalised depth) with
+ * mask (NULL = none): fills depth and lr (b->n each, caller's arrays; depth may be NULL).
+ * RW_ERR_INPUT when the sample has no usable autosomal bin with reads. */
+rw_status rw_score_log2_ref(const rw_bins *b, const double *count, const double *ref,
+                            const uint8_t *mask, double zero_floor, double *depth, double *lr,
+                            rw_error *err) __attribute__((warn_unused_result));
+
+/* Same against a panel: checks nothing (call rw_pon_check() first); count has p's layout. */
+rw_status rw_score_log2(const rw_pon *p, const double *count, const rw_score_opts *o, double *depth,
+                        double *lr, rw_error *err) __attribute__((warn_unused_result));
+
+/* Mean of the finite log2 ratios of bins [first, first + n); NaN when none; *used receives their
+ * number (may be NULL). */
+double rw_score_mean(const double *lr, size_t first, size_t n, int *used);
+
+/* Bin-level noise of log2 ratios: 1.4826 * MAD of the differences between consecutive finite
+ * ratios on the same chromosome, / sqrt(2). Robust to copy-number steps. NaN when < 3 pairs. */
+double rw_score_noise(const rw_bins *b, const double *lr);
+
+/* Tumour-informed fraction f = 2 (R - 1) / (C - 2), unclipped; NaN when C == 2 or not finite. */
+double rw_score_tumour_fraction(double copy_ratio, double primary_cn);
+
+/* Scores every non-mask region of the build that the PoN has statistics for. lr from
+ * rw_score_log2(); primary_cn = NaN when unknown; o may be NULL. *out is new (free()), *n its
+ * length. RW_ERR_USAGE when primary_cn is 2 or negative. */
+rw_status rw_score_regions(const rw_pon *p, const double *lr, double primary_cn,
+                           const rw_score_opts *o, rw_region_score **out, size_t *n, rw_error *err)
+    __attribute__((warn_unused_result));
+
+/* Median of n values, ignoring NaN; reorders v. NaN when none is finite. */
+double rw_score_median(double *v, size_t n);
+
+#endif

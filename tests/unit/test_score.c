@@ -1,5 +1,257 @@
-/* placeholder until implemented */
+/* Tests of core/score and core/analyse: region bins (overlap rule), normalisation, the robust
+ * noise, region scores, z, call, tumour-informed fraction, and the analysis result, on
+ * hand-made bins with hand-computed answers. */
+#include "core/analyse.h"
+#include "core/score.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/harness.h"
+
+#define NN  5
+#define BIN 5000000
+
+static void test_region_bins(void)
+{
+    rw_bins *b = rw_bins_new(RW_BUILD_HG38, 500000, 0, NULL);
+    size_t first, n;
+    /* 1q21.3 hg38 150.6-155.1 Mb: 150.5-151.0 has 0.4 of 0.5 Mb inside (kept), 155.0-155.5 only
+     * 0.1 (left out): bins 150.5 .. 154.5, i.e. indices 301..309 of chr1. */
+    rw_score_region_bins(b, rw_region_find(RW_BUILD_HG38, "1q21.3"), &first, &n);
+    CHECK(first == 301 && n == 9);
+    /* S100A7-9 (153.36-153.46 Mb) is smaller than half a bin: the one bin holding it */
+    rw_score_region_bins(b, rw_region_find(RW_BUILD_HG38, "S100A7-9"), &first, &n);
+    CHECK(first == 306 && n == 1);
+    /* a 300 kb region across a boundary, 0.1 + 0.2 Mb: neither half-full, both overlap */
+    rw_region r = {"x", 0, 152900000, 153200000, 0, ""};
+    rw_score_region_bins(b, &r, &first, &n);
+    CHECK(first == 305 && n == 2);
+    /* exactly half a bin counts */
+    rw_region h = {"h", 1, 250000, 1000000, 0, ""};
+    rw_score_region_bins(b, &h, &first, &n);
+    CHECK(first == b->first[1] && n == 2);
+    /* hg19 1q21.3 150.3-155.0 Mb: 150.0-150.5 has 0.2 (out), 150.5 .. 154.5 in: 9 bins from 301 */
+    rw_bins *b19 = rw_bins_new(RW_BUILD_HG19, 500000, 0, NULL);
+    rw_score_region_bins(b19, rw_region_find(RW_BUILD_HG19, "1q21.3"), &first, &n);
+    CHECK(first == 301 && n == 9);
+    rw_bins_free(b19);
+    rw_bins_free(b);
+}
+
+static void test_median_noise(void)
+{
+    double v[] = {3, NAN, 1, 2, 10};
+    CHECK(rw_score_median(v, 5) == 2.5);
+    double w[] = {NAN, NAN};
+    CHECK(isnan(rw_score_median(w, 2)));
+
+    rw_bins *b = rw_bins_new(RW_BUILD_HG38, BIN, 0, NULL);
+    double *lr = malloc(b->n * sizeof *lr);
+    /* a step of 1.0 half-way along chr2, flat elsewhere: differences are 0 but one, noise 0 */
+    for (size_t i = 0; i < b->n; i++)
+        lr[i] = i >= b->first[1] + 20 && i < b->first[2] ? 1.0 : 0.0;
+    CHECK(rw_score_noise(b, lr) == 0.0);
+    /* chr1 only: 0, .1, 0, -.1, 0, .1, 0, -.1, 0: differences +-0.1 (four each), median 0,
+     * MAD 0.1, noise = 1.4826 * 0.1 / sqrt(2) = 0.1048358 */
+    static const double pat[9] = {0, .1, 0, -.1, 0, .1, 0, -.1, 0};
+    for (size_t i = 0; i < b->n; i++)
+        lr[i] = i < 9 ? pat[i] : NAN;
+    CHECK_NEAR(rw_score_noise(b, lr), 0.1048358, 1e-6);
+    free(lr);
+    rw_bins_free(b);
+
+    CHECK_NEAR(rw_score_tumour_fraction(1.10, 6), 0.05, 1e-12); /* domain.md §3 example */
+    CHECK_NEAR(rw_score_tumour_fraction(0.95, 1), 0.10, 1e-12); /* a loss: R = 1 - f/2 */
+    CHECK(isnan(rw_score_tumour_fraction(1.2, 2)));
+}
+
+/* Normalisation: counts 2x of a flat reference, one zero count, one masked bin, one NaN. */
+static void test_log2_ref(void)
+{
+    rw_bins *b = rw_bins_new(RW_BUILD_HG38, BIN, 0, NULL);
+    size_t n = b->n;
+    double *ref = malloc(n * sizeof *ref), *cnt = malloc(n * sizeof *cnt);
+    double *depth = malloc(n * sizeof *depth), *lr = malloc(n * sizeof *lr);
+    uint8_t *mask = calloc(n, 1);
+    for (size_t i = 0; i < n; i++) {
+        ref[i] = 1.0;
+        cnt[i] = 200;
+    }
+    cnt[40] = 0;   /* zero count: floored at 0.5 reads -> log2(0.5 / 200) = -8.643856 */
+    cnt[41] = 400; /* log2 2 = 1 */
+    cnt[42] = NAN;
+    mask[43] = RW_PON_MASK_SPREAD;
+    ref[44] = 0.5; /* reference half: log2(1 / 0.5) = 1 */
+    CHECK(rw_score_log2_ref(b, cnt, ref, mask, 0.5, depth, lr, NULL) == RW_OK);
+    CHECK(lr[0] == 0.0 && depth[0] == 1.0);
+    CHECK_NEAR(lr[40], -8.643856, 1e-6);
+    CHECK(lr[41] == 1.0 && depth[41] == 2.0);
+    CHECK(isnan(lr[42]) && isnan(depth[42]));
+    CHECK(isnan(lr[43]) && depth[43] == 1.0);
+    CHECK(lr[44] == 1.0);
+    /* no reads anywhere usable: a clear error */
+    for (size_t i = 0; i < n; i++)
+        cnt[i] = 0;
+    rw_error e;
+    CHECK(rw_score_log2_ref(b, cnt, ref, mask, 0.5, depth, lr, &e) == RW_ERR_INPUT);
+    CHECK(strstr(e.msg, "no reads") != NULL);
+    free(ref);
+    free(cnt);
+    free(depth);
+    free(lr);
+    free(mask);
+    rw_bins_free(b);
+}
+
+/* The flat panel of test_pon (1q21.3 bin chr1:150-155 Mb reads {1, 1, 1, 1.2, 0.8} in the
+ * normals): leave-one-out mean -0.01177874, SD 0.2074434 (worked in test_pon.c). */
+static rw_pon *flat_pon(void)
+{
+    static const double scale[NN] = {100, 200, 300, 400, 500};
+    static const double v30[NN] = {1, 1, 1, 1.2, 0.8};
+    rw_bins *nb[NN];
+    for (int j = 0; j < NN; j++) {
+        nb[j] = rw_bins_new(RW_BUILD_HG38, BIN, 0, NULL);
+        for (size_t i = 0; i < nb[j]->n; i++)
+            nb[j]->count[i] = scale[j] * (i == 30 ? v30[j] : 1.0);
+    }
+    rw_pon_opts o;
+    rw_pon_opts_init(&o);
+    o.filters = "F";
+    rw_pon *p = NULL;
+    if (rw_pon_build(nb, NN, &o, &p, NULL) != RW_OK)
+        p = NULL;
+    for (int j = 0; j < NN; j++)
+        rw_bins_free(nb[j]);
+    return p;
+}
+
+/* A flat sample (1000 reads per bin) with 1q21.3 at 1.5x: mean = log2 1.5 = 0.5849625;
+ * its own noise is 0 (flat), so sigma = the PoN SD 0.2074434 and
+ *   z = (0.5849625 + 0.01177874) / 0.2074434 = 2.876646  -> not_detected at 3.0
+ * at 1.7x: log2 1.7 = 0.7655347, z = (0.7655347 + 0.01177874) / 0.2074434 = 3.747111 -> amplified,
+ * not strong; the 1q arm: 1 of 21 bins, mean 0.7655347 / 21 = 0.03645403, z against the 1q SD
+ * (0.2074434 / 21): (0.03645403 + 0.01177874 / 21) / (0.2074434 / 21) = 3.747111 as well.
+ * With C = 6: R = 1.7, f = 2 * 0.7 / 4 = 0.35; interval from 2^(0.7655347 -+ 1.96 * 0.2074434):
+ *   R_lo = 2^0.3589531 = 1.282495 -> f_lo = 0.1412475; R_hi = 2^1.1721164 = 2.253420 -> f_hi =
+ *   0.6267101. */
+static void test_scores(void)
+{
+    rw_pon *p = flat_pon();
+    CHECK(p != NULL);
+    if (!p)
+        return;
+    rw_bins *s = rw_bins_new(RW_BUILD_HG38, BIN, 0, NULL);
+    for (size_t i = 0; i < s->n; i++)
+        s->count[i] = 1000;
+    s->count[30] = 1500;
+    rw_analyse_opts o;
+    rw_analyse_opts_init(&o);
+    CHECK(isnan(o.primary_cn) && o.score.z_amplified == 3.0 && o.score.z_strong == 5.0);
+    o.filters = "F";
+    rw_result *r = NULL;
+    rw_error e;
+    CHECK(rw_analyse(s, p, &o, &r, &e) == RW_OK);
+    if (r) {
+        const rw_region_score *q = &r->regions[r->primary];
+        CHECK(!strcmp(q->name, "1q21.3") && q->n_bins == 1 && q->n_region_bins == 1);
+        CHECK_NEAR(q->mean_log2, 0.5849625, 1e-7);
+        CHECK(q->se == 0.0);
+        CHECK_NEAR(q->sigma, 0.2074434, 1e-6);
+        CHECK_NEAR(q->z, 2.876646, 1e-5);
+        CHECK(q->call == RW_CALL_NOT_DETECTED && r->call == RW_CALL_NOT_DETECTED);
+        CHECK_NEAR(q->copy_ratio, 1.5, 1e-9);
+        CHECK(isnan(r->tf) && isnan(q->tf));
+        CHECK(r->threshold == 3.0);
+        CHECK(!strcmp(r->pon_id, p->id) && !strcmp(r->core_version, "0.1.0"));
+        CHECK(r->log2[30] == q->mean_log2 && r->log2[0] == 0.0);
+        CHECK(isnan(r->log2[25])); /* centromere */
+        CHECK(r->mask[25] == RW_PON_MASK_REGION);
+        CHECK(r->qc.median_reads_per_bin == 1000 && r->qc.noise_sd == 0.0);
+        CHECK(r->qc.n_masked == 5 && r->qc.n_used == r->bins->n - 5);
+        CHECK(r->qc.gc_corrected == 0 && r->qc.pon_n_normals == 5 && r->qc.pon_low_normals);
+        CHECK(r->segments == NULL && r->n_segments == 0 && isnan(r->tumour_fraction));
+        CHECK(r->depth[30] == 1.5 && r->corrected[30] == 1500);
+    }
+    rw_result_free(r);
+
+    s->count[30] = 1700;
+    o.primary_cn = 6;
+    CHECK(rw_analyse(s, p, &o, &r, &e) == RW_OK);
+    if (r) {
+        const rw_region_score *q = &r->regions[r->primary];
+        CHECK_NEAR(q->z, 3.747111, 1e-5);
+        CHECK(r->call == RW_CALL_AMPLIFIED && !r->strong);
+        CHECK_NEAR(r->tf, 0.35, 1e-9);
+        CHECK_NEAR(r->tf_lo, 0.1412475, 1e-6);
+        CHECK_NEAR(r->tf_hi, 0.6267101, 1e-6);
+        for (size_t i = 0; i < r->n_regions; i++) {
+            const rw_region_score *x = &r->regions[i];
+            if (!strcmp(x->name, "1q")) {
+                CHECK(x->n_bins == 21);
+                CHECK_NEAR(x->mean_log2, 0.03645403, 1e-7);
+                CHECK_NEAR(x->z, 3.747111, 1e-5);
+            } else if (!strcmp(x->name, "S100A7-9")) {
+                CHECK_NEAR(x->z, 3.747111, 1e-5);
+            }
+        }
+    }
+    rw_result_free(r);
+
+    /* thresholds are options: strong at z >= 3.5 */
+    o.score.z_strong = 3.5;
+    CHECK(rw_analyse(s, p, &o, &r, &e) == RW_OK);
+    CHECK(r && r->strong == 1);
+    rw_result_free(r);
+    o.score.z_strong = 5.0;
+
+    /* A noisy sample (counts 1000 * 2^u, u uniform in [-0.75, 0.75]): its own bin noise is larger
+     * than the PoN spread, so se = noise / sqrt(1) * sqrt(1 + pi / (2 * 5)) becomes sigma; with
+     * use_sample_se off, sigma is the PoN SD again. */
+    uint64_t x = 42;
+    for (size_t i = 0; i < s->n; i++) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        s->count[i] = 1000 * exp2(1.5 * ((double)(x >> 11) / 9007199254740992.0) - 0.75);
+    }
+    CHECK(rw_analyse(s, p, &o, &r, &e) == RW_OK);
+    if (r) {
+        const rw_region_score *q = &r->regions[r->primary];
+        double noise = rw_score_noise(r->bins, r->log2);
+        CHECK(noise > 0.3 && noise < 0.7);
+        CHECK_NEAR(q->se, noise * sqrt(1 + M_PI / 10), 1e-12);
+        CHECK(q->se > q->pon_sd && q->sigma == q->se);
+        CHECK_NEAR(q->z, (q->mean_log2 - q->pon_mean) / q->se, 1e-12);
+        CHECK(r->qc.noise_sd == noise);
+    }
+    rw_result_free(r);
+    o.score.use_sample_se = 0;
+    CHECK(rw_analyse(s, p, &o, &r, &e) == RW_OK);
+    CHECK(r && r->regions[r->primary].sigma == r->regions[r->primary].pon_sd);
+    rw_result_free(r);
+    r = NULL;
+
+    /* bad primary copy number, mismatch */
+    o.primary_cn = 2;
+    CHECK(rw_analyse(s, p, &o, &r, &e) == RW_ERR_USAGE && r == NULL);
+    o.primary_cn = NAN;
+    o.filters = "G";
+    CHECK(rw_analyse(s, p, &o, &r, &e) == RW_ERR_MISMATCH && r == NULL);
+    rw_bins *s19 = rw_bins_new(RW_BUILD_HG19, BIN, 0, NULL);
+    o.filters = NULL;
+    CHECK(rw_analyse(s19, p, &o, &r, &e) == RW_ERR_MISMATCH && r == NULL);
+    rw_bins_free(s19);
+    rw_bins_free(s);
+    rw_pon_free(p);
+}
+
 int main(void)
 {
-    return 77;
+    test_region_bins();
+    test_median_noise();
+    test_log2_ref();
+    test_scores();
+    DONE();
 }
