@@ -1,9 +1,383 @@
-/* relapsewatch simulate: placeholder until implemented. */
+/* relapsewatch simulate: simulated cfDNA samples with known truth (BAM or bins), normals for a
+ * panel, and a truth JSON. */
 #include "core/cli.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "core/bins.h"
+#include "core/simulate.h"
+
+#define CMD "simulate"
+
+static void help(void)
+{
+    rw_sim_opts d;
+    rw_sim_opts_init(&d);
+    printf(
+        "usage: relapsewatch simulate [options] -o OUT.bam\n"
+        "       relapsewatch simulate [options] --bins OUT.tsv\n"
+        "       relapsewatch simulate --normals N [options] -o DIR [--bins DIR]\n"
+        "\n"
+        "Simulates a shallow-WGS cfDNA sample with known truth: a coordinate-sorted BAM written\n"
+        "with htslib (SEQ and QUAL '*'), or the bins file that counting such a BAM with the\n"
+        "default filters would give, drawn directly from the same model (milliseconds).\n"
+        "The same options and seed give the same bytes.\n"
+        "\n"
+        "options:\n"
+        "  -o, --output FILE       BAM to write (with --normals: a folder, created if needed)\n"
+        "      --bins FILE         bins TSV to write instead of (or besides) the BAM (with\n"
+        "                          --normals: a folder)\n"
+        "      --bin-size N        bin width of --bins in bp (default %d)\n"
+        "      --truth FILE        truth JSON to write ('-' = stdout): options, events, and the\n"
+        "                          tumour copy number and expected copy ratio of 1q21.3, 1q and\n"
+        "                          S100A7-9\n"
+        "      --build B           hg38 or hg19 (default %s)\n"
+        "      --depth X           read coverage in x (default %g): X * genome / read length\n"
+        "                          reads before duplicates (0.1x hg38 ~ 3 million reads)\n"
+        "      --seed N            the sample's seed (default %llu)\n"
+        "      --tumour-fraction F tumour fraction in [0, 1] (default %g)\n"
+        "      --events SPEC       tumour copy-number profile, comma-separated REGION:CN items;\n"
+        "                          REGION = a named region (1q21.3, 1q, S100A7-9), an arm (8q,\n"
+        "                          17p), a chromosome (chr8) or chr:start-end (1-based inclusive,\n"
+        "                          k/M suffixes allowed); later items win where they overlap.\n"
+        "                          Example: 1q:3,1q21.3:6,8q:4,17p:1 (default: none, diploid)\n"
+        "      --paired            paired-end reads (default single-end)\n"
+        "      --read-len N        read length in bp (default %d)\n"
+        "      --bin-noise CV      extra depth CV of a 500 kb bin beyond Poisson (default %g)\n"
+        "      --gc-bias S         strength of a smooth per-sample GC bias (default %g = none;\n"
+        "                          1 = strong)\n"
+        "      --dup-rate R        fraction of reads that are flagged duplicates (default %g)\n"
+        "      --lowmapq-rate R    fraction of reads with MAPQ < 20 (default %g)\n"
+        "      --frag-normal BP    modal fragment length of normal cfDNA (default %g)\n"
+        "      --frag-tumour BP    modal fragment length of tumour cfDNA (default %g)\n"
+        "      --include-y         a male sample: reads on chrY, one copy of X and Y (default: a\n"
+        "                          female sample, no chrY reads)\n"
+        "      --normals N         write N normal samples (tumour fraction 0, no events) with\n"
+        "                          seeds seed..seed+N-1 as DIR/normal_SEED.bam (and .tsv)\n"
+        "  -h, --help              this help\n"
+        "\n"
+        "model: the genome is cut into 50 kb tiles whose GC fraction and depth factor depend on\n"
+        "the build only (telomeres, centromeres, heterochromatin and acrocentric short arms\n"
+        "nearly empty; ~1.5%% of tiles segmental-duplication-like), so a panel of normals can\n"
+        "learn them. Expected depth is proportional to 2(1-f) + C f; a fragment is tumour-derived\n"
+        "with probability C f / (2(1-f) + C f) and then takes the tumour length distribution.\n"
+        "\n"
+        "exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage\n",
+        RW_BIN_SIZE_DEFAULT, rw_build_name(d.build), d.depth, (unsigned long long)d.seed,
+        d.tumour_fraction, d.read_len, d.bin_noise, d.gc_bias, d.dup_rate, d.lowmapq_rate,
+        d.frag_mode_normal, d.frag_mode_tumour);
+}
+
+static int parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !(v >= lo && v <= hi))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_long(const char *s, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int parse_seed(const char *s, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s == '-')
+        return -1;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end)
+        return -1;
+    *out = (uint64_t)v;
+    return 0;
+}
+
+static json_t *truth_json(const rw_sim_opts *o, const char *spec, int normals, json_t *outputs)
+{
+    json_t *opts = json_pack("{s:s, s:I, s:f, s:i, s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:b}",
+                             "build", rw_build_name(o->build), "seed", (json_int_t)o->seed, "depth",
+                             o->depth, "read_len", o->read_len, "paired", o->paired,
+                             "tumour_fraction", o->tumour_fraction, "bin_noise", o->bin_noise,
+                             "gc_bias", o->gc_bias, "dup_rate", o->dup_rate, "lowmapq_rate",
+                             o->lowmapq_rate, "frag_mode_normal", o->frag_mode_normal,
+                             "frag_mode_tumour", o->frag_mode_tumour, "include_y", o->include_y);
+    json_t *events = json_array(), *regions = json_object();
+    for (size_t i = 0; i < o->n_events; i++) {
+        const rw_sim_event *e = &o->events[i];
+        json_array_append_new(
+            events, json_pack("{s:s, s:I, s:I, s:f}", "chrom", rw_chrom_name(e->chrom), "start",
+                              (json_int_t)e->start, "end", (json_int_t)e->end, "tumour_cn", e->cn));
+    }
+    const char *names[] = {RW_REGION_1Q213, RW_REGION_1Q, RW_REGION_S100A};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        const rw_region *r = rw_region_find(o->build, names[i]);
+        double cn, ratio;
+        if (!r || rw_sim_region_truth(o, r->chrom, r->start, r->end, &cn, &ratio, NULL))
+            continue;
+        json_object_set_new(regions, names[i],
+                            json_pack("{s:s, s:I, s:I, s:f, s:f, s:f}", "chrom",
+                                      rw_chrom_name(r->chrom), "start", (json_int_t)r->start, "end",
+                                      (json_int_t)r->end, "tumour_cn", cn, "copy_ratio", ratio,
+                                      "log2_ratio", log2(ratio)));
+    }
+    return json_pack("{s:s, s:o, s:s?, s:o, s:s, s:o, s:o}", "kind",
+                     normals ? "simulated normals" : "simulated sample", "options", opts,
+                     "events_spec", spec, "events", events, "coordinates", "0-based, half-open",
+                     "regions", regions, "outputs", outputs);
+}
+
+/* Makes dir if missing; 0 when it exists afterwards. */
+static int ensure_dir(const char *dir)
+{
+    struct stat st;
+    if (mkdir(dir, 0755) == 0)
+        return 0;
+    return errno == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode) ? 0 : -1;
+}
+
+/* The core's message without its "simulate: " prefix, which the CLI's own prefix repeats. */
+static const char *msg(const rw_error *err)
+{
+    return strncmp(err->msg, CMD ": ", strlen(CMD) + 2) ? err->msg : err->msg + strlen(CMD) + 2;
+}
+
+/* Writes one sample: BAM to bam_path and/or bins to bins_path (either may be NULL). */
+static int write_sample(const rw_sim_opts *o, const char *bam_path, const char *bins_path,
+                        int32_t bin_size, json_t *outputs)
+{
+    rw_error err = {0};
+    if (bam_path) {
+        if (rw_sim_write_bam(o, bam_path, rw_cli_progress, "simulate", &err))
+            return rw_cli_fail(CMD, err.status, "%s", msg(&err));
+        json_array_append_new(
+            outputs, json_pack("{s:s, s:I}", "bam", bam_path, "seed", (json_int_t)o->seed));
+    }
+    if (bins_path) {
+        rw_bins *b = NULL;
+        if (rw_sim_bins(o, bin_size, &b, &err) || rw_bins_write(b, bins_path, &err)) {
+            rw_bins_free(b);
+            return rw_cli_fail(CMD, err.status, "%s", msg(&err));
+        }
+        rw_bins_free(b);
+        json_array_append_new(
+            outputs, json_pack("{s:s, s:I}", "bins", bins_path, "seed", (json_int_t)o->seed));
+    }
+    return RW_EXIT_OK;
+}
 
 int rw_cli_simulate(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return rw_cli_fail("simulate", RW_ERR_USAGE, "not implemented yet");
+    enum {
+        OPT_BINS = 256,
+        OPT_BIN_SIZE,
+        OPT_TRUTH,
+        OPT_BUILD,
+        OPT_DEPTH,
+        OPT_SEED,
+        OPT_TF,
+        OPT_EVENTS,
+        OPT_PAIRED,
+        OPT_READ_LEN,
+        OPT_BIN_NOISE,
+        OPT_GC_BIAS,
+        OPT_DUP,
+        OPT_LOWMAPQ,
+        OPT_FRAG_NORMAL,
+        OPT_FRAG_TUMOUR,
+        OPT_INCLUDE_Y,
+        OPT_NORMALS,
+    };
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"bins", required_argument, NULL, OPT_BINS},
+        {"bin-size", required_argument, NULL, OPT_BIN_SIZE},
+        {"truth", required_argument, NULL, OPT_TRUTH},
+        {"build", required_argument, NULL, OPT_BUILD},
+        {"depth", required_argument, NULL, OPT_DEPTH},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"tumour-fraction", required_argument, NULL, OPT_TF},
+        {"events", required_argument, NULL, OPT_EVENTS},
+        {"paired", no_argument, NULL, OPT_PAIRED},
+        {"read-len", required_argument, NULL, OPT_READ_LEN},
+        {"bin-noise", required_argument, NULL, OPT_BIN_NOISE},
+        {"gc-bias", required_argument, NULL, OPT_GC_BIAS},
+        {"dup-rate", required_argument, NULL, OPT_DUP},
+        {"lowmapq-rate", required_argument, NULL, OPT_LOWMAPQ},
+        {"frag-normal", required_argument, NULL, OPT_FRAG_NORMAL},
+        {"frag-tumour", required_argument, NULL, OPT_FRAG_TUMOUR},
+        {"include-y", no_argument, NULL, OPT_INCLUDE_Y},
+        {"normals", required_argument, NULL, OPT_NORMALS},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    rw_sim_opts o;
+    rw_sim_opts_init(&o);
+    const char *output = NULL, *bins = NULL, *truth = NULL, *spec = NULL;
+    long bin_size = RW_BIN_SIZE_DEFAULT, normals = 0, v;
+    int tf_given = 0, c;
+    optind = 1;
+    opterr = 0;
+    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o':
+            output = optarg;
+            break;
+        case OPT_BINS:
+            bins = optarg;
+            break;
+        case OPT_BIN_SIZE:
+            if (parse_long(optarg, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX, &bin_size))
+                return rw_cli_fail(CMD, RW_ERR_USAGE,
+                                   "--bin-size: '%s' is not an integer in %d..%d", optarg,
+                                   RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX);
+            break;
+        case OPT_TRUTH:
+            truth = optarg;
+            break;
+        case OPT_BUILD:
+            if ((o.build = rw_build_parse(optarg)) == RW_BUILD_UNKNOWN)
+                return rw_cli_fail(CMD, RW_ERR_USAGE, "--build: '%s' is not hg38 or hg19", optarg);
+            break;
+        case OPT_DEPTH:
+            if (parse_double(optarg, 1e-6, 100, &o.depth))
+                return rw_cli_fail(CMD, RW_ERR_USAGE, "--depth: '%s' is not a number in (0, 100]",
+                                   optarg);
+            break;
+        case OPT_SEED:
+            if (parse_seed(optarg, &o.seed))
+                return rw_cli_fail(CMD, RW_ERR_USAGE, "--seed: '%s' is not a non-negative integer",
+                                   optarg);
+            break;
+        case OPT_TF:
+            if (parse_double(optarg, 0, 1, &o.tumour_fraction))
+                return rw_cli_fail(CMD, RW_ERR_USAGE,
+                                   "--tumour-fraction: '%s' is not a number in [0, 1]", optarg);
+            tf_given = 1;
+            break;
+        case OPT_EVENTS:
+            spec = optarg;
+            break;
+        case OPT_PAIRED:
+            o.paired = 1;
+            break;
+        case OPT_READ_LEN:
+            if (parse_long(optarg, 20, 1000, &v))
+                return rw_cli_fail(CMD, RW_ERR_USAGE,
+                                   "--read-len: '%s' is not an integer in 20..1000", optarg);
+            o.read_len = (int)v;
+            break;
+        case OPT_BIN_NOISE:
+            if (parse_double(optarg, 0, 1, &o.bin_noise))
+                return rw_cli_fail(CMD, RW_ERR_USAGE, "--bin-noise: '%s' is not a number in [0, 1]",
+                                   optarg);
+            break;
+        case OPT_GC_BIAS:
+            if (parse_double(optarg, 0, 5, &o.gc_bias))
+                return rw_cli_fail(CMD, RW_ERR_USAGE, "--gc-bias: '%s' is not a number in [0, 5]",
+                                   optarg);
+            break;
+        case OPT_DUP:
+            if (parse_double(optarg, 0, 0.9, &o.dup_rate))
+                return rw_cli_fail(CMD, RW_ERR_USAGE,
+                                   "--dup-rate: '%s' is not a number in [0, 0.9]", optarg);
+            break;
+        case OPT_LOWMAPQ:
+            if (parse_double(optarg, 0, 0.99, &o.lowmapq_rate))
+                return rw_cli_fail(CMD, RW_ERR_USAGE,
+                                   "--lowmapq-rate: '%s' is not a number in [0, 0.99]", optarg);
+            break;
+        case OPT_FRAG_NORMAL:
+            if (parse_double(optarg, 50, 1000, &o.frag_mode_normal))
+                return rw_cli_fail(CMD, RW_ERR_USAGE,
+                                   "--frag-normal: '%s' is not a length in 50..1000", optarg);
+            break;
+        case OPT_FRAG_TUMOUR:
+            if (parse_double(optarg, 50, 1000, &o.frag_mode_tumour))
+                return rw_cli_fail(CMD, RW_ERR_USAGE,
+                                   "--frag-tumour: '%s' is not a length in 50..1000", optarg);
+            break;
+        case OPT_INCLUDE_Y:
+            o.include_y = 1;
+            break;
+        case OPT_NORMALS:
+            if (parse_long(optarg, 1, 10000, &normals))
+                return rw_cli_fail(CMD, RW_ERR_USAGE,
+                                   "--normals: '%s' is not an integer in 1..10000", optarg);
+            break;
+        case 'h':
+            help();
+            return RW_EXIT_OK;
+        case ':':
+            return rw_cli_fail(CMD, RW_ERR_USAGE, "option %s needs a value", argv[optind - 1]);
+        default:
+            return rw_cli_fail(CMD, RW_ERR_USAGE, "unknown option %s (see --help)",
+                               argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return rw_cli_fail(CMD, RW_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
+    if (!output && !bins)
+        return rw_cli_fail(CMD, RW_ERR_USAGE, "give -o OUT.bam and/or --bins OUT.tsv (see --help)");
+    if (normals && (tf_given || spec))
+        return rw_cli_fail(CMD, RW_ERR_USAGE,
+                           "--normals writes normal samples: no --tumour-fraction or --events");
+
+    rw_sim_event *ev = NULL;
+    size_t nev = 0;
+    rw_error err = {0};
+    if (spec && rw_sim_parse_events(spec, o.build, &ev, &nev, &err))
+        return rw_cli_fail(CMD, RW_ERR_USAGE, "--events: %s", err.msg);
+    o.events = ev;
+    o.n_events = nev;
+
+    int rc = RW_EXIT_OK;
+    json_t *outputs = json_array();
+    if (!normals) {
+        rc = write_sample(&o, output, bins, (int32_t)bin_size, outputs);
+    } else {
+        if ((output && ensure_dir(output)) || (bins && ensure_dir(bins))) {
+            rc = rw_cli_fail(CMD, RW_ERR_IO, "cannot create folder %s: %s", output ? output : bins,
+                             strerror(errno));
+            goto done;
+        }
+        uint64_t seed0 = o.seed;
+        for (long i = 0; i < normals && rc == RW_EXIT_OK; i++) {
+            char bam_path[4096], bins_path[4096];
+            o.seed = seed0 + (uint64_t)i;
+            if (output)
+                snprintf(bam_path, sizeof bam_path, "%s/normal_%llu.bam", output,
+                         (unsigned long long)o.seed);
+            if (bins)
+                snprintf(bins_path, sizeof bins_path, "%s/normal_%llu.tsv", bins,
+                         (unsigned long long)o.seed);
+            rc = write_sample(&o, output ? bam_path : NULL, bins ? bins_path : NULL,
+                              (int32_t)bin_size, outputs);
+        }
+        o.seed = seed0;
+    }
+    if (rc == RW_EXIT_OK && truth) {
+        rc = rw_cli_write_json(CMD, truth_json(&o, spec, normals > 0, outputs), truth);
+        outputs = NULL; /* stolen */
+    }
+done:
+    json_decref(outputs);
+    free(ev);
+    return rc;
 }

@@ -511,6 +511,32 @@ rw_status rw_sim_gc(rw_build build, int32_t bin_size, rw_bins **out, rw_error *e
     return RW_OK;
 }
 
+rw_status rw_sim_region_truth(const rw_sim_opts *o, int chrom, int64_t start, int64_t end,
+                              double *tumour_cn, double *ratio, rw_error *err)
+{
+    if (chrom < 0 || chrom >= RW_NCHROM || start < 0 || start >= end ||
+        end > rw_chrom_length(o->build, chrom))
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: truth interval outside the genome");
+    model m;
+    rw_status st = model_init(&m, o, err);
+    if (st)
+        return st;
+    double cn = 0, r = 0;
+    for (size_t i = 0; i < m.nseg[chrom]; i++) {
+        const cnseg *g = &m.seg[chrom][i];
+        int64_t a = g->start > start ? g->start : start, b = g->end < end ? g->end : end;
+        if (a >= b)
+            continue;
+        double w = (double)(b - a) / (double)(end - start), n = m.normal_cn[chrom];
+        cn += w * g->cn;
+        r += w * (n * (1 - o->tumour_fraction) + g->cn * o->tumour_fraction) / n;
+    }
+    model_free(&m);
+    *tumour_cn = cn;
+    *ratio = r;
+    return RW_OK;
+}
+
 /* ------------------------------------------------------------------ events */
 
 /* Parses a non-negative integer with an optional k/M suffix; -1 on error. */

@@ -18,21 +18,23 @@ typedef struct rw_sim_event {
 } rw_sim_event;
 
 typedef struct rw_sim_opts {
-    rw_build build;          /* default hg38 */
-    uint64_t seed;           /* the sample's seed: reads, per-sample noise, bias strength */
-    double depth;            /* mean coverage in x (default 0.1) */
-    int read_len;            /* read length in bp (default 100) */
-    int paired;              /* 1: paired-end fragments (both mates written); 0: single-end */
-    double tumour_fraction;  /* f in [0, 1] (default 0) */
+    rw_build build;             /* default hg38 */
+    uint64_t seed;              /* the sample's seed: reads, per-sample noise, bias strength */
+    double depth;               /* mean read coverage in x (default 0.1): depth * genome / read_len
+                                   reads before duplicates (genome = the simulated chromosomes) */
+    int read_len;               /* read length in bp (default 100) */
+    int paired;                 /* 1: paired-end fragments (both mates written); 0: single-end */
+    double tumour_fraction;     /* f in [0, 1] (default 0) */
     const rw_sim_event *events; /* tumour profile (borrowed); none = diploid tumour */
     size_t n_events;
-    double bin_noise;        /* sample-specific depth CV between bins beyond Poisson (default 0.02) */
-    double gc_bias;          /* strength of the GC-like depth bias (default 0 = none) */
-    double dup_rate;         /* fraction of reads added as flagged duplicates (default 0.02) */
-    double lowmapq_rate;     /* fraction of reads given MAPQ < 20 (default 0.03) */
+    double bin_noise;    /* sample-specific depth CV between bins beyond Poisson (default 0.02) */
+    double gc_bias;      /* strength of the GC-like depth bias (default 0 = none) */
+    double dup_rate;     /* fraction of reads added as flagged duplicates (default 0.02) */
+    double lowmapq_rate; /* fraction of reads given MAPQ < 20 (default 0.03) */
     double frag_mode_normal; /* modal fragment length of normal cfDNA (default 167) */
     double frag_mode_tumour; /* modal fragment length of tumour cfDNA (default 145) */
-    int include_y;           /* simulate chrY reads too (default 0) */
+    int include_y;           /* simulate chrY reads too (default 0): a male sample, one copy of
+                                X and of Y (the default sample is female: XX, no Y reads) */
 } rw_sim_opts;
 
 /* Sets every default above. */
@@ -54,9 +56,20 @@ rw_status rw_sim_bins(const rw_sim_opts *o, int32_t bin_size, rw_bins **out, rw_
 rw_status rw_sim_gc(rw_build build, int32_t bin_size, rw_bins **out, rw_error *err)
     __attribute__((warn_unused_result));
 
+/* Truth over [start, end) of chrom for options o: the tumour copy number averaged over the
+ * interval (later events win where they overlap; the normal copy number where none applies) in
+ * *tumour_cn, and the expected copy ratio against a normal sample, the mean of
+ * (n(1-f) + C f) / n with n the normal copy number (1 + f(C-2)/2 on autosomes), in *ratio. */
+rw_status rw_sim_region_truth(const rw_sim_opts *o, int chrom, int64_t start, int64_t end,
+                              double *tumour_cn, double *ratio, rw_error *err)
+    __attribute__((warn_unused_result));
+
 /* Parses a profile: comma-separated events "REGION:CN" or "chr:start-end:CN", where REGION is a
- * named region of genome.h ("1q21.3", "1q") or a chromosome arm ("8q", "17p") or a whole
- * chromosome ("chr8"). Example: "1q21.3:6,1q:3,8q:4,17p:1". *events is new (free()). */
+ * named region of genome.h ("1q21.3", "1q") or a chromosome arm ("8q", "17p"; arms split at an
+ * approximate centromere midpoint from UCSC cytoBand) or a whole chromosome ("chr8"); start-end
+ * are 1-based inclusive like samtools regions and may end in k or M ("150.6M").
+ * Example: "1q21.3:6,1q:3,8q:4,17p:1". An empty spec gives no events. *events is new (free()),
+ * NULL when there are none. */
 rw_status rw_sim_parse_events(const char *spec, rw_build build, rw_sim_event **events, size_t *n,
                               rw_error *err) __attribute__((warn_unused_result));
 
