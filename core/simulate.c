@@ -442,17 +442,20 @@ void rw_sim_opts_init(rw_sim_opts *o)
 /* ------------------------------------------------------------------ bins */
 
 typedef struct bins_ctx {
+    const model *m;
     rw_bins *b;
-    double keep;
+    double keep, p_normal, p_tumour; /* kept share: MAPQ, then the length window per origin */
 } bins_ctx;
 
 /* Spreads a piece's kept expectation over the bins it overlaps, in proportion to overlap
  * (positions are uniform within a piece). */
 static int bins_piece(void *ctx, int c, int64_t t, int64_t a, int64_t b, double lam, double cn)
 {
-    (void)t, (void)cn;
+    (void)t;
     bins_ctx *x = ctx;
-    double per_bp = lam * x->keep / (double)(b - a);
+    double share = tumour_share(x->m, c, cn);
+    double keep = x->keep * (share * x->p_tumour + (1 - share) * x->p_normal);
+    double per_bp = lam * keep / (double)(b - a);
     int64_t bs = x->b->bin_size;
     while (a < b) {
         int64_t be = (a / bs + 1) * bs, e = be < b ? be : b;
@@ -462,9 +465,40 @@ static int bins_piece(void *ctx, int c, int64_t t, int64_t a, int64_t b, double 
     return 0;
 }
 
-rw_status rw_sim_bins(const rw_sim_opts *o, int32_t bin_size, rw_bins **out, rw_error *err)
+static double phi(double z)
+{
+    return 0.5 * erfc(-z / M_SQRT2);
+}
+
+/* P(frag_len(mode) < x) for the continuous length before rounding and clamping. */
+static double frag_cdf(double mode, double x)
+{
+    double mono = x < mode ? phi((x - mode) / 20) : phi((x - mode) / 12);
+    return 0.80 * mono + 0.12 * phi((x - (mode - 30)) / 25) +
+           0.08 * phi((x - (2 * mode + 15)) / 30);
+}
+
+/* P(lo <= frag_len(mode) <= hi) after rounding to whole bp and clamping to FRAG_MIN..FRAG_MAX;
+ * 0 = no bound. */
+static double frag_window(double mode, int lo, int hi)
+{
+    double a = lo > FRAG_MIN ? frag_cdf(mode, lo - 0.5) : 0;
+    double b = hi > 0 && hi < FRAG_MAX ? frag_cdf(mode, hi + 0.5) : 1;
+    if (hi > 0 && hi < FRAG_MIN)
+        return 0;
+    return b > a ? b - a : 0;
+}
+
+rw_status rw_sim_bins_frag(const rw_sim_opts *o, int32_t bin_size, int frag_min, int frag_max,
+                           rw_bins **out, rw_error *err)
 {
     *out = NULL;
+    if (frag_min < 0 || frag_max < 0 || (frag_max && frag_min > frag_max))
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: bad fragment-length window %d..%d",
+                            frag_min, frag_max);
+    if ((frag_min || frag_max) && !o->paired)
+        return rw_error_set(err, RW_ERR_USAGE,
+                            "simulate: a fragment-length window needs paired-end reads");
     model m;
     rw_status st = model_init(&m, o, err);
     if (st)
@@ -474,7 +508,11 @@ rw_status rw_sim_bins(const rw_sim_opts *o, int32_t bin_size, rw_bins **out, rw_
         model_free(&m);
         return err ? err->status : RW_ERR_USAGE;
     }
-    bins_ctx x = {b, 1 - o->lowmapq_rate};
+    bins_ctx x = {&m, b, 1 - o->lowmapq_rate, 1, 1};
+    if (frag_min || frag_max) {
+        x.p_normal = frag_window(o->frag_mode_normal, frag_min, frag_max);
+        x.p_tumour = frag_window(o->frag_mode_tumour, frag_min, frag_max);
+    }
     for (int c = 0; c < m.nchrom; c++)
         (void)for_each_piece(&m, c, bins_piece, &x);
     rng r;
@@ -484,6 +522,11 @@ rw_status rw_sim_bins(const rw_sim_opts *o, int32_t bin_size, rw_bins **out, rw_
     model_free(&m);
     *out = b;
     return RW_OK;
+}
+
+rw_status rw_sim_bins(const rw_sim_opts *o, int32_t bin_size, rw_bins **out, rw_error *err)
+{
+    return rw_sim_bins_frag(o, bin_size, 0, 0, out, err);
 }
 
 rw_status rw_sim_gc(rw_build build, int32_t bin_size, rw_bins **out, rw_error *err)
@@ -958,13 +1001,13 @@ rw_status rw_sim_write_bam(const rw_sim_opts *o, const char *path, rw_progress_f
     /* Create the file first so that a bad folder is our clear error, not an htslib log line. */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     if (fd < 0) {
-        st = rw_error_set(err, RW_ERR_IO, "simulate: cannot create %s: %s", tmp, strerror(errno));
+        st = rw_error_set(err, RW_ERR_IO, "simulate: cannot create %s: %s", path, strerror(errno));
         goto fail;
     }
     close(fd);
     /* Compression level 1: five times faster to write than the default, files ~6% larger. */
     if (!(w.fp = hts_open(tmp, "wb1"))) {
-        st = rw_error_set(err, RW_ERR_IO, "simulate: cannot create %s: %s", tmp, strerror(errno));
+        st = rw_error_set(err, RW_ERR_IO, "simulate: cannot create %s: %s", path, strerror(errno));
         goto fail;
     }
     if (sam_hdr_write(w.fp, w.hdr) < 0) {

@@ -51,6 +51,14 @@ rw_status rw_sim_write_bam(const rw_sim_opts *o, const char *path, rw_progress_f
 rw_status rw_sim_bins(const rw_sim_opts *o, int32_t bin_size, rw_bins **out, rw_error *err)
     __attribute__((warn_unused_result));
 
+/* Like rw_sim_bins, counting only fragments whose length (|TLEN|) lies in [frag_min, frag_max]
+ * (0 = no bound), as `count --frag-min/--frag-max` would; tumour fragments are shorter, so a
+ * window such as 90..150 enriches the tumour. Needs paired-end options when a bound is set
+ * (single-end reads have no length). Fragments shortened at a chromosome end are ignored
+ * (negligible). Returns new bins in *out (free with rw_bins_free()). */
+rw_status rw_sim_bins_frag(const rw_sim_opts *o, int32_t bin_size, int frag_min, int frag_max,
+                           rw_bins **out, rw_error *err) __attribute__((warn_unused_result));
+
 /* The GC fraction of each bin as the simulator's genome defines it (deterministic per build; the
  * same for every sample), as bins whose count[] holds GC fractions in [0, 1]. */
 rw_status rw_sim_gc(rw_build build, int32_t bin_size, rw_bins **out, rw_error *err)
