@@ -1,9 +1,682 @@
-/* relapsewatch trend: placeholder until implemented. */
+/* relapsewatch trend: reads one patient's serial results, treatments and clinical events (JSON),
+ * runs the longitudinal engine (core/trend.h) and writes the monitoring state, the alerts with
+ * their evidence and the lead time (JSON).
+ *
+ * INPUT (one JSON object; unknown keys are ignored):
+ *   "primary_1q21_3": "amplified" | "not_amplified" | "unknown"      optional, default unknown
+ *   "samples": [ {                                                      required (may be [])
+ *       "sample_id": integer, unique
+ *       "date": "YYYY-MM-DD"  or  "day": integer days since 1970-01-01
+ *       "assay": "swgs" | "bins" | "ddpcr"
+ *       "ratio": copy ratio of 1q21.3 (> 0; sWGS 2^mean log2, ddPCR CN/2)
+ *       "cv": analytical CV of the ratio (0.03 = 3%)  or  "se_log2": SE of log2 ratio;
+ *             both absent or null = unknown (the engine's default CV is used and reported)
+ *       "z": z-score against the PoN (sWGS; null/absent for ddPCR)
+ *       "positive", "strong": booleans from the scoring code; absent = derived by the engine
+ *   } ]
+ *   "treatments": [ {"kind": "surgery" | "chemotherapy" | "endocrine" | "radiotherapy" |
+ *                    "targeted" | "other", "start": date or day, "end": date, day or null
+ *                    (null/absent = still running; a surgery's end defaults to its start)} ]
+ *                  ("start_date"/"end_date" are accepted too)
+ *   "events": [ {"kind": "clinical_relapse" | "imaging_progression" | "death" | "other",
+ *                "date": date or day} ]
+ * OUTPUT: see usage() below. */
 #include "core/cli.h"
+
+#include <getopt.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/trend.h"
+
+#define CMD "trend"
+
+static void usage(FILE *out)
+{
+    rw_trend_config d;
+    rw_trend_config_init(&d);
+    fprintf(
+        out,
+        "usage: relapsewatch trend [options] INPUT.json [-o OUT.json]\n\n"
+        "Reads a patient's serial 1q21.3 results against her treatments and reports the\n"
+        "monitoring state, the alerts with their evidence, and the lead time over the clinic.\n\n"
+        "INPUT.json (\"-\" = stdin):\n"
+        "  {\"primary_1q21_3\": \"amplified\"|\"not_amplified\"|\"unknown\",\n"
+        "   \"samples\": [{\"sample_id\": 3, \"date\": \"2025-03-01\" (or \"day\": N), \"assay\":\n"
+        "                \"swgs\"|\"bins\"|\"ddpcr\", \"ratio\": 1.08, \"cv\": 0.03 (or "
+        "\"se_log2\"; null =\n"
+        "                unknown), \"z\": 4.2 (sWGS), \"positive\": true, \"strong\": false\n"
+        "                (calls optional: derived from z, or from the ddPCR CN bound)}],\n"
+        "   \"treatments\": [{\"kind\": "
+        "\"surgery\"|\"chemotherapy\"|\"endocrine\"|\"radiotherapy\"|\n"
+        "                   \"targeted\"|\"other\", \"start\": \"YYYY-MM-DD\", \"end\": "
+        "...|null}],\n"
+        "   \"events\": [{\"kind\": "
+        "\"clinical_relapse\"|\"imaging_progression\"|\"death\"|\"other\",\n"
+        "               \"date\": \"YYYY-MM-DD\"}]}\n\n"
+        "OUTPUT: {\"state\", \"primary_1q21_3\", \"config\", \"series\" (each draw with its\n"
+        "  context and the baseline/nadir limits), \"treatments\", \"events\", \"alerts\" (kind,\n"
+        "  rule, fired_on, sample_id, open, closed_by, evidence.rules[]: rule, reference,\n"
+        "  thresholds, draws with role/ratio/cv/z/rcv/limit), \"lead_time_days\", "
+        "\"lead_time\"}.\n\n"
+        "states: not_detected (last draw negative), stable (last draw positive, no alert open),\n"
+        "  early_relapse, emerging_chemoresistance, responding (the most recent open alert;\n"
+        "  same draw: emerging_chemoresistance > early_relapse > responding).\n"
+        "rules (see core/trend.h):\n"
+        "  early_relapse (off chemotherapy, after surgery): strong_positive;\n"
+        "    two_consecutive_positive; rise_over_baseline (two consecutive draws above the\n"
+        "    post-surgery baseline by more than the RCV); cusum (off by default).\n"
+        "  emerging_chemoresistance (start < day <= end of chemotherapy): rise_from_nadir\n"
+        "    (two consecutive draws above the on-treatment nadir by more than the RCV);\n"
+        "    positive_after_negative.\n"
+        "  responding (inside a non-surgical treatment): fall_below_pretreatment.\n"
+        "  RCV_up = exp(Z sqrt(sa^2 + sb^2 + 2 si^2)) - 1, sigma = sqrt(ln(1 + CV^2)).\n\n"
+        "options:\n"
+        "  -o, --output FILE          output JSON (default: stdout; written atomically)\n"
+        "      --rcv-z Z              one-sided z of the RCV (default %.2f)\n"
+        "      --cv-i CV              within-person CV (default %.2f)\n"
+        "      --cv-default CV        analytical CV of a draw without one (default %.2f)\n"
+        "      --baseline-draws N     negative draws in the baseline (default %d, 1..%d)\n"
+        "      --rearm N              clear draws that re-arm an open alert (default %d)\n"
+        "      --z-positive Z         derived sWGS call (default %.1f)\n"
+        "      --z-strong Z           derived sWGS strong call (default %.1f)\n"
+        "      --ddpcr-cn-positive CN derived ddPCR call: lower 95%% CN bound above (default "
+        "%.1f)\n"
+        "      --ddpcr-cn-strong CN   derived ddPCR strong call (default %.1f)\n"
+        "      --cusum                turn the CUSUM rule on (default off)\n"
+        "      --cusum-k K            CUSUM allowance in z units (default %.1f)\n"
+        "      --cusum-h H            CUSUM alarm level in z units (default %.1f)\n"
+        "      --no-rule NAME         turn a rule off (repeatable)\n"
+        "      --responding-any-pre   responding also from a negative pre-treatment draw\n"
+        "  -h, --help                 this help\n\n"
+        "exit codes: 0 ok, 1 bad input, 2 usage\n",
+        d.rcv_z, d.cv_i, d.cv_a_default, d.baseline_draws, RW_TREND_BASELINE_MAX,
+        d.rearm_clear_draws, d.z_positive, d.z_strong, d.ddpcr_cn_positive, d.ddpcr_cn_strong,
+        d.cusum_k, d.cusum_h);
+}
+
+/* ---------------------------------------------------------------- reading */
+
+/* A day from a "YYYY-MM-DD" string or an integer. 0 ok, -1 bad value. */
+static int day_of(const json_t *v, int32_t *day)
+{
+    if (json_is_string(v))
+        return rw_trend_date_parse(json_string_value(v), day);
+    if (json_is_integer(v)) {
+        json_int_t d = json_integer_value(v);
+        if (d < -100000 || d > 200000) /* 1696..2517: a day count, not milliseconds */
+            return -1;
+        *day = (int32_t)d;
+        return 0;
+    }
+    return -1;
+}
+
+/* Optional number: NaN when absent or null; -1 when present but not a number. */
+static int opt_number(const json_t *o, const char *key, double *out)
+{
+    const json_t *v = json_object_get(o, key);
+    *out = NAN;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_number(v))
+        return -1;
+    *out = json_number_value(v);
+    return isfinite(*out) ? 0 : -1;
+}
+
+/* Optional boolean flag: -1 when absent or null. */
+static int opt_flag(const json_t *o, const char *key, int *out)
+{
+    const json_t *v = json_object_get(o, key);
+    *out = -1;
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_boolean(v))
+        return -1;
+    *out = json_is_true(v);
+    return 0;
+}
+
+static const json_t *get2(const json_t *o, const char *a, const char *b)
+{
+    const json_t *v = json_object_get(o, a);
+    return v ? v : json_object_get(o, b);
+}
+
+typedef struct parsed {
+    rw_trend_sample *s;
+    rw_trend_treatment *t;
+    rw_trend_event *e;
+    rw_trend_input in;
+} parsed;
+
+static void parsed_free(parsed *p)
+{
+    free(p->s);
+    free(p->t);
+    free(p->e);
+}
+
+/* Fills p from the document; on error returns RW_EXIT_INPUT after printing where. */
+static int parse_doc(const json_t *doc, const char *path, parsed *p)
+{
+    memset(p, 0, sizeof *p);
+    if (!json_is_object(doc))
+        return rw_cli_fail(CMD, RW_ERR_INPUT, "%s: the document must be a JSON object", path);
+    const json_t *prim = json_object_get(doc, "primary_1q21_3");
+    if (prim && !json_is_null(prim) &&
+        (!json_is_string(prim) || rw_trend_primary_parse(json_string_value(prim), &p->in.primary)))
+        return rw_cli_fail(CMD, RW_ERR_INPUT,
+                           "%s: primary_1q21_3 must be amplified, not_amplified or unknown", path);
+
+    const json_t *arr = json_object_get(doc, "samples");
+    if (!json_is_array(arr))
+        return rw_cli_fail(CMD, RW_ERR_INPUT, "%s: \"samples\" must be an array", path);
+    size_t n = json_array_size(arr);
+    p->s = calloc(n ? n : 1, sizeof *p->s);
+    if (!p->s)
+        return rw_cli_fail(CMD, RW_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_array_get(arr, i);
+        rw_trend_sample *s = &p->s[i];
+        const json_t *id = get2(o, "sample_id", "id");
+        if (!json_is_object(o) || !json_is_integer(id))
+            return rw_cli_fail(CMD, RW_ERR_INPUT, "%s: samples[%zu]: needs an integer sample_id",
+                               path, i);
+        s->sample_id = json_integer_value(id);
+        const json_t *d = get2(o, "date", "day");
+        if (!d || day_of(d, &s->day))
+            return rw_cli_fail(CMD, RW_ERR_INPUT,
+                               "%s: samples[%zu] (sample %lld): needs a date YYYY-MM-DD (or an "
+                               "integer day)",
+                               path, i, (long long)s->sample_id);
+        const json_t *a = json_object_get(o, "assay");
+        if (!json_is_string(a) || rw_trend_assay_parse(json_string_value(a), &s->assay))
+            return rw_cli_fail(CMD, RW_ERR_INPUT,
+                               "%s: samples[%zu] (sample %lld): assay must be swgs, bins or ddpcr",
+                               path, i, (long long)s->sample_id);
+        double se;
+        if (opt_number(o, "ratio", &s->ratio) || !(s->ratio > 0) || opt_number(o, "cv", &s->cv) ||
+            opt_number(o, "se_log2", &se) || opt_number(o, "z", &s->z))
+            return rw_cli_fail(CMD, RW_ERR_INPUT,
+                               "%s: samples[%zu] (sample %lld): ratio must be a number > 0; cv, "
+                               "se_log2 and z numbers or null",
+                               path, i, (long long)s->sample_id);
+        if (isnan(s->cv) && !isnan(se)) {
+            if (se < 0)
+                return rw_cli_fail(CMD, RW_ERR_INPUT, "%s: samples[%zu]: se_log2 must be >= 0",
+                                   path, i);
+            s->cv = rw_trend_cv_from_se_log2(se);
+        }
+        if (opt_flag(o, "positive", &s->positive) || opt_flag(o, "strong", &s->strong))
+            return rw_cli_fail(CMD, RW_ERR_INPUT,
+                               "%s: samples[%zu] (sample %lld): positive/strong must be booleans",
+                               path, i, (long long)s->sample_id);
+    }
+    p->in.samples = p->s;
+    p->in.nsamples = n;
+
+    arr = json_object_get(doc, "treatments");
+    if (arr && !json_is_array(arr))
+        return rw_cli_fail(CMD, RW_ERR_INPUT, "%s: \"treatments\" must be an array", path);
+    n = json_array_size(arr);
+    p->t = calloc(n ? n : 1, sizeof *p->t);
+    if (!p->t)
+        return rw_cli_fail(CMD, RW_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_array_get(arr, i);
+        rw_trend_treatment *t = &p->t[i];
+        const json_t *k = json_object_get(o, "kind");
+        if (!json_is_string(k) || rw_trend_treatment_parse(json_string_value(k), &t->kind))
+            return rw_cli_fail(CMD, RW_ERR_INPUT,
+                               "%s: treatments[%zu]: kind must be surgery, chemotherapy, "
+                               "endocrine, radiotherapy, targeted or other",
+                               path, i);
+        const json_t *st = get2(o, "start", "start_date"), *en = get2(o, "end", "end_date");
+        if (!st || day_of(st, &t->start))
+            return rw_cli_fail(CMD, RW_ERR_INPUT, "%s: treatments[%zu]: needs a start date", path,
+                               i);
+        if (!en || json_is_null(en))
+            t->end = t->kind == RW_TREAT_SURGERY ? t->start : RW_TREND_OPEN_END;
+        else if (day_of(en, &t->end))
+            return rw_cli_fail(CMD, RW_ERR_INPUT, "%s: treatments[%zu]: bad end date", path, i);
+    }
+    p->in.treatments = p->t;
+    p->in.ntreatments = n;
+
+    arr = json_object_get(doc, "events");
+    if (arr && !json_is_array(arr))
+        return rw_cli_fail(CMD, RW_ERR_INPUT, "%s: \"events\" must be an array", path);
+    n = json_array_size(arr);
+    p->e = calloc(n ? n : 1, sizeof *p->e);
+    if (!p->e)
+        return rw_cli_fail(CMD, RW_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        const json_t *o = json_array_get(arr, i);
+        const json_t *k = json_object_get(o, "kind"), *d = get2(o, "date", "day");
+        if (!json_is_string(k) || rw_trend_event_parse(json_string_value(k), &p->e[i].kind))
+            return rw_cli_fail(CMD, RW_ERR_INPUT,
+                               "%s: events[%zu]: kind must be clinical_relapse, "
+                               "imaging_progression, death or other",
+                               path, i);
+        if (!d || day_of(d, &p->e[i].day))
+            return rw_cli_fail(CMD, RW_ERR_INPUT, "%s: events[%zu]: needs a date", path, i);
+    }
+    p->in.events = p->e;
+    p->in.nevents = n;
+    return RW_EXIT_OK;
+}
+
+/* ---------------------------------------------------------------- writing */
+
+/* A finite number, or null. New reference. */
+static json_t *jnum(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *jdate(int32_t day)
+{
+    char buf[11];
+    rw_trend_date_format(day, buf);
+    return json_string(buf);
+}
+
+/* json_object_set_new that remembers a failure in *bad (jansson returns -1 on NULL values). */
+static void put(json_t *o, const char *key, json_t *v, int *bad)
+{
+    if (json_object_set_new(o, key, v))
+        *bad = 1;
+}
+
+static json_t *point_json(const rw_trend_point *p, int *bad)
+{
+    json_t *o = json_object();
+    if (!o) {
+        *bad = 1;
+        return NULL;
+    }
+    put(o, "sample_id", json_integer(p->s.sample_id), bad);
+    put(o, "date", jdate(p->s.day), bad);
+    put(o, "day", json_integer(p->s.day), bad);
+    put(o, "assay", json_string(rw_trend_assay_name(p->s.assay)), bad);
+    put(o, "ratio", jnum(p->s.ratio), bad);
+    put(o, "cv", jnum(p->s.cv), bad);
+    put(o, "cv_defaulted", json_boolean(p->cv_defaulted), bad);
+    put(o, "z", jnum(p->s.z), bad);
+    put(o, "positive", json_boolean(p->s.positive), bad);
+    put(o, "strong", json_boolean(p->s.strong), bad);
+    put(o, "calls_derived", json_boolean(p->calls_derived), bad);
+    return o;
+}
+
+static json_t *series_json(const rw_trend_result *r, int *bad)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < r->npoints; i++) {
+        const rw_trend_point *p = &r->points[i];
+        json_t *o = point_json(p, bad);
+        if (!o)
+            break;
+        put(o, "preoperative", json_boolean(p->preoperative), bad);
+        put(o, "epoch", json_integer(p->epoch), bad);
+        put(o, "on_chemotherapy", json_boolean(p->on_chemo), bad);
+        put(o, "on_treatment", json_boolean(p->on_treatment), bad);
+        put(o, "baseline", jnum(p->baseline), bad);
+        put(o, "baseline_limit", jnum(p->baseline_limit), bad);
+        put(o, "nadir", jnum(p->nadir), bad);
+        put(o, "nadir_limit", jnum(p->nadir_limit), bad);
+        put(o, "cusum", jnum(p->cusum), bad);
+        if (json_array_append_new(a, o))
+            *bad = 1;
+    }
+    if (!a)
+        *bad = 1;
+    return a;
+}
+
+static json_t *evidence_json(const rw_trend_evidence *ev, int *bad)
+{
+    json_t *o = json_object(), *th = json_object(), *draws = json_array();
+    if (!o || !th || !draws) {
+        json_decref(o);
+        json_decref(th);
+        json_decref(draws);
+        *bad = 1;
+        return NULL;
+    }
+    put(o, "rule", json_string(rw_trend_rule_name(ev->rule)), bad);
+    put(o, "reference", jnum(ev->reference), bad);
+    put(th, "rcv_z", jnum(ev->rcv_z), bad);
+    put(th, "cv_within_person", jnum(ev->cv_i), bad);
+    put(th, "cv_analytical_default", jnum(ev->cv_a_default), bad);
+    put(th, "z_positive", jnum(ev->z_positive), bad);
+    put(th, "z_strong", jnum(ev->z_strong), bad);
+    if (ev->rule == RW_RULE_CUSUM) {
+        put(th, "cusum_k", jnum(ev->cusum_k), bad);
+        put(th, "cusum_h", jnum(ev->cusum_h), bad);
+    }
+    put(o, "thresholds", th, bad);
+    for (size_t i = 0; i < ev->ndraws; i++) {
+        const rw_trend_draw *d = &ev->draws[i];
+        json_t *x = point_json(&d->p, bad);
+        if (!x)
+            break;
+        put(x, "role", json_string(rw_trend_role_name(d->role)), bad);
+        put(x, "rcv", jnum(d->rcv), bad);
+        put(x, "limit", jnum(d->limit), bad);
+        put(x, "cusum", jnum(d->cusum), bad);
+        if (json_array_append_new(draws, x))
+            *bad = 1;
+    }
+    put(o, "draws", draws, bad);
+    return o;
+}
+
+static json_t *alerts_json(const rw_trend_result *r, int *bad)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < r->nalerts; i++) {
+        const rw_trend_alert *al = &r->alerts[i];
+        json_t *o = json_object(), *rules = json_array(), *ev = json_object();
+        if (!o || !rules || !ev) {
+            json_decref(o);
+            json_decref(rules);
+            json_decref(ev);
+            *bad = 1;
+            break;
+        }
+        put(o, "kind", json_string(rw_trend_alert_name(al->kind)), bad);
+        put(o, "rule",
+            al->nevidence ? json_string(rw_trend_rule_name(al->evidence[0].rule)) : json_null(),
+            bad);
+        put(o, "fired_on", jdate(al->day), bad);
+        put(o, "day", json_integer(al->day), bad);
+        put(o, "sample_id", json_integer(al->sample_id), bad);
+        put(o, "open", json_boolean(al->closed_by == RW_CLOSE_NONE), bad);
+        put(o, "closed_by", json_string(rw_trend_close_name(al->closed_by)), bad);
+        put(o, "closed_on", al->closed_by ? jdate(al->closed_day) : json_null(), bad);
+        put(o, "closed_sample_id", al->closed_by ? json_integer(al->closed_sample_id) : json_null(),
+            bad);
+        for (size_t e = 0; e < al->nevidence; e++) {
+            json_t *x = evidence_json(&al->evidence[e], bad);
+            if (!x || json_array_append_new(rules, x))
+                *bad = 1;
+        }
+        put(ev, "rules", rules, bad);
+        put(o, "evidence", ev, bad);
+        if (json_array_append_new(a, o))
+            *bad = 1;
+    }
+    if (!a)
+        *bad = 1;
+    return a;
+}
+
+static json_t *config_json(const rw_trend_config *c, int *bad)
+{
+    json_t *o = json_object(), *off = json_array(), *kinds = json_array();
+    if (!o || !off || !kinds) {
+        json_decref(o);
+        json_decref(off);
+        json_decref(kinds);
+        *bad = 1;
+        return NULL;
+    }
+    put(o, "rcv_z", jnum(c->rcv_z), bad);
+    put(o, "cv_within_person", jnum(c->cv_i), bad);
+    put(o, "cv_analytical_default", jnum(c->cv_a_default), bad);
+    put(o, "baseline_draws", json_integer(c->baseline_draws), bad);
+    put(o, "rearm_clear_draws", json_integer(c->rearm_clear_draws), bad);
+    put(o, "z_positive", jnum(c->z_positive), bad);
+    put(o, "z_strong", jnum(c->z_strong), bad);
+    put(o, "ddpcr_cn_positive", jnum(c->ddpcr_cn_positive), bad);
+    put(o, "ddpcr_cn_strong", jnum(c->ddpcr_cn_strong), bad);
+    put(o, "cusum_k", jnum(c->cusum_k), bad);
+    put(o, "cusum_h", jnum(c->cusum_h), bad);
+    put(o, "responding_requires_positive", json_boolean(c->responding_requires_positive), bad);
+    const int on[RW_RULE_NRULES] = {
+        c->rule_strong_positive,        c->rule_two_consecutive_positive,
+        c->rule_rise_over_baseline,     c->rule_cusum,
+        c->rule_rise_from_nadir,        c->rule_positive_after_negative,
+        c->rule_fall_below_pretreatment};
+    for (int k = 0; k < RW_RULE_NRULES; k++)
+        if (!on[k] && json_array_append_new(off, json_string(rw_trend_rule_name(k))))
+            *bad = 1;
+    put(o, "rules_off", off, bad);
+    for (int k = 0; k < RW_TREAT_NKINDS; k++)
+        if ((c->responding_kinds & RW_TREAT_BIT(k)) &&
+            json_array_append_new(kinds, json_string(rw_trend_treatment_name(k))))
+            *bad = 1;
+    put(o, "responding_kinds", kinds, bad);
+    return o;
+}
+
+static json_t *result_json(const rw_trend_result *r, const rw_trend_input *in,
+                           const rw_trend_config *cfg)
+{
+    int bad = 0;
+    json_t *doc = json_object(), *tr = json_array(), *ev = json_array();
+    if (!doc || !tr || !ev) {
+        json_decref(doc);
+        json_decref(tr);
+        json_decref(ev);
+        return NULL;
+    }
+    put(doc, "state", json_string(rw_trend_state_name(r->state)), &bad);
+    put(doc, "primary_1q21_3", json_string(rw_trend_primary_name(r->primary)), &bad);
+    put(doc, "config", config_json(cfg, &bad), &bad);
+    put(doc, "series", series_json(r, &bad), &bad);
+    for (size_t i = 0; i < in->ntreatments; i++) {
+        const rw_trend_treatment *t = &in->treatments[i];
+        json_t *o = json_object();
+        put(o, "kind", json_string(rw_trend_treatment_name(t->kind)), &bad);
+        put(o, "start", jdate(t->start), &bad);
+        put(o, "end", t->end == RW_TREND_OPEN_END ? json_null() : jdate(t->end), &bad);
+        if (json_array_append_new(tr, o))
+            bad = 1;
+    }
+    put(doc, "treatments", tr, &bad);
+    for (size_t i = 0; i < in->nevents; i++) {
+        json_t *o = json_object();
+        put(o, "kind", json_string(rw_trend_event_name(in->events[i].kind)), &bad);
+        put(o, "date", jdate(in->events[i].day), &bad);
+        if (json_array_append_new(ev, o))
+            bad = 1;
+    }
+    put(doc, "events", ev, &bad);
+    put(doc, "alerts", alerts_json(r, &bad), &bad);
+    if (r->has_lead_time) {
+        json_t *lt = json_object();
+        put(lt, "days", json_integer(r->lead_time_days), &bad);
+        put(lt, "months", json_real(r->lead_time_days / (365.25 / 12)), &bad);
+        put(lt, "alert_sample_id", json_integer(r->lead_sample_id), &bad);
+        put(lt, "alert_date", jdate(r->lead_alert_day), &bad);
+        put(lt, "clinical_relapse_date", jdate(r->relapse_day), &bad);
+        put(doc, "lead_time", lt, &bad);
+        put(doc, "lead_time_days", json_integer(r->lead_time_days), &bad);
+    } else {
+        put(doc, "lead_time", json_null(), &bad);
+        put(doc, "lead_time_days", json_null(), &bad);
+    }
+    if (bad) {
+        json_decref(doc);
+        return NULL;
+    }
+    return doc;
+}
+
+/* ---------------------------------------------------------------- main */
+
+static int parse_double(const char *s, double *out)
+{
+    char *e = NULL;
+    double v = strtod(s, &e);
+    if (e == s || *e || !isfinite(v))
+        return -1;
+    *out = v;
+    return 0;
+}
+
+static int disable_rule(rw_trend_config *c, const char *name)
+{
+    int *sw[RW_RULE_NRULES] = {&c->rule_strong_positive,        &c->rule_two_consecutive_positive,
+                               &c->rule_rise_over_baseline,     &c->rule_cusum,
+                               &c->rule_rise_from_nadir,        &c->rule_positive_after_negative,
+                               &c->rule_fall_below_pretreatment};
+    for (int k = 0; k < RW_RULE_NRULES; k++)
+        if (!strcmp(name, rw_trend_rule_name(k))) {
+            *sw[k] = 0;
+            return 0;
+        }
+    return -1;
+}
 
 int rw_cli_trend(int argc, char **argv)
 {
-    (void)argc;
-    (void)argv;
-    return rw_cli_fail("trend", RW_ERR_USAGE, "not implemented yet");
+    enum {
+        O_RCV_Z = 256,
+        O_CV_I,
+        O_CV_DEF,
+        O_BASE,
+        O_REARM,
+        O_ZPOS,
+        O_ZSTRONG,
+        O_DPOS,
+        O_DSTRONG,
+        O_CUSUM,
+        O_CK,
+        O_CH,
+        O_NORULE,
+        O_ANYPRE
+    };
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"rcv-z", required_argument, NULL, O_RCV_Z},
+        {"cv-i", required_argument, NULL, O_CV_I},
+        {"cv-default", required_argument, NULL, O_CV_DEF},
+        {"baseline-draws", required_argument, NULL, O_BASE},
+        {"rearm", required_argument, NULL, O_REARM},
+        {"z-positive", required_argument, NULL, O_ZPOS},
+        {"z-strong", required_argument, NULL, O_ZSTRONG},
+        {"ddpcr-cn-positive", required_argument, NULL, O_DPOS},
+        {"ddpcr-cn-strong", required_argument, NULL, O_DSTRONG},
+        {"cusum", no_argument, NULL, O_CUSUM},
+        {"cusum-k", required_argument, NULL, O_CK},
+        {"cusum-h", required_argument, NULL, O_CH},
+        {"no-rule", required_argument, NULL, O_NORULE},
+        {"responding-any-pre", no_argument, NULL, O_ANYPRE},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
+    rw_trend_config cfg;
+    rw_trend_config_init(&cfg);
+    const char *output = "-";
+    int opt;
+    optind = 1;
+    while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+        double v = 0;
+        double *dst = NULL;
+        int *idst = NULL;
+        switch (opt) {
+        case 'o':
+            output = optarg;
+            continue;
+        case 'h':
+            usage(stdout);
+            return RW_EXIT_OK;
+        case O_RCV_Z:
+            dst = &cfg.rcv_z;
+            break;
+        case O_CV_I:
+            dst = &cfg.cv_i;
+            break;
+        case O_CV_DEF:
+            dst = &cfg.cv_a_default;
+            break;
+        case O_ZPOS:
+            dst = &cfg.z_positive;
+            break;
+        case O_ZSTRONG:
+            dst = &cfg.z_strong;
+            break;
+        case O_DPOS:
+            dst = &cfg.ddpcr_cn_positive;
+            break;
+        case O_DSTRONG:
+            dst = &cfg.ddpcr_cn_strong;
+            break;
+        case O_CK:
+            dst = &cfg.cusum_k;
+            break;
+        case O_CH:
+            dst = &cfg.cusum_h;
+            break;
+        case O_BASE:
+            idst = &cfg.baseline_draws;
+            break;
+        case O_REARM:
+            idst = &cfg.rearm_clear_draws;
+            break;
+        case O_CUSUM:
+            cfg.rule_cusum = 1;
+            continue;
+        case O_ANYPRE:
+            cfg.responding_requires_positive = 0;
+            continue;
+        case O_NORULE:
+            if (disable_rule(&cfg, optarg))
+                return rw_cli_fail(CMD, RW_ERR_USAGE, "--no-rule: unknown rule '%s'", optarg);
+            continue;
+        default:
+            usage(stderr);
+            return RW_EXIT_USAGE;
+        }
+        if (parse_double(optarg, &v) || (idst && (v != floor(v) || fabs(v) > 1e6)))
+            return rw_cli_fail(CMD, RW_ERR_USAGE, "bad value '%s' for --%s", optarg,
+                               longopts[opt - O_RCV_Z + 1].name);
+        if (dst)
+            *dst = v;
+        else
+            *idst = (int)v;
+    }
+    if (optind != argc - 1) {
+        usage(stderr);
+        return RW_EXIT_USAGE;
+    }
+    rw_error err = {0};
+    if (rw_trend_config_check(&cfg, &err) != RW_OK)
+        return rw_cli_fail(CMD, RW_ERR_USAGE, "%s", err.msg);
+
+    const char *path = argv[optind];
+    json_error_t jerr;
+    json_t *doc = !strcmp(path, "-") ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr)
+                                     : json_load_file(path, JSON_REJECT_DUPLICATES, &jerr);
+    if (!doc)
+        return rw_cli_fail(CMD, RW_ERR_INPUT, "%s:%d:%d: %s", path, jerr.line, jerr.column,
+                           jerr.text);
+    parsed p;
+    int rc = parse_doc(doc, path, &p);
+    json_decref(doc);
+    rw_trend_result *res = NULL;
+    if (rc != RW_EXIT_OK)
+        goto done;
+    rw_status st = rw_trend_run(&p.in, &cfg, &res, &err);
+    if (st != RW_OK) {
+        rc = rw_cli_fail(CMD, st == RW_ERR_USAGE ? RW_ERR_INPUT : st, "%s: %s", path, err.msg);
+        goto done;
+    }
+    json_t *out = result_json(res, &p.in, &cfg);
+    if (!out) {
+        rc = rw_cli_fail(CMD, RW_ERR_NOMEM, "cannot build the JSON document");
+        goto done;
+    }
+    rc = rw_cli_write_json(CMD, out, output);
+done:
+    rw_trend_result_free(res);
+    parsed_free(&p);
+    return rc;
 }

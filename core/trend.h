@@ -34,7 +34,9 @@
  *     rise_over_baseline        the draw and the previous same-family draw of the epoch both
  *                               exceed the baseline by more than the RCV (both off chemo);
  *     cusum (default OFF)       S_t = max(0, S_{t-1} + z_t - k) over the epoch's off-chemo
- *                               draws exceeds h (reset to 0 after an alarm and at a surgery).
+ *                               draws exceeds h (reset to 0 after an alarm and at a surgery);
+ *                               z_t is the draw's PoN z-score, or ln R / sigma_A without one
+ *                               (ddPCR, whose diploid CN is exact).
  *   emerging_chemoresistance (draw inside a chemotherapy course):
  *     rise_from_nadir           the draw and the previous same-family draw of the course both
  *                               exceed the on-treatment nadir (lowest earlier draw of the
@@ -53,8 +55,10 @@
  * which is exp(Z sqrt2 sqrt(sA^2 + sI^2)) - 1 when sa = sb. A baseline of several draws is
  * treated as one measurement with the root-mean-square of their sa (conservative). A draw
  * without uncertainty (cv NaN) uses cfg.cv_a_default, and its evidence says so.
- * Clear draw: for early_relapse a negative draw that does not rise over the baseline; for
- * emerging_chemoresistance a negative draw not above the nadir by more than the RCV.
+ * Clear draw: for early_relapse a negative draw that does not rise over the baseline (a
+ * negative draw on chemotherapy counts: treatment that clears the signal ends the episode); for
+ * emerging_chemoresistance a negative draw not above the nadir by more than the RCV. A rule met
+ * while its alert is open is the same episode and adds no alert.
  *
  * STATE (after the last draw): the kind of the most recently fired alert still open (ties on
  * one draw: emerging_chemoresistance > early_relapse > responding); responding counts only
