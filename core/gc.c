@@ -229,6 +229,7 @@ void rw_gc_opts_init(rw_gc_opts *o)
     o->map_robust_iter = 3;
     o->map_top_quantile = 0.99;
     o->normalise = 1;
+    o->fit_max_bins = 50000;
 }
 
 /* Weighted least squares of y on (x - x0) with polynomial degree <= 2 from sums; returns the
@@ -328,22 +329,57 @@ static double interp(size_t ng, const double *grid, const double *fit, double x)
     return fit[lo] + f * (fit[hi] - fit[lo]);
 }
 
-static int cmp_double(const void *a, const void *b)
+/* k-th smallest of v[0, m) (0-based) by quickselect; v is reordered. O(m) on average. */
+static double select_kth(double *v, size_t m, size_t k)
 {
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
+    size_t lo = 0, hi = m - 1;
+    while (hi > lo) {
+        /* median of three as pivot keeps sorted input linear */
+        size_t mid = lo + (hi - lo) / 2;
+        double a = v[lo], b = v[mid], c = v[hi];
+        double piv = a < b ? (b < c ? b : (a < c ? c : a)) : (a < c ? a : (b < c ? c : b));
+        size_t i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < piv)
+                i++;
+            while (v[j] > piv)
+                j--;
+            if (i <= j) {
+                double t = v[i];
+                v[i] = v[j];
+                v[j] = t;
+                i++;
+                if (j == 0)
+                    break;
+                j--;
+            }
+        }
+        if (k <= j)
+            hi = j;
+        else if (k >= i)
+            lo = i;
+        else
+            return v[k];
+    }
+    return v[k];
 }
 
-/* Quantile (type 7, R's default) of the m values v (sorted in place). */
-static double quantile_sorted(double *v, size_t m, double p)
+/* Quantile (type 7, R's default) of the m values v (reordered). */
+static double quantile(double *v, size_t m, double p)
 {
     if (m == 0)
         return NAN;
     double h = (double)(m - 1) * p;
     size_t k = (size_t)floor(h);
     if (k + 1 >= m)
-        return v[m - 1];
-    return v[k] + (h - (double)k) * (v[k + 1] - v[k]);
+        return select_kth(v, m, m - 1);
+    double a = select_kth(v, m, k);
+    /* after selection, v[k+1 ..] holds the larger values: the next order statistic is their min */
+    double b = v[k + 1];
+    for (size_t i = k + 2; i < m; i++)
+        if (v[i] < b)
+            b = v[i];
+    return a + (h - (double)k) * (b - a);
 }
 
 typedef struct xy {
@@ -354,6 +390,18 @@ static int cmp_xy(const void *a, const void *b)
 {
     double u = ((const xy *)a)->x, v = ((const xy *)b)->x;
     return (u > v) - (u < v);
+}
+
+/* Keeps an evenly spaced subset of at most cap of the m points p (in place; cap 0 = all);
+ * returns the new count. HMMcopy fits a random 50,000 bins; an even, seedless subset keeps
+ * the output a pure function of the input. */
+static size_t thin(xy *p, size_t m, size_t cap)
+{
+    if (cap == 0 || m <= cap)
+        return m;
+    for (size_t k = 0; k < cap; k++)
+        p[k] = p[(size_t)((double)k * (double)m / (double)cap)];
+    return cap;
 }
 
 /* Robust local regression of the m points p (sorted by x here) evaluated on ng grid points
@@ -378,8 +426,7 @@ static rw_status robust_fit(xy *p, size_t m, double span, int degree, int iters,
         for (size_t i = 0; i < m; i++)
             res[i] = fabs(ys[i] - interp(ng, grid, fit, xs[i]));
         memcpy(w, res, m * sizeof *w);
-        qsort(w, m, sizeof *w, cmp_double);
-        double s6 = 6.0 * quantile_sorted(w, m, 0.5);
+        double s6 = 6.0 * quantile(w, m, 0.5);
         for (size_t i = 0; i < m; i++) {
             double r = s6 > 0 ? res[i] / s6 : 0;
             w[i] = isfinite(r) && r < 1 ? (1 - r * r) * (1 - r * r) : 0;
@@ -442,15 +489,13 @@ rw_status rw_gc_correct(size_t n, const double *count, const double *gc, const d
             tmp[nvalid++] = count[i];
     }
     /* 2. the fit set: unmasked, well mappable, not top counts, not GC tails */
-    qsort(tmp, nvalid, sizeof *tmp, cmp_double);
-    double top = quantile_sorted(tmp, nvalid, o->fit_top_quantile);
+    double top = quantile(tmp, nvalid, o->fit_top_quantile);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
         if (!mask[i])
             tmp[k++] = gc[i];
-    qsort(tmp, k, sizeof *tmp, cmp_double);
-    double glo = quantile_sorted(tmp, k, o->fit_gc_tail);
-    double ghi = quantile_sorted(tmp, k, 1.0 - o->fit_gc_tail);
+    double glo = quantile(tmp, k, o->fit_gc_tail);
+    double ghi = quantile(tmp, k, 1.0 - o->fit_gc_tail);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (mask[i] || count[i] > top || gc[i] < glo || gc[i] > ghi)
@@ -461,6 +506,7 @@ rw_status rw_gc_correct(size_t n, const double *count, const double *gc, const d
         p[m].y = count[i];
         m++;
     }
+    m = thin(p, m, o->fit_max_bins);
     if (info) {
         info->n_fit = m;
         info->n_masked = 0;
@@ -522,8 +568,7 @@ rw_status rw_gc_correct(size_t n, const double *count, const double *gc, const d
         for (size_t i = 0; i < n; i++)
             if (!mask[i])
                 tmp[k++] = corrected[i];
-        qsort(tmp, k, sizeof *tmp, cmp_double);
-        double ctop = quantile_sorted(tmp, k, o->map_top_quantile);
+        double ctop = quantile(tmp, k, o->map_top_quantile);
         size_t mm = 0;
         for (size_t i = 0; i < n; i++)
             if (!mask[i] && corrected[i] < ctop) {
@@ -531,6 +576,7 @@ rw_status rw_gc_correct(size_t n, const double *count, const double *gc, const d
                 p[mm].y = corrected[i];
                 mm++;
             }
+        mm = thin(p, mm, o->fit_max_bins);
         if (mm >= 50) {
             double lo = INFINITY, hi = -INFINITY;
             for (size_t i = 0; i < mm; i++) {
@@ -564,8 +610,7 @@ rw_status rw_gc_correct(size_t n, const double *count, const double *gc, const d
     for (size_t i = 0; i < n; i++)
         if (!mask[i])
             tmp[k++] = corrected[i];
-    qsort(tmp, k, sizeof *tmp, cmp_double);
-    double med = quantile_sorted(tmp, k, 0.5);
+    double med = quantile(tmp, k, 0.5);
     size_t nmask = 0;
     for (size_t i = 0; i < n; i++) {
         if (mask[i]) {

@@ -56,6 +56,8 @@ typedef struct rw_gc_opts {
     double fit_map_min;      /* mappability at least (default 0.9; ignored without map) */
     double fit_top_quantile; /* leave out counts above this quantile (default 0.99) */
     double fit_gc_tail;      /* leave out this fraction at each GC tail (default 0.001) */
+    size_t fit_max_bins;     /* both fits use an evenly spaced subset of at most this many bins
+                              * (default 50000, HMMcopy's sample size; 0 = all) */
     /* the GC regression: local quadratic, tricube weights, two stages (HMMcopy) */
     double span;      /* stage 1 span over the bins (default 0.03) */
     double span2;     /* stage 2 span over the GC grid (default 0.3) */

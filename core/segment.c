@@ -816,7 +816,7 @@ rw_status rw_segment_run(size_t n, const int *chrom, const int64_t *start, const
                 st = rw_error_set(err, RW_ERR_NOMEM, "out of memory");
                 goto fail;
             }
-            int ns;
+            int ns = 0;
             st = segment_unit(&wk, v, m, o, unit, sd, &spans, &ns, err);
             if (st != RW_OK)
                 goto fail;
