@@ -247,7 +247,12 @@ static void print_help(void)
         const opt *o = &opts[i];
         snprintf(lhs, sizeof lhs, "--%s%s%s", o->name, o->metavar ? " " : "",
                  o->metavar ? o->metavar : "");
-        printf("  %-24s %s [default: %s]\n", lhs, o->help, *o->def ? o->def : "none");
+        const char *def = *o->def ? o->def : "none";
+        /* Keep lines within 100 columns: a long default goes on a line of its own. */
+        if (27 + strlen(o->help) + 12 + strlen(def) <= 100)
+            printf("  %-24s %s [default: %s]\n", lhs, o->help, def);
+        else
+            printf("  %-24s %s\n  %-24s [default: %s]\n", lhs, o->help, "", def);
     }
     printf("  %-24s %s\n", "--config FILE", "read settings from FILE");
     printf("  %-24s %s\n", "--help", "print this help and exit");
