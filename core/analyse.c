@@ -16,6 +16,9 @@ void rw_analyse_opts_init(rw_analyse_opts *o)
     rw_score_opts_init(&o->score);
     o->primary_cn = NAN;
     o->filters = NULL;
+    o->segment = 1;
+    rw_segment_opts_init(&o->seg);
+    rw_purity_opts_init(&o->purity);
 }
 
 void rw_result_free(rw_result *r)
@@ -28,7 +31,7 @@ void rw_result_free(rw_result *r)
     free(r->log2);
     free(r->mask);
     free(r->regions);
-    free(r->segments);
+    rw_segments_free(&r->segments);
     free(r);
 }
 
@@ -66,6 +69,37 @@ static rw_status fill_qc(rw_result *r, const rw_pon *pon, rw_error *err)
     return RW_OK;
 }
 
+/* Segments the log2 ratios by arm and fits the genome-wide tumour fraction to the segments. */
+static rw_status segment_and_fit(rw_result *r, const rw_analyse_opts *o, rw_error *err)
+{
+    rw_segment_opts so = o->seg;
+    so.build = r->bins->build;
+    rw_status st = rw_segment_bins(r->bins, r->log2, &so, &r->segments, err);
+    if (st)
+        return st;
+    size_t n = r->segments.n;
+    if (n == 0 || !(r->qc.noise_sd > 0))
+        return RW_OK; /* nothing to fit: has_purity stays 0 */
+    double *mean = malloc(n * sizeof *mean);
+    size_t *nb = malloc(n * sizeof *nb);
+    if (!mean || !nb) {
+        free(mean);
+        free(nb);
+        return rw_error_set(err, RW_ERR_NOMEM, "out of memory fitting the tumour fraction");
+    }
+    for (size_t i = 0; i < n; i++) {
+        mean[i] = r->segments.a[i].mean;
+        nb[i] = r->segments.a[i].n;
+    }
+    st = rw_purity_fit(&o->purity, n, mean, nb, r->qc.noise_sd, &r->purity, NULL, err);
+    free(mean);
+    free(nb);
+    if (st)
+        return st;
+    r->has_purity = 1;
+    return RW_OK;
+}
+
 rw_status rw_analyse(const rw_bins *sample, const rw_pon *pon, const rw_analyse_opts *o,
                      rw_result **out, rw_error *err)
 {
@@ -90,7 +124,8 @@ rw_status rw_analyse(const rw_bins *sample, const rw_pon *pon, const rw_analyse_
     r->depth = malloc(n * sizeof *r->depth);
     r->log2 = malloc(n * sizeof *r->log2);
     r->mask = malloc(n * sizeof *r->mask);
-    r->tumour_fraction = r->tumour_fraction_lo = r->tumour_fraction_hi = r->ploidy = NAN;
+    r->purity.fraction = r->purity.fraction_lo = r->purity.fraction_hi = NAN;
+    r->purity.ploidy = r->purity.mean_cn = r->purity.bin_sd = NAN;
     if (!r->bins || !r->corrected || !r->depth || !r->log2 || !r->mask) {
         st = rw_error_set(err, RW_ERR_NOMEM, "out of memory");
         goto fail;
@@ -126,6 +161,11 @@ rw_status rw_analyse(const rw_bins *sample, const rw_pon *pon, const rw_analyse_
     st = fill_qc(r, pon, err);
     if (st)
         goto fail;
+    if (o->segment) {
+        st = segment_and_fit(r, o, err);
+        if (st)
+            goto fail;
+    }
     *out = r;
     return RW_OK;
 fail:

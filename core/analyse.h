@@ -6,9 +6,9 @@
  *
  * Steps: check the sample against the PoN (build, bin size, chrY layout, counting filters:
  * RW_ERR_MISMATCH otherwise) -> GC correction (not yet: `corrected` = raw counts and
- * qc.gc_corrected = 0 until core/gc.h offers it) -> normalisation and log2 ratios
- * (core/score.h) -> region scores and call -> segments and genome-wide tumour fraction (slots
- * below, left empty until core/segment.h and core/purity.h offer them). */
+ * qc.gc_corrected = 0) -> normalisation and log2 ratios (core/score.h) -> region scores and
+ * call -> segments of the log2 ratios by chromosome arm (core/segment.h) -> genome-wide tumour
+ * fraction and ploidy fitted to the segments (core/purity.h). */
 #ifndef RW_ANALYSE_H
 #define RW_ANALYSE_H
 
@@ -18,14 +18,20 @@
 #include "core/bins.h"
 #include "core/count.h"
 #include "core/pon.h"
+#include "core/purity.h"
 #include "core/score.h"
+#include "core/segment.h"
 #include "core/status.h"
 
 typedef struct rw_analyse_opts {
-    rw_score_opts score; /* thresholds of the call (rw_score_opts_init defaults) */
-    double primary_cn;   /* the primary tumour's 1q21.3 copy number; NaN = unknown (default) */
-    const char *filters; /* the sample's counting filters (borrowed; rw_pon_filters()); NULL =
-                            not checked (bins whose filters are unknown) */
+    rw_score_opts score;   /* thresholds of the call (rw_score_opts_init defaults) */
+    double primary_cn;     /* the primary tumour's 1q21.3 copy number; NaN = unknown (default) */
+    const char *filters;   /* the sample's counting filters (borrowed; rw_pon_filters()); NULL =
+                              not checked (bins whose filters are unknown) */
+    int segment;           /* 1 (default): segment the log2 ratios and fit the genome-wide
+                              tumour fraction; 0: region scores only (faster) */
+    rw_segment_opts seg;   /* rw_segment_opts_init defaults; build set to the sample's (arms) */
+    rw_purity_opts purity; /* rw_purity_opts_init defaults */
 } rw_analyse_opts;
 
 /* Sets every default above. */
@@ -43,15 +49,6 @@ typedef struct rw_result_qc {
     int pon_n_normals;
     int pon_low_normals; /* the PoN has fewer normals than recommended */
 } rw_result_qc;
-
-/* Segments of the log2 ratios (filled by the segmentation module, core/segment.h). */
-typedef struct rw_result_segment {
-    int chrom;
-    int64_t start, end; /* 0-based, half-open */
-    size_t first_bin, n_bins;
-    double mean_log2;
-    const char *call; /* "loss", "neutral", "gain", "amplification" (static string) */
-} rw_result_segment;
 
 typedef struct rw_result {
     char core_version[16]; /* RW_CORE_VERSION of the code that made it */
@@ -74,12 +71,11 @@ typedef struct rw_result {
     double primary_cn;       /* NaN when not given */
     double tf, tf_lo, tf_hi; /* tumour-informed fraction (NaN without primary_cn) */
     rw_result_qc qc;
-    /* Later modules: segments (NULL, 0 until core/segment.h exists) and the genome-wide tumour
-     * fraction estimate (NaN, method "" until core/purity.h exists). */
-    rw_result_segment *segments;
-    size_t n_segments;
-    double tumour_fraction, tumour_fraction_lo, tumour_fraction_hi, ploidy;
-    char tumour_fraction_method[32];
+    /* Segments (core/segment.h; n = 0 when opts.segment is 0) and the genome-wide tumour fraction
+     * fitted to them (core/purity.h; has_purity = 0 and NaN fields when not run). */
+    rw_segments segments;
+    int has_purity;
+    rw_purity_result purity;
 } rw_result;
 
 /* Analyses one sample (borrowed; copied into the result) against pon. o may be NULL. *out is new

@@ -76,6 +76,7 @@ int main(void)
     rw_analyse_opts ao;
     rw_analyse_opts_init(&ao);
     ao.primary_cn = PRIMARY_CN;
+    ao.segment = 0; /* region scores only: segments are tested elsewhere (and cost time) */
     row rows[N_F] = {{0}};
     for (size_t k = 0; k < N_F; k++) {
         for (int rep = 0; rep < N_REP; rep++) {
@@ -153,6 +154,8 @@ int main(void)
     snprintf(dir, sizeof dir, "%s/test_dilution.XXXXXX", RW_BUILD_DIR);
     CHECK(mkdtemp(dir) != NULL);
     static const double bam_f[2] = {0, 0.20};
+    rw_analyse_opts ao_full = ao;
+    ao_full.segment = 1; /* the whole pipeline, segments and genome-wide fraction included */
     for (int k = 0; k < 2; k++) {
         rw_sim_opts so;
         rw_sim_opts_init(&so);
@@ -171,11 +174,14 @@ int main(void)
         rw_count_opts_init(&co);
         rw_result *r = NULL;
         rw_count_qc qc;
-        CHECK(rw_analyse_file(bam, &co, pon, &ao, &r, &qc, NULL, NULL, &e) == RW_OK);
+        CHECK(rw_analyse_file(bam, &co, pon, &ao_full, &r, &qc, NULL, NULL, &e) == RW_OK);
         if (r) {
-            printf("BAM f=%.2f: %llu fragments kept, z %.2f, call %s, tf %.4f [%.4f, %.4f]\n",
+            printf("BAM f=%.2f: %llu fragments kept, z %.2f, call %s, tf %.4f [%.4f, %.4f]; "
+                   "%zu segments, genome-wide fraction %.4f (%s)\n",
                    bam_f[k], (unsigned long long)qc.kept, r->z, rw_call_name(r->call), r->tf,
-                   r->tf_lo, r->tf_hi);
+                   r->tf_lo, r->tf_hi, r->segments.n, r->purity.fraction,
+                   r->has_purity ? r->purity.flag : "not fitted");
+            CHECK(r->segments.n >= 23 && r->has_purity);
             CHECK(!strcmp(qc.format, "BAM") && qc.kept > 1000000);
             CHECK(r->call == (bam_f[k] > 0 ? RW_CALL_AMPLIFIED : RW_CALL_NOT_DETECTED));
             CHECK(fabs(r->tf - bam_f[k]) < 0.04);
