@@ -63,7 +63,7 @@ echo "peer.sh: working in $WORK" >&2
 # ------------------------------------------------------------------ 1. simulated series
 # Option names follow `relapsewatch simulate --help`; adjust here only if they change.
 simulate() { # out.bam seed fraction [profile]
-    local args=(-o "$1" --seed "$2" --fraction "$3" --depth "$DEPTH" --build "$BUILD")
+    local args=(-o "$1" --seed "$2" --tumour-fraction "$3" --depth "$DEPTH" --build "$BUILD")
     [ -n "${4:-}" ] && args+=(--events "$4")
     "$RW" simulate "${args[@]}" >/dev/null
 }

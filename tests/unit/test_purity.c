@@ -2,6 +2,7 @@
  * synthetic segments, and accuracy on simulated 0.1x samples (a table goes to RW_BUILD_DIR). */
 #include "core/bins.h"
 #include "core/purity.h"
+#include "core/segment.h"
 #include "core/simulate.h"
 #include "tests/unit/harness.h"
 
@@ -271,7 +272,8 @@ static void test_simulated(void)
     tsv = fopen(RW_BUILD_DIR "/purity_accuracy.tsv", "w");
     CHECK(tsv != NULL);
     if (tsv)
-        fprintf(tsv, "truth\treplicate\testimate\tlo\thi\tploidy\tflag\tsegments\n");
+        fprintf(tsv,
+                "segments_from\ttruth\treplicate\testimate\tlo\thi\tploidy\tflag\tn_segments\n");
 
     const double fs[] = {0.0, 0.05, 0.10, 0.20, 0.30, 0.40};
     double worst = 0.0, worst_zero = 0.0;
@@ -283,29 +285,52 @@ static void test_simulated(void)
                 continue;
             }
             log2_ratios(s, &ref, l2);
-            double seg_mean[256];
-            size_t seg_bins[256];
-            size_t ns = known_segments(s, l2, ev, nev, seg_mean, seg_bins, 256);
-            double sd = rw_purity_noise(l2, NULL, s->n);
-            rw_purity_opts o;
-            rw_purity_opts_init(&o);
-            rw_purity_result r;
-            int state[256];
-            CHECK(rw_purity_fit(&o, ns, seg_mean, seg_bins, sd, &r, state, &err) == RW_OK);
-            CHECK_NEAR(r.fraction, fs[t], 0.03);
-            if (fs[t] == 0.0) {
-                CHECK(r.fraction < 0.03);
-                CHECK(!strcmp(r.flag, RW_PURITY_FLAG_BELOW_DETECTION));
-                if (r.fraction > worst_zero)
-                    worst_zero = r.fraction;
-            } else {
-                CHECK(r.fraction_lo <= fs[t] + 0.01 && fs[t] - 0.01 <= r.fraction_hi);
-                if (fabs(r.fraction - fs[t]) > worst)
-                    worst = fabs(r.fraction - fs[t]);
+            double seg_mean[512];
+            size_t seg_bins[512];
+            /* pass 0: segments from the known event boundaries; pass 1: CBS (segment.h) */
+            for (int pass = 0; pass < 2; pass++) {
+                size_t ns = 0;
+                if (pass == 0) {
+                    ns = known_segments(s, l2, ev, nev, seg_mean, seg_bins, 512);
+                } else {
+                    rw_segment_opts so;
+                    rw_segment_opts_init(&so);
+                    so.build = s->build;
+                    rw_segments segs = {0};
+                    CHECK(rw_segment_bins(s, l2, &so, &segs, &err) == RW_OK);
+                    for (size_t k = 0; k < segs.n && ns < 512; k++)
+                        if (segs.a[k].chrom <= RW_CHROM_X) {
+                            seg_mean[ns] = segs.a[k].mean;
+                            seg_bins[ns++] = segs.a[k].n;
+                        }
+                    rw_segments_free(&segs);
+                }
+                double sd = rw_purity_noise(l2, NULL, s->n);
+                rw_purity_opts o;
+                rw_purity_opts_init(&o);
+                rw_purity_result r;
+                int state[512];
+                CHECK(rw_purity_fit(&o, ns, seg_mean, seg_bins, sd, &r, state, &err) == RW_OK);
+                CHECK_NEAR(r.fraction, fs[t], 0.03);
+                if (fs[t] == 0.0) {
+                    CHECK(r.fraction < 0.03);
+                    CHECK(!strcmp(r.flag, RW_PURITY_FLAG_BELOW_DETECTION));
+                    if (r.fraction > worst_zero)
+                        worst_zero = r.fraction;
+                } else {
+                    /* The interval covers the truth with the true boundaries; with CBS at 5%
+                     * the fit can land in the "f/2 with doubled states" mode (within 3 points,
+                     * but with an interval that misses the truth): not asserted there. */
+                    if (pass == 0 || fs[t] >= 0.1)
+                        CHECK(r.fraction_lo <= fs[t] + 0.01 && fs[t] - 0.01 <= r.fraction_hi);
+                    if (fabs(r.fraction - fs[t]) > worst)
+                        worst = fabs(r.fraction - fs[t]);
+                }
+                if (tsv)
+                    fprintf(tsv, "%s\t%.3f\t%d\t%.4f\t%.4f\t%.4f\t%.2f\t%s\t%zu\n",
+                            pass ? "cbs" : "known", fs[t], rep, r.fraction, r.fraction_lo,
+                            r.fraction_hi, r.ploidy, r.flag, ns);
             }
-            if (tsv)
-                fprintf(tsv, "%.3f\t%d\t%.4f\t%.4f\t%.4f\t%.2f\t%s\t%zu\n", fs[t], rep, r.fraction,
-                        r.fraction_lo, r.fraction_hi, r.ploidy, r.flag, ns);
             rw_bins_free(s);
         }
     printf("simulated: worst |error| at f > 0: %.4f; worst estimate at f = 0: %.4f\n", worst,
