@@ -63,6 +63,12 @@ int main(int argc, char **argv)
         srv_log(SRV_LOG_ERROR, "%s", err);
         goto done;
     }
+    /* Listen before creating the first token, so a port already in use cannot leave a printed
+     * token behind a daemon that never ran; until the token exists requests simply get 401. */
+    if (!(http = srv_http_start(&cfg, db, &port, err, sizeof err))) {
+        srv_log(SRV_LOG_ERROR, "%s", err);
+        goto done;
+    }
     sqlite3 *c = srv_db_acquire(db);
     rc = srv_auth_bootstrap(c, secret);
     srv_db_release(db, c);
@@ -79,10 +85,6 @@ int main(int argc, char **argv)
     if (cfg.demo)
         srv_log(SRV_LOG_WARN, "--demo: the demo cohort needs the ingestion pipeline; skipped");
 
-    if (!(http = srv_http_start(&cfg, db, &port, err, sizeof err))) {
-        srv_log(SRV_LOG_ERROR, "%s", err);
-        goto done;
-    }
     if (*cfg.port_file && write_port_file(cfg.port_file, port)) {
         srv_log(SRV_LOG_ERROR, "cannot write the port file %s: %s", cfg.port_file, strerror(errno));
         goto done;

@@ -35,6 +35,12 @@ ADMIN=$RW_ADMIN_TOKEN
 check "admin token printed" sh -c "printf '%s' \"\$1\" | grep -Eq '^rw_[0-9a-f]{48}$'" _ "$ADMIN"
 check_eq "admin token line printed once" "$(grep -c '^admin token: ' "$D/stdout")" 1
 check "bound port logged" grep -q "port $RW_PORT" "$D/log"
+# A second daemon on the same port fails before creating (and printing) any token.
+"$RW_DAEMON" --db "$t_tmp/other.db" --listen "127.0.0.1:$RW_PORT" --web-root "$RW_WEB_ROOT" \
+    >"$t_tmp/other.out" 2>"$t_tmp/other.log"
+check_eq "port in use: exit 1" $? 1
+check_eq "port in use: no token printed" "$(cat "$t_tmp/other.out")" ""
+check "port in use: said so" grep -q 'cannot listen on' "$t_tmp/other.log"
 
 RW_TOKEN=""
 check_eq "health status" "$(rw_req GET /api/v1/health)" 200
