@@ -211,6 +211,14 @@ static void shuffle(double *x, size_t n, rng *r)
 
 /* ------------------------------------------------------------------ maximal arc */
 
+/* Bounds depend only on (alpha, nperm, eta): tests at the full alpha (all but the hybrid ones)
+ * share one table, kept by the caller. */
+typedef struct bound_cache {
+    double alpha;
+    int *b;
+    int n;
+} bound_cache;
+
 typedef struct work {
     double *x;   /* centred copy of the stretch */
     double *px;  /* permuted copy */
@@ -221,6 +229,7 @@ typedef struct work {
         int a, b;
     } * pairs;
     size_t cap, pcap;
+    bound_cache bc; /* early-stopping bounds at the full alpha */
 } work;
 
 static void cumsum(const double *x, int n, double *cum)
@@ -251,12 +260,6 @@ static void arc_scan(const double *cum, int n, int w, int ilo, int ihi, int jlo,
             }
         }
     }
-}
-
-static int cmp_pair_desc(const void *pa, const void *pb)
-{
-    const struct bpair *a = pa, *b = pb;
-    return (a->bound < b->bound) - (a->bound > b->bound);
 }
 
 /* Largest Z over all admissible arcs; cum has n + 1 partial sums. Block-bounded for large n. */
@@ -309,10 +312,16 @@ static double arc_max(work *wk, const double *cum, int n, int w, int *bi, int *b
             npairs++;
         }
     }
-    qsort(wk->pairs, npairs, sizeof *wk->pairs, cmp_pair_desc);
-    for (size_t p = 0; p < npairs; p++) {
-        if (wk->pairs[p].bound <= best)
-            break;
+    /* visit the pair of largest bound first, then every pair whose bound beats the best so far:
+     * no sort needed (this runs once per permutation) */
+    size_t top = 0;
+    for (size_t p = 1; p < npairs; p++)
+        if (wk->pairs[p].bound > wk->pairs[top].bound)
+            top = p;
+    for (size_t q = 0; q <= npairs; q++) {
+        size_t p = q == 0 ? top : q - 1;
+        if ((q > 0 && p == top) || wk->pairs[p].bound <= best)
+            continue;
         int a = wk->pairs[p].a, b = wk->pairs[p].b;
         int alo = a * bs, ahi = alo + bs - 1 < n ? alo + bs - 1 : n;
         int blo = b * bs, bhi = blo + bs - 1 < n ? blo + bs - 1 : n;
@@ -385,6 +394,7 @@ static double cbs_tail_prob(double b, double delta, int m)
 typedef struct seqtest {
     double alpha, eta;
     int nperm, nrejc, r, bound;
+    int *cache; /* bound(r) for r = 0..nrejc once computed (-1 = not yet), or NULL */
 } seqtest;
 
 static double binom_cdf(int r, int np, double p)
@@ -415,14 +425,32 @@ static int seq_bound(const seqtest *s, int r)
     return lo;
 }
 
-static void seq_init(seqtest *s, double alpha, int nperm, double eta)
+static int cached_bound(seqtest *s, int r)
+{
+    if (!s->cache)
+        return seq_bound(s, r);
+    if (s->cache[r] < 0)
+        s->cache[r] = seq_bound(s, r);
+    return s->cache[r];
+}
+
+static void seq_init(seqtest *s, double alpha, int nperm, double eta, bound_cache *bc)
 {
     s->alpha = alpha;
     s->eta = eta;
     s->nperm = nperm;
     s->nrejc = (int)floor(alpha * nperm);
     s->r = 0;
-    s->bound = seq_bound(s, 0);
+    s->cache = NULL;
+    if (bc && bc->alpha == alpha) {
+        if (!bc->b && (bc->b = malloc((size_t)(s->nrejc + 1) * sizeof *bc->b)) != NULL) {
+            bc->n = s->nrejc + 1;
+            for (int i = 0; i < bc->n; i++)
+                bc->b[i] = -1;
+        }
+        s->cache = bc->b;
+    }
+    s->bound = cached_bound(s, 0);
 }
 
 /* Records permutation np (1-based). Returns 1 significant, 0 not significant, -1 go on. */
@@ -432,7 +460,7 @@ static int seq_step(seqtest *s, int np, int exceeded)
         s->r++;
         if (s->r > s->nrejc)
             return 0;
-        s->bound = seq_bound(s, s->r);
+        s->bound = cached_bound(s, s->r);
     }
     if (np >= s->bound)
         return 1;
@@ -441,7 +469,7 @@ static int seq_step(seqtest *s, int np, int exceeded)
 
 /* Two-sample permutation test that y[0, n1) and y[n1, n) differ in mean. 1 = significant. */
 static int two_sample_test(const double *y, int n1, int n, const rw_segment_opts *o, double *buf,
-                           rng *r)
+                           rng *r, bound_cache *bc)
 {
     int n2 = n - n1;
     if (n1 <= 1 || n2 <= 1)
@@ -466,7 +494,7 @@ static int two_sample_test(const double *y, int n1, int n, const rw_segment_opts
         return 1;
     obs *= 0.99999; /* ties count as exceedances, as in DNAcopy */
     seqtest st;
-    seq_init(&st, o->alpha, o->nperm, o->eta);
+    seq_init(&st, o->alpha, o->nperm, o->eta, bc);
     for (int np = 1;; np++) {
         /* partial Fisher-Yates: the last m slots become a random subset */
         double ps = 0;
@@ -525,6 +553,7 @@ static void work_free(work *wk)
     free(wk->bmin);
     free(wk->bmax);
     free(wk->pairs);
+    free(wk->bc.b);
 }
 
 /* Tests the stretch v[0, n). Returns the number of change points (0..2) written to cp[]
@@ -567,7 +596,7 @@ static int find_changes(work *wk, const double *v, int n, const rw_segment_opts 
         }
         double zobs = z * 0.99999;
         seqtest st;
-        seq_init(&st, alpha, o->nperm, o->eta);
+        seq_init(&st, alpha, o->nperm, o->eta, &wk->bc);
         memcpy(wk->px, wk->x, (size_t)n * sizeof *wk->px);
         significant = -1;
         for (int np = 1; significant < 0; np++) {
@@ -590,9 +619,9 @@ static int find_changes(work *wk, const double *v, int n, const rw_segment_opts 
         return 1;
     }
     int nc = 0;
-    if (two_sample_test(v, bi, bj, o, wk->px, r))
+    if (two_sample_test(v, bi, bj, o, wk->px, r, &wk->bc))
         cp[nc++] = bi;
-    if (two_sample_test(v + bi, bj - bi, n - bi, o, wk->px, r))
+    if (two_sample_test(v + bi, bj - bi, n - bi, o, wk->px, r, &wk->bc))
         cp[nc++] = bj;
     return nc;
 }
@@ -772,6 +801,7 @@ rw_status rw_segment_run(size_t n, const int *chrom, const int64_t *start, const
 {
     rw_status st = RW_OK;
     work wk = {0};
+    wk.bc.alpha = o ? o->alpha : 0;
     double *v = NULL;
     size_t *idx = NULL;
     span *spans = NULL;
