@@ -365,7 +365,8 @@ int rw_cli_call(int argc, char **argv)
         case OPT_Z:
         case OPT_Z_STRONG:
             if (parse_num(optarg, &x) || x <= 0)
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "%s: a number > 0", argv[optind - 1]);
+                return rw_cli_fail(CMD, RW_ERR_USAGE, "%s: a number > 0",
+                                   c == OPT_Z ? "--z-threshold" : "--z-strong");
             *(c == OPT_Z ? &ao.score.z_amplified : &ao.score.z_strong) = x;
             break;
         case OPT_SAMPLE:
@@ -445,7 +446,9 @@ int rw_cli_call(int argc, char **argv)
     rw_count_qc qc;
     if (rw_analyse_file(input, &co, pon, &ao, &r, &qc, rw_cli_progress, (void *)input, &e) !=
         RW_OK) {
-        rc = rw_cli_fail(CMD, e.status, "%s: %s", input, e.msg);
+        /* the counter's messages name the file already; the PoN check's do not */
+        int named = !strncmp(e.msg, input, strlen(input));
+        rc = rw_cli_fail(CMD, e.status, "%s%s%s", named ? "" : input, named ? "" : ": ", e.msg);
         goto done;
     }
     if (bins_out) {

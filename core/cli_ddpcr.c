@@ -316,7 +316,8 @@ int rw_cli_ddpcr(int argc, char **argv)
         case OPT_VOLUME:
         case OPT_REF_COPIES:
             if (parse_num(optarg, &x) || x <= 0) {
-                rc = rw_cli_fail(CMD, RW_ERR_USAGE, "%s: a number > 0", argv[optind - 1]);
+                rc = rw_cli_fail(CMD, RW_ERR_USAGE, "%s: a number > 0",
+                                 c == OPT_VOLUME ? "--droplet-volume" : "--ref-copies");
                 goto done;
             }
             *(c == OPT_VOLUME ? &o.droplet_volume_nl : &o.ref_copies) = x;
