@@ -29,11 +29,24 @@ rw_start_daemon() {
     local dir=$1 i tok
     shift
     mkdir -p "$dir"
-    rm -f "$dir/port"
-    "$RW_DAEMON" --db "$dir/rw.db" --listen 127.0.0.1:0 --port-file "$dir/port" \
-        --web-root "${RW_WEB_ROOT:-$RW_SRCDIR/web}" --data-dir "$dir/data" --threads 2 \
-        --workers 1 "$@" >"$dir/stdout" 2>>"$dir/log" &
-    RW_PID=$!
+    rm -f "$dir/port" "$dir/pid" "$dir/exit"
+    # Double fork: the daemon is not a job of this shell, so a bare `wait` in a test (for its own
+    # background curls) does not wait for the daemon too. The inner shell records the exit status.
+    ( (
+        "$RW_DAEMON" --db "$dir/rw.db" --listen 127.0.0.1:0 --port-file "$dir/port" \
+            --web-root "${RW_WEB_ROOT:-$RW_SRCDIR/web}" --data-dir "$dir/data" --threads 2 \
+            --workers 1 "$@" >"$dir/stdout" 2>>"$dir/log" </dev/null &
+        echo $! >"$dir/pid.tmp" && mv "$dir/pid.tmp" "$dir/pid"
+        wait $!
+        echo $? >"$dir/exit.tmp" && mv "$dir/exit.tmp" "$dir/exit"
+    ) & )
+    i=0
+    while [ ! -s "$dir/pid" ] && [ $i -lt 100 ]; do
+        sleep 0.05
+        i=$((i + 1))
+    done
+    RW_PID=$(cat "$dir/pid" 2>/dev/null)
+    RW_DIR=$dir
     rw_daemon_pids="$rw_daemon_pids $RW_PID"
     i=0
     while [ $i -lt 300 ]; do # up to 30 s: ASan builds start slowly on a busy machine
@@ -46,7 +59,7 @@ rw_start_daemon() {
                 return 0
             fi
         fi
-        if ! kill -0 "$RW_PID" 2>/dev/null; then
+        if [ -z "$RW_PID" ] || ! kill -0 "$RW_PID" 2>/dev/null; then
             echo "relapsewatchd exited at start-up; log:" >&2
             tail -n 20 "$dir/log" >&2
             return 1
@@ -61,13 +74,16 @@ rw_start_daemon() {
 # rw_stop_daemon [SIGNAL]: stops the daemon started last (SIGTERM by default) and waits for it;
 # returns its exit status (0 after a clean shutdown; ASan's leak report makes it non-zero).
 rw_stop_daemon() {
-    local sig=${1:-TERM} st
+    local sig=${1:-TERM} i=0
     [ -n "$RW_PID" ] || return 1
     kill -s "$sig" "$RW_PID" 2>/dev/null
-    wait "$RW_PID"
-    st=$?
+    while [ ! -s "$RW_DIR/exit" ] && [ $i -lt 600 ]; do # up to 60 s
+        sleep 0.1
+        i=$((i + 1))
+    done
     RW_PID=""
-    return $st
+    [ -s "$RW_DIR/exit" ] || { echo "relapsewatchd did not stop within 60 s" >&2; return 1; }
+    return "$(cat "$RW_DIR/exit")"
 }
 
 # rw_req METHOD PATH [JSON]: one HTTP request to the running daemon, with "Authorization: Bearer
@@ -89,8 +105,20 @@ rw_body() { cat "$RW_BODY"; }
 
 # Any daemon still running when the test ends is killed before the temp folder goes.
 rw_kill_daemons() {
-    local p
-    for p in $rw_daemon_pids; do kill -s KILL "$p" 2>/dev/null; done
+    local p i
+    for p in $rw_daemon_pids; do
+        kill -s KILL "$p" 2>/dev/null || continue
+        i=0
+        while kill -0 "$p" 2>/dev/null && [ $i -lt 50 ]; do
+            sleep 0.05
+            i=$((i + 1))
+        done
+    done
+    sleep 0.1 # let the watching shell write its exit file before the folder goes
     return 0
 }
 trap 'rw_kill_daemons; t_cleanup' EXIT
+# A test killed by a signal still runs the EXIT trap, so no daemon outlives it.
+trap 'exit 129' HUP
+trap 'exit 130' INT
+trap 'exit 143' TERM
