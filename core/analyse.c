@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/gc.h"
 #include "core/version.h"
 
 #define MAD_TO_SD 1.482602218505602
@@ -62,7 +63,6 @@ static rw_status fill_qc(rw_result *r, const rw_pon *pon, rw_error *err)
         v[i] = fabs(v[i] - med);
     q->mad_log2 = MAD_TO_SD * rw_score_median(v, m);
     q->noise_sd = rw_score_noise(b, r->log2);
-    q->gc_corrected = 0;
     q->pon_n_normals = pon->n_normals;
     q->pon_low_normals = pon->low_normals;
     free(v);
@@ -131,8 +131,30 @@ rw_status rw_analyse(const rw_bins *sample, const rw_pon *pon, const rw_analyse_
         goto fail;
     }
     memcpy(r->mask, pon->mask, sample->n * sizeof *r->mask);
-    /* No GC correction yet: the PoN normalisation is the only correction (qc.gc_corrected). */
-    memcpy(r->corrected, sample->count, sample->n * sizeof *r->corrected);
+    /* A panel built with GC fractions was made of GC-corrected normals: correct the sample
+     * alike (same core/gc.h defaults). Without them the PoN normalisation is the only
+     * correction, and qc.gc_corrected says so. */
+    if (rw_pon_has_gc(pon)) {
+        rw_gc_opts go;
+        rw_gc_opts_init(&go);
+        rw_error ge;
+        uint8_t *gmask = malloc(n);
+        if (!gmask) {
+            st = rw_error_set(err, RW_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        st = rw_gc_correct(sample->n, sample->count, pon->gc, NULL, NULL, &go, r->corrected, gmask,
+                           NULL, &ge);
+        free(gmask);
+        if (st) {
+            st = rw_error_set(err, st == RW_ERR_NOMEM ? RW_ERR_NOMEM : RW_ERR_INPUT,
+                              "GC correction failed: %s", ge.msg);
+            goto fail;
+        }
+        r->qc.gc_corrected = 1;
+    } else {
+        memcpy(r->corrected, sample->count, sample->n * sizeof *r->corrected);
+    }
 
     st = rw_score_log2(pon, r->corrected, &o->score, r->depth, r->log2, err);
     if (st)

@@ -5,10 +5,11 @@
  * with rw_result_free().
  *
  * Steps: check the sample against the PoN (build, bin size, chrY layout, counting filters:
- * RW_ERR_MISMATCH otherwise) -> GC correction (not yet: `corrected` = raw counts and
- * qc.gc_corrected = 0) -> normalisation and log2 ratios (core/score.h) -> region scores and
- * call -> segments of the log2 ratios by chromosome arm (core/segment.h) -> genome-wide tumour
- * fraction and ploidy fitted to the segments (core/purity.h). */
+ * RW_ERR_MISMATCH otherwise) -> GC correction with the PoN's GC fractions when the PoN has them
+ * (core/gc.h defaults; `corrected` then holds GC-corrected relative depth, otherwise the raw
+ * counts, and qc.gc_corrected says which) -> normalisation and log2 ratios (core/score.h) ->
+ * region scores and call -> segments of the log2 ratios by chromosome arm (core/segment.h) ->
+ * genome-wide tumour fraction and ploidy fitted to the segments (core/purity.h). */
 #ifndef RW_ANALYSE_H
 #define RW_ANALYSE_H
 
@@ -56,7 +57,7 @@ typedef struct rw_result {
     char filters[256];     /* the sample's counting filters ("" when unknown) */
     /* per bin (bins->n values each; positions from the layout: rw_bins_chrom/start/end) */
     rw_bins *bins;     /* layout and raw counts: a copy of the input */
-    double *corrected; /* GC-corrected counts (= raw counts when no correction) */
+    double *corrected; /* GC-corrected depth (= raw counts without GC; NaN where masked) */
     double *depth;     /* median-normalised depth */
     double *log2;      /* log2 ratio to the PoN; NaN for masked bins */
     uint8_t *mask;     /* the PoN's RW_PON_MASK_* bits */

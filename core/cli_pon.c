@@ -18,7 +18,9 @@
 
 #include "core/bins.h"
 #include "core/count.h"
+#include "core/gc.h"
 #include "core/pon.h"
+#include "core/simulate.h"
 
 #define CMD "pon"
 
@@ -52,6 +54,12 @@ static void help(FILE *out)
         "      --max-cv X             mask bins whose robust CV (1.4826 MAD / median) > X\n"
         "                             (default 0.5)\n"
         "      --max-cv-factor X      ... or > X times the median robust CV (default 3)\n"
+        "      --gc-fasta FASTA       GC-correct the normals with the GC fraction of each bin\n"
+        "                             read from this faidx-indexed reference, and keep the\n"
+        "                             GC values in the panel so that `call` corrects each\n"
+        "                             sample alike (default: no GC correction)\n"
+        "      --gc-simulated         the same with the GC table of the simulator's genome\n"
+        "                             (for samples made by relapsewatch simulate)\n"
         "counting options (for BAM/CRAM/SAM normals; they form the panel's filters string,\n"
         "which samples must share; bins files are taken as counted with them):\n"
         "      --build B              hg38, hg19 or auto (default auto: detected, and every\n"
@@ -131,6 +139,46 @@ static json_t *summary_json(const rw_pon *p, const char *file, char **normals, i
     return doc;
 }
 
+/* GC fraction of each bin of layout b, from a FASTA or (fasta NULL) the simulator's genome.
+ * *out is new (free()). */
+static int load_gc(const char *fasta, const rw_bins *b, double **out)
+{
+    rw_error e;
+    double *gc = malloc((b->n ? b->n : 1) * sizeof *gc);
+    if (!gc)
+        return rw_cli_fail(CMD, RW_ERR_NOMEM, "out of memory");
+    if (fasta) {
+        rw_gc_ref *ref = NULL;
+        double *nfrac = malloc((b->n ? b->n : 1) * sizeof *nfrac);
+        rw_status st = nfrac ? rw_gc_ref_open(fasta, NULL, &ref, &e)
+                             : rw_error_set(&e, RW_ERR_NOMEM, "out of memory");
+        if (!st)
+            st = rw_gc_fill_bins(ref, b, gc, nfrac, &e);
+        /* bins mostly of N have no meaningful GC: unknown, hence masked in the panel */
+        for (size_t i = 0; !st && i < b->n; i++)
+            if (!(nfrac[i] <= 0.1))
+                gc[i] = NAN;
+        rw_gc_ref_close(ref);
+        free(nfrac);
+        if (st) {
+            free(gc);
+            return rw_cli_fail(CMD, st, "--gc-fasta %s: %s", fasta, e.msg);
+        }
+    } else {
+        rw_bins *t = NULL;
+        if (rw_sim_gc(b->build, b->bin_size, &t, &e) != RW_OK) {
+            free(gc);
+            return rw_cli_fail(CMD, e.status, "%s", e.msg);
+        }
+        for (int c = 0; c < b->nchrom; c++) /* the table may tile chrY too */
+            for (size_t i = b->first[c]; i < b->first[c + 1]; i++)
+                gc[i] = c < t->nchrom ? t->count[t->first[c] + (i - b->first[c])] : NAN;
+        rw_bins_free(t);
+    }
+    *out = gc;
+    return RW_EXIT_OK;
+}
+
 static int pon_info(int argc, char **argv)
 {
     if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
@@ -168,6 +216,8 @@ static int pon_build(int argc, char **argv)
         OPT_DROP_FLAGS,
         OPT_THREADS,
         OPT_REFERENCE,
+        OPT_GC_FASTA,
+        OPT_GC_SIM,
     };
     static const struct option longopts[] = {
         {"output", required_argument, NULL, 'o'},
@@ -188,6 +238,8 @@ static int pon_build(int argc, char **argv)
         {"drop-flags", required_argument, NULL, OPT_DROP_FLAGS},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"reference", required_argument, NULL, OPT_REFERENCE},
+        {"gc-fasta", required_argument, NULL, OPT_GC_FASTA},
+        {"gc-simulated", no_argument, NULL, OPT_GC_SIM},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -195,7 +247,8 @@ static int pon_build(int argc, char **argv)
     rw_pon_opts_init(&po);
     rw_count_opts co;
     rw_count_opts_init(&co);
-    const char *output = NULL, *summary = NULL;
+    const char *output = NULL, *summary = NULL, *gc_fasta = NULL;
+    int gc_sim = 0;
     long v;
     double x;
     int c;
@@ -288,6 +341,12 @@ static int pon_build(int argc, char **argv)
         case OPT_REFERENCE:
             co.reference = optarg;
             break;
+        case OPT_GC_FASTA:
+            gc_fasta = optarg;
+            break;
+        case OPT_GC_SIM:
+            gc_sim = 1;
+            break;
         case 'h':
             help(stdout);
             return RW_EXIT_OK;
@@ -306,12 +365,15 @@ static int pon_build(int argc, char **argv)
         return rw_cli_fail(CMD, RW_ERR_USAGE, "no normal sample given (see --help)");
     if (co.frag_max && co.frag_min > co.frag_max)
         return rw_cli_fail(CMD, RW_ERR_USAGE, "--frag-min is above --frag-max");
+    if (gc_fasta && gc_sim)
+        return rw_cli_fail(CMD, RW_ERR_USAGE, "--gc-fasta and --gc-simulated exclude each other");
     char filters[128];
     po.filters = rw_pon_filters(&co, filters, sizeof filters);
 
     int rc = RW_EXIT_OK;
     rw_error e;
     rw_pon *p = NULL;
+    double *gc = NULL;
     rw_bins **nb = calloc((size_t)n, sizeof *nb);
     if (!nb)
         return rw_cli_fail(CMD, RW_ERR_NOMEM, "out of memory");
@@ -331,6 +393,12 @@ static int pon_build(int argc, char **argv)
                          "recommended)",
                          n, po.min_normals, po.recommended_normals);
         goto done;
+    }
+    if (gc_fasta || gc_sim) {
+        rc = load_gc(gc_fasta, nb[0], &gc);
+        if (rc != RW_EXIT_OK)
+            goto done;
+        po.gc = gc;
     }
     if (rw_pon_build(nb, (size_t)n, &po, &p, &e) != RW_OK) {
         rc = rw_cli_fail(CMD, e.status, "%s", e.msg);
@@ -358,6 +426,7 @@ done:
     for (int i = 0; i < n; i++)
         rw_bins_free(nb[i]);
     free(nb);
+    free(gc);
     rw_pon_free(p);
     return rc;
 }

@@ -12,6 +12,7 @@
 
 #include <htslib/kstring.h>
 
+#include "core/gc.h"
 #include "core/score.h"
 #include "core/version.h"
 
@@ -27,6 +28,7 @@ void rw_pon_opts_init(rw_pon_opts *o)
     o->max_cv_factor = 3.0;
     o->filters = NULL;
     o->id = NULL;
+    o->gc = NULL;
 }
 
 char *rw_pon_filters(const rw_count_opts *o, char *buf, size_t n)
@@ -78,6 +80,14 @@ const rw_pon_region *rw_pon_region_find(const rw_pon *p, const char *name)
         if (!strcmp(p->regions[i].name, name))
             return &p->regions[i];
     return NULL;
+}
+
+int rw_pon_has_gc(const rw_pon *p)
+{
+    for (size_t i = 0; i < p->median->n; i++)
+        if (isfinite(p->gc[i]))
+            return 1;
+    return 0;
 }
 
 size_t rw_pon_usable(const rw_pon *p)
@@ -227,22 +237,50 @@ rw_status rw_pon_build(rw_bins *const *normals, size_t nn, const rw_pon_opts *o,
     if (!p || !norm || !v || !cv)
         goto nomem;
 
+    /* 0. GC correction (scratch mask: the panel's GC mask depends on the GC alone, below) */
+    uint8_t *gmask = o->gc ? malloc(n ? n : 1) : NULL;
+    if (o->gc && !gmask)
+        goto nomem;
+    rw_gc_opts go;
+    rw_gc_opts_init(&go);
     /* 1. median-normalise each normal over its autosomal bins with reads */
     for (size_t j = 0; j < nn; j++) {
         norm[j] = malloc((n ? n : 1) * sizeof **norm);
-        if (!norm[j])
+        if (!norm[j]) {
+            free(gmask);
             goto nomem;
+        }
+        const double *cnt = normals[j]->count;
+        if (o->gc) {
+            rw_error ge;
+            if (rw_gc_correct(n, normals[j]->count, o->gc, NULL, NULL, &go, norm[j], gmask, NULL,
+                              &ge) != RW_OK) {
+                free(gmask);
+                st = rw_error_set(err, ge.status == RW_ERR_NOMEM ? RW_ERR_NOMEM : RW_ERR_INPUT,
+                                  "normal %zu: GC correction failed: %s", j + 1, ge.msg);
+                goto fail;
+            }
+            cnt = norm[j];
+        }
         size_t m = 0;
         for (size_t i = 0; i < n_auto; i++)
-            if (isfinite(normals[j]->count[i]) && normals[j]->count[i] > 0)
-                v[m++] = normals[j]->count[i];
+            if (isfinite(cnt[i]) && cnt[i] > 0)
+                v[m++] = cnt[i];
         double scale = rw_score_median(v, m);
         if (!(scale > 0)) {
+            free(gmask);
             st = rw_error_set(err, RW_ERR_INPUT, "normal %zu has no reads on the autosomes", j + 1);
             goto fail;
         }
         for (size_t i = 0; i < n; i++)
-            norm[j][i] = normals[j]->count[i] / scale;
+            norm[j][i] = cnt[i] / scale;
+    }
+    free(gmask);
+    if (o->gc) {
+        memcpy(p->gc, o->gc, n * sizeof *p->gc);
+        for (size_t i = 0; i < n; i++)
+            if (!(o->gc[i] >= go.gc_min && o->gc[i] <= go.gc_max))
+                p->mask[i] |= RW_PON_MASK_GC;
     }
 
     /* 2. per-bin median and MAD; 3. mask */
@@ -261,6 +299,8 @@ rw_status rw_pon_build(rw_bins *const *normals, size_t nn, const rw_pon_opts *o,
             v[j] = norm[j][i];
         size_t k;
         median_mad(v, nn, &p->median->count[i], &p->mad[i], &k);
+        if (p->mask[i] & RW_PON_MASK_GC)
+            continue;
         if (k < (size_t)o->min_normals) {
             p->mask[i] |= RW_PON_MASK_NODATA;
             continue;

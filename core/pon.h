@@ -3,6 +3,7 @@
  * can be read as a z-score. A rw_pon is owned by its creator; free with rw_pon_free().
  *
  * BUILD (rw_pon_build), from >= min_normals normals of one bins layout:
+ * 0. With GC fractions (rw_pon_opts.gc), each normal is GC-corrected first (core/gc.h).
  * 1. Each normal is median-normalised: divided by the median of its finite, non-zero autosomal
  *    bin counts (chrX/chrY are left out so that the scale does not depend on sex).
  * 2. Per bin, over the normals with a finite value: the median normalised depth and the MAD
@@ -64,6 +65,11 @@ typedef struct rw_pon_opts {
     const char *filters;     /* counting filters of the normals (borrowed; see rw_pon_filters());
                                 NULL = those of rw_count_opts_init() */
     const char *id;          /* the panel's id (borrowed); NULL = derived from the content */
+    const double *gc;        /* GC fraction of each bin (borrowed, n values; NaN = unknown) or NULL
+                                (default): when given, every normal is GC-corrected (rw_gc_correct,
+                                core/gc.h defaults) before step 1, bins whose GC is unknown or outside
+                                the GC module's [gc_min, gc_max] are masked (RW_PON_MASK_GC), and the
+                                values are kept in the panel so that each sample is corrected alike */
 } rw_pon_opts;
 
 /* Sets every default above. */
@@ -88,7 +94,7 @@ typedef struct rw_pon {
     rw_bins *median; /* layout + per-bin median normalised depth (NaN when no data) */
     double *mad;     /* n: per-bin MAD of normalised depth across normals (unscaled) */
     uint8_t *mask;   /* n: RW_PON_MASK_* bits */
-    double *gc;      /* n: GC fraction per bin, NaN when unknown (filled by the GC module) */
+    double *gc;      /* n: GC fraction per bin, NaN when unknown (all NaN: built without GC) */
     size_t n_regions;
     rw_pon_region *regions;
 } rw_pon;
@@ -123,6 +129,9 @@ const rw_pon_region *rw_pon_region_find(const rw_pon *p, const char *name);
  * "mapq=20;flags=0xF04;mode=fragments;frag=0-0"; returns buf. A sample and its PoN must have the
  * same string. */
 char *rw_pon_filters(const rw_count_opts *o, char *buf, size_t n);
+
+/* 1 when the panel was built with GC fractions (its samples are GC-corrected too). */
+int rw_pon_has_gc(const rw_pon *p);
 
 /* Number of usable (unmasked) bins. */
 size_t rw_pon_usable(const rw_pon *p);

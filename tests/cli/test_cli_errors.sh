@@ -50,6 +50,15 @@ check_eq "tumour-informed fraction near 0.3" \
 check "bins TSV written" grep -q "^chrom	start	end	log2	mask" "$d/ok.bins.tsv"
 rm -f "$d/ok.json" "$d/ok.bins.tsv"
 
+# GC: a panel with the simulator's GC table corrects the sample too
+"$RW_CLI" pon build --gc-simulated -o "$d/pongc.tsv" "$d"/n38/*.tsv 2>/dev/null
+check_eq "pon build --gc-simulated exit" "$?" 0
+check_eq "call with a GC panel is GC-corrected" \
+    "$("$RW_CLI" call --no-bins --no-segment --pon "$d/pongc.tsv" "$d/s38.tsv" | jq -r '.qc.gc_corrected')" true
+expect_fail "pon build --gc-fasta without human chromosomes" 1 "gc-fasta" \
+    "$RW_CLI" pon build --gc-fasta "$RW_TEST_DATA/cram/ce.fa" -o "$d/p.tsv" "$d"/n38/*.tsv
+no_file "pon build with a bad GC reference" "$d/p.tsv"
+
 # ---------------------------------------------------------------- call: bad input (exit 1)
 printf 'this is not a BAM file\n' >"$d/text.bam"
 expect_fail "call text named .bam" 1 "text.bam" \

@@ -25,7 +25,8 @@ static const double fractions[] = {0, 0.005, 0.01, 0.02, 0.05, 0.10, 0.20};
 #define N_F (sizeof fractions / sizeof fractions[0])
 
 /* Stated accuracy of the tumour-informed fraction at f >= 5%: mean absolute error below 2
- * percentage points (measured ~0.6-1.1 points with 12 normals, see the table). */
+ * percentage points (measured 0.55-0.89 points at f = 5-20% with 12 normals and 30 replicates:
+ * dilution_sensitivity.tsv). */
 #define TF_MAE_MAX 0.02
 
 typedef struct row {

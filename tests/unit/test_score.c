@@ -3,6 +3,7 @@
  * hand-made bins with hand-computed answers. */
 #include "core/analyse.h"
 #include "core/score.h"
+#include "core/simulate.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -248,11 +249,106 @@ static void test_scores(void)
     rw_pon_free(p);
 }
 
+static rw_bins *sim(uint64_t seed, double gc_bias, double f)
+{
+    const rw_region *reg = rw_region_find(RW_BUILD_HG38, RW_REGION_1Q213);
+    rw_sim_event ev = {reg->chrom, reg->start, reg->end, 6};
+    rw_sim_opts o;
+    rw_sim_opts_init(&o);
+    o.seed = seed;
+    o.gc_bias = gc_bias;
+    o.tumour_fraction = f;
+    o.events = &ev;
+    o.n_events = 1;
+    rw_bins *b = NULL;
+    if (rw_sim_bins(&o, RW_BIN_SIZE_DEFAULT, &b, NULL) != RW_OK)
+        return NULL;
+    return b;
+}
+
+static rw_pon *sim_pon(uint64_t seed0, double gc_bias, const double *gc)
+{
+    rw_bins *nb[10];
+    int ok = 1;
+    for (int j = 0; j < 10; j++)
+        ok &= (nb[j] = sim(seed0 + (uint64_t)j, gc_bias, 0)) != NULL;
+    rw_pon_opts o;
+    rw_pon_opts_init(&o);
+    o.gc = gc;
+    rw_pon *p = NULL;
+    if (ok && rw_pon_build(nb, 10, &o, &p, NULL) != RW_OK)
+        p = NULL;
+    for (int j = 0; j < 10; j++)
+        rw_bins_free(nb[j]);
+    return p;
+}
+
+/* GC correction with the panel's GC fractions (known truth from the simulator: its GC table and
+ * a per-sample GC bias). A biased sample against a biased panel without GC is noisier than an
+ * unbiased sample against an unbiased panel; with GC fractions in the panel the noise comes back
+ * near the unbiased level, and the call still works. */
+static void test_gc(void)
+{
+    rw_bins *gcb = NULL;
+    CHECK(rw_sim_gc(RW_BUILD_HG38, RW_BIN_SIZE_DEFAULT, &gcb, NULL) == RW_OK);
+    rw_bins *lay = rw_bins_new(RW_BUILD_HG38, RW_BIN_SIZE_DEFAULT, 0, NULL);
+    double *gc = malloc(lay->n * sizeof *gc);
+    for (int c = 0; c < lay->nchrom; c++) /* the GC table may tile chrY too */
+        for (size_t i = lay->first[c]; i < lay->first[c + 1]; i++)
+            gc[i] = gcb->count[gcb->first[c] + (i - lay->first[c])];
+    rw_pon *plain = sim_pon(500, 0, NULL), *biased = sim_pon(600, 1.0, NULL);
+    rw_pon *with_gc = sim_pon(600, 1.0, gc);
+    rw_bins *s0 = sim(700, 0, 0), *s1 = sim(701, 1.0, 0), *s2 = sim(702, 1.0, 0.2);
+    CHECK(plain && biased && with_gc && s0 && s1 && s2);
+    if (!plain || !biased || !with_gc || !s0 || !s1 || !s2)
+        goto done;
+    CHECK(!rw_pon_has_gc(biased) && rw_pon_has_gc(with_gc));
+    /* exactly the bins whose GC is unknown or outside the GC module's [0.25, 0.75] */
+    size_t wrong = 0;
+    for (size_t i = 0; i < lay->n; i++)
+        wrong += ((with_gc->mask[i] & RW_PON_MASK_GC) != 0) != !(gc[i] >= 0.25 && gc[i] <= 0.75);
+    CHECK(wrong == 0);
+    CHECK(with_gc->gc[100] == gc[100]);
+    rw_analyse_opts o;
+    rw_analyse_opts_init(&o);
+    o.segment = 0;
+    rw_result *r0 = NULL, *r1 = NULL, *r2 = NULL, *r3 = NULL;
+    CHECK(rw_analyse(s0, plain, &o, &r0, NULL) == RW_OK);
+    CHECK(rw_analyse(s1, biased, &o, &r1, NULL) == RW_OK);
+    CHECK(rw_analyse(s1, with_gc, &o, &r2, NULL) == RW_OK);
+    CHECK(rw_analyse(s2, with_gc, &o, &r3, NULL) == RW_OK);
+    if (r0 && r1 && r2 && r3) {
+        printf("GC: noise of log2 ratios: unbiased %.4f, biased without GC %.4f, biased with GC "
+               "%.4f; 1q21.3 z at f = 0: %.2f, at f = 20%%: %.2f\n",
+               r0->qc.noise_sd, r1->qc.noise_sd, r2->qc.noise_sd, r2->z, r3->z);
+        CHECK(!r1->qc.gc_corrected && r2->qc.gc_corrected);
+        CHECK(r1->qc.noise_sd > 1.1 * r0->qc.noise_sd);
+        CHECK(r2->qc.noise_sd < r1->qc.noise_sd && r2->qc.noise_sd < 1.15 * r0->qc.noise_sd);
+        CHECK(r2->call == RW_CALL_NOT_DETECTED && r3->call == RW_CALL_AMPLIFIED);
+        CHECK(isnan(r2->corrected[0]) || r2->corrected[0] != r2->bins->count[0]);
+    }
+    rw_result_free(r0);
+    rw_result_free(r1);
+    rw_result_free(r2);
+    rw_result_free(r3);
+done:
+    rw_bins_free(s0);
+    rw_bins_free(s1);
+    rw_bins_free(s2);
+    rw_pon_free(plain);
+    rw_pon_free(biased);
+    rw_pon_free(with_gc);
+    free(gc);
+    rw_bins_free(lay);
+    rw_bins_free(gcb);
+}
+
 int main(void)
 {
     test_region_bins();
     test_median_noise();
     test_log2_ref();
     test_scores();
+    test_gc();
     DONE();
 }
