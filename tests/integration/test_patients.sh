@@ -98,6 +98,24 @@ api POST /api/v1/patients "{\"external_id\":\"$EXT1\",\"er_status\":\"positive\"
      \"diagnosis_date\":\"2020-03-15\",\"primary_1q213_status\":\"amplified\"}"
 expect "resend without the copy number" 409 conflict primary_1q213_cn
 
+# eight identical pushes at once: BEGIN IMMEDIATE serialises them, so one creates, seven find it
+i=1
+race_pids=""
+while [ $i -le 8 ]; do
+    curl -s -o /dev/null -w '%{http_code}\n' -X POST -H "Authorization: Bearer $LIMS" \
+        -H 'Content-Type: application/json' \
+        --data-binary '{"external_id":"HOSP-RACE-1","diagnosis_date":"2021-01-01"}' \
+        "$BASE/api/v1/patients" >"$t_tmp/race.$i" &
+    race_pids="$race_pids $!"
+    i=$((i + 1))
+done
+for p in $race_pids; do wait "$p"; done # a bare wait would wait for the daemon too
+check_eq "concurrent identical pushes: one 201, seven 200" \
+    "$(cat "$t_tmp"/race.* | sort | uniq -c | awk '{printf "%s:%s ", $2, $1}')" "200:7 201:1 "
+check_eq "concurrent pushes made one patient" \
+    "$(sql "SELECT count(*) FROM patients WHERE external_id = 'HOSP-RACE-1'")" "1"
+wrote
+
 # ---------------------------------------------------------------- errors (nothing may change)
 before=$(snapshot)
 api POST /api/v1/patients '{"external_id":"X1","diagnosis_date":"2020-01-01"}' none
@@ -196,13 +214,13 @@ while :; do
     [ -n "$cursor" ] || break
     [ $pages -lt 10 ] || { fail "pagination does not end"; break; }
 done
-check_eq "3 pages of at most 3 for 8 patients" "$pages" "3"
-check_eq "the walk saw every patient" "$(echo $all | wc -w)" "8"
-check_eq "no duplicates in the walk" "$(echo $all | tr ' ' '\n' | sort -u | wc -l)" "8"
+check_eq "3 pages of at most 3 for 9 patients" "$pages" "3"
+check_eq "the walk saw every patient" "$(echo $all | wc -w)" "9"
+check_eq "no duplicates in the walk" "$(echo $all | tr ' ' '\n' | sort -u | wc -l)" "9"
 check_eq "walk ordered by id" "$(echo $all | tr ' ' '\n' | sort -n | tr '\n' ' ')" \
     "$(echo $all | tr ' ' '\n' | tr '\n' ' ')"
 api GET /api/v1/patients
-check_eq "default limit returns all 8" "$(jqb '.patients | length')/$(jqb .next_cursor)" "8/null"
+check_eq "default limit returns all 9" "$(jqb '.patients | length')/$(jqb .next_cursor)" "9/null"
 api GET /api/v1/patients?external_id=HOSP-PG-5
 check_eq "filter by external_id" "$(jqb '.patients | length')/$(jqb '.patients[0].external_id')" \
     "1/HOSP-PG-5"
