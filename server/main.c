@@ -15,6 +15,7 @@
 #include "server/config.h"
 #include "server/db.h"
 #include "server/http.h"
+#include "server/jobs.h"
 #include "server/log.h"
 
 /* Writes the port to path through a temporary file, so a reader never sees a partial file. */
@@ -39,6 +40,7 @@ int main(int argc, char **argv)
     srv_config cfg;
     srv_db *db = NULL;
     srv_http *http = NULL;
+    srv_jobs *jobs = NULL;
     char err[1024], secret[65];
     int port = 0, status = 1;
 
@@ -60,6 +62,11 @@ int main(int argc, char **argv)
     srv_log(SRV_LOG_INFO, "relapsewatchd %s (core %s) starting", PACKAGE_VERSION, RW_CORE_VERSION);
     /* One connection per HTTP thread and job worker, plus one for start-up work. */
     if (!(db = srv_db_open(cfg.db_path, cfg.threads + cfg.workers + 1, err, sizeof err))) {
+        srv_log(SRV_LOG_ERROR, "%s", err);
+        goto done;
+    }
+    /* Workers first: the data folder must exist before an upload arrives. */
+    if (!(jobs = srv_jobs_start(&cfg, db, err, sizeof err))) {
         srv_log(SRV_LOG_ERROR, "%s", err);
         goto done;
     }
@@ -100,6 +107,7 @@ int main(int argc, char **argv)
     status = 0;
 done:
     srv_http_stop(http);
+    srv_jobs_stop(jobs); /* after HTTP: no upload can queue a job any more */
     srv_db_close(db);
     if (status == 0)
         srv_log(SRV_LOG_INFO, "stopped cleanly");

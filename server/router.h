@@ -31,6 +31,9 @@ typedef struct srv_route {
 /* Each table ends with a row whose method is NULL. */
 extern const srv_route srv_health_routes[], srv_tokens_routes[], srv_patients_routes[],
     srv_treatments_routes[], srv_events_routes[], srv_samples_routes[];
+/* The ingestion pipeline (api_uploads.c, api_jobs.c, api_pons.c, api_profile.c). */
+extern const srv_route srv_uploads_routes[], srv_jobs_routes[], srv_pons_routes[],
+    srv_profile_routes[];
 
 /* NULL-terminated list of every table (routes.c). */
 extern const srv_route *const srv_all_routes[];

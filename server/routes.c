@@ -8,5 +8,9 @@ const srv_route *const srv_all_routes[] = {
     srv_treatments_routes,
     srv_events_routes,
     srv_samples_routes,
+    srv_uploads_routes,
+    srv_jobs_routes,
+    srv_pons_routes,
+    srv_profile_routes,
     NULL,
 };

@@ -1,0 +1,535 @@
+/* Uploads of a sample's input (role lims or admin): PUT /api/v1/samples/{accession}/reads (BAM or
+ * CRAM), .../bins (bins TSV) and .../ddpcr (JSON wells). Each stores the input in the data folder,
+ * queues an analysis job and answers 202 with the job.
+ *
+ * DESIGN. Raw bodies are streamed (SRV_BODY_STREAM): each chunk is appended to a temporary file
+ * in <data>/tmp while its SHA-256 is computed, so a body is never held in memory. Past
+ * --max-upload the file is deleted at once and the rest of the body discarded (413). Once the
+ * body is complete the file is fsynced and checked (a BAM/CRAM header and its build, or a whole
+ * bins file), and only then renamed into <data>/samples/<id>/<sha256>.<ext> inside the request's
+ * transaction; the file name carries the checksum, so a replacement never overwrites the file a
+ * committed row still names. Whatever ends the request (error, client abort, shutdown) the
+ * completion callback removes a temporary file that was not kept: a partial upload leaves
+ * nothing. Accessions are never logged; sample ids are. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <htslib/hts.h>
+#include <htslib/sam.h>
+
+#include "core/bins.h"
+#include "core/genome.h"
+#include "server/api.h"
+#include "server/config.h"
+#include "server/jobs.h"
+#include "server/monitor.h"
+#include "server/pipeline.h"
+#include "server/sha256.h"
+
+/* Who may upload. */
+#define UPLOADERS (SRV_ROLE_LIMS | SRV_ROLE_ADMIN)
+
+typedef struct upload {
+    int fd;
+    char tmp[4096]; /* temporary file; removed at completion unless kept */
+    int kept;       /* renamed into place: leave it */
+    srv_sha256 sha;
+    int64_t size;
+    char hex[65]; /* SHA-256 once the body is complete */
+} upload;
+
+static void upload_free(void *p)
+{
+    upload *u = p;
+    if (!u)
+        return;
+    if (u->fd >= 0)
+        close(u->fd);
+    if (u->tmp[0] && !u->kept)
+        unlink(u->tmp);
+    free(u);
+}
+
+static upload *upload_begin(srv_request *req)
+{
+    char rel[64];
+    upload *u = calloc(1, sizeof *u);
+    if (!u)
+        return NULL;
+    u->fd = -1;
+    srv_sha256_init(&u->sha);
+    req->upload = u;
+    req->upload_free = upload_free;
+    snprintf(rel, sizeof rel, "tmp/upload-%llu-XXXXXX", (unsigned long long)req->id);
+    if (srv_pipeline_path(req->cfg->data_dir, rel, u->tmp, sizeof u->tmp) ||
+        (u->fd = mkstemp(u->tmp)) < 0) {
+        srv_log(SRV_LOG_ERROR, "cannot create an upload file in %s/tmp: %s", req->cfg->data_dir,
+                strerror(errno));
+        u->tmp[0] = '\0';
+        return NULL;
+    }
+    return u;
+}
+
+/* Streams one chunk to the temporary file (see router.h: size 0 marks the end). */
+int srv_upload_chunk(srv_request *req, const char *data, size_t size)
+{
+    upload *u = req->upload;
+    if (!u && !(u = upload_begin(req))) {
+        srv_reply_internal(req, "cannot store the upload");
+        return 1;
+    }
+    if (size == 0) {
+        /* Complete: durable before anything refers to it. */
+        if (fsync(u->fd) || close(u->fd)) {
+            u->fd = -1;
+            srv_reply_internal(req, "cannot flush the upload");
+            return 1;
+        }
+        u->fd = -1;
+        uint8_t d[32];
+        srv_sha256_final(&u->sha, d);
+        srv_sha256_to_hex(d, u->hex);
+        return 0;
+    }
+    if (u->size + (int64_t)size > req->cfg->max_upload) {
+        close(u->fd);
+        u->fd = -1;
+        unlink(u->tmp);
+        u->tmp[0] = '\0';
+        srv_reply_error(req, 413, "body_too_large", NULL,
+                        "the upload is larger than the limit of %lld bytes",
+                        (long long)req->cfg->max_upload);
+        return 1;
+    }
+    srv_sha256_update(&u->sha, data, size);
+    u->size += (int64_t)size;
+    while (size > 0) {
+        ssize_t w = write(u->fd, data, size);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            srv_log(SRV_LOG_ERROR, "writing an upload: %s", strerror(errno));
+            srv_reply_error(req, 507, "insufficient_storage", NULL,
+                            "the server could not store the upload");
+            return 1;
+        }
+        data += w;
+        size -= (size_t)w;
+    }
+    return 0;
+}
+
+int srv_upload_file(srv_request *req, const char **path, const char **sha256, int64_t *size)
+{
+    upload *u = req->upload;
+    if (!u || !u->hex[0] || !u->tmp[0])
+        return -1;
+    *path = u->tmp;
+    *sha256 = u->hex;
+    *size = u->size;
+    return 0;
+}
+
+void srv_upload_keep(srv_request *req)
+{
+    upload *u = req->upload;
+    if (u)
+        u->kept = 1;
+}
+
+/* ---------------------------------------------------------------- checks */
+
+typedef struct sample_row {
+    int64_t id, patient_id;
+    char assay[8], status[16];
+} sample_row;
+
+/* Loads the sample named by path parameter 0; 0, or -1 after answering 404/500. */
+static int find_sample(srv_request *req, sample_row *s)
+{
+    sqlite3_stmt *st = srv_db_prepare(
+        req->db, "SELECT id, patient_id, assay, status FROM samples WHERE accession = ?");
+    if (!st) {
+        srv_reply_internal(req, "cannot look up a sample");
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, req->nparams > 0 && req->params[0] ? req->params[0] : "", -1,
+                      SQLITE_STATIC);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        s->id = sqlite3_column_int64(st, 0);
+        s->patient_id = sqlite3_column_int64(st, 1);
+        snprintf(s->assay, sizeof s->assay, "%s", (const char *)sqlite3_column_text(st, 2));
+        snprintf(s->status, sizeof s->status, "%s", (const char *)sqlite3_column_text(st, 3));
+    }
+    sqlite3_finalize(st);
+    if (rc == SQLITE_ROW)
+        return 0;
+    if (rc == SQLITE_DONE)
+        srv_reply_error(req, 404, "not_found", NULL,
+                        "no such sample: register it first (POST /api/v1/patients/{id}/samples)");
+    else
+        srv_reply_internal(req, "cannot look up a sample");
+    return -1;
+}
+
+/* The input kinds each assay takes. */
+static int assay_accepts(const char *assay, const char *kind)
+{
+    if (!strcmp(assay, "ddpcr"))
+        return !strcmp(kind, "ddpcr");
+    return strcmp(kind, "ddpcr") != 0;
+}
+
+/* Reads the header of a BAM/CRAM: the build, and ".bam"/".cram" in ext. 0, or -1 answered 422. */
+static int check_reads(srv_request *req, const char *path, rw_build *build, const char **ext)
+{
+    htsFile *fp = hts_open(path, "r");
+    sam_hdr_t *h = NULL;
+    const char **names = NULL;
+    int64_t *lens = NULL;
+    int rc = -1;
+    if (!fp) {
+        srv_reply_error(req, 422, "not_bam", NULL,
+                        "the upload is not a BAM or CRAM file (unrecognised content)");
+        goto out;
+    }
+    const htsFormat *f = hts_get_format(fp);
+    if (f->format != bam && f->format != cram) {
+        char *desc = hts_format_description(f);
+        srv_reply_error(req, 422, "not_bam", NULL,
+                        "the upload is not a BAM or CRAM file (it looks like: %s)",
+                        desc ? desc : "unknown");
+        free(desc);
+        goto out;
+    }
+    *ext = f->format == bam ? "bam" : "cram";
+    if (!(h = sam_hdr_read(fp))) {
+        srv_reply_error(req, 422, "invalid_bam", NULL,
+                        "the %s header cannot be read (truncated or corrupt file)",
+                        f->format == bam ? "BAM" : "CRAM");
+        goto out;
+    }
+    int n = sam_hdr_nref(h);
+    names = calloc(n > 0 ? (size_t)n : 1, sizeof *names);
+    lens = calloc(n > 0 ? (size_t)n : 1, sizeof *lens);
+    if (!names || !lens) {
+        srv_reply_internal(req, "out of memory");
+        goto out;
+    }
+    for (int i = 0; i < n; i++) {
+        names[i] = sam_hdr_tid2name(h, i);
+        lens[i] = (int64_t)sam_hdr_tid2len(h, i);
+    }
+    *build = rw_build_detect((size_t)n, names, lens);
+    if (*build == RW_BUILD_UNKNOWN) {
+        srv_reply_error(req, 422, "unknown_build", NULL,
+                        "the genome build cannot be recognised from the header (%d sequences; "
+                        "chr1 must be 248956422 bp for hg38 or 249250621 bp for hg19)",
+                        n);
+        goto out;
+    }
+    rc = 0;
+out:
+    free(names);
+    free(lens);
+    sam_hdr_destroy(h);
+    if (fp)
+        hts_close(fp);
+    return rc;
+}
+
+/* The input's build (and bin size, 0 for reads) against the active panel: 0, or -1 answered. */
+static int check_layout(srv_request *req, rw_build build, int32_t bin_size)
+{
+    char pon_build[8];
+    int32_t pon_bin = 0;
+    int rc = srv_pipeline_active_layout(req->db, pon_build, &pon_bin);
+    if (rc < 0) {
+        srv_reply_internal(req, "cannot read the active panel");
+        return -1;
+    }
+    if (rc == 1)
+        return 0; /* no panel yet: the job will say so */
+    if (rw_build_parse(pon_build) != build) {
+        srv_reply_error(req, 422, "wrong_build", NULL,
+                        "the upload is %s but the active panel of normals is %s",
+                        rw_build_name(build), pon_build);
+        return -1;
+    }
+    if (bin_size && bin_size != pon_bin) {
+        srv_reply_error(req, 422, "bin_size_mismatch", NULL,
+                        "the bins are %d bp wide but the active panel of normals uses %d bp",
+                        (int)bin_size, (int)pon_bin);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---------------------------------------------------------------- storing */
+
+/* What the sample already has. */
+typedef struct prior {
+    int exists;
+    char sha[65], kind[8];
+    char *path, *counts_path; /* owned */
+} prior;
+
+static int load_prior(sqlite3 *c, int64_t sample_id, prior *p)
+{
+    sqlite3_stmt *st = srv_db_prepare(
+        c, "SELECT sha256, kind, path, counts_path FROM sample_inputs WHERE sample_id = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, sample_id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        p->exists = 1;
+        snprintf(p->sha, sizeof p->sha, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(p->kind, sizeof p->kind, "%s", (const char *)sqlite3_column_text(st, 1));
+        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
+            p->path = strdup((const char *)sqlite3_column_text(st, 2));
+        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
+            p->counts_path = strdup((const char *)sqlite3_column_text(st, 3));
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+}
+
+static void unlink_rel(const char *data_dir, const char *rel)
+{
+    char full[4096];
+    if (rel && srv_pipeline_path(data_dir, rel, full, sizeof full) == 0)
+        unlink(full);
+}
+
+/* The common end of every upload, once the input is checked: inside one transaction, the
+ * same-checksum no-op (200), the conflict (409), or the replacement of a failed sample's input;
+ * the file renamed into place (tmp may be NULL for ddPCR), the input row, the job (202). */
+static enum MHD_Result store_input(srv_request *req, const sample_row *s, const char *kind,
+                                   const char *sha, int64_t size, rw_build build, const char *tmp,
+                                   const char *ext, const char *ddpcr_text, upload *u)
+{
+    prior p = {0};
+    char rel[256], full[4096];
+    int placed = 0;
+    int64_t job;
+    sqlite3_stmt *st = NULL;
+    json_t *answer = NULL;
+
+    if (srv_db_begin(req->db))
+        return srv_reply_internal(req, "cannot begin a transaction");
+    if (load_prior(req->db, s->id, &p)) {
+        srv_reply_internal(req, "cannot read the sample's input");
+        goto fail;
+    }
+    if (p.exists && !strcmp(p.sha, sha) && !strcmp(p.kind, kind)) {
+        /* The same bytes again: nothing to do, answer with the sample's latest job. */
+        srv_db_rollback(req->db);
+        job = srv_jobs_latest(req->db, s->id);
+        answer = job > 0 ? srv_jobs_answer_new(req->db, job) : NULL;
+        if (!answer)
+            srv_reply_internal(req, "cannot read the sample's job");
+        else
+            srv_reply_json(req, 200, answer);
+        goto out;
+    }
+    if (p.exists && strcmp(s->status, "failed")) {
+        srv_db_rollback(req->db);
+        srv_reply_error(req, 409, "conflict", NULL,
+                        "another input (%s, sha256 %.12s...) was already uploaded for this sample; "
+                        "only a failed sample's input can be replaced",
+                        p.kind, p.sha);
+        goto out;
+    }
+    if (tmp) {
+        if (srv_pipeline_sample_dir(req->cfg->data_dir, s->id, rel, sizeof rel)) {
+            srv_reply_internal(req, "cannot create the sample's folder");
+            goto fail;
+        }
+        size_t l = strlen(rel);
+        snprintf(rel + l, sizeof rel - l, "/%s.%s", sha, ext);
+        if (srv_pipeline_path(req->cfg->data_dir, rel, full, sizeof full) || rename(tmp, full)) {
+            srv_reply_internal(req, "cannot move the upload into place");
+            goto fail;
+        }
+        placed = 1;
+        u->kept = 1;
+    }
+    st = srv_db_prepare(req->db,
+                        "INSERT OR REPLACE INTO sample_inputs (sample_id, kind, path, sha256, "
+                        "size, build, ddpcr) VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!st)
+        goto fail_internal;
+    sqlite3_bind_int64(st, 1, s->id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    if (tmp)
+        sqlite3_bind_text(st, 3, rel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, sha, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, size);
+    if (build != RW_BUILD_UNKNOWN)
+        sqlite3_bind_text(st, 6, rw_build_name(build), -1, SQLITE_STATIC);
+    if (ddpcr_text)
+        sqlite3_bind_text(st, 7, ddpcr_text, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto fail_internal;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (p.exists) {
+        /* A replaced input: the old result described other data. */
+        st = srv_db_prepare(req->db, "DELETE FROM results WHERE sample_id = ?");
+        if (!st)
+            goto fail_internal;
+        sqlite3_bind_int64(st, 1, s->id);
+        if (sqlite3_step(st) != SQLITE_DONE)
+            goto fail_internal;
+        sqlite3_finalize(st);
+        st = NULL;
+        if (srv_monitor_recompute(req->db, s->patient_id))
+            goto fail_internal;
+    }
+    if ((job = srv_jobs_enqueue(req->db, s->id, "analyse")) < 0)
+        goto fail_internal;
+    json_t *details =
+        json_pack("{s:s, s:s, s:I, s:s?, s:I, s:b}", "kind", kind, "sha256", sha, "size",
+                  (json_int_t)size, "build", build ? rw_build_name(build) : NULL, "job_id",
+                  (json_int_t)job, "replaced", p.exists);
+    int bad = srv_audit(req, "upload", "sample", s->id, details);
+    json_decref(details);
+    if (bad || !(answer = srv_jobs_answer_new(req->db, job)))
+        goto fail_internal;
+    if (srv_db_commit(req->db))
+        goto fail_internal;
+    srv_jobs_notify();
+    srv_log(SRV_LOG_INFO, "sample %" PRId64 ": %s input stored (%" PRId64 " bytes), job %" PRId64,
+            s->id, kind, size, job);
+    if (p.exists) {
+        if (!placed || !p.path || strcmp(p.path, rel))
+            unlink_rel(req->cfg->data_dir, p.path);
+        unlink_rel(req->cfg->data_dir, p.counts_path);
+    }
+    srv_reply_json(req, 202, answer);
+    answer = NULL;
+    goto out;
+fail_internal:
+    srv_reply_internal(req, "cannot store an upload");
+fail:
+    sqlite3_finalize(st);
+    srv_db_rollback(req->db);
+    if (placed)
+        unlink(full);
+out:
+    json_decref(answer);
+    free(p.path);
+    free(p.counts_path);
+    return MHD_YES;
+}
+
+/* ---------------------------------------------------------------- handlers */
+
+static enum MHD_Result put_reads(srv_request *req)
+{
+    upload *u = req->upload;
+    sample_row s;
+    rw_build build = RW_BUILD_UNKNOWN;
+    const char *ext = NULL;
+    if (!u || !u->hex[0])
+        return srv_reply_internal(req, "upload state missing");
+    if (find_sample(req, &s))
+        return MHD_YES;
+    if (!assay_accepts(s.assay, "reads"))
+        return srv_reply_error(req, 422, "assay_mismatch", NULL,
+                               "this sample is registered with assay %s: upload its wells to "
+                               ".../ddpcr",
+                               s.assay);
+    if (u->size == 0)
+        return srv_reply_error(req, 422, "empty_body", NULL, "the upload is empty");
+    if (check_reads(req, u->tmp, &build, &ext) || check_layout(req, build, 0))
+        return MHD_YES;
+    return store_input(req, &s, "reads", u->hex, u->size, build, u->tmp, ext, NULL, u);
+}
+
+static enum MHD_Result put_bins(srv_request *req)
+{
+    upload *u = req->upload;
+    sample_row s;
+    rw_bins *b = NULL;
+    rw_error e = {0};
+    if (!u || !u->hex[0])
+        return srv_reply_internal(req, "upload state missing");
+    if (find_sample(req, &s))
+        return MHD_YES;
+    if (!assay_accepts(s.assay, "bins"))
+        return srv_reply_error(req, 422, "assay_mismatch", NULL,
+                               "this sample is registered with assay %s: upload its wells to "
+                               ".../ddpcr",
+                               s.assay);
+    if (u->size == 0)
+        return srv_reply_error(req, 422, "empty_body", NULL, "the upload is empty");
+    if (rw_bins_read(u->tmp, &b, &e))
+        return srv_reply_error(req, 422, "invalid_bins", NULL, "not a valid bins file: %s", e.msg);
+    rw_build build = b->build;
+    int32_t bin_size = b->bin_size;
+    rw_bins_free(b);
+    if (check_layout(req, build, bin_size))
+        return MHD_YES;
+    return store_input(req, &s, "bins", u->hex, u->size, build, u->tmp, "tsv", NULL, u);
+}
+
+static enum MHD_Result put_ddpcr(srv_request *req)
+{
+    sample_row s;
+    rw_ddpcr_well *wells = NULL;
+    rw_ddpcr_opts o;
+    rw_ddpcr_result r;
+    size_t n;
+    const char *field;
+    char msg[512], hex[65];
+    if (find_sample(req, &s))
+        return MHD_YES;
+    if (!assay_accepts(s.assay, "ddpcr"))
+        return srv_reply_error(req, 422, "assay_mismatch", NULL,
+                               "this sample is registered with assay %s: upload reads or bins",
+                               s.assay);
+    if (srv_pipeline_ddpcr_parse(req->json, &wells, &n, &o, &r, &field, msg, sizeof msg))
+        return srv_reply_error(req, 422, "invalid_ddpcr", field, "%s", msg);
+    free(wells);
+    /* The checksum of the canonical JSON: the same wells resent with other spacing match. */
+    char *text = json_dumps(req->json, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text)
+        return srv_reply_internal(req, "out of memory");
+    srv_sha256_hex(text, strlen(text), hex);
+    enum MHD_Result ret = store_input(req, &s, "ddpcr", hex, (int64_t)strlen(text),
+                                      RW_BUILD_UNKNOWN, NULL, NULL, text, NULL);
+    free(text);
+    return ret;
+}
+
+const srv_route srv_uploads_routes[] = {
+    {.method = "PUT",
+     .path = "/api/v1/samples/{accession}/reads",
+     .handler = put_reads,
+     .roles = UPLOADERS,
+     .body = SRV_BODY_STREAM,
+     .on_chunk = srv_upload_chunk},
+    {.method = "PUT",
+     .path = "/api/v1/samples/{accession}/bins",
+     .handler = put_bins,
+     .roles = UPLOADERS,
+     .body = SRV_BODY_STREAM,
+     .on_chunk = srv_upload_chunk},
+    {.method = "PUT",
+     .path = "/api/v1/samples/{accession}/ddpcr",
+     .handler = put_ddpcr,
+     .roles = UPLOADERS,
+     .body = SRV_BODY_JSON},
+    {0},
+};

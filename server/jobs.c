@@ -1,0 +1,416 @@
+/* The persistent job queue: worker threads that claim queued jobs from SQLite and run them.
+ *
+ * DESIGN. The `jobs` table is the queue, so it survives a crash: at start-up every job left
+ * 'running' goes back to 'queued' (and its sample from 'processing' to 'queued') and runs again.
+ * Each worker holds one pooled connection for its whole life and loops: claim the oldest queued
+ * job in one BEGIN IMMEDIATE transaction (the UPDATE ... WHERE state = 'queued' makes the claim
+ * atomic: two workers can never take the same job), run it with no lock held
+ * (srv_pipeline_run stores the result in its own transaction), or record the failure with its
+ * message. With nothing to do a worker sleeps on a condition variable that srv_jobs_notify()
+ * signals after a commit that queued jobs; it also wakes every few seconds to look anyway (a job
+ * queued by another process, or a notify lost to a race). Stopping sets a flag and wakes
+ * everyone; a worker finishes the job in hand (the core cannot be interrupted mid-count), then
+ * exits. A job cut by SIGKILL is simply found 'running' at the next start. */
+#include "server/jobs.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "server/config.h"
+#include "server/db.h"
+#include "server/log.h"
+#include "server/pipeline.h"
+
+#define IDLE_POLL_SECONDS 5
+
+struct srv_jobs {
+    const srv_config *cfg;
+    srv_db *db;
+    pthread_t *threads;
+    int nthreads;
+    pthread_mutex_t lock;
+    pthread_cond_t wake;
+    int stop;             /* under lock */
+    unsigned long wakeup; /* notify counter, under lock: a notify between a worker's empty claim
+                             and its wait is not lost */
+};
+
+/* The running queue, for srv_jobs_notify(); NULL when none. */
+static srv_jobs *volatile running_queue;
+static pthread_mutex_t running_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void srv_jobs_notify(void)
+{
+    pthread_mutex_lock(&running_lock);
+    srv_jobs *q = running_queue;
+    if (q) {
+        pthread_mutex_lock(&q->lock);
+        q->wakeup++;
+        pthread_cond_broadcast(&q->wake);
+        pthread_mutex_unlock(&q->lock);
+    }
+    pthread_mutex_unlock(&running_lock);
+}
+
+/* ---------------------------------------------------------------- SQL helpers */
+
+static int exec_bind1(sqlite3 *conn, const char *sql, int64_t id)
+{
+    sqlite3_stmt *st = srv_db_prepare(conn, sql);
+    if (!st)
+        return -1;
+    if (id)
+        sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (rc)
+        srv_log(SRV_LOG_ERROR, "%s", sqlite3_errmsg(conn));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int64_t srv_jobs_enqueue(sqlite3 *conn, int64_t sample_id, const char *kind)
+{
+    sqlite3_stmt *st = srv_db_prepare(conn, "INSERT INTO jobs (sample_id, kind) VALUES (?, ?)");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, sample_id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    int64_t id = -1;
+    if (sqlite3_step(st) == SQLITE_DONE)
+        id = sqlite3_last_insert_rowid(conn);
+    else
+        srv_log(SRV_LOG_ERROR, "cannot queue a job: %s", sqlite3_errmsg(conn));
+    sqlite3_finalize(st);
+    if (id > 0 && exec_bind1(conn,
+                             "UPDATE samples SET status = 'queued', error = NULL, updated_at = "
+                             "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+                             sample_id))
+        return -1;
+    return id;
+}
+
+int srv_jobs_requeue(sqlite3 *conn, int64_t job_id)
+{
+    sqlite3_stmt *st = srv_db_prepare(
+        conn, "UPDATE jobs SET state = 'queued', progress = 0, error = NULL, started_at = NULL, "
+              "finished_at = NULL WHERE id = ? AND state = 'failed' RETURNING sample_id");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, job_id);
+    int rc = sqlite3_step(st);
+    int64_t sample = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    if (rc == SQLITE_ROW)
+        rc = sqlite3_step(st); /* finish the statement */
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        return -1;
+    if (!sample)
+        return 1;
+    return exec_bind1(conn,
+                      "UPDATE samples SET status = 'queued', error = NULL, updated_at = "
+                      "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+                      sample);
+}
+
+static json_t *col_text(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL
+               ? json_null()
+               : json_string((const char *)sqlite3_column_text(st, i));
+}
+
+json_t *srv_jobs_get_new(sqlite3 *conn, int64_t job_id, int *err)
+{
+    *err = 1;
+    sqlite3_stmt *st = srv_db_prepare(
+        conn, "SELECT j.id, j.sample_id, s.accession, s.patient_id, j.kind, j.state, j.progress, "
+              "j.error, j.created_at, j.started_at, j.finished_at, j.attempts FROM jobs j JOIN "
+              "samples s ON s.id = j.sample_id WHERE j.id = ?");
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, job_id);
+    json_t *j = NULL;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        j = json_pack("{s:I, s:I, s:o, s:I, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:i}", "id",
+                      (json_int_t)sqlite3_column_int64(st, 0), "sample_id",
+                      (json_int_t)sqlite3_column_int64(st, 1), "accession", col_text(st, 2),
+                      "patient_id", (json_int_t)sqlite3_column_int64(st, 3), "kind",
+                      col_text(st, 4), "state", col_text(st, 5), "progress",
+                      sqlite3_column_int(st, 6), "error", col_text(st, 7), "created_at",
+                      col_text(st, 8), "started_at", col_text(st, 9), "finished_at",
+                      col_text(st, 10), "attempts", sqlite3_column_int(st, 11));
+        *err = !j;
+    } else if (rc == SQLITE_DONE)
+        *err = 0;
+    sqlite3_finalize(st);
+    return j;
+}
+
+json_t *srv_jobs_answer_new(sqlite3 *conn, int64_t job_id)
+{
+    int err;
+    char url[64];
+    json_t *job = srv_jobs_get_new(conn, job_id, &err);
+    if (!job)
+        return NULL;
+    snprintf(url, sizeof url, "/api/v1/jobs/%" PRId64, job_id);
+    return json_pack("{s:o, s:s}", "job", job, "job_url", url);
+}
+
+int64_t srv_jobs_latest(sqlite3 *conn, int64_t sample_id)
+{
+    sqlite3_stmt *st = srv_db_prepare(conn, "SELECT max(id) FROM jobs WHERE sample_id = ?");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, sample_id);
+    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return id;
+}
+
+/* ---------------------------------------------------------------- workers */
+
+typedef struct claimed {
+    int64_t id, sample_id;
+    int recall;
+} claimed;
+
+/* Claims the oldest queued job: 1 claimed, 0 none, -1 database error. */
+static int claim(sqlite3 *c, claimed *job)
+{
+    if (srv_db_begin(c))
+        return -1;
+    sqlite3_stmt *st = srv_db_prepare(
+        c, "UPDATE jobs SET state = 'running', attempts = attempts + 1, progress = 0, "
+           "error = NULL, started_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), finished_at = NULL "
+           "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1) "
+           "AND state = 'queued' RETURNING id, sample_id, kind");
+    if (!st)
+        goto fail;
+    int rc = sqlite3_step(st);
+    int got = rc == SQLITE_ROW;
+    if (got) {
+        job->id = sqlite3_column_int64(st, 0);
+        job->sample_id = sqlite3_column_int64(st, 1);
+        job->recall = !strcmp((const char *)sqlite3_column_text(st, 2), "recall");
+        rc = sqlite3_step(st);
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE)
+        goto fail;
+    if (got && exec_bind1(c,
+                          "UPDATE samples SET status = 'processing', updated_at = "
+                          "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+                          job->sample_id))
+        goto fail;
+    if (srv_db_commit(c))
+        goto fail;
+    return got;
+fail:
+    srv_db_rollback(c);
+    return -1;
+}
+
+/* Records a failure: the job 'failed' with its message, and the sample 'failed' too unless
+ * another job of it is waiting. */
+static void record_failure(sqlite3 *c, const claimed *job, const char *msg)
+{
+    sqlite3_stmt *st = NULL;
+    if (srv_db_begin(c))
+        goto fail;
+    st = srv_db_prepare(c, "UPDATE jobs SET state = 'failed', error = ?, finished_at = "
+                           "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?");
+    if (!st)
+        goto fail;
+    sqlite3_bind_text(st, 1, msg, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, job->id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    st = srv_db_prepare(c, "UPDATE samples SET status = CASE WHEN EXISTS (SELECT 1 FROM jobs "
+                           "WHERE sample_id = ?1 AND id <> ?2 AND state IN ('queued', "
+                           "'running')) THEN 'queued' ELSE 'failed' END, error = ?3, updated_at = "
+                           "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1");
+    if (!st)
+        goto fail;
+    sqlite3_bind_int64(st, 1, job->sample_id);
+    sqlite3_bind_int64(st, 2, job->id);
+    sqlite3_bind_text(st, 3, msg, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    st = NULL;
+    if (srv_db_commit(c))
+        goto fail;
+    return;
+fail:
+    sqlite3_finalize(st);
+    srv_db_rollback(c);
+    srv_log(SRV_LOG_ERROR, "job %" PRId64 ": cannot record its failure", job->id);
+}
+
+typedef struct progress_ctx {
+    sqlite3 *conn;
+    int64_t job_id;
+} progress_ctx;
+
+/* Progress goes straight to the row (autocommit): readers see it while the job runs. */
+static void on_progress(void *ctx, int percent)
+{
+    progress_ctx *p = ctx;
+    sqlite3_stmt *st = srv_db_prepare(p->conn, "UPDATE jobs SET progress = ? WHERE id = ? AND "
+                                               "state = 'running' AND progress < ?1");
+    if (!st)
+        return;
+    sqlite3_bind_int(st, 1, percent > 100 ? 100 : percent);
+    sqlite3_bind_int64(st, 2, p->job_id);
+    sqlite3_step(st);
+    sqlite3_finalize(st);
+}
+
+static int should_stop(srv_jobs *q)
+{
+    pthread_mutex_lock(&q->lock);
+    int s = q->stop;
+    pthread_mutex_unlock(&q->lock);
+    return s;
+}
+
+static void *worker(void *arg)
+{
+    srv_jobs *q = arg;
+    sqlite3 *c = srv_db_acquire(q->db);
+    char err[1024];
+    while (!should_stop(q)) {
+        pthread_mutex_lock(&q->lock);
+        unsigned long seen = q->wakeup;
+        pthread_mutex_unlock(&q->lock);
+
+        claimed job;
+        int got = claim(c, &job);
+        if (got == 1) {
+            struct timespec t0, t1;
+            clock_gettime(CLOCK_MONOTONIC, &t0);
+            srv_log(SRV_LOG_INFO, "job %" PRId64 " (%s) of sample %" PRId64 " started", job.id,
+                    job.recall ? "recall" : "analyse", job.sample_id);
+            progress_ctx pc = {c, job.id};
+            err[0] = '\0';
+            if (srv_pipeline_run(c, q->cfg->data_dir, job.id, job.sample_id, job.recall,
+                                 on_progress, &pc, err, sizeof err)) {
+                srv_log(SRV_LOG_WARN, "job %" PRId64 " failed: %s", job.id, err);
+                record_failure(c, &job, err[0] ? err : "failed (no message)");
+            } else {
+                clock_gettime(CLOCK_MONOTONIC, &t1);
+                srv_log(SRV_LOG_INFO, "job %" PRId64 " done in %.2f s", job.id,
+                        (double)(t1.tv_sec - t0.tv_sec) + (t1.tv_nsec - t0.tv_nsec) * 1e-9);
+            }
+            continue;
+        }
+        /* Nothing to do (or the database was busy): sleep until notified, or poll again later. */
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        until.tv_sec += got < 0 ? 1 : IDLE_POLL_SECONDS;
+        pthread_mutex_lock(&q->lock);
+        while (!q->stop && q->wakeup == seen) {
+            if (pthread_cond_timedwait(&q->wake, &q->lock, &until) == ETIMEDOUT)
+                break;
+        }
+        pthread_mutex_unlock(&q->lock);
+    }
+    srv_db_release(q->db, c);
+    return NULL;
+}
+
+/* ---------------------------------------------------------------- start / stop */
+
+/* Jobs cut by a stop or a crash go back to the queue. */
+static int recover(srv_db *db)
+{
+    sqlite3 *c = srv_db_acquire(db);
+    int rc = -1, n = 0;
+    if (srv_db_begin(c))
+        goto out;
+    if (exec_bind1(c,
+                   "UPDATE samples SET status = 'queued' WHERE id IN (SELECT sample_id FROM "
+                   "jobs WHERE state = 'running')",
+                   0) ||
+        exec_bind1(c, "UPDATE jobs SET state = 'queued', progress = 0 WHERE state = 'running'", 0))
+        goto out;
+    n = sqlite3_changes(c);
+    if (srv_db_commit(c))
+        goto out;
+    if (n)
+        srv_log(SRV_LOG_WARN, "%d jobs were running when the daemon last stopped: queued again", n);
+    rc = 0;
+out:
+    srv_db_rollback(c);
+    srv_db_release(db, c);
+    return rc;
+}
+
+srv_jobs *srv_jobs_start(const srv_config *cfg, srv_db *db, char *err, size_t errlen)
+{
+    srv_jobs *q = calloc(1, sizeof *q);
+    if (!q) {
+        snprintf(err, errlen, "out of memory");
+        return NULL;
+    }
+    q->cfg = cfg;
+    q->db = db;
+    pthread_mutex_init(&q->lock, NULL);
+    pthread_cond_init(&q->wake, NULL);
+    if (srv_pipeline_prepare_dir(cfg->data_dir, err, errlen))
+        goto fail;
+    if (recover(db)) {
+        snprintf(err, errlen, "cannot re-queue the jobs of the previous run (database error)");
+        goto fail;
+    }
+    if (cfg->workers > 0 && !(q->threads = calloc((size_t)cfg->workers, sizeof *q->threads))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
+    for (int i = 0; i < cfg->workers; i++) {
+        if (pthread_create(&q->threads[i], NULL, worker, q)) {
+            snprintf(err, errlen, "cannot start job worker %d", i + 1);
+            srv_jobs_stop(q);
+            return NULL;
+        }
+        q->nthreads++;
+    }
+    pthread_mutex_lock(&running_lock);
+    running_queue = q;
+    pthread_mutex_unlock(&running_lock);
+    srv_log(SRV_LOG_INFO, "%d job workers, data in %s", q->nthreads, cfg->data_dir);
+    return q;
+fail:
+    pthread_mutex_destroy(&q->lock);
+    pthread_cond_destroy(&q->wake);
+    free(q);
+    return NULL;
+}
+
+void srv_jobs_stop(srv_jobs *q)
+{
+    if (!q)
+        return;
+    pthread_mutex_lock(&running_lock);
+    if (running_queue == q)
+        running_queue = NULL;
+    pthread_mutex_unlock(&running_lock);
+    pthread_mutex_lock(&q->lock);
+    q->stop = 1;
+    pthread_cond_broadcast(&q->wake);
+    pthread_mutex_unlock(&q->lock);
+    for (int i = 0; i < q->nthreads; i++)
+        pthread_join(q->threads[i], NULL);
+    free(q->threads);
+    pthread_mutex_destroy(&q->lock);
+    pthread_cond_destroy(&q->wake);
+    free(q);
+}
