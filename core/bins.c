@@ -107,13 +107,15 @@ int rw_bins_same_layout(const rw_bins *a, const rw_bins *b)
 }
 
 /* Parses the magic line; returns 0 on success. */
-static int parse_magic(char *line, rw_build *build, long *bin_size, int *version)
+static int parse_magic(char *line, rw_build *build, long *bin_size, int *version, char *filters,
+                       size_t filters_size)
 {
     if (strncmp(line, BINS_MAGIC, strlen(BINS_MAGIC)))
         return -1;
     *build = RW_BUILD_UNKNOWN;
     *bin_size = 0;
     *version = 0;
+    filters[0] = 0;
     for (char *tok = strtok(line + strlen(BINS_MAGIC), " \t\r\n"); tok;
          tok = strtok(NULL, " \t\r\n")) {
         if (!strncmp(tok, "build=", 6))
@@ -122,6 +124,8 @@ static int parse_magic(char *line, rw_build *build, long *bin_size, int *version
             *bin_size = strtol(tok + 9, NULL, 10);
         else if (!strncmp(tok, "version=", 8))
             *version = (int)strtol(tok + 8, NULL, 10);
+        else if (!strncmp(tok, "filters=", 8))
+            snprintf(filters, filters_size, "%s", tok + 8);
     }
     return 0;
 }
@@ -140,8 +144,9 @@ rw_status rw_bins_read(const char *path, rw_bins **out, rw_error *err)
     rw_build build;
     long bin_size;
     int version, include_y = 0;
+    char filters[sizeof b->filters];
 
-    if (!fgets(line, sizeof line, f) || (lineno = 1, parse_magic(line, &build, &bin_size, &version))) {
+    if (!fgets(line, sizeof line, f) || (lineno = 1, parse_magic(line, &build, &bin_size, &version, filters, sizeof filters))) {
         st = rw_error_set(err, RW_ERR_INPUT,
                           "%s: not a bins file (first line must start with '%s')", path,
                           BINS_MAGIC);
@@ -170,6 +175,7 @@ rw_status rw_bins_read(const char *path, rw_bins **out, rw_error *err)
         st = err ? err->status : RW_ERR_INPUT;
         goto fail;
     }
+    memcpy(b->filters, filters, sizeof b->filters);
     seen = calloc(b->n, 1);
     if (!seen) {
         st = rw_error_set(err, RW_ERR_NOMEM, "out of memory");
@@ -251,8 +257,9 @@ rw_status rw_bins_write(const rw_bins *b, const char *path, rw_error *err)
     FILE *f = fopen(tmp, "w");
     if (!f)
         return rw_error_set(err, RW_ERR_IO, "%s: %s", tmp, strerror(errno));
-    fprintf(f, "%s\tversion=1\tbuild=%s\tbin_size=%d\nchrom\tstart\tend\tcount\n", BINS_MAGIC,
-            rw_build_name(b->build), (int)b->bin_size);
+    fprintf(f, "%s\tversion=1\tbuild=%s\tbin_size=%d%s%s\nchrom\tstart\tend\tcount\n",
+            BINS_MAGIC, rw_build_name(b->build), (int)b->bin_size, b->filters[0] ? "\tfilters=" : "",
+            b->filters);
     for (size_t i = 0; i < b->n; i++) {
         if (isnan(b->count[i]))
             continue;

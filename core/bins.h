@@ -23,6 +23,8 @@ typedef struct rw_bins {
     size_t n;                    /* number of bins */
     size_t first[RW_NCHROM + 1]; /* index of each chromosome's first bin */
     double *count; /* n values: fragments per bin (NaN = no value, e.g. absent from a file) */
+    char filters[128]; /* counting filters (rw_count_filters()); "" = unknown (e.g. a LIMS file
+                          without them) */
 } rw_bins;
 
 /* Returns new bins with all counts 0, or NULL (err set) for a bad build or bin size.
@@ -44,7 +46,9 @@ size_t rw_bins_index(const rw_bins *b, int chrom, int64_t pos);
 int rw_bins_same_layout(const rw_bins *a, const rw_bins *b);
 
 /* Bins file: a TSV with a first line
- *   #relapsewatch-bins<TAB>version=1<TAB>build=hg38<TAB>bin_size=500000
+ *   #relapsewatch-bins<TAB>version=1<TAB>build=hg38<TAB>bin_size=500000[<TAB>filters=...]
+ * (filters= is optional: the counting filters, so that a sample is never compared with a panel
+ * of normals counted otherwise)
  * then a header line `chrom start end count` and one line per bin (chr1 or 1 naming accepted;
  * chrY lines ignored unless the file's bins include it; other contigs are an error).
  * Bins absent from the file read as NaN; a duplicate or misaligned bin is an error.

@@ -597,6 +597,7 @@ rw_status rw_count_bam(const char *path, const rw_count_opts *o, rw_bins **out, 
         goto fail;
     for (size_t i = 0; i < bins->n; i++)
         bins->count[i] = (double)c.cnt[i];
+    rw_count_filters(o, bins->filters, sizeof bins->filters);
     *out = bins;
     bins = NULL;
 fail:
@@ -695,6 +696,13 @@ static int is_bins_file(const char *path)
     return n == sizeof head && !memcmp(head, BINS_MAGIC, sizeof head);
 }
 
+char *rw_count_filters(const rw_count_opts *o, char *buf, size_t n)
+{
+    snprintf(buf, n, "mapq=%d;flags=0x%X;mode=%s;frag=%d-%d", o->min_mapq, o->drop_flags,
+             o->mode == RW_COUNT_READS ? "reads" : "fragments", o->frag_min, o->frag_max);
+    return buf;
+}
+
 rw_status rw_count_load(const char *path, const rw_count_opts *o, rw_bins **out, rw_count_qc *qc,
                         rw_progress_fn progress, void *progress_ctx, rw_error *err)
 {
@@ -715,12 +723,22 @@ rw_status rw_count_load(const char *path, const rw_count_opts *o, rw_bins **out,
                           (int)file->bin_size, (int)o->bin_size);
         goto fail;
     }
+    /* A file that states its filters must match ours; one that does not is taken as counted
+     * with them (documented in count --help). */
+    char want[sizeof file->filters];
+    rw_count_filters(o, want, sizeof want);
+    if (file->filters[0] && strcmp(file->filters, want)) {
+        st = rw_error_set(err, RW_ERR_MISMATCH, "%s: the bins were counted with filters %s, not %s",
+                          path, file->filters, want);
+        goto fail;
+    }
     /* Same build and bin size: only the chrY tiling can differ, and it comes last. */
     bins = rw_bins_new(file->build, file->bin_size, o->include_y, err);
     if (!bins) {
         st = err ? err->status : RW_ERR_NOMEM;
         goto fail;
     }
+    memcpy(bins->filters, want, sizeof want);
     for (size_t i = 0; i < bins->n; i++)
         bins->count[i] = i < file->n ? file->count[i] : NAN;
     if (qc) {

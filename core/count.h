@@ -71,6 +71,11 @@ typedef enum rw_drop {
     RW_DROP_N
 } rw_drop;
 
+/* Writes the canonical filters string of counting options into buf (size n) and returns buf, e.g.
+ * "mapq=20;flags=0xF04;mode=fragments;frag=0-0". Bins and panels of normals carry it, so that a
+ * sample is only compared with a panel counted alike. */
+char *rw_count_filters(const rw_count_opts *o, char *buf, size_t n);
+
 /* Short snake_case name of a reason ("unmapped", "low_mapq", ...); static string. */
 const char *rw_drop_name(rw_drop d);
 

@@ -33,9 +33,7 @@ void rw_pon_opts_init(rw_pon_opts *o)
 
 char *rw_pon_filters(const rw_count_opts *o, char *buf, size_t n)
 {
-    snprintf(buf, n, "mapq=%d;flags=0x%X;mode=%s;frag=%d-%d", o->min_mapq, o->drop_flags,
-             o->mode == RW_COUNT_READS ? "reads" : "fragments", o->frag_min, o->frag_max);
-    return buf;
+    return rw_count_filters(o, buf, n);
 }
 
 void rw_pon_free(rw_pon *p)

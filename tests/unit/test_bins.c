@@ -71,12 +71,22 @@ int main(void)
     rw_bins_free(c);
     rw_bins_free(b);
 
+    /* The counting filters travel with the bins. */
+    b = rw_bins_new(RW_BUILD_HG38, 5000000, 0, &err);
+    snprintf(b->filters, sizeof b->filters, "mapq=20;flags=0xF04;mode=fragments;frag=90-150");
+    CHECK(rw_bins_write(b, path, &err) == RW_OK);
+    CHECK(rw_bins_read(path, &r, &err) == RW_OK);
+    CHECK(r && !strcmp(r->filters, b->filters));
+    rw_bins_free(r);
+    rw_bins_free(b);
+
     /* "1" naming accepted; absent bins read as NaN. */
     r = NULL;
     CHECK(read_text("#relapsewatch-bins\tversion=1\tbuild=hg19\tbin_size=1000000\n"
                     "chrom\tstart\tend\tcount\n1\t0\t1000000\t12\n",
                     &r, &err) == RW_OK);
     CHECK(r && r->build == RW_BUILD_HG19 && r->count[0] == 12 && isnan(r->count[1]));
+    CHECK(r && r->filters[0] == 0); /* not stated: unknown */
     rw_bins_free(r);
 
     /* Rejections: each a clear error naming the line. */

@@ -397,6 +397,13 @@ static void test_simulated(void)
         o.build = RW_BUILD_HG19;
         CHECK(rw_count_load(tsv, &o, &back, &qc, NULL, NULL, &err) == RW_ERR_BUILD);
         CHECK(back == NULL);
+        o.build = RW_BUILD_UNKNOWN;
+        /* The file states the filters it was counted with; other filters are a mismatch. */
+        CHECK(strcmp(b->filters, "mapq=20;flags=0xF04;mode=fragments;frag=0-0") == 0);
+        o.min_mapq = 30;
+        CHECK(rw_count_load(tsv, &o, &back, &qc, NULL, NULL, &err) == RW_ERR_MISMATCH);
+        CHECK(back == NULL && strstr(err.msg, "mapq=20") && strstr(err.msg, "mapq=30"));
+        o.min_mapq = 20;
     }
     rw_bins_free(b);
 }
