@@ -1,5 +1,7 @@
 /* REST resource /api/v1/patients: create (idempotent by external_id), list (keyset pagination
- * with an opaque cursor, filter by external_id), get, update. The external_id is never logged. */
+ * with an opaque cursor, filter by external_id, state or id prefix, sorted by id, open alerts,
+ * external id or last draw, each patient with her monitoring state), get, update. The
+ * external_id is never logged. */
 #include "config.h"
 
 #include <errno.h>
@@ -9,6 +11,7 @@
 #include <string.h>
 
 #include "server/api_clinical.h"
+#include "server/monitor.h"
 
 #define LIST_DEFAULT 50
 #define LIST_MAX     500
@@ -168,39 +171,218 @@ out:
     return srv_clin_done(req);
 }
 
+/* ---------------------------------------------------------------- list with monitoring state */
+
+/* Sort orders of the list. Each is a keyset (s1, s2, s3, id) compared as a row value, ascending,
+ * so one "WHERE (s1, s2, s3, id) > (cursor)" pages through any of them: descending keys are
+ * negated (dates through julianday), and NULLs become 1e9 so they come last. */
+typedef struct list_sort {
+    const char *name;
+    const char *s1, *s2, *s3; /* SQL over the columns of `x` below */
+} list_sort;
+
+static const list_sort sorts[] = {
+    {"id", "0", "0", "''"},
+    /* open alerts first, the most recent alert first, then by external id */
+    {"alerts", "-open_alerts", "coalesce(-julianday(last_alert), 1e9)", "external_id"},
+    {"external_id", "0", "0", "external_id"},
+    /* the most recent draw first, patients without a draw last */
+    {"last_sample", "coalesce(-julianday(last_sample_date), 1e9)", "0", "external_id"},
+};
+
+static const char *const state_names[] = {
+    "not_detected", "stable", "early_relapse", "emerging_chemoresistance", "responding", NULL};
+
+/* Cursor of a sorted list: base64url("p2|sort|s1|s2|id|s3"); s3 (an external id, which never
+ * holds '|') comes last. The older "p1:<id>" cursors of the id order stay valid. */
+static void cursor2_encode(const char *plain, char *out, size_t cap)
+{
+    size_t n = strlen(plain), o = 0;
+    for (size_t i = 0; i < n && o + 5 < cap; i += 3) {
+        unsigned v = (unsigned char)plain[i] << 16;
+        size_t k = n - i;
+        if (k > 1)
+            v |= (unsigned char)plain[i + 1] << 8;
+        if (k > 2)
+            v |= (unsigned char)plain[i + 2];
+        out[o++] = b64url[(v >> 18) & 63];
+        out[o++] = b64url[(v >> 12) & 63];
+        if (k > 1)
+            out[o++] = b64url[(v >> 6) & 63];
+        if (k > 2)
+            out[o++] = b64url[v & 63];
+    }
+    out[o] = '\0';
+}
+
+/* Decodes base64url into plain (cap bytes); -1 on a bad character or overflow. */
+static int b64_decode(const char *s, char *plain, size_t cap)
+{
+    size_t o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    for (; *s; s++) {
+        const char *p = strchr(b64url, *s);
+        if (!p)
+            return -1;
+        acc = (acc << 6) | (unsigned)(p - b64url);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o + 1 >= cap)
+                return -1;
+            plain[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    plain[o] = '\0';
+    return 0;
+}
+
+typedef struct list_key {
+    double s1, s2;
+    int64_t id;
+    char s3[80];
+} list_key;
+
+/* 0 with *k set when s is a cursor of sort `so`, -1 otherwise. */
+static int cursor2_decode(const char *s, const list_sort *so, list_key *k)
+{
+    char plain[256], *p, *end;
+    int64_t last;
+    memset(k, 0, sizeof *k);
+    if (strlen(s) > 340)
+        return -1;
+    if (strcmp(so->name, "id") == 0 && cursor_decode(s, &last) == 0) {
+        k->id = last;
+        return 0;
+    }
+    if (b64_decode(s, plain, sizeof plain) || strncmp(plain, "p2|", 3) != 0)
+        return -1;
+    p = plain + 3;
+    size_t nl = strlen(so->name);
+    if (strncmp(p, so->name, nl) != 0 || p[nl] != '|')
+        return -1;
+    p += nl + 1;
+    errno = 0;
+    k->s1 = strtod(p, &end);
+    if (*end != '|')
+        return -1;
+    k->s2 = strtod(end + 1, &end);
+    if (*end != '|')
+        return -1;
+    long long id = strtoll(end + 1, &end, 10);
+    if (*end != '|' || errno || id < 0 || strlen(end + 1) >= sizeof k->s3)
+        return -1;
+    k->id = id;
+    snprintf(k->s3, sizeof k->s3, "%s", end + 1);
+    return 0;
+}
+
 static enum MHD_Result patient_list(srv_request *req)
 {
-    static const char *const allowed[] = {"limit", "cursor", "external_id", NULL};
-    const char *cursor, *external_id;
-    int64_t after = 0;
+    static const char *const allowed[] = {"limit", "cursor", "external_id", "state",
+                                          "sort",  "q",      NULL};
+    const char *cursor, *external_id, *state, *sort, *q;
+    const list_sort *so = &sorts[0];
+    list_key after = {0};
     long limit;
+    char sql[2048], like[160];
     json_t *args, *rows, *next = NULL;
 
     if (srv_clin_check_query(req, allowed) || read_limit(req, &limit))
         return srv_clin_done(req);
-    cursor = srv_query(req, "cursor");
-    if (cursor && cursor_decode(cursor, &after)) {
-        srv_reply_error(req, 422, "invalid_value", "cursor", "cursor is not one this server gave");
-        return srv_clin_done(req);
+    sort = srv_query(req, "sort");
+    if (sort) {
+        so = NULL;
+        for (size_t i = 0; i < sizeof sorts / sizeof *sorts && !so; i++)
+            if (strcmp(sorts[i].name, sort) == 0)
+                so = &sorts[i];
+        if (!so)
+            return srv_reply_error(req, 422, "invalid_value", "sort",
+                                   "sort must be id, alerts, external_id or last_sample");
     }
+    state = srv_query(req, "state");
+    if (state) {
+        const char *const *st = state_names;
+        while (*st && strcmp(*st, state))
+            st++;
+        if (!*st)
+            return srv_reply_error(req, 422, "invalid_value", "state",
+                                   "state must be not_detected, stable, early_relapse, "
+                                   "emerging_chemoresistance or responding");
+    }
+    cursor = srv_query(req, "cursor");
+    if (cursor && cursor2_decode(cursor, so, &after))
+        return srv_reply_error(req, 422, "invalid_value", "cursor",
+                               "cursor is not one this server gave for this sort order");
     external_id = srv_query(req, "external_id");
-    /* Keyset pagination on the primary key: stable under concurrent inserts, no offsets. One
-     * row more than asked tells whether another page exists. */
-    args = json_pack("[I, s?, I]", (json_int_t)after, external_id, (json_int_t)limit + 1);
-    rows = args ? srv_clin_query_new(req->db,
-                                     "SELECT * FROM patients WHERE id > ?1 "
-                                     "AND (?2 IS NULL OR external_id = ?2) ORDER BY id LIMIT ?3",
-                                     args)
-                : NULL;
+    /* Prefix search: LIKE with the prefix's own % and _ escaped. */
+    q = srv_query(req, "q");
+    if (q) {
+        size_t o = 0;
+        for (const char *c = q; *c && o + 3 < sizeof like; c++) {
+            if (*c == '%' || *c == '_' || *c == '\\')
+                like[o++] = '\\';
+            like[o++] = *c;
+        }
+        if (strlen(q) > 64)
+            return srv_reply_error(req, 422, "invalid_value", "q", "q: longer than 64 bytes");
+        like[o++] = '%';
+        like[o] = '\0';
+    }
+    /* The monitoring columns come from patient_state (none yet: not_detected), the live
+     * unacknowledged alerts and the draws. Keyset pagination on (s1, s2, s3, id): stable under
+     * inserts; a patient whose keys change between two pages (a new alert) may move. */
+    snprintf(
+        sql, sizeof sql,
+        "WITH x AS (SELECT p.*, coalesce(ps.state, 'not_detected') AS state, "
+        "(SELECT count(*) FROM alerts a WHERE a.patient_id = p.id AND a.retracted_at IS NULL "
+        "AND a.acknowledged_at IS NULL) AS open_alerts, "
+        "(SELECT max(a.fired_on) FROM alerts a WHERE a.patient_id = p.id AND a.retracted_at "
+        "IS NULL AND a.acknowledged_at IS NULL) AS last_alert, "
+        "(SELECT max(s.collected_at) FROM samples s WHERE s.patient_id = p.id) AS "
+        "last_sample_date, "
+        "(SELECT count(*) FROM samples s WHERE s.patient_id = p.id) AS n_samples "
+        "FROM patients p LEFT JOIN patient_state ps ON ps.patient_id = p.id "
+        "WHERE (?2 IS NULL OR p.external_id = ?2) "
+        "AND (?8 IS NULL OR p.external_id LIKE ?8 ESCAPE '\\')), "
+        "y AS (SELECT x.*, %s AS s1, %s AS s2, %s AS s3 FROM x WHERE (?3 IS NULL OR state = ?3)) "
+        "SELECT * FROM y WHERE (?1 IS NULL OR (s1, s2, s3, id) > (?4, ?5, ?6, ?1)) "
+        "ORDER BY s1, s2, s3, id LIMIT ?7",
+        so->s1, so->s2, so->s3);
+    args = json_pack("[o, s?, s?, f, f, s, I, s?]",
+                     cursor ? json_integer((json_int_t)after.id) : json_null(), external_id, state,
+                     after.s1, after.s2, after.s3, (json_int_t)limit + 1, q ? like : NULL);
+    rows = args ? srv_clin_query_new(req->db, sql, args) : NULL;
     json_decref(args);
     if (!rows)
         return srv_reply_internal(req, "cannot list patients");
     if ((long)json_array_size(rows) > limit) {
-        char buf[64];
+        char plain[256], buf[360];
         json_array_remove(rows, (size_t)limit);
         json_t *last = json_array_get(rows, (size_t)limit - 1);
-        cursor_encode((int64_t)json_integer_value(json_object_get(last, "id")), buf, sizeof buf);
+        snprintf(plain, sizeof plain, "p2|%s|%.17g|%.17g|%" JSON_INTEGER_FORMAT "|%s", so->name,
+                 json_number_value(json_object_get(last, "s1")),
+                 json_number_value(json_object_get(last, "s2")),
+                 json_integer_value(json_object_get(last, "id")),
+                 json_string_value(json_object_get(last, "s3"))
+                     ? json_string_value(json_object_get(last, "s3"))
+                     : "");
+        if (so == &sorts[0]) /* the id order keeps its original cursor format */
+            cursor_encode((int64_t)json_integer_value(json_object_get(last, "id")), buf,
+                          sizeof buf);
+        else
+            cursor2_encode(plain, buf, sizeof buf);
         next = json_string(buf);
+    }
+    size_t i;
+    json_t *r;
+    json_array_foreach(rows, i, r)
+    {
+        json_object_del(r, "s1");
+        json_object_del(r, "s2");
+        json_object_del(r, "s3");
+        json_object_del(r, "last_alert");
     }
     return srv_reply_json(
         req, 200,
@@ -268,7 +450,9 @@ static enum MHD_Result patient_update(srv_request *req)
     diag = json_object_get(changes, "diagnosis_date");
     if (diag && check_new_diagnosis(req, id, json_string_value(diag)))
         goto out;
-    if (srv_clin_update(req->db, "patients", id, changes) ||
+    /* The primary tumour's status is an input of the longitudinal engine: the monitoring state
+     * is recomputed in the same transaction. */
+    if (srv_clin_update(req->db, "patients", id, changes) || srv_monitor_recompute(req->db, id) ||
         !(row = srv_clin_row_by_id_new(req->db, "patients", id, &err))) {
         srv_clin_abort(req, "cannot update a patient");
         goto out;

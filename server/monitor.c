@@ -1,9 +1,603 @@
-/* Monitoring: placeholder until the monitoring engineer lands the real implementation. */
+/* Monitoring: persists the longitudinal engine's reading of one patient (state, lead time,
+ * alert history) from her stored results, treatments, clinical events and primary status.
+ *
+ * DESIGN. The engine (core/trend.h) is a pure function of the whole series, so the server never
+ * patches its conclusions incrementally: every change to an input (a stored result, a treatment,
+ * a clinical event, the patient's primary status, a PoN re-run) replays the patient's complete
+ * series inside the transaction of that change. What is stored is therefore always what the
+ * engine says about the inputs committed with it. Alerts need an identity across replays so a
+ * clinician's acknowledgement sticks to "the same" alert: (draw, kind, first rule). A replay
+ * upserts every alert it raises on that key (refreshing the evidence, reviving a retracted one),
+ * then retracts the stored alerts it did not raise. Nothing is deleted. */
+#include "config.h"
+
 #include "server/monitor.h"
+
+#include <inttypes.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/audit.h"
+#include "server/db.h"
+#include "server/log.h"
+
+void srv_monitor_config(rw_trend_config *cfg)
+{
+    /* The engine's defaults are domain.md's defaults (z >= 3 positive, z >= 5 strong, ddPCR
+     * lower bound above 2.2, CV_I 5%, RCV at one-sided 95%). A site that wants other values
+     * changes them here: the state, the alerts and the trend page's thresholds follow. */
+    rw_trend_config_init(cfg);
+}
+
+/* ---------------------------------------------------------------- JSON helpers */
+
+/* A finite number, or null. New reference. */
+static json_t *jnum(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
+}
+
+static json_t *jdate(int32_t day)
+{
+    char buf[11];
+    rw_trend_date_format(day, buf);
+    return json_string(buf);
+}
+
+/* json_object_set_new that remembers a failure in *bad (jansson returns -1 on a NULL value). */
+static void put(json_t *o, const char *key, json_t *v, int *bad)
+{
+    if (!o || json_object_set_new(o, key, v))
+        *bad = 1;
+}
+
+json_t *srv_monitor_config_json_new(const rw_trend_config *c)
+{
+    int bad = 0;
+    json_t *o = json_object(), *off = json_array(), *kinds = json_array();
+    if (!off || !kinds) {
+        json_decref(off);
+        json_decref(kinds);
+        json_decref(o);
+        return NULL;
+    }
+    put(o, "rcv_z", jnum(c->rcv_z), &bad);
+    put(o, "cv_within_person", jnum(c->cv_i), &bad);
+    put(o, "cv_analytical_default", jnum(c->cv_a_default), &bad);
+    put(o, "baseline_draws", json_integer(c->baseline_draws), &bad);
+    put(o, "rearm_clear_draws", json_integer(c->rearm_clear_draws), &bad);
+    put(o, "z_positive", jnum(c->z_positive), &bad);
+    put(o, "z_strong", jnum(c->z_strong), &bad);
+    put(o, "ddpcr_cn_positive", jnum(c->ddpcr_cn_positive), &bad);
+    put(o, "ddpcr_cn_strong", jnum(c->ddpcr_cn_strong), &bad);
+    put(o, "cusum_k", jnum(c->cusum_k), &bad);
+    put(o, "cusum_h", jnum(c->cusum_h), &bad);
+    put(o, "responding_requires_positive", json_boolean(c->responding_requires_positive), &bad);
+    const int on[RW_RULE_NRULES] = {
+        c->rule_strong_positive,        c->rule_two_consecutive_positive,
+        c->rule_rise_over_baseline,     c->rule_cusum,
+        c->rule_rise_from_nadir,        c->rule_positive_after_negative,
+        c->rule_fall_below_pretreatment};
+    for (int k = 0; k < RW_RULE_NRULES; k++)
+        if (!on[k] && json_array_append_new(off, json_string(rw_trend_rule_name(k))))
+            bad = 1;
+    put(o, "rules_off", off, &bad);
+    for (int k = 0; k < RW_TREAT_NKINDS; k++)
+        if ((c->responding_kinds & RW_TREAT_BIT(k)) &&
+            json_array_append_new(kinds, json_string(rw_trend_treatment_name(k))))
+            bad = 1;
+    put(o, "responding_kinds", kinds, &bad);
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+static json_t *point_json(const rw_trend_point *p, int *bad)
+{
+    json_t *o = json_object();
+    put(o, "sample_id", json_integer(p->s.sample_id), bad);
+    put(o, "date", jdate(p->s.day), bad);
+    put(o, "assay", json_string(rw_trend_assay_name(p->s.assay)), bad);
+    put(o, "ratio", jnum(p->s.ratio), bad);
+    put(o, "cv", jnum(p->s.cv), bad);
+    put(o, "cv_defaulted", json_boolean(p->cv_defaulted), bad);
+    put(o, "z", jnum(p->s.z), bad);
+    put(o, "positive", json_boolean(p->s.positive), bad);
+    put(o, "strong", json_boolean(p->s.strong), bad);
+    put(o, "on_chemotherapy", json_boolean(p->on_chemo), bad);
+    return o;
+}
+
+static json_t *evidence_json(const rw_trend_evidence *ev, int *bad)
+{
+    json_t *o = json_object(), *th = json_object(), *draws = json_array();
+    put(o, "rule", json_string(rw_trend_rule_name(ev->rule)), bad);
+    put(o, "reference", jnum(ev->reference), bad);
+    put(th, "rcv_z", jnum(ev->rcv_z), bad);
+    put(th, "cv_within_person", jnum(ev->cv_i), bad);
+    put(th, "cv_analytical_default", jnum(ev->cv_a_default), bad);
+    put(th, "z_positive", jnum(ev->z_positive), bad);
+    put(th, "z_strong", jnum(ev->z_strong), bad);
+    if (ev->rule == RW_RULE_CUSUM) {
+        put(th, "cusum_k", jnum(ev->cusum_k), bad);
+        put(th, "cusum_h", jnum(ev->cusum_h), bad);
+    }
+    put(o, "thresholds", th, bad);
+    for (size_t i = 0; draws && i < ev->ndraws; i++) {
+        const rw_trend_draw *d = &ev->draws[i];
+        json_t *x = point_json(&d->p, bad);
+        put(x, "role", json_string(rw_trend_role_name(d->role)), bad);
+        put(x, "rcv", jnum(d->rcv), bad);
+        put(x, "limit", jnum(d->limit), bad);
+        if (d->p.s.sample_id >= 0 && isfinite(d->cusum))
+            put(x, "cusum", jnum(d->cusum), bad);
+        if (!x || json_array_append_new(draws, x))
+            *bad = 1;
+    }
+    put(o, "draws", draws, bad);
+    return o;
+}
+
+/* The evidence column of an engine alert: every rule met at its draw, and how it ended. */
+static char *alert_evidence_text(const rw_trend_alert *al)
+{
+    int bad = 0;
+    json_t *o = json_object(), *rules = json_array();
+    for (size_t e = 0; rules && e < al->nevidence; e++)
+        if (json_array_append_new(rules, evidence_json(&al->evidence[e], &bad)))
+            bad = 1;
+    put(o, "rules", rules, &bad);
+    put(o, "closed_by",
+        al->closed_by ? json_string(rw_trend_close_name(al->closed_by)) : json_null(), &bad);
+    put(o, "closed_sample_id", al->closed_by ? json_integer(al->closed_sample_id) : json_null(),
+        &bad);
+    char *text = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(o);
+    return text;
+}
+
+json_t *srv_monitor_alert_json_new(sqlite3_stmt *st, int with_patient)
+{
+    int bad = 0;
+    json_t *o = json_object(), *ev = NULL;
+    const char *text = (const char *)sqlite3_column_text(st, 7);
+    if (text)
+        ev = json_loads(text, 0, NULL);
+#define COL_TEXT(i)                                                                                \
+    (sqlite3_column_type(st, (i)) == SQLITE_NULL                                                   \
+         ? json_null()                                                                             \
+         : json_string((const char *)sqlite3_column_text(st, (i))))
+    put(o, "id", json_integer(sqlite3_column_int64(st, 0)), &bad);
+    put(o, "patient_id", json_integer(sqlite3_column_int64(st, 1)), &bad);
+    if (with_patient)
+        put(o, "external_id", COL_TEXT(2), &bad);
+    put(o, "kind", COL_TEXT(3), &bad);
+    put(o, "rule", COL_TEXT(4), &bad);
+    put(o, "fired_on", COL_TEXT(5), &bad);
+    put(o, "sample_id", json_integer(sqlite3_column_int64(st, 6)), &bad);
+    put(o, "evidence", ev ? ev : json_object(), &bad);
+    put(o, "closed_by", COL_TEXT(8), &bad);
+    put(o, "closed_on", COL_TEXT(9), &bad);
+    put(o, "created_at", COL_TEXT(10), &bad);
+    put(o, "retracted_at", COL_TEXT(11), &bad);
+    put(o, "acknowledged_at", COL_TEXT(12), &bad);
+    put(o, "acknowledged_by", COL_TEXT(13), &bad);
+    put(o, "comment", COL_TEXT(14), &bad);
+#undef COL_TEXT
+    if (bad) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+/* ---------------------------------------------------------------- reading the inputs */
+
+/* Growable arrays of the engine's input. */
+typedef struct inputs {
+    rw_trend_sample *s;
+    size_t ns, ms;
+    rw_trend_treatment *t;
+    size_t nt, mt;
+    rw_trend_event *e;
+    size_t ne, me;
+} inputs;
+
+static void inputs_free(inputs *in)
+{
+    free(in->s);
+    free(in->t);
+    free(in->e);
+}
+
+/* Makes room for one more element of size sz in *a (n used, *m allocated). 0 or -1. */
+static int grow(void **a, size_t n, size_t *m, size_t sz)
+{
+    if (n < *m)
+        return 0;
+    size_t nm = *m ? 2 * *m : 16;
+    void *p = realloc(*a, nm * sz);
+    if (!p)
+        return -1;
+    *a = p;
+    *m = nm;
+    return 0;
+}
+
+static double col_double(sqlite3_stmt *st, int i)
+{
+    return sqlite3_column_type(st, i) == SQLITE_NULL ? NAN : sqlite3_column_double(st, i);
+}
+
+/* The draws that have a result, as the engine reads them. */
+static int read_samples(sqlite3 *conn, int64_t patient_id, inputs *in)
+{
+    sqlite3_stmt *st = srv_db_prepare(
+        conn, "SELECT s.id, s.collected_at, r.assay, r.ratio, r.ratio_high, r.cv, r.z, r.call, "
+              "r.strong FROM samples s JOIN results r ON r.sample_id = s.id "
+              "WHERE s.patient_id = ? ORDER BY s.collected_at, s.id");
+    int rc;
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, patient_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rw_trend_sample x = {.sample_id = sqlite3_column_int64(st, 0)};
+        const char *date = (const char *)sqlite3_column_text(st, 1);
+        const char *assay = (const char *)sqlite3_column_text(st, 2);
+        const char *call = (const char *)sqlite3_column_text(st, 7);
+        if (!date || rw_trend_date_parse(date, &x.day) || !assay ||
+            rw_trend_assay_parse(assay, &x.assay)) {
+            srv_log(SRV_LOG_ERROR, "sample %" PRId64 ": unreadable date or assay", x.sample_id);
+            goto fail;
+        }
+        x.ratio = col_double(st, 3);
+        /* A ddPCR run without any positive target droplet stores ratio 0 and an upper bound:
+         * the engine needs R > 0, and the bound is the conservative reading (it makes a later
+         * rise harder, not easier, to call). */
+        if (!(x.ratio > 0) || !isfinite(x.ratio))
+            x.ratio = col_double(st, 4);
+        if (!(x.ratio > 0) || !isfinite(x.ratio)) {
+            srv_log(SRV_LOG_WARN, "sample %" PRId64 ": result without a usable ratio, skipped",
+                    x.sample_id);
+            continue;
+        }
+        x.cv = col_double(st, 5);
+        if (!(x.cv >= 0))
+            x.cv = NAN;
+        x.z = col_double(st, 6);
+        x.positive = call && strcmp(call, "amplified") == 0;
+        /* The pipeline computes sWGS strong calls (z >= z_strong); ddPCR has no strong call of
+         * its own, so the engine derives it from the CN lower bound (ddpcr_cn_strong). */
+        x.strong = x.assay == RW_TREND_DDPCR ? -1 : sqlite3_column_int(st, 8) != 0;
+        if (x.strong == 1)
+            x.positive = 1;
+        if (grow((void **)&in->s, in->ns, &in->ms, sizeof *in->s))
+            goto fail;
+        in->s[in->ns++] = x;
+    }
+    if (rc != SQLITE_DONE)
+        srv_log(SRV_LOG_ERROR, "reading the series: %s", sqlite3_errmsg(conn));
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+fail:
+    sqlite3_finalize(st);
+    return -1;
+}
+
+static int read_treatments(sqlite3 *conn, int64_t patient_id, inputs *in)
+{
+    sqlite3_stmt *st = srv_db_prepare(conn, "SELECT kind, start_date, end_date FROM treatments "
+                                            "WHERE patient_id = ? ORDER BY start_date, id");
+    int rc;
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, patient_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rw_trend_treatment t = {.end = RW_TREND_OPEN_END};
+        const char *kind = (const char *)sqlite3_column_text(st, 0);
+        const char *start = (const char *)sqlite3_column_text(st, 1);
+        const char *end = (const char *)sqlite3_column_text(st, 2);
+        if (!kind || rw_trend_treatment_parse(kind, &t.kind) || !start ||
+            rw_trend_date_parse(start, &t.start) || (end && rw_trend_date_parse(end, &t.end)) ||
+            grow((void **)&in->t, in->nt, &in->mt, sizeof *in->t)) {
+            srv_log(SRV_LOG_ERROR, "unreadable treatment of patient %" PRId64, patient_id);
+            sqlite3_finalize(st);
+            return -1;
+        }
+        in->t[in->nt++] = t;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+static int read_events(sqlite3 *conn, int64_t patient_id, inputs *in)
+{
+    sqlite3_stmt *st = srv_db_prepare(
+        conn, "SELECT kind, date FROM clinical_events WHERE patient_id = ? ORDER BY date, id");
+    int rc;
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, patient_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        rw_trend_event e;
+        const char *kind = (const char *)sqlite3_column_text(st, 0);
+        const char *date = (const char *)sqlite3_column_text(st, 1);
+        if (!kind || rw_trend_event_parse(kind, &e.kind) || !date ||
+            rw_trend_date_parse(date, &e.day) ||
+            grow((void **)&in->e, in->ne, &in->me, sizeof *in->e)) {
+            srv_log(SRV_LOG_ERROR, "unreadable clinical event of patient %" PRId64, patient_id);
+            sqlite3_finalize(st);
+            return -1;
+        }
+        in->e[in->ne++] = e;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* 1 and *primary set when the patient exists, 0 when not, -1 on error. */
+static int read_primary(sqlite3 *conn, int64_t patient_id, rw_trend_primary *primary)
+{
+    sqlite3_stmt *st =
+        srv_db_prepare(conn, "SELECT primary_1q213_status FROM patients WHERE id = ?");
+    int rc;
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, patient_id);
+    rc = sqlite3_step(st);
+    *primary = RW_PRIMARY_UNKNOWN;
+    if (rc == SQLITE_ROW) {
+        const char *s = (const char *)sqlite3_column_text(st, 0);
+        if (s && rw_trend_primary_parse(s, primary))
+            *primary = RW_PRIMARY_UNKNOWN;
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* ---------------------------------------------------------------- writing the conclusions */
+
+static int store_state(sqlite3 *conn, int64_t patient_id, const rw_trend_result *r,
+                       const rw_trend_config *cfg, size_t nresults)
+{
+    json_t *cj = srv_monitor_config_json_new(cfg);
+    char *ctext = cj ? json_dumps(cj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char relapse[11];
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    json_decref(cj);
+    if (!ctext)
+        goto out;
+    st = srv_db_prepare(
+        conn, "INSERT INTO patient_state (patient_id, state, lead_time_days, relapse_date, "
+              "n_results, computed_at, trend_config) VALUES (?1, ?2, ?3, ?4, ?5, "
+              "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), ?6) ON CONFLICT (patient_id) DO UPDATE SET "
+              "state = excluded.state, lead_time_days = excluded.lead_time_days, relapse_date = "
+              "excluded.relapse_date, n_results = excluded.n_results, computed_at = "
+              "excluded.computed_at, trend_config = excluded.trend_config");
+    if (!st)
+        goto out;
+    sqlite3_bind_int64(st, 1, patient_id);
+    sqlite3_bind_text(st, 2, rw_trend_state_name(r->state), -1, SQLITE_STATIC);
+    if (r->has_lead_time)
+        sqlite3_bind_int(st, 3, r->lead_time_days);
+    if (r->has_relapse) {
+        rw_trend_date_format(r->relapse_day, relapse);
+        sqlite3_bind_text(st, 4, relapse, -1, SQLITE_STATIC);
+    }
+    sqlite3_bind_int64(st, 5, (sqlite3_int64)nresults);
+    sqlite3_bind_text(st, 6, ctext, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) != SQLITE_DONE) {
+        srv_log(SRV_LOG_ERROR, "storing the state of patient %" PRId64 ": %s", patient_id,
+                sqlite3_errmsg(conn));
+        goto out;
+    }
+    rc = 0;
+out:
+    sqlite3_finalize(st);
+    free(ctext);
+    return rc;
+}
+
+/* Upserts one engine alert on its identity; *id receives its row id, *fresh whether it is new
+ * or came back from retraction (for the audit trail). */
+static int upsert_alert(sqlite3 *conn, int64_t patient_id, const rw_trend_alert *al, int64_t *id,
+                        int *fresh)
+{
+    const char *kind = rw_trend_alert_name(al->kind);
+    const char *rule = al->nevidence ? rw_trend_rule_name(al->evidence[0].rule) : "unknown";
+    char fired[11], closed[11];
+    char *evidence = alert_evidence_text(al);
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+
+    if (!evidence)
+        goto out;
+    rw_trend_date_format(al->day, fired);
+    /* Was it known and live? (decides whether the change is worth an audit row) */
+    st = srv_db_prepare(conn, "SELECT retracted_at IS NULL FROM alerts "
+                              "WHERE sample_id = ? AND kind = ? AND rule = ?");
+    if (!st)
+        goto out;
+    sqlite3_bind_int64(st, 1, al->sample_id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, rule, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step != SQLITE_ROW && step != SQLITE_DONE)
+        goto fail_sql;
+    *fresh = step == SQLITE_DONE || sqlite3_column_int(st, 0) == 0;
+    sqlite3_finalize(st);
+
+    st = srv_db_prepare(
+        conn, "INSERT INTO alerts (patient_id, kind, rule, fired_on, sample_id, evidence, "
+              "closed_by, closed_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+              "ON CONFLICT (sample_id, kind, rule) DO UPDATE SET fired_on = excluded.fired_on, "
+              "evidence = excluded.evidence, closed_by = excluded.closed_by, closed_on = "
+              "excluded.closed_on, retracted_at = NULL RETURNING id");
+    if (!st)
+        goto out;
+    sqlite3_bind_int64(st, 1, patient_id);
+    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, rule, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, fired, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, al->sample_id);
+    sqlite3_bind_text(st, 6, evidence, -1, SQLITE_STATIC);
+    if (al->closed_by != RW_CLOSE_NONE) {
+        rw_trend_date_format(al->closed_day, closed);
+        sqlite3_bind_text(st, 7, rw_trend_close_name(al->closed_by), -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 8, closed, -1, SQLITE_STATIC);
+    }
+    if (sqlite3_step(st) != SQLITE_ROW)
+        goto fail_sql;
+    *id = sqlite3_column_int64(st, 0);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        goto fail_sql;
+    rc = 0;
+    goto out;
+fail_sql:
+    srv_log(SRV_LOG_ERROR, "storing an alert of patient %" PRId64 ": %s", patient_id,
+            sqlite3_errmsg(conn));
+out:
+    sqlite3_finalize(st);
+    free(evidence);
+    return rc;
+}
+
+static int cmp_id(const void *a, const void *b)
+{
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Retracts the patient's live alerts whose id is not in kept (sorted, n). */
+static int retract_others(sqlite3 *conn, int64_t patient_id, const int64_t *kept, size_t n)
+{
+    sqlite3_stmt *sel = NULL, *upd = NULL;
+    int rc = -1, step;
+    int64_t *gone = NULL;
+    size_t ng = 0, mg = 0;
+
+    sel = srv_db_prepare(conn, "SELECT id, kind, rule, sample_id FROM alerts "
+                               "WHERE patient_id = ? AND retracted_at IS NULL");
+    if (!sel)
+        goto out;
+    sqlite3_bind_int64(sel, 1, patient_id);
+    while ((step = sqlite3_step(sel)) == SQLITE_ROW) {
+        int64_t id = sqlite3_column_int64(sel, 0);
+        if (n && bsearch(&id, kept, n, sizeof *kept, cmp_id))
+            continue;
+        if (grow((void **)&gone, ng, &mg, sizeof *gone))
+            goto out;
+        gone[ng++] = id;
+    }
+    if (step != SQLITE_DONE)
+        goto out;
+    upd = srv_db_prepare(conn, "UPDATE alerts SET retracted_at = "
+                               "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?");
+    if (!upd)
+        goto out;
+    for (size_t i = 0; i < ng; i++) {
+        sqlite3_reset(upd);
+        sqlite3_bind_int64(upd, 1, gone[i]);
+        if (sqlite3_step(upd) != SQLITE_DONE ||
+            srv_audit_write(conn, "system", 0, "retract", "alert", gone[i], NULL))
+            goto out;
+    }
+    rc = 0;
+out:
+    if (rc)
+        srv_log(SRV_LOG_ERROR, "retracting alerts of patient %" PRId64 ": %s", patient_id,
+                sqlite3_errmsg(conn));
+    sqlite3_finalize(sel);
+    sqlite3_finalize(upd);
+    free(gone);
+    return rc;
+}
+
+static int store_alerts(sqlite3 *conn, int64_t patient_id, const rw_trend_result *r)
+{
+    int64_t *kept = r->nalerts ? malloc(r->nalerts * sizeof *kept) : NULL;
+    int rc = -1;
+
+    if (r->nalerts && !kept)
+        return -1;
+    for (size_t i = 0; i < r->nalerts; i++) {
+        int fresh = 0;
+        if (upsert_alert(conn, patient_id, &r->alerts[i], &kept[i], &fresh))
+            goto out;
+        if (fresh) {
+            json_t *d = json_pack("{s:s, s:I}", "kind", rw_trend_alert_name(r->alerts[i].kind),
+                                  "sample_id", (json_int_t)r->alerts[i].sample_id);
+            int bad = !d || srv_audit_write(conn, "system", 0, "fire", "alert", kept[i], d);
+            json_decref(d);
+            if (bad)
+                goto out;
+        }
+    }
+    if (r->nalerts) /* qsort and bsearch want a non-NULL array even when empty */
+        qsort(kept, r->nalerts, sizeof *kept, cmp_id);
+    rc = retract_others(conn, patient_id, kept, r->nalerts);
+out:
+    free(kept);
+    return rc;
+}
+
+/* ---------------------------------------------------------------- the hook */
 
 int srv_monitor_recompute(sqlite3 *conn, int64_t patient_id)
 {
-    (void)conn;
-    (void)patient_id;
+    inputs in = {0};
+    rw_trend_config cfg;
+    rw_trend_input ti = {0};
+    rw_trend_result *res = NULL;
+    rw_error err = {0};
+    int rc = -1, found;
+
+    found = read_primary(conn, patient_id, &ti.primary);
+    if (found <= 0) {
+        if (found == 0)
+            srv_log(SRV_LOG_ERROR, "recompute: no patient %" PRId64, patient_id);
+        goto out;
+    }
+    if (read_samples(conn, patient_id, &in) || read_treatments(conn, patient_id, &in) ||
+        read_events(conn, patient_id, &in))
+        goto out;
+    ti.samples = in.s;
+    ti.nsamples = in.ns;
+    ti.treatments = in.t;
+    ti.ntreatments = in.nt;
+    ti.events = in.e;
+    ti.nevents = in.ne;
+    srv_monitor_config(&cfg);
+    if (rw_trend_run(&ti, &cfg, &res, &err) != RW_OK) {
+        /* The API validated every input, so this is a bug or a hand-edited database: fail the
+         * caller's transaction rather than store a state that ignores part of the series. */
+        srv_log(SRV_LOG_ERROR, "trend of patient %" PRId64 ": %s", patient_id, err.msg);
+        goto out;
+    }
+    if (store_state(conn, patient_id, res, &cfg, in.ns) || store_alerts(conn, patient_id, res))
+        goto out;
+    srv_log(SRV_LOG_DEBUG, "patient %" PRId64 ": %s, %zu alerts", patient_id,
+            rw_trend_state_name(res->state), res->nalerts);
+    rc = 0;
+out:
+    rw_trend_result_free(res);
+    inputs_free(&in);
+    return rc;
+}
+
+int srv_monitor_recompute_tx(sqlite3 *conn, int64_t patient_id)
+{
+    if (srv_db_begin(conn))
+        return -1;
+    if (srv_monitor_recompute(conn, patient_id) || srv_db_commit(conn)) {
+        srv_log(SRV_LOG_ERROR, "patient %" PRId64 ": monitoring state not recomputed", patient_id);
+        srv_db_rollback(conn);
+        return -1;
+    }
     return 0;
 }

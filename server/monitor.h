@@ -1,17 +1,43 @@
 /* Monitoring: re-reads one patient's stored results, treatments, clinical events and primary
  * status, runs the core's longitudinal engine (core/trend.h) and persists the patient's state and
  * alert history (schema/004_monitoring.sql). Called inside the caller's open transaction, after
- * every new result, treatment or event change, and after a PoN change. */
+ * every new result, treatment or event change, and after a PoN change.
+ * JSON rule: functions ending in _new return a new reference (json_decref it). */
 #ifndef SRV_MONITOR_H
 #define SRV_MONITOR_H
 
+#include <jansson.h>
 #include <sqlite3.h>
 #include <stdint.h>
+
+#include "core/trend.h"
 
 /* Recomputes patient_id's state and alerts on conn (inside the caller's transaction).
  * Alerts that the engine still raises keep their id and acknowledgement; new ones are inserted;
  * ones it no longer raises are marked retracted (history kept). 0 on success, -1 on a database
  * error (logged; the caller rolls back). */
 int srv_monitor_recompute(sqlite3 *conn, int64_t patient_id);
+
+/* The same in a transaction of its own (BEGIN IMMEDIATE ... COMMIT), for callers whose own
+ * transaction has already committed. 0 on success, -1 (logged, rolled back). */
+int srv_monitor_recompute_tx(sqlite3 *conn, int64_t patient_id);
+
+/* The engine configuration the daemon monitors with: the one place its thresholds are chosen
+ * (the trend answer's `thresholds` and patient_state.trend_config come from it). */
+void srv_monitor_config(rw_trend_config *cfg);
+/* Every threshold and rule switch of cfg as a new JSON object. NULL on allocation failure. */
+json_t *srv_monitor_config_json_new(const rw_trend_config *cfg);
+
+/* Columns of an alert row, selected from `alerts a JOIN patients p` by the API: keep in step
+ * with srv_monitor_alert_json_new(). */
+#define SRV_MONITOR_ALERT_COLUMNS                                                                  \
+    "a.id, a.patient_id, p.external_id, a.kind, a.rule, a.fired_on, a.sample_id, a.evidence, "     \
+    "a.closed_by, a.closed_on, a.created_at, a.retracted_at, a.acknowledged_at, "                  \
+    "a.acknowledged_by, a.ack_comment"
+/* The current row of st (selected with SRV_MONITOR_ALERT_COLUMNS first) as the API's alert
+ * object: {id, patient_id, external_id (when with_patient), kind, rule, fired_on, sample_id,
+ * evidence, closed_by, closed_on, created_at, retracted_at, acknowledged_at, acknowledged_by,
+ * comment}. NULL on allocation failure. */
+json_t *srv_monitor_alert_json_new(sqlite3_stmt *st, int with_patient);
 
 #endif

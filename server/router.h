@@ -34,6 +34,8 @@ extern const srv_route srv_health_routes[], srv_tokens_routes[], srv_patients_ro
 /* The ingestion pipeline (api_uploads.c, api_jobs.c, api_pons.c, api_profile.c). */
 extern const srv_route srv_uploads_routes[], srv_jobs_routes[], srv_pons_routes[],
     srv_profile_routes[];
+/* Monitoring (api_trend.c, api_alerts.c, api_cohort.c). */
+extern const srv_route srv_trend_routes[], srv_alerts_routes[], srv_cohort_routes[];
 
 /* NULL-terminated list of every table (routes.c). */
 extern const srv_route *const srv_all_routes[];

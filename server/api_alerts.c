@@ -1,0 +1,210 @@
+/* REST resource /api/v1/alerts: the alerts the longitudinal engine raised (a worklist across
+ * patients) and their acknowledgement by a clinician, which is the only part of an alert that
+ * is not derived data (schema/004_monitoring.sql). */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "server/api_clinical.h"
+#include "server/monitor.h"
+
+#define LIST_DEFAULT 200
+#define LIST_MAX     1000
+#define COMMENT_MAX  2000
+
+/* The alert `id` as the API shows it (new object), NULL when absent (*err 0) or on error (1). */
+static json_t *alert_row_new(sqlite3 *db, int64_t id, int *err)
+{
+    json_t *o = NULL;
+    sqlite3_stmt *st =
+        srv_db_prepare(db, "SELECT " SRV_MONITOR_ALERT_COLUMNS
+                           " FROM alerts a JOIN patients p ON p.id = a.patient_id WHERE a.id = ?");
+    *err = 1;
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        *err = !(o = srv_monitor_alert_json_new(st, 1));
+    else if (rc == SQLITE_DONE)
+        *err = 0;
+    sqlite3_finalize(st);
+    return o;
+}
+
+/* Parses a positive integer query parameter into *out (absent: def). -1 after answering 422. */
+static int query_int(srv_request *req, const char *key, long lo, long hi, long def, long *out)
+{
+    const char *s = srv_query(req, key);
+    char *end;
+    *out = def;
+    if (!s)
+        return 0;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || *end || errno || v < lo || v > hi) {
+        srv_reply_error(req, 422, "invalid_value", key, "%s must be an integer from %ld to %ld",
+                        key, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+/* GET /api/v1/alerts?open=1&kind=&patient_id=&limit=: live (not retracted) alerts, newest
+ * first; open=1 keeps the unacknowledged ones, open=0 the acknowledged ones. */
+static enum MHD_Result alert_list(srv_request *req)
+{
+    static const char *const allowed[] = {"open", "kind", "patient_id", "limit", NULL};
+    static const char *const kinds[] = {"early_relapse", "emerging_chemoresistance", "responding",
+                                        NULL};
+    long open, pid, limit;
+    const char *kind;
+    json_t *a = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc;
+
+    if (srv_clin_check_query(req, allowed) || query_int(req, "open", 0, 1, -1, &open) ||
+        query_int(req, "patient_id", 1, LONG_MAX, 0, &pid) ||
+        query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit))
+        return srv_clin_done(req);
+    kind = srv_query(req, "kind");
+    if (kind) {
+        const char *const *k = kinds;
+        while (*k && strcmp(*k, kind))
+            k++;
+        if (!*k)
+            return srv_reply_error(req, 422, "invalid_value", "kind",
+                                   "kind must be early_relapse, emerging_chemoresistance or "
+                                   "responding");
+    }
+    st = srv_db_prepare(
+        req->db, "SELECT " SRV_MONITOR_ALERT_COLUMNS " FROM alerts a JOIN patients p ON p.id = "
+                 "a.patient_id WHERE a.retracted_at IS NULL "
+                 "AND (?1 < 0 OR (a.acknowledged_at IS NULL) = ?1) "
+                 "AND (?2 = 0 OR a.patient_id = ?2) AND (?3 IS NULL OR a.kind = ?3) "
+                 "ORDER BY a.fired_on DESC, a.id DESC LIMIT ?4");
+    if (!st || !(a = json_array()))
+        goto fail;
+    sqlite3_bind_int64(st, 1, open);
+    sqlite3_bind_int64(st, 2, pid);
+    if (kind)
+        sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, limit);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *o = srv_monitor_alert_json_new(st, 1);
+        if (!o || json_array_append_new(a, o))
+            goto fail;
+    }
+    if (rc != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    return srv_reply_json(req, 200, json_pack("{s:o}", "alerts", a));
+fail:
+    sqlite3_finalize(st);
+    json_decref(a);
+    return srv_reply_internal(req, "cannot list alerts");
+}
+
+/* GET /api/v1/alerts/{id} */
+static enum MHD_Result alert_get(srv_request *req)
+{
+    int64_t id;
+    int err;
+    json_t *o;
+    if (srv_param_id(req, 0, &id))
+        return srv_clin_done(req);
+    if ((o = alert_row_new(req->db, id, &err)))
+        return srv_reply_json(req, 200, o);
+    if (err)
+        return srv_reply_internal(req, "cannot read an alert");
+    return srv_reply_error(req, 404, "not_found", NULL, "no alert %" PRId64, id);
+}
+
+/* POST /api/v1/alerts/{id}/acknowledge {"comment": "..."}: who read it, when, what was decided;
+ * one transaction with its audit row. A retracted alert may still be acknowledged (the page
+ * that showed it may be older than the retraction). */
+static enum MHD_Result alert_acknowledge(srv_request *req)
+{
+    static const char *const fields[] = {"comment", NULL};
+    const char *comment = NULL;
+    json_t *have = NULL, *row = NULL, *details = NULL;
+    sqlite3_stmt *st = NULL;
+    int64_t id;
+    int err;
+
+    if (srv_param_id(req, 0, &id) || srv_check_fields(req, req->json, fields))
+        return srv_clin_done(req);
+    json_t *c = json_object_get(req->json, "comment");
+    if (c && !json_is_null(c) && !json_is_string(c))
+        return srv_reply_error(req, 422, "invalid_type", "comment", "comment: must be a string");
+    comment = json_string_value(c);
+    const char *p = comment;
+    while (p && *p && isspace((unsigned char)*p))
+        p++;
+    if (!p || !*p)
+        return srv_reply_error(req, 422, "missing_field", "comment",
+                               "comment: is required (what was decided)");
+    if (srv_get_string(req, req->json, "comment", 1, COMMENT_MAX, &comment))
+        return srv_clin_done(req);
+
+    if (srv_clin_begin(req))
+        return srv_clin_done(req);
+    if (!(have = alert_row_new(req->db, id, &err))) {
+        if (err)
+            srv_clin_abort(req, "cannot read an alert");
+        else
+            srv_clin_reject(req, 404, "not_found", NULL, "no such alert");
+        goto out;
+    }
+    if (!json_is_null(json_object_get(have, "acknowledged_at"))) {
+        srv_clin_reject(req, 409, "conflict", NULL, "this alert is already acknowledged");
+        goto out;
+    }
+    st = srv_db_prepare(req->db, "UPDATE alerts SET acknowledged_at = "
+                                 "strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), acknowledged_by = ?, "
+                                 "ack_comment = ? WHERE id = ? AND acknowledged_at IS NULL");
+    if (!st) {
+        srv_clin_abort(req, "cannot acknowledge an alert");
+        goto out;
+    }
+    sqlite3_bind_text(st, 1, req->caller.name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, comment, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, id);
+    if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(req->db) != 1 ||
+        !(row = alert_row_new(req->db, id, &err))) {
+        srv_clin_abort(req, "cannot acknowledge an alert");
+        goto out;
+    }
+    details = json_pack("{s:O, s:O, s:s}", "kind", json_object_get(row, "kind"), "patient_id",
+                        json_object_get(row, "patient_id"), "comment", comment);
+    if (!details || srv_audit(req, "acknowledge", "alert", id, details)) {
+        srv_clin_abort(req, "cannot audit an acknowledgement");
+        goto out;
+    }
+    srv_clin_commit_reply(req, 200, json_incref(row));
+    if (req->status == 200)
+        srv_log(SRV_LOG_INFO, "acknowledged alert %" PRId64, id);
+out:
+    sqlite3_finalize(st);
+    json_decref(have);
+    json_decref(row);
+    json_decref(details);
+    return srv_clin_done(req);
+}
+
+const srv_route srv_alerts_routes[] = {
+    {.method = "GET", .path = "/api/v1/alerts", .handler = alert_list, .roles = SRV_ROLE_ANY},
+    {.method = "GET", .path = "/api/v1/alerts/{id}", .handler = alert_get, .roles = SRV_ROLE_ANY},
+    {.method = "POST",
+     .path = "/api/v1/alerts/{id}/acknowledge",
+     .handler = alert_acknowledge,
+     .roles = SRV_ROLE_CLINICIAN | SRV_ROLE_ADMIN,
+     .body = SRV_BODY_JSON},
+    {0},
+};
