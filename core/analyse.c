@@ -8,9 +8,9 @@
 #include <string.h>
 
 #include "core/gc.h"
+#include "core/stats.h"
 #include "core/version.h"
 
-#define MAD_TO_SD 1.482602218505602
 
 void rw_analyse_opts_init(rw_analyse_opts *o)
 {
@@ -53,15 +53,12 @@ static rw_status fill_qc(rw_result *r, const rw_pon *pon, rw_error *err)
         if (i < n_auto && r->mask[i] == 0 && isfinite(b->count[i]))
             v[m++] = b->count[i];
     }
-    q->median_reads_per_bin = rw_score_median(v, m);
+    q->median_reads_per_bin = rw_stats_median(v, m);
     m = 0;
     for (size_t i = 0; i < b->n; i++)
         if (isfinite(r->log2[i]))
             v[m++] = r->log2[i];
-    double med = rw_score_median(v, m);
-    for (size_t i = 0; i < m; i++)
-        v[i] = fabs(v[i] - med);
-    q->mad_log2 = MAD_TO_SD * rw_score_median(v, m);
+    q->mad_log2 = RW_MAD_TO_SD * rw_stats_mad(v, m, NULL);
     q->noise_sd = rw_score_noise(b, r->log2);
     q->pon_n_normals = pon->n_normals;
     q->pon_low_normals = pon->low_normals;
@@ -211,7 +208,7 @@ rw_status rw_analyse_file(const char *path, const rw_count_opts *co, const rw_po
     else
         rw_analyse_opts_init(&a);
     char filters[256];
-    a.filters = rw_pon_filters(&c, filters, sizeof filters);
+    a.filters = rw_count_filters(&c, filters, sizeof filters);
     rw_bins *b = NULL;
     rw_status st = rw_count_load(path, &c, &b, qc, progress, progress_ctx, err);
     if (st)

@@ -27,7 +27,7 @@
 typedef struct rw_analyse_opts {
     rw_score_opts score;   /* thresholds of the call (rw_score_opts_init defaults) */
     double primary_cn;     /* the primary tumour's 1q21.3 copy number; NaN = unknown (default) */
-    const char *filters;   /* the sample's counting filters (borrowed; rw_pon_filters()); NULL =
+    const char *filters;   /* the sample's counting filters (borrowed; rw_count_filters()); NULL =
                               not checked (bins whose filters are unknown) */
     int segment;           /* 1 (default): segment the log2 ratios and fit the genome-wide
                               tumour fraction; 0: region scores only (faster) */

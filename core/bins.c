@@ -6,7 +6,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "core/atomic.h"
 
 #define BINS_MAGIC "#relapsewatch-bins"
 
@@ -251,12 +252,11 @@ fail:
 
 rw_status rw_bins_write(const rw_bins *b, const char *path, rw_error *err)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return rw_error_set(err, RW_ERR_USAGE, "path too long: %s", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return rw_error_set(err, RW_ERR_IO, "%s: %s", tmp, strerror(errno));
+    char tmp[RW_ATOMIC_TMP_MAX];
+    FILE *f;
+    rw_status st = rw_atomic_open(path, tmp, &f, err);
+    if (st != RW_OK)
+        return st;
     fprintf(f, "%s\tversion=1\tbuild=%s\tbin_size=%d%s%s\nchrom\tstart\tend\tcount\n",
             BINS_MAGIC, rw_build_name(b->build), (int)b->bin_size, b->filters[0] ? "\tfilters=" : "",
             b->filters);
@@ -266,11 +266,5 @@ rw_status rw_bins_write(const rw_bins *b, const char *path, rw_error *err)
         fprintf(f, "%s\t%lld\t%lld\t%.10g\n", rw_chrom_name(rw_bins_chrom(b, i)),
                 (long long)rw_bins_start(b, i), (long long)rw_bins_end(b, i), b->count[i]);
     }
-    int bad = ferror(f);
-    if (fclose(f) || bad || rename(tmp, path)) {
-        int e = errno;
-        unlink(tmp);
-        return rw_error_set(err, RW_ERR_IO, "%s: %s", path, strerror(e));
-    }
-    return RW_OK;
+    return rw_atomic_commit(f, tmp, path, err);
 }

@@ -23,6 +23,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/stats.h"
+
 #define BINS_MAGIC "#relapsewatch-bins"
 
 /* The five flag bits count.h lets the caller drop, in the order reasons are charged. */
@@ -191,12 +193,6 @@ static void counter_init(counter *c, const rw_count_opts *o, rw_count_qc *qc)
 static int cmp_u64(const void *a, const void *b)
 {
     uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return (x > y) - (x < y);
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
 }
 
@@ -746,17 +742,14 @@ rw_status rw_count_load(const char *path, const rw_count_opts *o, rw_bins **out,
         snprintf(qc->format, sizeof qc->format, "bins");
         qc->build = file->build;
         qc->frag_median = NAN;
-        size_t n = 0;
-        double *tmp = malloc(bins->n * sizeof *tmp);
+        /* a copy: the median reorders its input (n + 1: malloc(0) may be NULL) */
+        double *tmp = malloc((bins->n + 1) * sizeof *tmp);
         if (!tmp) {
             st = rw_error_set(err, RW_ERR_NOMEM, "out of memory");
             goto fail;
         }
-        for (size_t i = 0; i < bins->n; i++)
-            if (!isnan(bins->count[i]))
-                tmp[n++] = bins->count[i];
-        qsort(tmp, n, sizeof *tmp, cmp_double);
-        qc->median_per_bin = n == 0 ? NAN : n % 2 ? tmp[n / 2] : (tmp[n / 2 - 1] + tmp[n / 2]) / 2;
+        memcpy(tmp, bins->count, bins->n * sizeof *tmp);
+        qc->median_per_bin = rw_stats_median(tmp, bins->n);
         free(tmp);
     }
     if (progress)

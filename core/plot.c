@@ -1,14 +1,14 @@
 /* Genome-wide copy-number plot as standalone SVG (see plot.h for what the picture holds). */
 #include "core/plot.h"
 
-#include <errno.h>
 #include <htslib/kstring.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "core/atomic.h"
 
 /* Colours: a colour-blind-safe pair for points and segments, a pale band for the region. */
 #define COL_BIN    "#4c72b0"
@@ -300,41 +300,15 @@ rw_status rw_plot_genome_svg_string(rw_build build, const rw_plot_opts *o, const
 rw_status rw_plot_genome_svg(const char *path, rw_build build, const rw_plot_opts *o,
                              const rw_plot_bins *bins, const rw_plot_segments *segs, rw_error *err)
 {
-    char *svg = NULL, *tmp = NULL;
+    char *svg = NULL, tmp[RW_ATOMIC_TMP_MAX];
     FILE *f = NULL;
     rw_status st = rw_plot_genome_svg_string(build, o, bins, segs, &svg, err);
-    if (st != RW_OK)
-        return st;
-    size_t len = strlen(path) + 32;
-    tmp = malloc(len);
-    if (!tmp) {
-        st = rw_error_set(err, RW_ERR_NOMEM, "plot: out of memory");
-        goto fail;
+    if (st == RW_OK)
+        st = rw_atomic_open(path, tmp, &f, err);
+    if (st == RW_OK) {
+        fputs(svg, f); /* a failed write sets the stream's error flag: commit checks it */
+        st = rw_atomic_commit(f, tmp, path, err);
     }
-    snprintf(tmp, len, "%s.tmp.%ld", path, (long)getpid());
-    f = fopen(tmp, "w");
-    if (!f) {
-        st = rw_error_set(err, RW_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    size_t n = strlen(svg);
-    int wrote = fwrite(svg, 1, n, f) == n;
-    int closed = fclose(f) == 0;
-    f = NULL;
-    if (!wrote || !closed) {
-        st = rw_error_set(err, RW_ERR_IO, "cannot write %s: %s", tmp, strerror(errno));
-        unlink(tmp);
-        goto fail;
-    }
-    if (rename(tmp, path) != 0) {
-        st = rw_error_set(err, RW_ERR_IO, "cannot rename %s to %s: %s", tmp, path, strerror(errno));
-        unlink(tmp);
-        goto fail;
-    }
-fail:
-    if (f)
-        fclose(f);
-    free(tmp);
     free(svg);
     return st;
 }

@@ -8,16 +8,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <htslib/kstring.h>
 
+#include "core/atomic.h"
 #include "core/gc.h"
 #include "core/score.h"
+#include "core/stats.h"
 #include "core/version.h"
 
 #define PON_MAGIC "#relapsewatch-pon"
-#define MAD_TO_SD 1.482602218505602
 
 void rw_pon_opts_init(rw_pon_opts *o)
 {
@@ -106,10 +106,7 @@ static void median_mad(double *v, size_t n, double *med, double *mad, size_t *k)
         if (isfinite(v[i]))
             v[m++] = v[i];
     *k = m;
-    *med = rw_score_median(v, m);
-    for (size_t i = 0; i < m; i++)
-        v[i] = fabs(v[i] - *med);
-    *mad = rw_score_median(v, m);
+    *mad = rw_stats_mad(v, m, med);
 }
 
 /* Leave-one-out region statistics: normal j scored against the median of the others. */
@@ -138,7 +135,7 @@ static rw_status pon_loo(rw_pon *p, double *const *norm, size_t nn, rw_error *er
             for (size_t k = 0; k < nn; k++)
                 if (k != j)
                     v[m++] = norm[k][i];
-            ref[i] = rw_score_median(v, m);
+            ref[i] = rw_stats_median(v, m);
         }
         /* The same normalisation a sample gets (score.h); the zero floor is the default's. */
         rw_score_opts so;
@@ -264,7 +261,7 @@ rw_status rw_pon_build(rw_bins *const *normals, size_t nn, const rw_pon_opts *o,
         for (size_t i = 0; i < n_auto; i++)
             if (isfinite(cnt[i]) && cnt[i] > 0)
                 v[m++] = cnt[i];
-        double scale = rw_score_median(v, m);
+        double scale = rw_stats_median(v, m);
         if (!(scale > 0)) {
             free(gmask);
             st = rw_error_set(err, RW_ERR_INPUT, "normal %zu has no reads on the autosomes", j + 1);
@@ -307,19 +304,19 @@ rw_status rw_pon_build(rw_bins *const *normals, size_t nn, const rw_pon_opts *o,
             p->mask[i] |= RW_PON_MASK_LOW;
             continue;
         }
-        double c = MAD_TO_SD * p->mad[i] / p->median->count[i];
+        double c = RW_MAD_TO_SD * p->mad[i] / p->median->count[i];
         if (c > o->max_cv)
             p->mask[i] |= RW_PON_MASK_SPREAD;
         else if (!p->mask[i])
             cv[ncv++] = c;
     }
     /* the adaptive spread rule: relative to the typical CV of the panel's good bins */
-    double typical = rw_score_median(cv, ncv);
+    double typical = rw_stats_median(cv, ncv);
     if (isfinite(typical) && typical > 0) {
         for (size_t i = 0; i < n; i++) {
             if (p->mask[i] & (RW_PON_MASK_NODATA | RW_PON_MASK_LOW))
                 continue;
-            if (MAD_TO_SD * p->mad[i] / p->median->count[i] > o->max_cv_factor * typical)
+            if (RW_MAD_TO_SD * p->mad[i] / p->median->count[i] > o->max_cv_factor * typical)
                 p->mask[i] |= RW_PON_MASK_SPREAD;
         }
     }
@@ -335,7 +332,7 @@ rw_status rw_pon_build(rw_bins *const *normals, size_t nn, const rw_pon_opts *o,
     if (!o->filters) {
         rw_count_opts co;
         rw_count_opts_init(&co);
-        rw_pon_filters(&co, defaults_filters, sizeof defaults_filters);
+        rw_count_filters(&co, defaults_filters, sizeof defaults_filters);
     }
     snprintf(p->filters, sizeof p->filters, "%s", o->filters ? o->filters : defaults_filters);
     snprintf(p->options, sizeof p->options, "min_median=%g;max_cv=%g;max_cv_factor=%g",
@@ -411,11 +408,9 @@ rw_status rw_pon_write(const rw_pon *p, const char *path, rw_error *err)
 {
     const rw_bins *b = p->median;
     kstring_t ks = {0, 0, NULL};
-    char tmp[4096];
+    char tmp[RW_ATOMIC_TMP_MAX];
     rw_status st = RW_OK;
     FILE *f = NULL;
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return rw_error_set(err, RW_ERR_USAGE, "path too long: %s", path);
 
     ksprintf(&ks, "%s\tversion=%d\n", PON_MAGIC, RW_PON_FORMAT_VERSION);
     ksprintf(&ks, "#id\t%s\n#build\t%s\n#bin_size\t%d\n#include_y\t%d\n", p->id,
@@ -451,24 +446,11 @@ rw_status rw_pon_write(const rw_pon *p, const char *path, rw_error *err)
         st = rw_error_set(err, RW_ERR_NOMEM, "out of memory writing the panel");
         goto fail;
     }
-    f = fopen(tmp, "w");
-    if (!f) {
-        st = rw_error_set(err, RW_ERR_IO, "%s: %s", tmp, strerror(errno));
+    /* the whole text is built first: the checksum covers it, and nothing is written on failure */
+    if ((st = rw_atomic_open(path, tmp, &f, err)) != RW_OK)
         goto fail;
-    }
-    size_t wrote = fwrite(ks.s, 1, ks.l, f);
-    int bad = wrote != ks.l || ferror(f);
-    int e = errno;
-    if (fclose(f))
-        bad = 1, e = errno;
-    f = NULL;
-    if (bad || rename(tmp, path)) {
-        if (!bad)
-            e = errno;
-        unlink(tmp);
-        st = rw_error_set(err, RW_ERR_IO, "%s: %s", path, strerror(e));
-        goto fail;
-    }
+    fwrite(ks.s, 1, ks.l, f); /* a short write sets the stream's error flag: commit checks it */
+    st = rw_atomic_commit(f, tmp, path, err);
 fail:
     free(ks.s);
     return st;

@@ -62,7 +62,7 @@ typedef struct rw_pon_opts {
     double min_median;       /* mask bins whose median normalised depth is below (default 0.2) */
     double max_cv;           /* mask bins whose robust CV across normals is above (default 0.5) */
     double max_cv_factor;    /* ... or above this times the median robust CV (default 3.0) */
-    const char *filters;     /* counting filters of the normals (borrowed; see rw_pon_filters());
+    const char *filters;     /* counting filters of the normals (borrowed; see rw_count_filters());
                                 NULL = those of rw_count_opts_init() */
     const char *id;          /* the panel's id (borrowed); NULL = derived from the content */
     const double *gc;        /* GC fraction of each bin (borrowed, n values; NaN = unknown) or NULL
@@ -125,9 +125,8 @@ rw_status rw_pon_check(const rw_pon *p, const rw_bins *sample, const char *filte
 /* The region statistics called name, or NULL. Borrowed from p. */
 const rw_pon_region *rw_pon_region_find(const rw_pon *p, const char *name);
 
-/* Writes the canonical filters string of counting options into buf (size n), e.g.
- * "mapq=20;flags=0xF04;mode=fragments;frag=0-0"; returns buf. A sample and its PoN must have the
- * same string. */
+/* Same as rw_count_filters() (core/count.h), which core code calls: kept because the daemon
+ * (server/pipeline.c) calls it under this name. A sample and its PoN must have the same string. */
 char *rw_pon_filters(const rw_count_opts *o, char *buf, size_t n);
 
 /* 1 when the panel was built with GC fractions (its samples are GC-corrected too). */

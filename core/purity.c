@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/stats.h"
+
 /* Width of the log2 range over which the outlier component is uniform. */
 #define OUTLIER_RANGE 4.0
 /* Chi-square(1) 95% quantile: the profile-likelihood interval. */
@@ -45,12 +47,6 @@ double rw_purity_expected_log2(double f, double ploidy, int c)
     return log2(num / den);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double rw_purity_noise(const double *log2v, const unsigned char *mask, size_t n)
 {
     double *d = malloc((n ? n : 1) * sizeof *d);
@@ -67,10 +63,8 @@ double rw_purity_noise(const double *log2v, const unsigned char *mask, size_t n)
     }
     double sd = NAN;
     if (m >= 2) {
-        qsort(d, m, sizeof *d, cmp_double);
-        double med = m % 2 ? d[m / 2] : 0.5 * (d[m / 2 - 1] + d[m / 2]);
         /* |x - y| of two N(0, s^2) draws has median 0.6745 * sqrt(2) s. */
-        sd = med / (0.6744897501960817 * sqrt(2.0));
+        sd = rw_stats_median(d, m) / (0.6744897501960817 * sqrt(2.0));
     }
     free(d);
     return sd;
@@ -83,7 +77,7 @@ typedef struct wpair {
 
 static int cmp_wpair(const void *a, const void *b)
 {
-    return cmp_double(&((const wpair *)a)->v, &((const wpair *)b)->v);
+    return rw_stats_cmp_double(&((const wpair *)a)->v, &((const wpair *)b)->v);
 }
 
 static double weighted_median(size_t n, const double *v, const size_t *w, const size_t *idx)

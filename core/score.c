@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAD_TO_SD 1.482602218505602
+#include "core/stats.h"
 
 void rw_score_opts_init(rw_score_opts *o)
 {
@@ -28,24 +28,6 @@ const char *rw_call_name(rw_call c)
     default:
         return "no_data";
     }
-}
-
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-double rw_score_median(double *v, size_t n)
-{
-    size_t m = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!isnan(v[i]))
-            v[m++] = v[i];
-    if (m == 0)
-        return NAN;
-    qsort(v, m, sizeof *v, cmp_double);
-    return m % 2 ? v[m / 2] : 0.5 * (v[m / 2 - 1] + v[m / 2]);
 }
 
 void rw_score_region_bins(const rw_bins *b, const rw_region *r, size_t *first, size_t *n)
@@ -100,7 +82,7 @@ rw_status rw_score_log2_ref(const rw_bins *b, const double *count, const double 
     for (size_t i = 0; i < n_auto; i++)
         if (usable(count, ref, mask, i) && count[i] > 0)
             tmp[m++] = count[i];
-    double scale = rw_score_median(tmp, m);
+    double scale = rw_stats_median(tmp, m);
     if (!(scale > 0)) {
         st = rw_error_set(err, RW_ERR_INPUT,
                           "the sample has no reads in the usable autosomal bins of the panel");
@@ -122,7 +104,7 @@ rw_status rw_score_log2_ref(const rw_bins *b, const double *count, const double 
     for (size_t i = 0; i < n_auto; i++)
         if (isfinite(lr[i]))
             tmp[m++] = lr[i];
-    double centre = rw_score_median(tmp, m);
+    double centre = rw_stats_median(tmp, m);
     for (size_t i = 0; i < b->n; i++)
         lr[i] -= centre;
 fail:
@@ -174,12 +156,8 @@ double rw_score_noise(const rw_bins *b, const double *lr)
         }
     }
     double sd = NAN;
-    if (m >= 3) {
-        double med = rw_score_median(d, m);
-        for (size_t i = 0; i < m; i++)
-            d[i] = fabs(d[i] - med);
-        sd = MAD_TO_SD * rw_score_median(d, m) / sqrt(2.0);
-    }
+    if (m >= 3)
+        sd = RW_MAD_TO_SD * rw_stats_mad(d, m, NULL) / sqrt(2.0);
     free(d);
     return sd;
 }

@@ -110,7 +110,4 @@ rw_status rw_score_regions(const rw_pon *p, const double *lr, double primary_cn,
                            const rw_score_opts *o, rw_region_score **out, size_t *n, rw_error *err)
     __attribute__((warn_unused_result));
 
-/* Median of n values, ignoring NaN; reorders v. NaN when none is finite. */
-double rw_score_median(double *v, size_t n);
-
 #endif

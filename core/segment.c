@@ -23,6 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/stats.h"
+
 void rw_segment_opts_init(rw_segment_opts *o)
 {
     memset(o, 0, sizeof *o);
@@ -127,12 +129,6 @@ static double norm_upper_quantile(double p)
     return 0.5 * (lo + hi);
 }
 
-static int cmp_double(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double rw_segment_trimmed_sd(size_t n, const double *x, double trim)
 {
     double *d = malloc((n ? n : 1) * sizeof *d);
@@ -151,7 +147,7 @@ double rw_segment_trimmed_sd(size_t n, const double *x, double trim)
         free(d);
         return NAN;
     }
-    qsort(d, nd, sizeof *d, cmp_double);
+    qsort(d, nd, sizeof *d, rw_stats_cmp_double);
     size_t keep = (size_t)floor((1.0 - 2.0 * trim) * (double)nd + 0.5);
     if (keep < 1)
         keep = 1;
@@ -677,8 +673,8 @@ static int smooth_outliers(double *v, int n, const rw_segment_opts *o, double sd
         int m = 0;
         for (int j = lo; j <= hi; j++)
             nb[m++] = orig[j];
-        qsort(nb, (size_t)m, sizeof *nb, cmp_double);
-        double med = m % 2 ? nb[m / 2] : 0.5 * (nb[m / 2 - 1] + nb[m / 2]);
+        qsort(nb, (size_t)m, sizeof *nb, rw_stats_cmp_double);
+        double med = rw_stats_median_sorted(nb, (size_t)m);
         v[i] = above ? med + ssd : med - ssd;
     }
     free(orig);

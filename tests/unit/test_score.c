@@ -4,6 +4,7 @@
 #include "core/analyse.h"
 #include "core/score.h"
 #include "core/simulate.h"
+#include "core/stats.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -45,9 +46,14 @@ static void test_region_bins(void)
 static void test_median_noise(void)
 {
     double v[] = {3, NAN, 1, 2, 10};
-    CHECK(rw_score_median(v, 5) == 2.5);
+    CHECK(rw_stats_median(v, 5) == 2.5);
     double w[] = {NAN, NAN};
-    CHECK(isnan(rw_score_median(w, 2)));
+    CHECK(isnan(rw_stats_median(w, 2)));
+    /* 1 2 3 10 (NaN dropped): median 2.5, deviations 1.5 0.5 0.5 7.5, MAD 1 */
+    double u[] = {3, NAN, 1, 2, 10}, med = 0;
+    CHECK(rw_stats_mad(u, 5, &med) == 1.0 && med == 2.5);
+    double x[] = {NAN};
+    CHECK(isnan(rw_stats_mad(x, 1, &med)) && isnan(med));
 
     rw_bins *b = rw_bins_new(RW_BUILD_HG38, BIN, 0, NULL);
     double *lr = malloc(b->n * sizeof *lr);
