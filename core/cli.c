@@ -3,11 +3,14 @@
 #include "core/cli.h"
 
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "core/atomic.h"
 #include "core/version.h"
 
 typedef struct subcommand {
@@ -99,27 +102,47 @@ int rw_cli_write_json(const char *cmd, json_t *doc, const char *path)
         json_decref(out);
         return bad ? rw_cli_fail(cmd, RW_ERR_IO, "cannot write JSON to stdout") : RW_EXIT_OK;
     }
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp) {
-        json_decref(out);
-        return rw_cli_fail(cmd, RW_ERR_USAGE, "path too long: %s", path);
+    char tmp[RW_ATOMIC_TMP_MAX];
+    FILE *f;
+    rw_error e;
+    rw_status st = rw_atomic_open(path, tmp, &f, &e);
+    if (st == RW_OK) {
+        if (json_dumpf(out, f, flags) || fputc('\n', f) == EOF) {
+            rw_atomic_abort(f, tmp);
+            st = rw_error_set(&e, RW_ERR_IO, "%s: write failed", path);
+        } else {
+            st = rw_atomic_commit(f, tmp, path, &e);
+        }
     }
-    FILE *f = fopen(tmp, "w");
-    if (!f) {
-        int e = errno;
-        json_decref(out);
-        return rw_cli_fail(cmd, RW_ERR_IO, "%s: %s", path, strerror(e));
-    }
-    int bad = json_dumpf(out, f, flags) != 0;
-    bad |= fputc('\n', f) == EOF;
-    bad |= ferror(f);
     json_decref(out);
-    if (fclose(f) || bad || rename(tmp, path)) {
-        int e = errno;
-        unlink(tmp);
-        return rw_cli_fail(cmd, RW_ERR_IO, "%s: %s", path, e ? strerror(e) : "write failed");
-    }
-    return RW_EXIT_OK;
+    return st == RW_OK ? RW_EXIT_OK : rw_cli_fail(cmd, st, "%s", e.msg);
+}
+
+int rw_cli_parse_long(const char *s, int base, long lo, long hi, long *out)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, base);
+    if (errno || end == s || *end || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+int rw_cli_parse_double(const char *s, double lo, double hi, double *out)
+{
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v) || v < lo || v > hi)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+json_t *rw_cli_json_num(double x)
+{
+    return isfinite(x) ? json_real(x) : json_null();
 }
 
 void rw_cli_progress(void *ctx, double fraction)

@@ -31,6 +31,17 @@ int rw_cli_fail(const char *cmd, rw_status st, const char *fmt, ...)
  * returns RW_EXIT_INPUT. */
 int rw_cli_write_json(const char *cmd, json_t *doc, const char *path);
 
+/* Parses all of s as a whole number in [lo, hi]: base 10, or base 0 for C prefixes (0x hex,
+ * 0 octal; the PoN and call options, whose --drop-flags is hex). 0 on success, -1 otherwise. */
+int rw_cli_parse_long(const char *s, int base, long lo, long hi, long *out);
+
+/* Parses all of s as a finite number in [lo, hi] (pass -INFINITY, INFINITY for any finite
+ * number). 0 on success, -1 otherwise (also on overflow and underflow). */
+int rw_cli_parse_double(const char *s, double lo, double hi, double *out);
+
+/* A new JSON real, or JSON null when x is NaN or infinite (JSON has no such numbers). */
+json_t *rw_cli_json_num(double x);
+
 /* A rw_progress_fn that draws "label: NN%" on stderr when stderr is a terminal (ctx = label). */
 void rw_cli_progress(void *ctx, double fraction);
 

@@ -41,6 +41,7 @@
 #include <unistd.h>
 
 #include "core/analyse.h"
+#include "core/atomic.h"
 #include "core/count.h"
 #include "core/pon.h"
 
@@ -94,33 +95,6 @@ static void help(FILE *out)
             "exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage\n");
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 0);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_num(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static json_t *jnum(double x)
-{
-    return isfinite(x) ? json_real(x) : json_null();
-}
-
 static json_t *region_json(const rw_region_score *s)
 {
     json_t *o = json_object();
@@ -130,21 +104,21 @@ static json_t *region_json(const rw_region_score *s)
     json_object_set_new(o, "end", json_integer(s->end));
     json_object_set_new(o, "n_region_bins", json_integer((json_int_t)s->n_region_bins));
     json_object_set_new(o, "n_bins", json_integer(s->n_bins));
-    json_object_set_new(o, "mean_log2", jnum(s->mean_log2));
-    json_object_set_new(o, "se", jnum(s->se));
-    json_object_set_new(o, "pon_mean", jnum(s->pon_mean));
-    json_object_set_new(o, "pon_sd", jnum(s->pon_sd));
-    json_object_set_new(o, "sigma", jnum(s->sigma));
-    json_object_set_new(o, "z", jnum(s->z));
-    json_object_set_new(o, "copy_ratio", jnum(s->copy_ratio));
-    json_object_set_new(o, "copy_ratio_lo", jnum(s->copy_ratio_lo));
-    json_object_set_new(o, "copy_ratio_hi", jnum(s->copy_ratio_hi));
+    json_object_set_new(o, "mean_log2", rw_cli_json_num(s->mean_log2));
+    json_object_set_new(o, "se", rw_cli_json_num(s->se));
+    json_object_set_new(o, "pon_mean", rw_cli_json_num(s->pon_mean));
+    json_object_set_new(o, "pon_sd", rw_cli_json_num(s->pon_sd));
+    json_object_set_new(o, "sigma", rw_cli_json_num(s->sigma));
+    json_object_set_new(o, "z", rw_cli_json_num(s->z));
+    json_object_set_new(o, "copy_ratio", rw_cli_json_num(s->copy_ratio));
+    json_object_set_new(o, "copy_ratio_lo", rw_cli_json_num(s->copy_ratio_lo));
+    json_object_set_new(o, "copy_ratio_hi", rw_cli_json_num(s->copy_ratio_hi));
     json_object_set_new(o, "call", json_string(rw_call_name(s->call)));
     json_object_set_new(o, "strong", json_boolean(s->strong));
-    json_object_set_new(o, "threshold", jnum(s->threshold));
-    json_object_set_new(o, "tumour_fraction", jnum(s->tf));
-    json_object_set_new(o, "tumour_fraction_lo", jnum(s->tf_lo));
-    json_object_set_new(o, "tumour_fraction_hi", jnum(s->tf_hi));
+    json_object_set_new(o, "threshold", rw_cli_json_num(s->threshold));
+    json_object_set_new(o, "tumour_fraction", rw_cli_json_num(s->tf));
+    json_object_set_new(o, "tumour_fraction_lo", rw_cli_json_num(s->tf_lo));
+    json_object_set_new(o, "tumour_fraction_hi", rw_cli_json_num(s->tf_hi));
     return o;
 }
 
@@ -157,10 +131,10 @@ static json_t *bins_json(const rw_result *r)
         json_array_append_new(chrom, json_string(rw_chrom_name(rw_bins_chrom(b, i))));
         json_array_append_new(start, json_integer(rw_bins_start(b, i)));
         json_array_append_new(end, json_integer(rw_bins_end(b, i)));
-        json_array_append_new(count, jnum(b->count[i]));
-        json_array_append_new(corr, jnum(r->corrected[i]));
-        json_array_append_new(depth, jnum(r->depth[i]));
-        json_array_append_new(lr, jnum(r->log2[i]));
+        json_array_append_new(count, rw_cli_json_num(b->count[i]));
+        json_array_append_new(corr, rw_cli_json_num(r->corrected[i]));
+        json_array_append_new(depth, rw_cli_json_num(r->depth[i]));
+        json_array_append_new(lr, rw_cli_json_num(r->log2[i]));
         json_array_append_new(mask, json_integer(r->mask[i]));
     }
     return json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "chrom", chrom, "start", start,
@@ -189,18 +163,18 @@ static json_t *result_json(const rw_result *r, const rw_count_qc *qc, const rw_p
     json_object_set_new(doc, "region", json_string(p->name));
     json_object_set_new(doc, "call", json_string(rw_call_name(r->call)));
     json_object_set_new(doc, "strong", json_boolean(r->strong));
-    json_object_set_new(doc, "z", jnum(r->z));
-    json_object_set_new(doc, "threshold", jnum(ao->score.z_amplified));
-    json_object_set_new(doc, "strong_threshold", jnum(ao->score.z_strong));
-    json_object_set_new(doc, "mean_log2", jnum(p->mean_log2));
-    json_object_set_new(doc, "copy_ratio", jnum(p->copy_ratio));
-    json_object_set_new(doc, "copy_ratio_lo", jnum(p->copy_ratio_lo));
-    json_object_set_new(doc, "copy_ratio_hi", jnum(p->copy_ratio_hi));
+    json_object_set_new(doc, "z", rw_cli_json_num(r->z));
+    json_object_set_new(doc, "threshold", rw_cli_json_num(ao->score.z_amplified));
+    json_object_set_new(doc, "strong_threshold", rw_cli_json_num(ao->score.z_strong));
+    json_object_set_new(doc, "mean_log2", rw_cli_json_num(p->mean_log2));
+    json_object_set_new(doc, "copy_ratio", rw_cli_json_num(p->copy_ratio));
+    json_object_set_new(doc, "copy_ratio_lo", rw_cli_json_num(p->copy_ratio_lo));
+    json_object_set_new(doc, "copy_ratio_hi", rw_cli_json_num(p->copy_ratio_hi));
     json_object_set_new(doc, "tumour_informed",
                         isfinite(r->primary_cn)
-                            ? json_pack("{s:o, s:o, s:o, s:o}", "primary_cn", jnum(r->primary_cn),
-                                        "fraction", jnum(r->tf), "fraction_lo", jnum(r->tf_lo),
-                                        "fraction_hi", jnum(r->tf_hi))
+                            ? json_pack("{s:o, s:o, s:o, s:o}", "primary_cn", rw_cli_json_num(r->primary_cn),
+                                        "fraction", rw_cli_json_num(r->tf), "fraction_lo", rw_cli_json_num(r->tf_lo),
+                                        "fraction_hi", rw_cli_json_num(r->tf_hi))
                             : json_null());
     json_t *regions = json_array();
     for (size_t i = 0; i < r->n_regions; i++)
@@ -210,17 +184,17 @@ static json_t *result_json(const rw_result *r, const rw_count_qc *qc, const rw_p
     const rw_result_qc *q = &r->qc;
     int bam = strcmp(qc->format, "bins") != 0;
     json_t *qcj = json_object();
-    json_object_set_new(qcj, "median_reads_per_bin", jnum(q->median_reads_per_bin));
-    json_object_set_new(qcj, "mad_log2", jnum(q->mad_log2));
-    json_object_set_new(qcj, "noise_sd", jnum(q->noise_sd));
+    json_object_set_new(qcj, "median_reads_per_bin", rw_cli_json_num(q->median_reads_per_bin));
+    json_object_set_new(qcj, "mad_log2", rw_cli_json_num(q->mad_log2));
+    json_object_set_new(qcj, "noise_sd", rw_cli_json_num(q->noise_sd));
     json_object_set_new(qcj, "n_bins", json_integer((json_int_t)q->n_bins));
     json_object_set_new(qcj, "n_masked", json_integer((json_int_t)q->n_masked));
     json_object_set_new(qcj, "n_used", json_integer((json_int_t)q->n_used));
     json_object_set_new(qcj, "gc_corrected", json_boolean(q->gc_corrected));
     json_object_set_new(qcj, "reads_seen", bam ? json_integer((json_int_t)qc->seen) : json_null());
     json_object_set_new(qcj, "reads_kept", bam ? json_integer((json_int_t)qc->kept) : json_null());
-    json_object_set_new(qcj, "duplicate_rate", bam ? jnum(qc->duplicate_rate) : json_null());
-    json_object_set_new(qcj, "fragment_length_median", bam ? jnum(qc->frag_median) : json_null());
+    json_object_set_new(qcj, "duplicate_rate", bam ? rw_cli_json_num(qc->duplicate_rate) : json_null());
+    json_object_set_new(qcj, "fragment_length_median", bam ? rw_cli_json_num(qc->frag_median) : json_null());
     json_object_set_new(qcj, "pon_low_normals", json_boolean(q->pon_low_normals));
     json_object_set_new(doc, "qc", qcj);
 
@@ -231,16 +205,16 @@ static json_t *result_json(const rw_result *r, const rw_count_qc *qc, const rw_p
             segs, json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:s}", "chrom", rw_chrom_name(s->chrom),
                             "arm", s->arm ? "q" : "p", "start", (json_int_t)s->start, "end",
                             (json_int_t)s->end, "n_bins", (json_int_t)s->n, "mean_log2",
-                            jnum(s->mean), "call", rw_seg_call_name(s->call)));
+                            rw_cli_json_num(s->mean), "call", rw_seg_call_name(s->call)));
     }
     json_object_set_new(doc, "segments", segs);
     const rw_purity_result *pu = &r->purity;
     json_object_set_new(doc, "tumour_fraction",
                         r->has_purity
                             ? json_pack("{s:s, s:o, s:o, s:o, s:o, s:s}", "method", pu->method,
-                                        "fraction", jnum(pu->fraction), "fraction_lo",
-                                        jnum(pu->fraction_lo), "fraction_hi", jnum(pu->fraction_hi),
-                                        "ploidy", jnum(pu->ploidy), "flag", pu->flag)
+                                        "fraction", rw_cli_json_num(pu->fraction), "fraction_lo",
+                                        rw_cli_json_num(pu->fraction_lo), "fraction_hi", rw_cli_json_num(pu->fraction_hi),
+                                        "ploidy", rw_cli_json_num(pu->ploidy), "flag", pu->flag)
                             : json_null());
     if (with_bins)
         json_object_set_new(doc, "bins", bins_json(r));
@@ -255,12 +229,10 @@ static void put_num(FILE *f, double x)
         fputs("NA", f);
 }
 
-/* Writes the per-bin TSV to tmp (renamed by the caller once everything else succeeded). */
-static int write_bins_tsv(const rw_result *r, const char *tmp, const char *path)
+/* Writes the per-bin TSV to f, the temporary file that rw_atomic_commit() renames once the JSON
+ * has been written too (a write error is left in f's error flag for the commit to find). */
+static void write_bins_tsv(const rw_result *r, FILE *f)
 {
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return rw_cli_fail(CMD, RW_ERR_IO, "%s: %s", path, strerror(errno));
     const rw_bins *b = r->bins;
     fprintf(f, "#relapsewatch-call-bins\tversion=1\tbuild=%s\tbin_size=%d\tpon=%s\n",
             rw_build_name(b->build), (int)b->bin_size, r->pon_id);
@@ -277,13 +249,6 @@ static int write_bins_tsv(const rw_result *r, const char *tmp, const char *path)
         put_num(f, r->depth[i]);
         fputc('\n', f);
     }
-    int bad = ferror(f);
-    if (fclose(f) || bad) {
-        int e = errno;
-        unlink(tmp);
-        return rw_cli_fail(CMD, RW_ERR_IO, "%s: %s", path, e ? strerror(e) : "write failed");
-    }
-    return RW_EXIT_OK;
 }
 
 int rw_cli_call(int argc, char **argv)
@@ -356,7 +321,7 @@ int rw_cli_call(int argc, char **argv)
             ao.segment = 0;
             break;
         case OPT_PRIMARY_CN:
-            if (parse_num(optarg, &x) || x < 0 || x == 2)
+            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &x) || x < 0 || x == 2)
                 return rw_cli_fail(CMD, RW_ERR_USAGE,
                                    "--primary-cn: a copy number >= 0 other than 2 (got '%s')",
                                    optarg);
@@ -364,7 +329,7 @@ int rw_cli_call(int argc, char **argv)
             break;
         case OPT_Z:
         case OPT_Z_STRONG:
-            if (parse_num(optarg, &x) || x <= 0)
+            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &x) || x <= 0)
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "%s: a number > 0",
                                    c == OPT_Z ? "--z-threshold" : "--z-strong");
             *(c == OPT_Z ? &ao.score.z_amplified : &ao.score.z_strong) = x;
@@ -380,7 +345,7 @@ int rw_cli_call(int argc, char **argv)
                                    optarg);
             break;
         case OPT_MIN_MAPQ:
-            if (parse_long(optarg, 0, 255, &v))
+            if (rw_cli_parse_long(optarg, 0, 0, 255, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-mapq: an integer in 0..255");
             co.min_mapq = (int)v;
             break;
@@ -394,17 +359,17 @@ int rw_cli_call(int argc, char **argv)
             break;
         case OPT_FRAG_MIN:
         case OPT_FRAG_MAX:
-            if (parse_long(optarg, 0, 100000, &v))
+            if (rw_cli_parse_long(optarg, 0, 0, 100000, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--frag-min/--frag-max: an integer >= 0");
             *(c == OPT_FRAG_MIN ? &co.frag_min : &co.frag_max) = (int)v;
             break;
         case OPT_DROP_FLAGS:
-            if (parse_long(optarg, 0, 0xF04, &v) || ((unsigned)v & ~0xF04u))
+            if (rw_cli_parse_long(optarg, 0, 0, 0xF04, &v) || ((unsigned)v & ~0xF04u))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--drop-flags: a subset of 0xF04");
             co.drop_flags = (unsigned)v;
             break;
         case OPT_THREADS:
-            if (parse_long(optarg, 1, 64, &v))
+            if (rw_cli_parse_long(optarg, 0, 1, 64, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--threads: an integer in 1..64");
             co.threads = (int)v;
             break;
@@ -440,7 +405,8 @@ int rw_cli_call(int argc, char **argv)
     rw_pon *pon = NULL;
     rw_result *r = NULL;
     int rc = RW_EXIT_OK;
-    char tmp[4096] = "";
+    char tmp[RW_ATOMIC_TMP_MAX] = "";
+    FILE *tsv = NULL;
     if (rw_pon_read(pon_path, &pon, &e) != RW_OK)
         return rw_cli_fail(CMD, e.status, "%s", e.msg);
     rw_count_qc qc;
@@ -452,26 +418,25 @@ int rw_cli_call(int argc, char **argv)
         goto done;
     }
     if (bins_out) {
-        if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", bins_out, (long)getpid()) >= (int)sizeof tmp) {
-            rc = rw_cli_fail(CMD, RW_ERR_USAGE, "path too long: %s", bins_out);
+        if (rw_atomic_open(bins_out, tmp, &tsv, &e) != RW_OK) {
+            rc = rw_cli_fail(CMD, e.status, "%s", e.msg);
             goto done;
         }
-        rc = write_bins_tsv(r, tmp, bins_out);
-        if (rc != RW_EXIT_OK) {
-            tmp[0] = 0;
-            goto done;
-        }
+        write_bins_tsv(r, tsv);
     }
     rc = rw_cli_write_json(CMD, result_json(r, &qc, pon, pon_path, input, sample, &ao, with_bins),
                            output);
-    if (rc == RW_EXIT_OK && tmp[0] && rename(tmp, bins_out)) {
-        rc = rw_cli_fail(CMD, RW_ERR_IO, "%s: %s", bins_out, strerror(errno));
-        if (strcmp(output, "-"))
-            unlink(output); /* all or nothing */
+    if (rc == RW_EXIT_OK && tsv) {
+        rw_status st = rw_atomic_commit(tsv, tmp, bins_out, &e);
+        tsv = NULL;
+        if (st != RW_OK) {
+            rc = rw_cli_fail(CMD, e.status, "%s", e.msg);
+            if (strcmp(output, "-"))
+                unlink(output); /* all or nothing */
+        }
     }
 done:
-    if (tmp[0])
-        unlink(tmp); /* no-op once renamed */
+    rw_atomic_abort(tsv, tsv ? tmp : NULL); /* the TSV of a failed run */
     rw_result_free(r);
     rw_pon_free(pon);
     return rc;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "core/atomic.h"
 #include "core/bins.h"
 #include "core/count.h"
 
@@ -76,27 +77,14 @@ static void help(void)
         "exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage\n");
 }
 
-/* Parses a whole decimal integer in [lo, hi]; 0 on success. */
-static int parse_int(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 /* Writes the one-contig counts atomically (temp file + rename). */
 static int write_contig(const rw_contig_counts *cc, const char *path, rw_build build)
 {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-        return rw_cli_fail(CMD, RW_ERR_USAGE, "path too long: %s", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return rw_cli_fail(CMD, RW_ERR_IO, "%s: %s", path, strerror(errno));
+    char tmp[RW_ATOMIC_TMP_MAX];
+    FILE *f;
+    rw_error err;
+    if (rw_atomic_open(path, tmp, &f, &err) != RW_OK)
+        return rw_cli_fail(CMD, err.status, "%s", err.msg);
     fprintf(f, "#relapsewatch-contig\tversion=1\tbuild=%s\tcontig=%s\tlength=%lld\tbin_size=%d\n",
             rw_build_name(build), cc->contig, (long long)cc->length, (int)cc->bin_size);
     fprintf(f, "chrom\tstart\tend\tcount\n");
@@ -105,12 +93,8 @@ static int write_contig(const rw_contig_counts *cc, const char *path, rw_build b
         fprintf(f, "%s\t%lld\t%lld\t%llu\n", cc->contig, (long long)s,
                 (long long)(e < cc->length ? e : cc->length), (unsigned long long)cc->count[i]);
     }
-    int bad = ferror(f);
-    if (fclose(f) || bad || rename(tmp, path)) {
-        int e = errno;
-        unlink(tmp);
-        return rw_cli_fail(CMD, RW_ERR_IO, "%s: %s", path, e ? strerror(e) : "write failed");
-    }
+    if (rw_atomic_commit(f, tmp, path, &err) != RW_OK)
+        return rw_cli_fail(CMD, err.status, "%s", err.msg);
     return RW_EXIT_OK;
 }
 
@@ -199,14 +183,14 @@ int rw_cli_count(int argc, char **argv)
                                    optarg);
             break;
         case OPT_BIN_SIZE:
-            if (parse_int(optarg, 1, RW_BIN_SIZE_MAX, &v))
+            if (rw_cli_parse_long(optarg, 10, 1, RW_BIN_SIZE_MAX, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--bin-size: '%s' is not in 1..%d", optarg,
                                    RW_BIN_SIZE_MAX);
             o.bin_size = (int32_t)v;
             bin_size_given = 1;
             break;
         case OPT_MIN_MAPQ:
-            if (parse_int(optarg, 0, 255, &v))
+            if (rw_cli_parse_long(optarg, 10, 0, 255, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-mapq: '%s' is not in 0..255", optarg);
             o.min_mapq = (int)v;
             break;
@@ -221,7 +205,7 @@ int rw_cli_count(int argc, char **argv)
             break;
         case OPT_FRAG_MIN:
         case OPT_FRAG_MAX:
-            if (parse_int(optarg, 0, 1000000, &v))
+            if (rw_cli_parse_long(optarg, 10, 0, 1000000, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--%s: '%s' is not in 0..1000000",
                                    c == OPT_FRAG_MIN ? "frag-min" : "frag-max", optarg);
             *(c == OPT_FRAG_MIN ? &o.frag_min : &o.frag_max) = (int)v;
@@ -237,7 +221,7 @@ int rw_cli_count(int argc, char **argv)
             break;
         }
         case OPT_THREADS:
-            if (parse_int(optarg, 1, 64, &v))
+            if (rw_cli_parse_long(optarg, 10, 1, 64, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--threads: '%s' is not in 1..64", optarg);
             o.threads = (int)v;
             break;

@@ -215,11 +215,6 @@ static int read_file(const char *path, wells *w)
     return rc;
 }
 
-static json_t *jnum(double x)
-{
-    return isfinite(x) ? json_real(x) : json_null();
-}
-
 static json_t *result_json(const wells *w, const rw_ddpcr_result *r, const rw_ddpcr_opts *o)
 {
     json_t *wa = json_array();
@@ -249,32 +244,21 @@ static json_t *result_json(const wells *w, const rw_ddpcr_result *r, const rw_dd
                         json_pack("{s:I, s:I, s:I}", "droplets", (json_int_t)r->droplets,
                                   "target_positive", (json_int_t)r->target_pos,
                                   "reference_positive", (json_int_t)r->ref_pos));
-    json_object_set_new(doc, "lambda_target", jnum(r->lambda_target));
-    json_object_set_new(doc, "lambda_reference", jnum(r->lambda_ref));
-    json_object_set_new(doc, "conc_target", jnum(r->conc_target));
-    json_object_set_new(doc, "conc_reference", jnum(r->conc_ref));
-    json_object_set_new(doc, "droplet_volume_nl", jnum(r->droplet_volume_nl));
-    json_object_set_new(doc, "reference_copies", jnum(o->ref_copies));
-    json_object_set_new(doc, "copy_number", jnum(r->cn));
-    json_object_set_new(doc, "copy_number_lo", jnum(r->cn_lo));
-    json_object_set_new(doc, "copy_number_hi", jnum(r->cn_hi));
+    json_object_set_new(doc, "lambda_target", rw_cli_json_num(r->lambda_target));
+    json_object_set_new(doc, "lambda_reference", rw_cli_json_num(r->lambda_ref));
+    json_object_set_new(doc, "conc_target", rw_cli_json_num(r->conc_target));
+    json_object_set_new(doc, "conc_reference", rw_cli_json_num(r->conc_ref));
+    json_object_set_new(doc, "droplet_volume_nl", rw_cli_json_num(r->droplet_volume_nl));
+    json_object_set_new(doc, "reference_copies", rw_cli_json_num(o->ref_copies));
+    json_object_set_new(doc, "copy_number", rw_cli_json_num(r->cn));
+    json_object_set_new(doc, "copy_number_lo", rw_cli_json_num(r->cn_lo));
+    json_object_set_new(doc, "copy_number_hi", rw_cli_json_num(r->cn_hi));
     json_object_set_new(doc, "upper_bound_only", json_boolean(r->flags & RW_DDPCR_NO_TARGET));
-    json_object_set_new(doc, "cv", jnum(r->cv));
+    json_object_set_new(doc, "cv", rw_cli_json_num(r->cv));
     json_object_set_new(doc, "call", json_string(r->amplified ? "amplified" : "not_detected"));
-    json_object_set_new(doc, "threshold", jnum(r->threshold));
+    json_object_set_new(doc, "threshold", rw_cli_json_num(r->threshold));
     json_object_set_new(doc, "flags", flags);
     return doc;
-}
-
-static int parse_num(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
 }
 
 int rw_cli_ddpcr(int argc, char **argv)
@@ -315,7 +299,7 @@ int rw_cli_ddpcr(int argc, char **argv)
             break;
         case OPT_VOLUME:
         case OPT_REF_COPIES:
-            if (parse_num(optarg, &x) || x <= 0) {
+            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &x) || x <= 0) {
                 rc = rw_cli_fail(CMD, RW_ERR_USAGE, "%s: a number > 0",
                                  c == OPT_VOLUME ? "--droplet-volume" : "--ref-copies");
                 goto done;
@@ -323,7 +307,7 @@ int rw_cli_ddpcr(int argc, char **argv)
             *(c == OPT_VOLUME ? &o.droplet_volume_nl : &o.ref_copies) = x;
             break;
         case OPT_THRESHOLD:
-            if (parse_num(optarg, &x) || x < 0) {
+            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &x) || x < 0) {
                 rc = rw_cli_fail(CMD, RW_ERR_USAGE, "--threshold: a copy number >= 0");
                 goto done;
             }

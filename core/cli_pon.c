@@ -79,33 +79,6 @@ static void help(FILE *out)
         "exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage\n");
 }
 
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 0);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_num(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static json_t *jnum(double x)
-{
-    return isfinite(x) ? json_real(x) : json_null();
-}
-
 static json_t *summary_json(const rw_pon *p, const char *file, char **normals, int n_normals)
 {
     const rw_bins *b = p->median;
@@ -118,8 +91,8 @@ static json_t *summary_json(const rw_pon *p, const char *file, char **normals, i
         const rw_pon_region *x = &p->regions[r];
         json_array_append_new(regions,
                               json_pack("{s:s, s:i, s:o, s:o, s:i}", "name", x->name, "n_bins",
-                                        x->n_bins, "loo_mean", jnum(x->loo_mean), "loo_sd",
-                                        jnum(x->loo_sd), "n_scored", x->n_scored));
+                                        x->n_bins, "loo_mean", rw_cli_json_num(x->loo_mean), "loo_sd",
+                                        rw_cli_json_num(x->loo_sd), "n_scored", x->n_scored));
     }
     json_t *doc = json_pack(
         "{s:s, s:s, s:s, s:s, s:i, s:b, s:s, s:i, s:b, s:s, s:I, s:I, s:o, s:o}", "command", "pon",
@@ -270,27 +243,27 @@ static int pon_build(int argc, char **argv)
             po.id = optarg;
             break;
         case OPT_MIN_NORMALS:
-            if (parse_long(optarg, 3, 100000, &v))
+            if (rw_cli_parse_long(optarg, 0, 3, 100000, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-normals: an integer >= 3");
             po.min_normals = (int)v;
             break;
         case OPT_RECOMMENDED:
-            if (parse_long(optarg, 1, 100000, &v))
+            if (rw_cli_parse_long(optarg, 0, 1, 100000, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--recommended-normals: an integer >= 1");
             po.recommended_normals = (int)v;
             break;
         case OPT_MIN_MEDIAN:
-            if (parse_num(optarg, &x) || x < 0)
+            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &x) || x < 0)
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-median: a number >= 0");
             po.min_median = x;
             break;
         case OPT_MAX_CV:
-            if (parse_num(optarg, &x) || x <= 0)
+            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &x) || x <= 0)
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--max-cv: a number > 0");
             po.max_cv = x;
             break;
         case OPT_MAX_CV_FACTOR:
-            if (parse_num(optarg, &x) || x <= 0)
+            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &x) || x <= 0)
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--max-cv-factor: a number > 0");
             po.max_cv_factor = x;
             break;
@@ -302,7 +275,7 @@ static int pon_build(int argc, char **argv)
                                    optarg);
             break;
         case OPT_BIN_SIZE:
-            if (parse_long(optarg, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX, &v))
+            if (rw_cli_parse_long(optarg, 0, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--bin-size: an integer in %d..%d",
                                    RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX);
             co.bin_size = (int32_t)v;
@@ -311,7 +284,7 @@ static int pon_build(int argc, char **argv)
             co.include_y = 1;
             break;
         case OPT_MIN_MAPQ:
-            if (parse_long(optarg, 0, 255, &v))
+            if (rw_cli_parse_long(optarg, 0, 0, 255, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-mapq: an integer in 0..255");
             co.min_mapq = (int)v;
             break;
@@ -325,17 +298,17 @@ static int pon_build(int argc, char **argv)
             break;
         case OPT_FRAG_MIN:
         case OPT_FRAG_MAX:
-            if (parse_long(optarg, 0, 100000, &v))
+            if (rw_cli_parse_long(optarg, 0, 0, 100000, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--frag-min/--frag-max: an integer >= 0");
             *(c == OPT_FRAG_MIN ? &co.frag_min : &co.frag_max) = (int)v;
             break;
         case OPT_DROP_FLAGS:
-            if (parse_long(optarg, 0, 0xF04, &v) || ((unsigned)v & ~0xF04u))
+            if (rw_cli_parse_long(optarg, 0, 0, 0xF04, &v) || ((unsigned)v & ~0xF04u))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--drop-flags: a subset of 0xF04");
             co.drop_flags = (unsigned)v;
             break;
         case OPT_THREADS:
-            if (parse_long(optarg, 1, 64, &v))
+            if (rw_cli_parse_long(optarg, 0, 1, 64, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--threads: an integer in 1..64");
             co.threads = (int)v;
             break;
@@ -369,7 +342,7 @@ static int pon_build(int argc, char **argv)
     if (gc_fasta && gc_sim)
         return rw_cli_fail(CMD, RW_ERR_USAGE, "--gc-fasta and --gc-simulated exclude each other");
     char filters[128];
-    po.filters = rw_pon_filters(&co, filters, sizeof filters);
+    po.filters = rw_count_filters(&co, filters, sizeof filters);
 
     int rc = RW_EXIT_OK;
     rw_error e;

@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "core/atomic.h"
 #include "core/genome.h"
 #include "core/segment.h"
 
@@ -63,28 +64,6 @@ static void help(void)
         "exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage\n",
         o.alpha, o.nperm, o.min_width, o.min_bins, o.undo_sd, o.smooth_region,
         (unsigned long long)o.seed, o.loss_below, o.gain_above, o.amp_above);
-}
-
-static int parse_double(const char *s, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
 }
 
 /* The parsed input: per row the chromosome name (index into names), code, positions, value. */
@@ -298,7 +277,7 @@ static int read_table(const char *path, const char *columns, table *t)
         if (!*v || !strcmp(v, "NA") || !strcasecmp(v, "nan") || !strcasecmp(v, "inf") ||
             !strcasecmp(v, "-inf")) {
             t->value[i] = NAN;
-        } else if (parse_double(v, &t->value[i])) {
+        } else if (rw_cli_parse_double(v, -INFINITY, INFINITY, &t->value[i])) {
             rw_cli_fail(CMD, RW_ERR_INPUT, "%s:%ld: bad value '%s'", path, lineno, v);
             goto done;
         }
@@ -324,14 +303,11 @@ done:
 static int write_segments(const char *path, const table *t, const rw_segments *s,
                           const rw_segment_opts *o)
 {
-    char tmp[4096];
+    char tmp[RW_ATOMIC_TMP_MAX];
     FILE *f = stdout;
-    if (path && strcmp(path, "-")) {
-        if (snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid()) >= (int)sizeof tmp)
-            return rw_cli_fail(CMD, RW_ERR_USAGE, "path too long: %s", path);
-        if (!(f = fopen(tmp, "w")))
-            return rw_cli_fail(CMD, RW_ERR_IO, "%s: %s", path, strerror(errno));
-    }
+    rw_error e;
+    if (path && strcmp(path, "-") && rw_atomic_open(path, tmp, &f, &e) != RW_OK)
+        return rw_cli_fail(CMD, e.status, "%s", e.msg);
     fprintf(f,
             "#relapsewatch-segments\tversion=1\tmethod=CBS\talpha=%g\tnperm=%d\tmin_width=%d\t"
             "min_bins=%d\tundo_sd=%g\tsmooth_region=%d\tseed=%llu\tarms=%s\tloss_below=%g\t"
@@ -349,12 +325,8 @@ static int write_segments(const char *path, const table *t, const rw_segments *s
     if (f == stdout)
         return fflush(stdout) ? rw_cli_fail(CMD, RW_ERR_IO, "stdout: %s", strerror(errno))
                               : RW_EXIT_OK;
-    int bad = ferror(f);
-    if (fclose(f) || bad || rename(tmp, path)) {
-        int e = errno;
-        unlink(tmp);
-        return rw_cli_fail(CMD, RW_ERR_IO, "%s: %s", path, e ? strerror(e) : "write failed");
-    }
+    if (rw_atomic_commit(f, tmp, path, &e) != RW_OK)
+        return rw_cli_fail(CMD, e.status, "%s", e.msg);
     return RW_EXIT_OK;
 }
 
@@ -415,33 +387,33 @@ int rw_cli_segment(int argc, char **argv)
                                    optarg);
             break;
         case OPT_ALPHA:
-            if (parse_double(optarg, &d) || !(d > 0 && d < 1))
+            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &d) || !(d > 0 && d < 1))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--alpha: '%s' is not in (0, 1)", optarg);
             o.alpha = d;
             break;
         case OPT_NPERM:
-            if (parse_long(optarg, 1, 1000000, &v))
+            if (rw_cli_parse_long(optarg, 10, 1, 1000000, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--nperm: '%s' is not in 1..1000000", optarg);
             o.nperm = (int)v;
             break;
         case OPT_MIN_WIDTH:
-            if (parse_long(optarg, 2, 5, &v))
+            if (rw_cli_parse_long(optarg, 10, 2, 5, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-width: '%s' is not in 2..5", optarg);
             o.min_width = (int)v;
             break;
         case OPT_MIN_BINS:
-            if (parse_long(optarg, 0, 1000000, &v))
+            if (rw_cli_parse_long(optarg, 10, 0, 1000000, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-bins: '%s' is not in 0..1000000",
                                    optarg);
             o.min_bins = (int)v;
             break;
         case OPT_UNDO_SD:
-            if (parse_double(optarg, &d) || d < 0)
+            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &d) || d < 0)
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--undo-sd: '%s' is not >= 0", optarg);
             o.undo_sd = d;
             break;
         case OPT_SMOOTH:
-            if (parse_long(optarg, 0, 1000, &v))
+            if (rw_cli_parse_long(optarg, 10, 0, 1000, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--smooth-region: '%s' is not in 0..1000",
                                    optarg);
             o.smooth_region = (int)v;
@@ -458,7 +430,7 @@ int rw_cli_segment(int argc, char **argv)
         case OPT_LOSS:
         case OPT_GAIN:
         case OPT_AMP:
-            if (parse_double(optarg, &d))
+            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &d))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--%s: '%s' is not a number",
                                    c == OPT_LOSS   ? "loss"
                                    : c == OPT_GAIN ? "gain"

@@ -74,28 +74,6 @@ static void help(void)
         d.frag_mode_normal, d.frag_mode_tumour);
 }
 
-static int parse_double(const char *s, double lo, double hi, double *out)
-{
-    char *end;
-    errno = 0;
-    double v = strtod(s, &end);
-    if (errno || end == s || *end || !(v >= lo && v <= hi))
-        return -1;
-    *out = v;
-    return 0;
-}
-
-static int parse_long(const char *s, long lo, long hi, long *out)
-{
-    char *end;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (errno || end == s || *end || v < lo || v > hi)
-        return -1;
-    *out = v;
-    return 0;
-}
-
 static int parse_seed(const char *s, uint64_t *out)
 {
     char *end;
@@ -243,7 +221,7 @@ int rw_cli_simulate(int argc, char **argv)
             bins = optarg;
             break;
         case OPT_BIN_SIZE:
-            if (parse_long(optarg, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX, &bin_size))
+            if (rw_cli_parse_long(optarg, 10, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX, &bin_size))
                 return rw_cli_fail(CMD, RW_ERR_USAGE,
                                    "--bin-size: '%s' is not an integer in %d..%d", optarg,
                                    RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX);
@@ -256,7 +234,7 @@ int rw_cli_simulate(int argc, char **argv)
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--build: '%s' is not hg38 or hg19", optarg);
             break;
         case OPT_DEPTH:
-            if (parse_double(optarg, 1e-6, 100, &o.depth))
+            if (rw_cli_parse_double(optarg, 1e-6, 100, &o.depth))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--depth: '%s' is not a number in (0, 100]",
                                    optarg);
             break;
@@ -266,7 +244,7 @@ int rw_cli_simulate(int argc, char **argv)
                                    optarg);
             break;
         case OPT_TF:
-            if (parse_double(optarg, 0, 1, &o.tumour_fraction))
+            if (rw_cli_parse_double(optarg, 0, 1, &o.tumour_fraction))
                 return rw_cli_fail(CMD, RW_ERR_USAGE,
                                    "--tumour-fraction: '%s' is not a number in [0, 1]", optarg);
             tf_given = 1;
@@ -278,38 +256,38 @@ int rw_cli_simulate(int argc, char **argv)
             o.paired = 1;
             break;
         case OPT_READ_LEN:
-            if (parse_long(optarg, 20, 1000, &v))
+            if (rw_cli_parse_long(optarg, 10, 20, 1000, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE,
                                    "--read-len: '%s' is not an integer in 20..1000", optarg);
             o.read_len = (int)v;
             break;
         case OPT_BIN_NOISE:
-            if (parse_double(optarg, 0, 1, &o.bin_noise))
+            if (rw_cli_parse_double(optarg, 0, 1, &o.bin_noise))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--bin-noise: '%s' is not a number in [0, 1]",
                                    optarg);
             break;
         case OPT_GC_BIAS:
-            if (parse_double(optarg, 0, 5, &o.gc_bias))
+            if (rw_cli_parse_double(optarg, 0, 5, &o.gc_bias))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--gc-bias: '%s' is not a number in [0, 5]",
                                    optarg);
             break;
         case OPT_DUP:
-            if (parse_double(optarg, 0, 0.9, &o.dup_rate))
+            if (rw_cli_parse_double(optarg, 0, 0.9, &o.dup_rate))
                 return rw_cli_fail(CMD, RW_ERR_USAGE,
                                    "--dup-rate: '%s' is not a number in [0, 0.9]", optarg);
             break;
         case OPT_LOWMAPQ:
-            if (parse_double(optarg, 0, 0.99, &o.lowmapq_rate))
+            if (rw_cli_parse_double(optarg, 0, 0.99, &o.lowmapq_rate))
                 return rw_cli_fail(CMD, RW_ERR_USAGE,
                                    "--lowmapq-rate: '%s' is not a number in [0, 0.99]", optarg);
             break;
         case OPT_FRAG_NORMAL:
-            if (parse_double(optarg, 50, 1000, &o.frag_mode_normal))
+            if (rw_cli_parse_double(optarg, 50, 1000, &o.frag_mode_normal))
                 return rw_cli_fail(CMD, RW_ERR_USAGE,
                                    "--frag-normal: '%s' is not a length in 50..1000", optarg);
             break;
         case OPT_FRAG_TUMOUR:
-            if (parse_double(optarg, 50, 1000, &o.frag_mode_tumour))
+            if (rw_cli_parse_double(optarg, 50, 1000, &o.frag_mode_tumour))
                 return rw_cli_fail(CMD, RW_ERR_USAGE,
                                    "--frag-tumour: '%s' is not a length in 50..1000", optarg);
             break;
@@ -317,7 +295,7 @@ int rw_cli_simulate(int argc, char **argv)
             o.include_y = 1;
             break;
         case OPT_NORMALS:
-            if (parse_long(optarg, 1, 10000, &normals))
+            if (rw_cli_parse_long(optarg, 10, 1, 10000, &normals))
                 return rw_cli_fail(CMD, RW_ERR_USAGE,
                                    "--normals: '%s' is not an integer in 1..10000", optarg);
             break;

@@ -273,12 +273,6 @@ static int parse_doc(const json_t *doc, const char *path, parsed *p)
 
 /* ---------------------------------------------------------------- writing */
 
-/* A finite number, or null. New reference. */
-static json_t *jnum(double x)
-{
-    return isfinite(x) ? json_real(x) : json_null();
-}
-
 static json_t *jdate(int32_t day)
 {
     char buf[11];
@@ -304,10 +298,10 @@ static json_t *point_json(const rw_trend_point *p, int *bad)
     put(o, "date", jdate(p->s.day), bad);
     put(o, "day", json_integer(p->s.day), bad);
     put(o, "assay", json_string(rw_trend_assay_name(p->s.assay)), bad);
-    put(o, "ratio", jnum(p->s.ratio), bad);
-    put(o, "cv", jnum(p->s.cv), bad);
+    put(o, "ratio", rw_cli_json_num(p->s.ratio), bad);
+    put(o, "cv", rw_cli_json_num(p->s.cv), bad);
     put(o, "cv_defaulted", json_boolean(p->cv_defaulted), bad);
-    put(o, "z", jnum(p->s.z), bad);
+    put(o, "z", rw_cli_json_num(p->s.z), bad);
     put(o, "positive", json_boolean(p->s.positive), bad);
     put(o, "strong", json_boolean(p->s.strong), bad);
     put(o, "calls_derived", json_boolean(p->calls_derived), bad);
@@ -326,11 +320,11 @@ static json_t *series_json(const rw_trend_result *r, int *bad)
         put(o, "epoch", json_integer(p->epoch), bad);
         put(o, "on_chemotherapy", json_boolean(p->on_chemo), bad);
         put(o, "on_treatment", json_boolean(p->on_treatment), bad);
-        put(o, "baseline", jnum(p->baseline), bad);
-        put(o, "baseline_limit", jnum(p->baseline_limit), bad);
-        put(o, "nadir", jnum(p->nadir), bad);
-        put(o, "nadir_limit", jnum(p->nadir_limit), bad);
-        put(o, "cusum", jnum(p->cusum), bad);
+        put(o, "baseline", rw_cli_json_num(p->baseline), bad);
+        put(o, "baseline_limit", rw_cli_json_num(p->baseline_limit), bad);
+        put(o, "nadir", rw_cli_json_num(p->nadir), bad);
+        put(o, "nadir_limit", rw_cli_json_num(p->nadir_limit), bad);
+        put(o, "cusum", rw_cli_json_num(p->cusum), bad);
         if (json_array_append_new(a, o))
             *bad = 1;
     }
@@ -350,15 +344,15 @@ static json_t *evidence_json(const rw_trend_evidence *ev, int *bad)
         return NULL;
     }
     put(o, "rule", json_string(rw_trend_rule_name(ev->rule)), bad);
-    put(o, "reference", jnum(ev->reference), bad);
-    put(th, "rcv_z", jnum(ev->rcv_z), bad);
-    put(th, "cv_within_person", jnum(ev->cv_i), bad);
-    put(th, "cv_analytical_default", jnum(ev->cv_a_default), bad);
-    put(th, "z_positive", jnum(ev->z_positive), bad);
-    put(th, "z_strong", jnum(ev->z_strong), bad);
+    put(o, "reference", rw_cli_json_num(ev->reference), bad);
+    put(th, "rcv_z", rw_cli_json_num(ev->rcv_z), bad);
+    put(th, "cv_within_person", rw_cli_json_num(ev->cv_i), bad);
+    put(th, "cv_analytical_default", rw_cli_json_num(ev->cv_a_default), bad);
+    put(th, "z_positive", rw_cli_json_num(ev->z_positive), bad);
+    put(th, "z_strong", rw_cli_json_num(ev->z_strong), bad);
     if (ev->rule == RW_RULE_CUSUM) {
-        put(th, "cusum_k", jnum(ev->cusum_k), bad);
-        put(th, "cusum_h", jnum(ev->cusum_h), bad);
+        put(th, "cusum_k", rw_cli_json_num(ev->cusum_k), bad);
+        put(th, "cusum_h", rw_cli_json_num(ev->cusum_h), bad);
     }
     put(o, "thresholds", th, bad);
     for (size_t i = 0; i < ev->ndraws; i++) {
@@ -367,9 +361,9 @@ static json_t *evidence_json(const rw_trend_evidence *ev, int *bad)
         if (!x)
             break;
         put(x, "role", json_string(rw_trend_role_name(d->role)), bad);
-        put(x, "rcv", jnum(d->rcv), bad);
-        put(x, "limit", jnum(d->limit), bad);
-        put(x, "cusum", jnum(d->cusum), bad);
+        put(x, "rcv", rw_cli_json_num(d->rcv), bad);
+        put(x, "limit", rw_cli_json_num(d->limit), bad);
+        put(x, "cusum", rw_cli_json_num(d->cusum), bad);
         if (json_array_append_new(draws, x))
             *bad = 1;
     }
@@ -427,17 +421,17 @@ static json_t *config_json(const rw_trend_config *c, int *bad)
         *bad = 1;
         return NULL;
     }
-    put(o, "rcv_z", jnum(c->rcv_z), bad);
-    put(o, "cv_within_person", jnum(c->cv_i), bad);
-    put(o, "cv_analytical_default", jnum(c->cv_a_default), bad);
+    put(o, "rcv_z", rw_cli_json_num(c->rcv_z), bad);
+    put(o, "cv_within_person", rw_cli_json_num(c->cv_i), bad);
+    put(o, "cv_analytical_default", rw_cli_json_num(c->cv_a_default), bad);
     put(o, "baseline_draws", json_integer(c->baseline_draws), bad);
     put(o, "rearm_clear_draws", json_integer(c->rearm_clear_draws), bad);
-    put(o, "z_positive", jnum(c->z_positive), bad);
-    put(o, "z_strong", jnum(c->z_strong), bad);
-    put(o, "ddpcr_cn_positive", jnum(c->ddpcr_cn_positive), bad);
-    put(o, "ddpcr_cn_strong", jnum(c->ddpcr_cn_strong), bad);
-    put(o, "cusum_k", jnum(c->cusum_k), bad);
-    put(o, "cusum_h", jnum(c->cusum_h), bad);
+    put(o, "z_positive", rw_cli_json_num(c->z_positive), bad);
+    put(o, "z_strong", rw_cli_json_num(c->z_strong), bad);
+    put(o, "ddpcr_cn_positive", rw_cli_json_num(c->ddpcr_cn_positive), bad);
+    put(o, "ddpcr_cn_strong", rw_cli_json_num(c->ddpcr_cn_strong), bad);
+    put(o, "cusum_k", rw_cli_json_num(c->cusum_k), bad);
+    put(o, "cusum_h", rw_cli_json_num(c->cusum_h), bad);
     put(o, "responding_requires_positive", json_boolean(c->responding_requires_positive), bad);
     const int on[RW_RULE_NRULES] = {
         c->rule_strong_positive,        c->rule_two_consecutive_positive,
@@ -511,16 +505,6 @@ static json_t *result_json(const rw_trend_result *r, const rw_trend_input *in,
 }
 
 /* ---------------------------------------------------------------- main */
-
-static int parse_double(const char *s, double *out)
-{
-    char *e = NULL;
-    double v = strtod(s, &e);
-    if (e == s || *e || !isfinite(v))
-        return -1;
-    *out = v;
-    return 0;
-}
 
 static int disable_rule(rw_trend_config *c, const char *name)
 {
@@ -635,7 +619,7 @@ int rw_cli_trend(int argc, char **argv)
             usage(stderr);
             return RW_EXIT_USAGE;
         }
-        if (parse_double(optarg, &v) || (idst && (v != floor(v) || fabs(v) > 1e6)))
+        if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &v) || (idst && (v != floor(v) || fabs(v) > 1e6)))
             return rw_cli_fail(CMD, RW_ERR_USAGE, "bad value '%s' for --%s", optarg,
                                longopts[opt - O_RCV_Z + 1].name);
         if (dst)
