@@ -11,7 +11,6 @@
 #include "core/stats.h"
 #include "core/version.h"
 
-
 void rw_analyse_opts_init(rw_analyse_opts *o)
 {
     rw_score_opts_init(&o->score);

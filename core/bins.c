@@ -147,10 +147,11 @@ rw_status rw_bins_read(const char *path, rw_bins **out, rw_error *err)
     int version, include_y = 0;
     char filters[sizeof b->filters];
 
-    if (!fgets(line, sizeof line, f) || (lineno = 1, parse_magic(line, &build, &bin_size, &version, filters, sizeof filters))) {
-        st = rw_error_set(err, RW_ERR_INPUT,
-                          "%s: not a bins file (first line must start with '%s')", path,
-                          BINS_MAGIC);
+    if (!fgets(line, sizeof line, f) ||
+        (lineno = 1, parse_magic(line, &build, &bin_size, &version, filters, sizeof filters))) {
+        st =
+            rw_error_set(err, RW_ERR_INPUT, "%s: not a bins file (first line must start with '%s')",
+                         path, BINS_MAGIC);
         goto fail;
     }
     if (version != 1) {
@@ -211,19 +212,18 @@ rw_status rw_bins_read(const char *path, rw_bins **out, rw_error *err)
         }
         size_t i = rw_bins_index(b, c, start);
         if (i == (size_t)-1 || start != rw_bins_start(b, i) || end != rw_bins_end(b, i)) {
-            st = rw_error_set(err, RW_ERR_INPUT,
-                              "%s:%ld: %s:%lld-%lld is not a %ld bp bin of %s", path, lineno,
-                              chrom_name, start, end, bin_size, rw_build_name(build));
+            st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: %s:%lld-%lld is not a %ld bp bin of %s",
+                              path, lineno, chrom_name, start, end, bin_size, rw_build_name(build));
             goto fail;
         }
         if (!isfinite(count) || count < 0) {
-            st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: count must be a finite number >= 0",
-                              path, lineno);
+            st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: count must be a finite number >= 0", path,
+                              lineno);
             goto fail;
         }
         if (seen[i]++) {
-            st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: duplicate bin %s:%lld-%lld", path,
-                              lineno, chrom_name, start, end);
+            st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: duplicate bin %s:%lld-%lld", path, lineno,
+                              chrom_name, start, end);
             goto fail;
         }
         b->count[i] = count;
@@ -257,8 +257,8 @@ rw_status rw_bins_write(const rw_bins *b, const char *path, rw_error *err)
     rw_status st = rw_atomic_open(path, tmp, &f, err);
     if (st != RW_OK)
         return st;
-    fprintf(f, "%s\tversion=1\tbuild=%s\tbin_size=%d%s%s\nchrom\tstart\tend\tcount\n",
-            BINS_MAGIC, rw_build_name(b->build), (int)b->bin_size, b->filters[0] ? "\tfilters=" : "",
+    fprintf(f, "%s\tversion=1\tbuild=%s\tbin_size=%d%s%s\nchrom\tstart\tend\tcount\n", BINS_MAGIC,
+            rw_build_name(b->build), (int)b->bin_size, b->filters[0] ? "\tfilters=" : "",
             b->filters);
     for (size_t i = 0; i < b->n; i++) {
         if (isnan(b->count[i]))

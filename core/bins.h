@@ -22,7 +22,7 @@ typedef struct rw_bins {
     int nchrom;                  /* 23 (chrY ignored, the default) or 24 */
     size_t n;                    /* number of bins */
     size_t first[RW_NCHROM + 1]; /* index of each chromosome's first bin */
-    double *count; /* n values: fragments per bin (NaN = no value, e.g. absent from a file) */
+    double *count;     /* n values: fragments per bin (NaN = no value, e.g. absent from a file) */
     char filters[128]; /* counting filters (rw_count_filters()); "" = unknown (e.g. a LIMS file
                           without them) */
 } rw_bins;

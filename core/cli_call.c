@@ -170,12 +170,13 @@ static json_t *result_json(const rw_result *r, const rw_count_qc *qc, const rw_p
     json_object_set_new(doc, "copy_ratio", rw_cli_json_num(p->copy_ratio));
     json_object_set_new(doc, "copy_ratio_lo", rw_cli_json_num(p->copy_ratio_lo));
     json_object_set_new(doc, "copy_ratio_hi", rw_cli_json_num(p->copy_ratio_hi));
-    json_object_set_new(doc, "tumour_informed",
-                        isfinite(r->primary_cn)
-                            ? json_pack("{s:o, s:o, s:o, s:o}", "primary_cn", rw_cli_json_num(r->primary_cn),
-                                        "fraction", rw_cli_json_num(r->tf), "fraction_lo", rw_cli_json_num(r->tf_lo),
-                                        "fraction_hi", rw_cli_json_num(r->tf_hi))
-                            : json_null());
+    json_object_set_new(
+        doc, "tumour_informed",
+        isfinite(r->primary_cn)
+            ? json_pack("{s:o, s:o, s:o, s:o}", "primary_cn", rw_cli_json_num(r->primary_cn),
+                        "fraction", rw_cli_json_num(r->tf), "fraction_lo",
+                        rw_cli_json_num(r->tf_lo), "fraction_hi", rw_cli_json_num(r->tf_hi))
+            : json_null());
     json_t *regions = json_array();
     for (size_t i = 0; i < r->n_regions; i++)
         json_array_append_new(regions, region_json(&r->regions[i]));
@@ -193,8 +194,10 @@ static json_t *result_json(const rw_result *r, const rw_count_qc *qc, const rw_p
     json_object_set_new(qcj, "gc_corrected", json_boolean(q->gc_corrected));
     json_object_set_new(qcj, "reads_seen", bam ? json_integer((json_int_t)qc->seen) : json_null());
     json_object_set_new(qcj, "reads_kept", bam ? json_integer((json_int_t)qc->kept) : json_null());
-    json_object_set_new(qcj, "duplicate_rate", bam ? rw_cli_json_num(qc->duplicate_rate) : json_null());
-    json_object_set_new(qcj, "fragment_length_median", bam ? rw_cli_json_num(qc->frag_median) : json_null());
+    json_object_set_new(qcj, "duplicate_rate",
+                        bam ? rw_cli_json_num(qc->duplicate_rate) : json_null());
+    json_object_set_new(qcj, "fragment_length_median",
+                        bam ? rw_cli_json_num(qc->frag_median) : json_null());
     json_object_set_new(qcj, "pon_low_normals", json_boolean(q->pon_low_normals));
     json_object_set_new(doc, "qc", qcj);
 
@@ -213,8 +216,9 @@ static json_t *result_json(const rw_result *r, const rw_count_qc *qc, const rw_p
                         r->has_purity
                             ? json_pack("{s:s, s:o, s:o, s:o, s:o, s:s}", "method", pu->method,
                                         "fraction", rw_cli_json_num(pu->fraction), "fraction_lo",
-                                        rw_cli_json_num(pu->fraction_lo), "fraction_hi", rw_cli_json_num(pu->fraction_hi),
-                                        "ploidy", rw_cli_json_num(pu->ploidy), "flag", pu->flag)
+                                        rw_cli_json_num(pu->fraction_lo), "fraction_hi",
+                                        rw_cli_json_num(pu->fraction_hi), "ploidy",
+                                        rw_cli_json_num(pu->ploidy), "flag", pu->flag)
                             : json_null());
     if (with_bins)
         json_object_set_new(doc, "bins", bins_json(r));

@@ -89,10 +89,10 @@ static json_t *summary_json(const rw_pon *p, const char *file, char **normals, i
     json_t *regions = json_array();
     for (size_t r = 0; r < p->n_regions; r++) {
         const rw_pon_region *x = &p->regions[r];
-        json_array_append_new(regions,
-                              json_pack("{s:s, s:i, s:o, s:o, s:i}", "name", x->name, "n_bins",
-                                        x->n_bins, "loo_mean", rw_cli_json_num(x->loo_mean), "loo_sd",
-                                        rw_cli_json_num(x->loo_sd), "n_scored", x->n_scored));
+        json_array_append_new(
+            regions, json_pack("{s:s, s:i, s:o, s:o, s:i}", "name", x->name, "n_bins", x->n_bins,
+                               "loo_mean", rw_cli_json_num(x->loo_mean), "loo_sd",
+                               rw_cli_json_num(x->loo_sd), "n_scored", x->n_scored));
     }
     json_t *doc = json_pack(
         "{s:s, s:s, s:s, s:s, s:i, s:b, s:s, s:i, s:b, s:s, s:I, s:I, s:o, s:o}", "command", "pon",

@@ -619,7 +619,8 @@ int rw_cli_trend(int argc, char **argv)
             usage(stderr);
             return RW_EXIT_USAGE;
         }
-        if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &v) || (idst && (v != floor(v) || fabs(v) > 1e6)))
+        if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &v) ||
+            (idst && (v != floor(v) || fabs(v) > 1e6)))
             return rw_cli_fail(CMD, RW_ERR_USAGE, "bad value '%s' for --%s", optarg,
                                longopts[opt - O_RCV_Z + 1].name);
         if (dst)

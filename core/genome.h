@@ -10,7 +10,7 @@
 typedef enum rw_build { RW_BUILD_UNKNOWN = 0, RW_BUILD_HG38, RW_BUILD_HG19 } rw_build;
 
 /* Chromosome indices: 0..21 = chr1..chr22, 22 = chrX, 23 = chrY. */
-#define RW_NCHROM 24
+#define RW_NCHROM  24
 #define RW_CHROM_X 22
 #define RW_CHROM_Y 23
 

@@ -8,7 +8,8 @@ typedef enum rw_status {
     RW_ERR_USAGE,    /* a caller passed impossible options (programming or CLI usage error) */
     RW_ERR_INPUT,    /* the input is malformed: bad file, bad value, truncated data */
     RW_ERR_BUILD,    /* genome build unknown, or not the one asked for */
-    RW_ERR_MISMATCH, /* two inputs that must agree do not (sample vs PoN: build, bin size, filters) */
+    RW_ERR_MISMATCH, /* two inputs that must agree do not (sample vs PoN: build, bin size, filters)
+                      */
     RW_ERR_IO,       /* the operating system failed a read or write */
     RW_ERR_NOMEM,    /* allocation failed */
     RW_ERR_INTERNAL  /* a bug: an invariant did not hold */
