@@ -145,6 +145,52 @@ json_t *rw_cli_json_num(double x)
     return isfinite(x) ? json_real(x) : json_null();
 }
 
+int rw_cli_count_option(const char *cmd, int c, const char *arg, rw_count_opts *co)
+{
+    long v;
+    switch (c) {
+    case RW_CLI_OPT_BUILD:
+        if (!strcmp(arg, "auto"))
+            co->build = RW_BUILD_UNKNOWN;
+        else if ((co->build = rw_build_parse(arg)) == RW_BUILD_UNKNOWN)
+            return rw_cli_fail(cmd, RW_ERR_USAGE, "--build: '%s' is not hg38, hg19 or auto", arg);
+        return RW_EXIT_OK;
+    case RW_CLI_OPT_MIN_MAPQ:
+        if (rw_cli_parse_long(arg, 0, 0, 255, &v))
+            return rw_cli_fail(cmd, RW_ERR_USAGE, "--min-mapq: an integer in 0..255");
+        co->min_mapq = (int)v;
+        return RW_EXIT_OK;
+    case RW_CLI_OPT_COUNT:
+        if (!strcmp(arg, "fragments"))
+            co->mode = RW_COUNT_FRAGMENTS;
+        else if (!strcmp(arg, "reads"))
+            co->mode = RW_COUNT_READS;
+        else
+            return rw_cli_fail(cmd, RW_ERR_USAGE, "--count: fragments or reads");
+        return RW_EXIT_OK;
+    case RW_CLI_OPT_FRAG_MIN:
+    case RW_CLI_OPT_FRAG_MAX:
+        if (rw_cli_parse_long(arg, 0, 0, 100000, &v))
+            return rw_cli_fail(cmd, RW_ERR_USAGE, "--frag-min/--frag-max: an integer >= 0");
+        *(c == RW_CLI_OPT_FRAG_MIN ? &co->frag_min : &co->frag_max) = (int)v;
+        return RW_EXIT_OK;
+    case RW_CLI_OPT_DROP_FLAGS:
+        if (rw_cli_parse_long(arg, 0, 0, 0xF04, &v) || ((unsigned)v & ~0xF04u))
+            return rw_cli_fail(cmd, RW_ERR_USAGE, "--drop-flags: a subset of 0xF04");
+        co->drop_flags = (unsigned)v;
+        return RW_EXIT_OK;
+    case RW_CLI_OPT_THREADS:
+        if (rw_cli_parse_long(arg, 0, 1, 64, &v))
+            return rw_cli_fail(cmd, RW_ERR_USAGE, "--threads: an integer in 1..64");
+        co->threads = (int)v;
+        return RW_EXIT_OK;
+    case RW_CLI_OPT_REFERENCE:
+        co->reference = arg;
+        return RW_EXIT_OK;
+    }
+    return -1;
+}
+
 void rw_cli_progress(void *ctx, double fraction)
 {
     static int tty = -1, last = -1;

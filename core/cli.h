@@ -4,8 +4,10 @@
 #ifndef RW_CLI_H
 #define RW_CLI_H
 
+#include <getopt.h>
 #include <jansson.h>
 
+#include "core/count.h"
 #include "core/status.h"
 
 #define RW_EXIT_OK    0
@@ -41,6 +43,35 @@ int rw_cli_parse_double(const char *s, double lo, double hi, double *out);
 
 /* A new JSON real, or JSON null when x is NaN or infinite (JSON has no such numbers). */
 json_t *rw_cli_json_num(double x);
+
+/* The counting options that `pon build` and `call` share, so that a panel and its samples are
+ * counted alike: getopt_long values, the rows to put in a subcommand's option table (its own
+ * values must stay below RW_CLI_OPT_BUILD), and the function that applies them. */
+enum {
+    RW_CLI_OPT_BUILD = 0x1000,
+    RW_CLI_OPT_MIN_MAPQ,
+    RW_CLI_OPT_COUNT,
+    RW_CLI_OPT_FRAG_MIN,
+    RW_CLI_OPT_FRAG_MAX,
+    RW_CLI_OPT_DROP_FLAGS,
+    RW_CLI_OPT_THREADS,
+    RW_CLI_OPT_REFERENCE,
+};
+/* clang-format off */
+#define RW_CLI_COUNT_OPTIONS                                                                       \
+    {"build", required_argument, NULL, RW_CLI_OPT_BUILD},                                          \
+    {"min-mapq", required_argument, NULL, RW_CLI_OPT_MIN_MAPQ},                                    \
+    {"count", required_argument, NULL, RW_CLI_OPT_COUNT},                                          \
+    {"frag-min", required_argument, NULL, RW_CLI_OPT_FRAG_MIN},                                    \
+    {"frag-max", required_argument, NULL, RW_CLI_OPT_FRAG_MAX},                                    \
+    {"drop-flags", required_argument, NULL, RW_CLI_OPT_DROP_FLAGS},                                \
+    {"threads", required_argument, NULL, RW_CLI_OPT_THREADS},                                      \
+    {"reference", required_argument, NULL, RW_CLI_OPT_REFERENCE}
+/* clang-format on */
+
+/* Applies counting option c (an RW_CLI_OPT_* value) with value arg (borrowed: co may keep it) to
+ * co. RW_EXIT_OK, RW_EXIT_USAGE after printing why, or -1 when c is not a counting option. */
+int rw_cli_count_option(const char *cmd, int c, const char *arg, rw_count_opts *co);
 
 /* A rw_progress_fn that draws "label: NN%" on stderr when stderr is a terminal (ctx = label). */
 void rw_cli_progress(void *ctx, double fraction);

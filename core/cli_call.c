@@ -266,14 +266,6 @@ int rw_cli_call(int argc, char **argv)
         OPT_Z,
         OPT_Z_STRONG,
         OPT_SAMPLE,
-        OPT_BUILD,
-        OPT_MIN_MAPQ,
-        OPT_COUNT,
-        OPT_FRAG_MIN,
-        OPT_FRAG_MAX,
-        OPT_DROP_FLAGS,
-        OPT_THREADS,
-        OPT_REFERENCE,
     };
     static const struct option longopts[] = {
         {"pon", required_argument, NULL, OPT_PON},
@@ -285,14 +277,7 @@ int rw_cli_call(int argc, char **argv)
         {"z-threshold", required_argument, NULL, OPT_Z},
         {"z-strong", required_argument, NULL, OPT_Z_STRONG},
         {"sample", required_argument, NULL, OPT_SAMPLE},
-        {"build", required_argument, NULL, OPT_BUILD},
-        {"min-mapq", required_argument, NULL, OPT_MIN_MAPQ},
-        {"count", required_argument, NULL, OPT_COUNT},
-        {"frag-min", required_argument, NULL, OPT_FRAG_MIN},
-        {"frag-max", required_argument, NULL, OPT_FRAG_MAX},
-        {"drop-flags", required_argument, NULL, OPT_DROP_FLAGS},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"reference", required_argument, NULL, OPT_REFERENCE},
+        RW_CLI_COUNT_OPTIONS,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -302,12 +287,17 @@ int rw_cli_call(int argc, char **argv)
     rw_count_opts_init(&co);
     const char *pon_path = NULL, *output = "-", *bins_out = NULL, *sample = NULL;
     int with_bins = 1;
-    long v;
     double x;
     int c;
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+        int counting = rw_cli_count_option(CMD, c, optarg, &co);
+        if (counting >= 0) {
+            if (counting != RW_EXIT_OK)
+                return counting;
+            continue;
+        }
         switch (c) {
         case OPT_PON:
             pon_path = optarg;
@@ -340,45 +330,6 @@ int rw_cli_call(int argc, char **argv)
             break;
         case OPT_SAMPLE:
             sample = optarg;
-            break;
-        case OPT_BUILD:
-            if (!strcmp(optarg, "auto"))
-                co.build = RW_BUILD_UNKNOWN;
-            else if ((co.build = rw_build_parse(optarg)) == RW_BUILD_UNKNOWN)
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--build: '%s' is not hg38, hg19 or auto",
-                                   optarg);
-            break;
-        case OPT_MIN_MAPQ:
-            if (rw_cli_parse_long(optarg, 0, 0, 255, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-mapq: an integer in 0..255");
-            co.min_mapq = (int)v;
-            break;
-        case OPT_COUNT:
-            if (!strcmp(optarg, "fragments"))
-                co.mode = RW_COUNT_FRAGMENTS;
-            else if (!strcmp(optarg, "reads"))
-                co.mode = RW_COUNT_READS;
-            else
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--count: fragments or reads");
-            break;
-        case OPT_FRAG_MIN:
-        case OPT_FRAG_MAX:
-            if (rw_cli_parse_long(optarg, 0, 0, 100000, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--frag-min/--frag-max: an integer >= 0");
-            *(c == OPT_FRAG_MIN ? &co.frag_min : &co.frag_max) = (int)v;
-            break;
-        case OPT_DROP_FLAGS:
-            if (rw_cli_parse_long(optarg, 0, 0, 0xF04, &v) || ((unsigned)v & ~0xF04u))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--drop-flags: a subset of 0xF04");
-            co.drop_flags = (unsigned)v;
-            break;
-        case OPT_THREADS:
-            if (rw_cli_parse_long(optarg, 0, 1, 64, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--threads: an integer in 1..64");
-            co.threads = (int)v;
-            break;
-        case OPT_REFERENCE:
-            co.reference = optarg;
             break;
         case 'h':
             help(stdout);

@@ -180,16 +180,8 @@ static int pon_build(int argc, char **argv)
         OPT_MIN_MEDIAN,
         OPT_MAX_CV,
         OPT_MAX_CV_FACTOR,
-        OPT_BUILD,
         OPT_BIN_SIZE,
         OPT_INCLUDE_Y,
-        OPT_MIN_MAPQ,
-        OPT_COUNT,
-        OPT_FRAG_MIN,
-        OPT_FRAG_MAX,
-        OPT_DROP_FLAGS,
-        OPT_THREADS,
-        OPT_REFERENCE,
         OPT_GC_FASTA,
         OPT_GC_SIM,
     };
@@ -202,16 +194,9 @@ static int pon_build(int argc, char **argv)
         {"min-median", required_argument, NULL, OPT_MIN_MEDIAN},
         {"max-cv", required_argument, NULL, OPT_MAX_CV},
         {"max-cv-factor", required_argument, NULL, OPT_MAX_CV_FACTOR},
-        {"build", required_argument, NULL, OPT_BUILD},
+        RW_CLI_COUNT_OPTIONS,
         {"bin-size", required_argument, NULL, OPT_BIN_SIZE},
         {"include-y", no_argument, NULL, OPT_INCLUDE_Y},
-        {"min-mapq", required_argument, NULL, OPT_MIN_MAPQ},
-        {"count", required_argument, NULL, OPT_COUNT},
-        {"frag-min", required_argument, NULL, OPT_FRAG_MIN},
-        {"frag-max", required_argument, NULL, OPT_FRAG_MAX},
-        {"drop-flags", required_argument, NULL, OPT_DROP_FLAGS},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"reference", required_argument, NULL, OPT_REFERENCE},
         {"gc-fasta", required_argument, NULL, OPT_GC_FASTA},
         {"gc-simulated", no_argument, NULL, OPT_GC_SIM},
         {"help", no_argument, NULL, 'h'},
@@ -229,6 +214,12 @@ static int pon_build(int argc, char **argv)
     optind = 1;
     opterr = 0;
     while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
+        int counting = rw_cli_count_option(CMD, c, optarg, &co);
+        if (counting >= 0) {
+            if (counting != RW_EXIT_OK)
+                return counting;
+            continue;
+        }
         switch (c) {
         case 'o':
             output = optarg;
@@ -267,13 +258,6 @@ static int pon_build(int argc, char **argv)
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--max-cv-factor: a number > 0");
             po.max_cv_factor = x;
             break;
-        case OPT_BUILD:
-            if (!strcmp(optarg, "auto"))
-                co.build = RW_BUILD_UNKNOWN;
-            else if ((co.build = rw_build_parse(optarg)) == RW_BUILD_UNKNOWN)
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--build: '%s' is not hg38, hg19 or auto",
-                                   optarg);
-            break;
         case OPT_BIN_SIZE:
             if (rw_cli_parse_long(optarg, 0, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--bin-size: an integer in %d..%d",
@@ -282,38 +266,6 @@ static int pon_build(int argc, char **argv)
             break;
         case OPT_INCLUDE_Y:
             co.include_y = 1;
-            break;
-        case OPT_MIN_MAPQ:
-            if (rw_cli_parse_long(optarg, 0, 0, 255, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-mapq: an integer in 0..255");
-            co.min_mapq = (int)v;
-            break;
-        case OPT_COUNT:
-            if (!strcmp(optarg, "fragments"))
-                co.mode = RW_COUNT_FRAGMENTS;
-            else if (!strcmp(optarg, "reads"))
-                co.mode = RW_COUNT_READS;
-            else
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--count: fragments or reads");
-            break;
-        case OPT_FRAG_MIN:
-        case OPT_FRAG_MAX:
-            if (rw_cli_parse_long(optarg, 0, 0, 100000, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--frag-min/--frag-max: an integer >= 0");
-            *(c == OPT_FRAG_MIN ? &co.frag_min : &co.frag_max) = (int)v;
-            break;
-        case OPT_DROP_FLAGS:
-            if (rw_cli_parse_long(optarg, 0, 0, 0xF04, &v) || ((unsigned)v & ~0xF04u))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--drop-flags: a subset of 0xF04");
-            co.drop_flags = (unsigned)v;
-            break;
-        case OPT_THREADS:
-            if (rw_cli_parse_long(optarg, 0, 1, 64, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--threads: an integer in 1..64");
-            co.threads = (int)v;
-            break;
-        case OPT_REFERENCE:
-            co.reference = optarg;
             break;
         case OPT_GC_FASTA:
             gc_fasta = optarg;
