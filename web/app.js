@@ -37,7 +37,7 @@ async function api(path, options = {}) {
   const res = await fetch(`/api/v1${path}`, { ...options, headers });
   let body = null;
   try { body = await res.json(); } catch { /* empty or non-JSON body */ }
-  if (res.status === 401) {
+  if (res.status === 401 && !options.noRedirect) {
     sessionStorage.removeItem(TOKEN_KEY);
     location.hash = '#/signin';
   }
@@ -111,7 +111,7 @@ function renderSignIn(message) {
     ev.preventDefault();
     sessionStorage.setItem(TOKEN_KEY, input.value.trim());
     try {
-      await api('/patients?limit=1');
+      await api('/patients?limit=1', { noRedirect: true });
       location.hash = '#/cohort';
     } catch (err) {
       sessionStorage.removeItem(TOKEN_KEY);
@@ -399,6 +399,6 @@ document.getElementById('signout').addEventListener('click', () => {
 });
 window.addEventListener('hashchange', route);
 fetch('/api/v1/version').then((r) => r.json()).then((v) => {
-  document.getElementById('version').textContent = `relapsewatch ${v.version || ''} · core ${v.core_version || ''}`;
+  document.getElementById('version').textContent = `relapsewatch ${v.package} · core ${v.core}`;
 }).catch(() => {});
 route();

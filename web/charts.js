@@ -20,7 +20,8 @@ const trendDecor = {
     ctx.save();
     for (const t of o.treatments) {
       const x0 = Math.max(a.left, x.getPixelForValue(t.start));
-      const x1 = Math.min(a.right, x.getPixelForValue(t.end));
+      // A one-day treatment (surgery) still gets a visible stripe.
+      const x1 = Math.min(a.right, Math.max(x0 + 4, x.getPixelForValue(t.end)));
       if (x1 <= x0) continue;
       ctx.fillStyle = t.kind === 'chemotherapy' ? COLOURS.chemo : COLOURS.other;
       ctx.fillRect(x0, a.top, x1 - x0, a.bottom - a.top);
@@ -196,7 +197,11 @@ export function genomeChart(canvas, s) {
     cur.length = Math.max(cur.length, b.end[i]);
     if (i + 1 === b.chrom.length || b.chrom[i + 1] !== c) total += cur.length;
   });
-  const clip = (v) => Math.max(-2, Math.min(2, v));
+  // The y range follows the data (99th percentile of |log2|), within [0.6, 2], so a small
+  // shift stays visible and an amplification is never cut.
+  const abs = b.log2.filter((v, i) => v !== null && !b.masked[i]).map(Math.abs).sort((p, q) => p - q);
+  const ylim = Math.min(2, Math.max(0.6, Math.ceil(((abs[Math.floor(0.99 * (abs.length - 1))] || 0) + 0.15) * 5) / 5));
+  const clip = (v) => Math.max(-ylim, Math.min(ylim, v));
   const points = [];
   b.log2.forEach((v, i) => {
     if (v === null || b.masked[i]) return;
@@ -222,7 +227,7 @@ export function genomeChart(canvas, s) {
       layout: { padding: { bottom: 14 } },
       scales: {
         x: { type: 'linear', min: 0, max: total, ticks: { display: false }, grid: { display: false } },
-        y: { min: -2, max: 2, title: { display: true, text: 'log2 copy ratio' }, grid: { color: COLOURS.grid } },
+        y: { min: -ylim, max: ylim, title: { display: true, text: 'log2 copy ratio' }, grid: { color: COLOURS.grid } },
       },
       plugins: {
         legend: { position: 'bottom' },

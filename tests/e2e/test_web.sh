@@ -1,0 +1,96 @@
+#!/bin/sh
+# Browser test of the pages: the real daemon, seeded through the real pipeline (simulated bins
+# uploaded over HTTP, jobs run by the workers), then Debian's chromium driven by playwright-core
+# (tests/e2e/web.mjs). Screenshots go to $RW_BUILDDIR/screenshots.
+. "$RW_SRCDIR/tests/lib.sh"
+node_modules="$RW_SRCDIR/node_modules"
+for need in node /usr/bin/chromium; do
+    command -v "$need" >/dev/null || { echo "SKIP: $need missing (./quickstart check installs it)"; exit 77; }
+done
+[ -d "$node_modules/playwright-core" ] || { echo "SKIP: npm ci not run"; exit 77; }
+[ -s "$RW_SRCDIR/web/vendor/chart.min.js" ] || { echo "SKIP: web/vendor/chart.min.js missing"; exit 77; }
+
+rw_start_daemon "$t_tmp/d" --workers 2 || { fail "daemon start"; done_tests; exit 1; }
+admin=$RW_ADMIN_TOKEN
+RW_TOKEN=$admin
+token_of() { # ROLE LABEL -> prints the new token
+    rw_req POST /api/v1/tokens "{\"role\": \"$1\", \"label\": \"$2\"}" >/dev/null
+    jq -r .token "$RW_BODY"
+}
+lims=$(token_of lims e2e-lims)
+clin=$(token_of clinician dr-e2e)
+
+# Panel of normals from 10 simulated normals, uploaded and activated.
+"$RW_CLI" simulate --normals 10 --bins "$t_tmp/normals" --seed 500 >/dev/null 2>&1
+"$RW_CLI" pon build -o "$t_tmp/pon.tsv" "$t_tmp"/normals/*.tsv >/dev/null 2>&1
+pon_id=$(curl -s -H "Authorization: Bearer $admin" -H 'Content-Type: text/tab-separated-values' \
+    --data-binary @"$t_tmp/pon.tsv" "$RW_URL/api/v1/pons" | jq -r .id)
+check_eq "panel activated" "$(rw_req POST "/api/v1/pons/$pon_id/activate")" 202
+
+RW_TOKEN=$lims
+# patient EXTERNAL_ID -> prints its id
+patient() {
+    rw_req POST /api/v1/patients "{\"external_id\": \"$1\", \"er_status\": \"positive\",
+        \"pr_status\": \"negative\", \"her2_status\": \"negative\", \"diagnosis_date\": \"2022-11-02\",
+        \"primary_1q213_status\": \"amplified\", \"primary_1q213_cn\": 6}" >/dev/null
+    jq -r .id "$RW_BODY"
+}
+# sample PATIENT_ID ACCESSION DATE FRACTION SEED: registers and uploads a simulated bins file.
+sample() {
+    rw_req POST "/api/v1/patients/$1/samples" \
+        "{\"accession\": \"$2\", \"collected_at\": \"$3\", \"assay\": \"bins\"}" >/dev/null
+    "$RW_CLI" simulate --bins "$t_tmp/$2.tsv" --seed "$5" --tumour-fraction "$4" \
+        --events "1q21.3:6" >/dev/null 2>&1
+    code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $lims" \
+        -H 'Content-Type: text/tab-separated-values' --data-binary @"$t_tmp/$2.tsv" \
+        "$RW_URL/api/v1/samples/$2/bins")
+    check_eq "upload $2" "$code" 202
+}
+rel=$(patient E2E-RELAPSE)
+rw_req POST "/api/v1/patients/$rel/treatments" \
+    '{"kind": "surgery", "start_date": "2022-12-01", "end_date": "2022-12-01"}' >/dev/null
+rw_req POST "/api/v1/patients/$rel/events" '{"kind": "clinical_relapse", "date": "2024-09-20"}' >/dev/null
+seed=1000
+for s in "2023-01-10 0" "2023-04-11 0" "2023-07-12 0.005" "2023-10-10 0.03" "2024-01-09 0.08" "2024-04-10 0.15"; do
+    set -- $s
+    seed=$((seed + 1))
+    sample "$rel" "E2E-R-$seed" "$1" "$2" "$seed"
+done
+stable=$(patient E2E-STABLE)
+for d in 2023-02-01 2023-05-02 2023-08-01 2023-11-01; do
+    seed=$((seed + 1))
+    sample "$stable" "E2E-S-$seed" "$d" 0 "$seed"
+done
+other=$(patient E2E-OTHER)
+seed=$((seed + 1))
+sample "$other" "E2E-O-$seed" 2023-03-03 0 "$seed"
+
+# Wait for every job (up to 3 minutes under ASan).
+i=0
+while [ $i -lt 180 ]; do
+    pending=$(curl -s -H "Authorization: Bearer $lims" "$RW_URL/api/v1/jobs?limit=1000" |
+        jq '[.jobs[] | select(.state == "queued" or .state == "running")] | length')
+    [ "$pending" = 0 ] && break
+    sleep 1
+    i=$((i + 1))
+done
+check_eq "all jobs done" "$(curl -s -H "Authorization: Bearer $lims" "$RW_URL/api/v1/jobs?state=failed" | jq '.jobs | length')" 0
+RW_TOKEN=$clin
+rw_req GET "/api/v1/patients/$rel/trend" >/dev/null
+check_eq "seeded relapse patient alerts" "$(jq -r .state "$RW_BODY")" early_relapse
+
+shots="$RW_BUILDDIR/screenshots"
+mkdir -p "$shots"
+if NODE_PATH="$node_modules" node "$RW_SRCDIR/tests/e2e/web.mjs" "$RW_URL" "$clin" "$shots" "$rel" \
+    >"$t_tmp/web.out" 2>&1; then
+    ok
+else
+    fail "browser checks"
+fi
+cat "$t_tmp/web.out"
+line=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$t_tmp/web.out" | tail -1)
+t_passed=$((t_passed + ${line%% passed*}))
+f=${line#*passed, }
+t_failed=$((t_failed + ${f%% failed*}))
+check "daemon stops cleanly" rw_stop_daemon
+done_tests
