@@ -340,6 +340,7 @@ static enum MHD_Result store_input(srv_request *req, const sample_row *s, const 
             srv_reply_internal(req, "cannot read the sample's job");
         else
             srv_reply_json(req, 200, answer);
+        answer = NULL; /* srv_reply_json took it */
         goto out;
     }
     if (p.exists && strcmp(s->status, "failed")) {
