@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include <config.h> /* autoconf's, for PACKAGE_VERSION (angle brackets: not server/config.h) */
 
@@ -18,7 +17,7 @@
 #define RW_PKGDATADIR "/usr/local/share/relapsewatch"
 #endif
 
-typedef enum { OPT_STR, OPT_INT, OPT_SIZE, OPT_LEVEL, OPT_FLAG } opt_type;
+typedef enum { OPT_STR, OPT_INT, OPT_SIZE, OPT_LEVEL } opt_type;
 
 typedef struct opt {
     const char *name; /* flag without "--", and the key in the config file */
@@ -49,7 +48,6 @@ static const opt opts[] = {
     {"max-upload", OPT_SIZE, OFF(max_upload), "4G", 1024, (int64_t)1 << 40, "BYTES",
      "largest uploaded file (413 beyond); suffixes K, M, G, T"},
     {"log-level", OPT_LEVEL, OFF(log_level), "info", 0, 0, "LEVEL", "debug, info, warn or error"},
-    {"demo", OPT_FLAG, OFF(demo), "no", 0, 0, NULL, "load the demo cohort into an empty store"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -107,19 +105,6 @@ static int parse_size(const char *s, int64_t *out)
     return 0;
 }
 
-static int parse_bool(const char *s, int *out)
-{
-    static const char *const yes[] = {"1", "yes", "true", "on"}, *const no[] = {"0", "no", "false",
-                                                                                "off"};
-    for (int i = 0; i < 4; i++) {
-        if (strcasecmp(s, yes[i]) == 0)
-            return *out = 1, 0;
-        if (strcasecmp(s, no[i]) == 0)
-            return *out = 0, 0;
-    }
-    return -1;
-}
-
 /* Sets one option from its text. Writes a message into err on failure. */
 static int set_opt(srv_config *cfg, const opt *o, const char *val, char *err, size_t errlen)
 {
@@ -167,10 +152,6 @@ static int set_opt(srv_config *cfg, const opt *o, const char *val, char *err, si
         *(int *)field = l;
         return 0;
     }
-    case OPT_FLAG:
-        if (parse_bool(val, (int *)field))
-            goto bad;
-        return 0;
     }
 bad:
     snprintf(err, errlen, "invalid value for %s: '%s'%s%s", o->name, val,
@@ -285,11 +266,6 @@ static int parse_arg(int argc, char **argv, int *i, const opt **o, const char **
     if (!*o) {
         snprintf(err, errlen, "unknown option '%.*s'", (int)(len + 2), a);
         return -1;
-    }
-    if ((*o)->type == OPT_FLAG) {
-        if (!*val)
-            *val = "yes";
-        return 0;
     }
     if (!*val) {
         if (*i + 1 >= argc) {

@@ -17,7 +17,6 @@ typedef struct srv_config {
     int64_t max_body;   /* largest JSON body in bytes (413 beyond) */
     int64_t max_upload; /* largest upload in bytes */
     int log_level;      /* 0 debug .. 3 error */
-    int demo;           /* --demo: load the demo cohort into an empty store */
 } srv_config;
 
 /* Fills defaults, then the file named by --config (if any), then the other flags.

@@ -89,8 +89,6 @@ int main(int argc, char **argv)
         fflush(stdout);
         memset(secret, 0, sizeof secret);
     }
-    if (cfg.demo)
-        srv_log(SRV_LOG_WARN, "--demo: the demo cohort needs the ingestion pipeline; skipped");
 
     if (*cfg.port_file && write_port_file(cfg.port_file, port)) {
         srv_log(SRV_LOG_ERROR, "cannot write the port file %s: %s", cfg.port_file, strerror(errno));

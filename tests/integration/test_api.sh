@@ -18,7 +18,7 @@ D="$t_tmp/d"
 # ---------------------------------------------------------------- CLI surface
 out=$("$RW_DAEMON" --help)
 check "--help exits 0" [ $? -eq 0 ]
-for opt in db listen web-root data-dir port-file threads workers max-body max-upload log-level demo config; do
+for opt in db listen web-root data-dir port-file threads workers max-body max-upload log-level config; do
     check "--help lists --$opt" sh -c "printf '%s' \"\$1\" | grep -q -- '--$opt'" _ "$out"
 done
 check "--help shows defaults" sh -c "printf '%s' \"\$1\" | grep -q 'default: 127.0.0.1:8080'" _ "$out"

@@ -182,8 +182,8 @@ static void test_config(void)
     fclose(f);
     char *a5[] = {"relapsewatchd", "--config", path, NULL};
     CHECK(srv_config_load(&cfg, 3, a5) == -1);
-    char *a6[] = {"relapsewatchd", "--demo", "--log-level", "warn", NULL};
-    CHECK(srv_config_load(&cfg, 4, a6) == 0 && cfg.demo == 1 && cfg.log_level == 2);
+    char *a6[] = {"relapsewatchd", "--log-level", "warn", NULL};
+    CHECK(srv_config_load(&cfg, 3, a6) == 0 && cfg.log_level == 2);
     srv_config_free(&cfg);
     unlink(path);
 }
