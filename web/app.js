@@ -280,7 +280,7 @@ function alertCard(a, refresh) {
   } },
   h('label', { for: `ack-comment-${a.id}` }, 'Comment'), comment,
   h('button', { type: 'submit', class: 'primary' }, 'Acknowledge'), msg);
-  return h('article', { class: `card alert ${acked ? 'acked' : 'open'}`, dataset: { alertId: String(a.id) } },
+  return h('article', { class: `card alert kind-${a.kind} ${acked ? 'acked' : 'open'}`, dataset: { alertId: String(a.id) } },
     h('h3', {}, badge(a.kind), ` fired on ${fmt.date(a.fired_on)}`,
       acked ? h('span', { class: 'ack-note' }, ` — acknowledged by ${a.acknowledged_by} at ${fmt.time(a.acknowledged_at)}`) : ''),
     h('p', {}, h('strong', {}, 'Rule: '), (a.rule || '').replaceAll('_', ' ')),

@@ -123,7 +123,8 @@ export function trendChart(canvas, t) {
       scales: {
         x: { type: 'linear', min: Number.isFinite(lo) ? lo : today - 365, max: Number.isFinite(hi) ? hi : today,
           title: { display: true, text: 'Date of blood draw' },
-          ticks: { callback: (v) => isoOf(v), maxRotation: 0, autoSkipPadding: 24 }, grid: { color: COLOURS.grid } },
+          ticks: { callback: (v) => isoOf(v), maxRotation: 0, autoSkipPadding: 24, includeBounds: false },
+          grid: { color: COLOURS.grid } },
         y: { min: Math.min(0.9, Math.min(...ys) - 0.02), max: Math.max(1.2, Math.max(...ys) + 0.03),
           title: { display: true, text: '1q21.3 copy ratio (1.00 = diploid)' }, grid: { color: COLOURS.grid } },
       },
