@@ -1,0 +1,18 @@
+#!/bin/sh
+# The documentation shows the programs' real --help: docs/cli.md is regenerated and compared, and
+# docs/configuration.md must contain relapsewatchd --help verbatim.
+. "$RW_SRCDIR/tests/lib.sh"
+sh "$RW_SRCDIR/tools/gen-cli-doc.sh" "$RW_CLI" >"$t_tmp/cli.md"
+if cmp -s "$t_tmp/cli.md" "$RW_SRCDIR/docs/cli.md"; then ok; else
+    fail "docs/cli.md is stale: run tools/gen-cli-doc.sh build/check/relapsewatch > docs/cli.md"
+    diff "$RW_SRCDIR/docs/cli.md" "$t_tmp/cli.md" | head -20 >&2
+fi
+prefix=$(sed -n 's/^prefix = //p' "$RW_BUILDDIR/Makefile")
+"$RW_DAEMON" --help >"$t_tmp/d.txt"
+if awk -v f="$t_tmp/d.txt" 'BEGIN { while ((getline l < f) > 0) want = want l "\n" }
+    { doc = doc $0 "\n" } END { exit index(doc, want) ? 0 : 1 }' "$RW_SRCDIR/docs/configuration.md"; then
+    ok
+else
+    fail "docs/configuration.md does not show relapsewatchd --help (prefix $prefix) verbatim"
+fi
+done_tests
