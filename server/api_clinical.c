@@ -443,6 +443,13 @@ void srv_clin_year_before(const char *date, char *out)
 
 /* ---------------------------------------------------------------- records of a patient */
 
+/* Runs c's after_write hook for the patient of record (a child row holding patient_id). */
+static int after_write(srv_request *req, const srv_clin_child *c, json_t *record)
+{
+    json_int_t pid = json_integer_value(json_object_get(record, "patient_id"));
+    return c->after_write ? c->after_write(req->db, (int64_t)pid) : 0;
+}
+
 enum MHD_Result srv_clin_child_create(srv_request *req, const srv_clin_child *c)
 {
     json_t *values = NULL, *patient = NULL, *row = NULL;
@@ -461,7 +468,7 @@ enum MHD_Result srv_clin_child_create(srv_request *req, const srv_clin_child *c)
     json_object_set(values, "patient_id", json_object_get(patient, "id"));
     if ((id = srv_clin_insert(req->db, c->table, values)) < 0 ||
         !(row = srv_clin_row_by_id_new(req->db, c->table, id, &err)) ||
-        srv_audit(req, "create", c->entity, id, row)) {
+        srv_audit(req, "create", c->entity, id, row) || after_write(req, c, row)) {
         srv_clin_abort(req, "cannot create a record");
         goto out;
     }
@@ -543,7 +550,7 @@ enum MHD_Result srv_clin_child_update(srv_request *req, const srv_clin_child *c)
     if (srv_clin_update(req->db, c->table, id, changes) ||
         !(row = srv_clin_row_by_id_new(req->db, c->table, id, &err)) ||
         !(details = srv_clin_changes_new(have, changes)) ||
-        srv_audit(req, "update", c->entity, id, details)) {
+        srv_audit(req, "update", c->entity, id, details) || after_write(req, c, row)) {
         srv_clin_abort(req, "cannot update a record");
         goto out;
     }
@@ -569,7 +576,8 @@ enum MHD_Result srv_clin_child_delete(srv_request *req, const srv_clin_child *c)
         return srv_clin_done(req);
     if (!(have = child_load_new(req, c, &id)))
         return srv_clin_done(req);
-    if (srv_clin_delete(req->db, c->table, id) || srv_audit(req, "delete", c->entity, id, have)) {
+    if (srv_clin_delete(req->db, c->table, id) || srv_audit(req, "delete", c->entity, id, have) ||
+        after_write(req, c, have)) {
         json_decref(have);
         return srv_clin_abort(req, "cannot delete a record");
     }

@@ -107,6 +107,9 @@ typedef struct srv_clin_child {
     const char *order;            /* ORDER BY of the per-patient list: "start_date, id" */
     const srv_clin_field *fields; /* the body fields (patient_id comes from the path) */
     srv_clin_check_fn check;      /* 422 "invalid_date" rule, or NULL */
+    /* Called inside the write's transaction, before the commit, with the record's patient (e.g.
+     * to recompute her monitoring state); non-zero rolls the write back (500). NULL: none. */
+    int (*after_write)(sqlite3 *db, int64_t patient_id);
 } srv_clin_child;
 
 /* POST /patients/{id}/<children>: 201 with the new record. */

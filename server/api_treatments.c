@@ -2,8 +2,6 @@
  * PATCH/DELETE /api/v1/treatments/{id}); chemotherapy windows steer the alert rules. */
 #include "config.h"
 
-#include <inttypes.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "server/api_clinical.h"
@@ -40,40 +38,12 @@ static const srv_clin_child treatments = {
     .order = "start_date, id",
     .fields = treatment_fields,
     .check = treatment_check,
+    .after_write = srv_monitor_recompute,
 };
-
-/* The patient of the treatment named by path parameter 0, or 0 when there is none. */
-static int64_t owner_of(srv_request *req)
-{
-    int64_t id = 0, pid = 0;
-    const char *s = req->nparams > 0 ? req->params[0] : NULL;
-    sqlite3_stmt *st;
-    if (!s || sscanf(s, "%" SCNd64, &id) != 1 ||
-        !(st = srv_db_prepare(req->db, "SELECT patient_id FROM treatments WHERE id = ?")))
-        return 0;
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        pid = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return pid;
-}
-
-/* The change is committed and answered: the patient's monitoring state follows in a
- * transaction of its own (srv_clin_child_* own theirs), logged if it fails. */
-static void recompute(srv_request *req, int64_t patient_id, unsigned ok_status)
-{
-    if (req->status == ok_status && patient_id > 0)
-        srv_monitor_recompute_tx(req->db, patient_id);
-}
 
 static enum MHD_Result treatment_create(srv_request *req)
 {
-    enum MHD_Result r = srv_clin_child_create(req, &treatments);
-    int64_t pid = 0;
-    if (req->nparams > 0)
-        sscanf(req->params[0], "%" SCNd64, &pid);
-    recompute(req, pid, 201);
-    return r;
+    return srv_clin_child_create(req, &treatments);
 }
 
 static enum MHD_Result treatment_list(srv_request *req)
@@ -83,18 +53,12 @@ static enum MHD_Result treatment_list(srv_request *req)
 
 static enum MHD_Result treatment_update(srv_request *req)
 {
-    int64_t pid = owner_of(req);
-    enum MHD_Result r = srv_clin_child_update(req, &treatments);
-    recompute(req, pid, 200);
-    return r;
+    return srv_clin_child_update(req, &treatments);
 }
 
 static enum MHD_Result treatment_delete(srv_request *req)
 {
-    int64_t pid = owner_of(req);
-    enum MHD_Result r = srv_clin_child_delete(req, &treatments);
-    recompute(req, pid, 200);
-    return r;
+    return srv_clin_child_delete(req, &treatments);
 }
 
 const srv_route srv_treatments_routes[] = {

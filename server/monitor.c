@@ -589,15 +589,3 @@ out:
     inputs_free(&in);
     return rc;
 }
-
-int srv_monitor_recompute_tx(sqlite3 *conn, int64_t patient_id)
-{
-    if (srv_db_begin(conn))
-        return -1;
-    if (srv_monitor_recompute(conn, patient_id) || srv_db_commit(conn)) {
-        srv_log(SRV_LOG_ERROR, "patient %" PRId64 ": monitoring state not recomputed", patient_id);
-        srv_db_rollback(conn);
-        return -1;
-    }
-    return 0;
-}

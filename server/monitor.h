@@ -18,10 +18,6 @@
  * error (logged; the caller rolls back). */
 int srv_monitor_recompute(sqlite3 *conn, int64_t patient_id);
 
-/* The same in a transaction of its own (BEGIN IMMEDIATE ... COMMIT), for callers whose own
- * transaction has already committed. 0 on success, -1 (logged, rolled back). */
-int srv_monitor_recompute_tx(sqlite3 *conn, int64_t patient_id);
-
 /* The engine configuration the daemon monitors with: the one place its thresholds are chosen
  * (the trend answer's `thresholds` and patient_state.trend_config come from it). */
 void srv_monitor_config(rw_trend_config *cfg);
