@@ -202,8 +202,7 @@ static void test_recompute(void)
 
     /* An unknown patient is an error for the caller to roll back. */
     CHECK(recompute(99) != 0);
-    /* srv_monitor_recompute_tx opens its own transaction. */
-    CHECK(srv_monitor_recompute_tx(conn, 2) == 0);
+    CHECK(recompute(2) == 0);
     CHECK(strcmp(q_text("SELECT state FROM patient_state WHERE patient_id = 2", buf, sizeof buf),
                  "not_detected") == 0);
 }
