@@ -156,7 +156,7 @@ int rw_cli_count_option(const char *cmd, int c, const char *arg, rw_count_opts *
             return rw_cli_fail(cmd, RW_ERR_USAGE, "--build: '%s' is not hg38, hg19 or auto", arg);
         return RW_EXIT_OK;
     case RW_CLI_OPT_MIN_MAPQ:
-        if (rw_cli_parse_long(arg, 0, 0, 255, &v))
+        if (rw_cli_parse_long(arg, 10, 0, 255, &v))
             return rw_cli_fail(cmd, RW_ERR_USAGE, "--min-mapq: an integer in 0..255");
         co->min_mapq = (int)v;
         return RW_EXIT_OK;
@@ -170,7 +170,7 @@ int rw_cli_count_option(const char *cmd, int c, const char *arg, rw_count_opts *
         return RW_EXIT_OK;
     case RW_CLI_OPT_FRAG_MIN:
     case RW_CLI_OPT_FRAG_MAX:
-        if (rw_cli_parse_long(arg, 0, 0, 100000, &v))
+        if (rw_cli_parse_long(arg, 10, 0, 100000, &v))
             return rw_cli_fail(cmd, RW_ERR_USAGE, "--frag-min/--frag-max: an integer >= 0");
         *(c == RW_CLI_OPT_FRAG_MIN ? &co->frag_min : &co->frag_max) = (int)v;
         return RW_EXIT_OK;
@@ -180,7 +180,7 @@ int rw_cli_count_option(const char *cmd, int c, const char *arg, rw_count_opts *
         co->drop_flags = (unsigned)v;
         return RW_EXIT_OK;
     case RW_CLI_OPT_THREADS:
-        if (rw_cli_parse_long(arg, 0, 1, 64, &v))
+        if (rw_cli_parse_long(arg, 10, 1, 64, &v))
             return rw_cli_fail(cmd, RW_ERR_USAGE, "--threads: an integer in 1..64");
         co->threads = (int)v;
         return RW_EXIT_OK;

@@ -205,8 +205,8 @@ int rw_cli_count(int argc, char **argv)
             break;
         case OPT_FRAG_MIN:
         case OPT_FRAG_MAX:
-            if (rw_cli_parse_long(optarg, 10, 0, 1000000, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--%s: '%s' is not in 0..1000000",
+            if (rw_cli_parse_long(optarg, 10, 0, 100000, &v))
+                return rw_cli_fail(CMD, RW_ERR_USAGE, "--%s: '%s' is not in 0..100000",
                                    c == OPT_FRAG_MIN ? "frag-min" : "frag-max", optarg);
             *(c == OPT_FRAG_MIN ? &o.frag_min : &o.frag_max) = (int)v;
             break;

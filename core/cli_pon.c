@@ -234,12 +234,12 @@ static int pon_build(int argc, char **argv)
             po.id = optarg;
             break;
         case OPT_MIN_NORMALS:
-            if (rw_cli_parse_long(optarg, 0, 3, 100000, &v))
+            if (rw_cli_parse_long(optarg, 10, 3, 100000, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-normals: an integer >= 3");
             po.min_normals = (int)v;
             break;
         case OPT_RECOMMENDED:
-            if (rw_cli_parse_long(optarg, 0, 1, 100000, &v))
+            if (rw_cli_parse_long(optarg, 10, 1, 100000, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--recommended-normals: an integer >= 1");
             po.recommended_normals = (int)v;
             break;
@@ -259,7 +259,7 @@ static int pon_build(int argc, char **argv)
             po.max_cv_factor = x;
             break;
         case OPT_BIN_SIZE:
-            if (rw_cli_parse_long(optarg, 0, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX, &v))
+            if (rw_cli_parse_long(optarg, 10, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX, &v))
                 return rw_cli_fail(CMD, RW_ERR_USAGE, "--bin-size: an integer in %d..%d",
                                    RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX);
             co.bin_size = (int32_t)v;
