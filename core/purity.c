@@ -26,9 +26,10 @@ void rw_purity_opts_init(rw_purity_opts *o)
     o->ploidy_step = 0.05;
     o->ploidy_prior_sd = 1.0;
     o->neutral_prior = 0.5;
-    o->state_decay = 0.2;
+    o->state_decay = 0.35;
     o->homdel_factor = 0.1;
     o->outlier_weight = 0.01;
+    o->state_strength = 10.0;
     o->floor_sd = 0.005;
     o->min_bins = 5;
     o->recentre = 1;
@@ -110,7 +111,8 @@ typedef struct fit_ctx {
     size_t n;
     const double *mean; /* n segment means */
     const double *var;  /* n segment variances (sd^2 / bins + floor^2) */
-    double log_outlier; /* log(eps / OUTLIER_RANGE) */
+    double log_outlier; /* log density of the outlier component: log(1 / OUTLIER_RANGE) */
+    double *work;       /* n * (max_cn + 2) scratch values for loglik() */
 } fit_ctx;
 
 /* Unnormalised prior weight of a non-neutral state c. */
@@ -120,56 +122,112 @@ static double state_weight(const rw_purity_opts *o, int c, int neutral)
     return c == 0 ? w * o->homdel_factor : w;
 }
 
-/* Log prior weights of states 0..max_cn at ploidy P: the state nearest P gets neutral_prior,
- * the others share the rest by state_weight(); all scaled by 1 - outlier weight. */
-static void log_state_priors(const rw_purity_opts *o, double ploidy, double *lp)
+/* Prior mean weights of states 0..max_cn at ploidy P (they sum to 1): the state nearest P gets
+ * neutral_prior, the others share the rest by state_weight(). */
+static void state_priors(const rw_purity_opts *o, double ploidy, double *pi)
 {
     int neutral = (int)lround(ploidy);
     double z = 0.0;
     for (int c = 0; c <= o->max_cn; c++)
         if (c != neutral)
             z += state_weight(o, c, neutral);
-    double keep = 1.0 - o->outlier_weight;
     for (int c = 0; c <= o->max_cn; c++) {
-        double w = c == neutral ? o->neutral_prior
-                                : (1.0 - o->neutral_prior) * state_weight(o, c, neutral) / z;
+        pi[c] = c == neutral ? o->neutral_prior
+                             : (1.0 - o->neutral_prior) * state_weight(o, c, neutral) / z;
         if (z == 0.0 && c == neutral)
-            w = 1.0; /* a single state: it takes all the weight */
-        lp[c] = log(keep * w);
+            pi[c] = 1.0; /* a single state: it takes all the weight */
     }
 }
 
-/* Log likelihood of all segments at (f, P), plus the ploidy prior. state: if non-NULL, receives
- * the most probable component of each segment (-1 = outlier). */
+/* Log likelihood of all segments at (f, P), plus the priors. The weight of the neutral state is
+ * not fixed: it is fitted by EM (MAP under a Beta prior of mean neutral_prior and strength
+ * state_strength), as ichorCNA fits its state distribution; the other states keep the fixed
+ * proportions of pi, so the parsimony between "f with one-copy changes" and "f/2 with two-copy
+ * changes" stays a prior. Why (issue 4): with fixed weights every neutral segment paid
+ * log(1 / neutral_prior) = log 2 at any f > 0 (at f = 0 all states coincide and share the whole
+ * mass), so the penalty on a tumour fraction grew with the number of segments, not with the
+ * evidence. A paired 0.1x sample with only 1q gain, 8q gain and the focal 1q21.3 amplification
+ * at f = 0.10 (CBS gives ~45 segments) lost ~30 nats at every f > 0: the profile likelihood
+ * peaked at f = 0 even at f = 0.30, or at f ~ 0.02 where one-copy states at +-0.014 "explain"
+ * the tails of the neutral segments and the two arm events pass as outliers. (The outlier
+ * component, whose cost does not grow with the segment's length, was the other suspect; with
+ * the neutral weight fitted, making it scale per bin changed no estimate on those samples.) A
+ * fitted w_n charges each segment for the states the genome actually uses (nearly all-neutral:
+ * w_n ~ 0.9), and the Beta term keeps an Occam penalty: at f = 0 w_n stays at its prior mean and
+ * costs nothing, while a small f that calls noise "gains" pays for the weight it moves.
+ * state: if non-NULL, receives the most probable component of each segment (-1 = outlier). */
 static double loglik(const fit_ctx *x, double f, double ploidy, int *state)
 {
     const rw_purity_opts *o = x->o;
-    int ns = o->max_cn + 1;
-    double mu[64], lp[64];
+    int ns = o->max_cn + 1, stride = ns + 1;
+    double mu[64], pi[64], w[64];
     for (int c = 0; c < ns; c++)
         mu[c] = rw_purity_expected_log2(f, ploidy, c);
-    log_state_priors(o, ploidy, lp);
-    double total = 0.0;
+    state_priors(o, ploidy, pi);
+    double eps = o->outlier_weight, base = 0.0;
+    /* Densities scaled by each segment's largest term: work[i * stride + c], c = ns: outlier. */
     for (size_t i = 0; i < x->n; i++) {
-        /* log-sum-exp over the states and the outlier component */
-        double best = x->log_outlier;
-        int arg = -1;
-        double terms[65];
+        double *e = x->work + i * stride, top = x->log_outlier;
         for (int c = 0; c < ns; c++) {
             double d = x->mean[i] - mu[c];
-            terms[c] = lp[c] - 0.5 * d * d / x->var[i] - 0.5 * log(2.0 * M_PI * x->var[i]);
-            if (terms[c] > best) {
-                best = terms[c];
+            e[c] = -0.5 * d * d / x->var[i] - 0.5 * log(2.0 * M_PI * x->var[i]);
+            if (e[c] > top)
+                top = e[c];
+        }
+        e[ns] = x->log_outlier;
+        for (int c = 0; c <= ns; c++)
+            e[c] = exp(e[c] - top);
+        base += top;
+    }
+    /* EM over the neutral weight wn; the other states share 1 - wn in the fixed proportions of
+     * pi (parsimony: their order is a prior, not something to fit). */
+    int neutral = (int)lround(ploidy);
+    if (neutral > o->max_cn)
+        neutral = -1; /* no neutral state: the weights stay at pi */
+    double pn = neutral >= 0 ? pi[neutral] : 0.0, wn = pn, k = o->state_strength;
+    for (int it = 0; neutral >= 0 && pn < 1.0 && it < 200; it++) {
+        for (int c = 0; c < ns; c++)
+            w[c] = c == neutral ? wn : (1.0 - wn) * pi[c] / (1.0 - pn);
+        double rn = 0.0, rsum = 0.0;
+        for (size_t i = 0; i < x->n; i++) {
+            const double *e = x->work + i * stride;
+            double s = 0.0;
+            for (int c = 0; c < ns; c++)
+                s += w[c] * e[c];
+            double tot = (1.0 - eps) * s + eps * e[ns];
+            rn += (1.0 - eps) * w[neutral] * e[neutral] / tot;
+            rsum += (1.0 - eps) * s / tot;
+        }
+        double nw = (rn + k * pn) / (rsum + k);
+        double change = fabs(nw - wn);
+        wn = nw;
+        if (change < 1e-6)
+            break;
+    }
+    for (int c = 0; c < ns; c++)
+        w[c] = neutral < 0 || pn >= 1.0 ? pi[c]
+               : c == neutral           ? wn
+                                        : (1.0 - wn) * pi[c] / (1.0 - pn);
+    /* The log likelihood at the final weights, with the Beta term relative to its mode. */
+    double total = base;
+    for (size_t i = 0; i < x->n; i++) {
+        const double *e = x->work + i * stride;
+        double s = 0.0, best = eps * e[ns];
+        int arg = -1;
+        for (int c = 0; c < ns; c++) {
+            double t = (1.0 - eps) * w[c] * e[c];
+            s += t;
+            if (t > best) {
+                best = t;
                 arg = c;
             }
         }
-        double s = exp(x->log_outlier - best);
-        for (int c = 0; c < ns; c++)
-            s += exp(terms[c] - best);
-        total += best + log(s);
+        total += log(s + eps * e[ns]);
         if (state)
             state[i] = arg;
     }
+    if (neutral >= 0 && pn < 1.0) /* the Beta prior of wn, relative to its mode pn */
+        total += k * (pn * log(wn / pn) + (1.0 - pn) * log((1.0 - wn) / (1.0 - pn)));
     if (o->ploidy_prior_sd > 0) {
         double z = (ploidy - 2.0) / o->ploidy_prior_sd;
         total -= 0.5 * z * z;
@@ -223,6 +281,7 @@ rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg
     double *mean = NULL, *var = NULL, *prof = NULL;
     size_t *idx = NULL;
     int *fit_state = NULL;
+    double *work = NULL;
 
     if (!o || !res || (n_seg && (!seg_mean || !seg_bins)))
         return rw_error_set(err, RW_ERR_USAGE, "purity: missing argument");
@@ -232,7 +291,8 @@ rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg
         !(o->neutral_prior > 0 && o->neutral_prior < 1) ||
         !(o->state_decay > 0 && o->state_decay <= 1) ||
         !(o->homdel_factor > 0 && o->homdel_factor <= 1) ||
-        !(o->outlier_weight > 0 && o->outlier_weight < 1) || !(o->floor_sd >= 0))
+        !(o->outlier_weight > 0 && o->outlier_weight < 1) || !(o->floor_sd >= 0) ||
+        !(o->state_strength > 0))
         return rw_error_set(err, RW_ERR_USAGE, "purity: impossible options");
     if (!(bin_sd > 0) || !isfinite(bin_sd))
         return rw_error_set(err, RW_ERR_USAGE, "purity: bin-level SD must be positive, got %g",
@@ -250,7 +310,8 @@ rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg
     var = malloc((n_seg ? n_seg : 1) * sizeof *var);
     idx = malloc((n_seg ? n_seg : 1) * sizeof *idx);
     fit_state = malloc((n_seg ? n_seg : 1) * sizeof *fit_state);
-    if (!mean || !var || !idx || !fit_state) {
+    work = malloc((n_seg ? n_seg : 1) * (size_t)(o->max_cn + 2) * sizeof *work);
+    if (!mean || !var || !idx || !fit_state || !work) {
         st = rw_error_set(err, RW_ERR_NOMEM, "purity: out of memory");
         goto fail;
     }
@@ -279,11 +340,8 @@ rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg
         res->offset = off;
     }
 
-    fit_ctx x = {.o = o,
-                 .n = n,
-                 .mean = mean,
-                 .var = var,
-                 .log_outlier = log(o->outlier_weight / OUTLIER_RANGE)};
+    fit_ctx x = {
+        .o = o, .n = n, .mean = mean, .var = var, .log_outlier = -log(OUTLIER_RANGE), .work = work};
 
     /* Profile likelihood over the coarse f grid. */
     size_t nf = (size_t)floor(o->f_max / o->f_step + 1e-9) + 1;
@@ -368,6 +426,7 @@ fail:
     free(var);
     free(idx);
     free(fit_state);
+    free(work);
     free(prof);
     return st;
 }

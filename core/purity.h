@@ -5,16 +5,21 @@
  * Model. With tumour fraction f, tumour copy state c and tumour ploidy P (the copy number that
  * log2 ratio 0 stands for, since samples are median/mean normalised), a segment's expected log2
  * ratio is mu_c = log2((2(1-f) + c f) / (2(1-f) + P f)). A segment of n bins with mean m has
- * likelihood sum_c pi_c N(m; mu_c, sd^2/n + floor^2) + eps U: sd is the bin-level noise, floor
- * a systematic spread (normalisation residue, subclonal shifts) so that huge segments do not
- * demand absurd precision, U a uniform outlier density (subclonal or artefactual segments).
- * The state prior pi favours the neutral state: at f = 0 every state coincides, so a fraction
- * above 0 must earn its keep (an Occam penalty that keeps normal samples near 0); it decays with
- * the distance from neutral, since "f with one-copy changes" and "f/2 with two-copy changes" fit
- * the data equally and the simpler reading should win. A weak prior
- * on P breaks the exact diploid/tetraploid symmetry in favour of the simpler diploid reading.
+ * likelihood sum_c w_c (1 - eps) N(m; mu_c, sd^2/n + floor^2) + eps U: sd is the bin-level
+ * noise, floor a systematic spread (normalisation residue, subclonal shifts) so that huge
+ * segments do not demand absurd precision, U a uniform outlier density (subclonal or
+ * artefactual segments).
+ * State weights w: the neutral state (nearest P) has weight w_n, fitted by EM at every (f, P)
+ * under a Beta prior of mean neutral_prior and strength state_strength (ichorCNA likewise fits
+ * its state distribution); the other states share 1 - w_n in fixed proportions that decay with
+ * the distance from neutral, since "f with one-copy changes" and "f/2 with two-copy changes"
+ * fit the data equally and the simpler reading should win. At f = 0 every state coincides and
+ * w_n stays at its prior mean; a fraction above 0 pays the Beta prior for the w_n it moves (an
+ * Occam penalty that keeps normal samples near 0), not log(1 / w_n) per neutral segment (why in
+ * purity.c). A weak prior on P breaks the exact diploid/tetraploid symmetry in favour of the
+ * simpler diploid reading.
  * Uncertainty: profile-likelihood interval over f (max over P), at 2 delta loglik <= 3.84.
- * All functions are pure; nothing here allocates. */
+ * All functions are pure; the fit allocates only scratch memory, freed before it returns. */
 #ifndef RW_PURITY_H
 #define RW_PURITY_H
 
@@ -38,14 +43,17 @@ typedef struct rw_purity_opts {
     double ploidy_max;
     double ploidy_step;
     double ploidy_prior_sd; /* Gaussian prior on P around 2 (default 1.0; <= 0: flat) */
-    double neutral_prior;   /* prior weight of the state nearest P (default 0.5) */
+    double neutral_prior;   /* prior mean of the weight of the state nearest P (default 0.5) */
     double state_decay;     /* the other states share the rest with weights decay^(d-1) at
-                             * distance d from the neutral state (default 0.2): parsimony, which
-                             * breaks the symmetry "f/2 with twice the copy changes" */
+                             * distance d from the neutral state (default 0.35): parsimony, which
+                             * breaks the symmetry "f/2 with twice the copy changes"; 0.2 made
+                             * "1q +1, 8q +2 at f" lose to "both +1 at 1.7 f" (paired 0.1x) */
     double homdel_factor;   /* extra factor on the prior of state 0 (default 0.1): homozygous
                              * loss of a large segment is rare (ichorCNA leaves it out) */
     double outlier_weight;  /* weight eps of the uniform outlier component (default 0.01) */
-    double floor_sd;        /* systematic per-segment SD in log2 (default 0.01) */
+    double state_strength;  /* the neutral weight is fitted (EM); neutral_prior is the mean
+                             * of its Beta prior, worth this many segments (default 10) */
+    double floor_sd;        /* systematic per-segment SD in log2 (default 0.005) */
     size_t min_bins;        /* segments with fewer bins are left out of the fit (default 5) */
     int recentre;           /* 1 (default): subtract the bin-weighted median of the segment
                              * means first, so the most common state sits exactly at 0 (a small
