@@ -145,10 +145,13 @@ typedef struct norm_ref {
 } norm_ref;
 
 /* Simulated bin counts of one sample, from the project's simulator. */
-static rw_bins *sim_sample(double f, uint64_t seed, const rw_sim_event *ev, size_t nev)
+static rw_bins *sim_sample_depth(double f, uint64_t seed, const rw_sim_event *ev, size_t nev,
+                                 int paired, double depth)
 {
     rw_sim_opts so;
     rw_sim_opts_init(&so);
+    so.paired = paired;
+    so.depth = depth;
     so.seed = seed;
     so.tumour_fraction = f;
     so.events = ev;
@@ -160,6 +163,14 @@ static rw_bins *sim_sample(double f, uint64_t seed, const rw_sim_event *ev, size
         return NULL;
     }
     return b;
+}
+
+/* Simulated bin counts at the simulator's default depth and read layout. */
+static rw_bins *sim_sample(double f, uint64_t seed, const rw_sim_event *ev, size_t nev)
+{
+    rw_sim_opts so;
+    rw_sim_opts_init(&so);
+    return sim_sample_depth(f, seed, ev, nev, so.paired, so.depth);
 }
 
 static double median_of(double *v, size_t n)
@@ -344,10 +355,127 @@ out:
     free(ref.mask);
 }
 
+/* ---------------------------------------------------------------- paired 0.1x, few events */
+/* The case of issue 4: paired-end 0.1x (~259 fragments per 500 kb bin), a profile with only two
+ * arm-level events and the focal 1q21.3 amplification, and one with the focal event alone. */
+#define PROFILE_ARMS  "1q:3,8q:4,1q21.3:6"
+#define PROFILE_FOCAL "1q21.3:6"
+
+/* Fits the sample s: segments from the known event boundaries (pass 0) or CBS (pass 1). */
+static int fit_sample(const rw_bins *s, const norm_ref *ref, const rw_sim_event *ev, size_t nev,
+                      int pass, double *l2, rw_purity_result *r)
+{
+    rw_error err = {0};
+    double seg_mean[512];
+    size_t seg_bins[512], ns = 0;
+    log2_ratios(s, ref, l2);
+    if (pass == 0) {
+        ns = known_segments(s, l2, ev, nev, seg_mean, seg_bins, 512);
+    } else {
+        rw_segment_opts so;
+        rw_segment_opts_init(&so);
+        so.build = s->build;
+        rw_segments segs = {0};
+        if (rw_segment_bins(s, l2, &so, &segs, &err) != RW_OK)
+            return -1;
+        for (size_t k = 0; k < segs.n && ns < 512; k++)
+            if (segs.a[k].chrom <= RW_CHROM_X) {
+                seg_mean[ns] = segs.a[k].mean;
+                seg_bins[ns++] = segs.a[k].n;
+            }
+        rw_segments_free(&segs);
+    }
+    rw_purity_opts o;
+    rw_purity_opts_init(&o);
+    return rw_purity_fit(&o, ns, seg_mean, seg_bins, rw_purity_noise(l2, NULL, s->n), r, NULL,
+                         &err) == RW_OK
+               ? 0
+               : -1;
+}
+
+static void test_paired_few_events(void)
+{
+    norm_ref ref = {0};
+    double *l2 = NULL;
+    FILE *tsv = NULL;
+    rw_sim_event *ev[2] = {NULL, NULL};
+    size_t nev[2] = {0, 0};
+    const char *prof[2] = {PROFILE_ARMS, PROFILE_FOCAL};
+    rw_error err = {0};
+    for (int p = 0; p < 2; p++)
+        CHECK(rw_sim_parse_events(prof[p], RW_BUILD_HG38, &ev[p], &nev[p], &err) == RW_OK);
+    if (!ev[0] || !ev[1] || build_ref(&ref) != 0) {
+        CHECK(!"simulator failed");
+        goto out;
+    }
+    l2 = malloc(ref.mean->n * sizeof *l2);
+    tsv = fopen(RW_BUILD_DIR "/purity_paired.tsv", "w");
+    CHECK(tsv != NULL);
+    if (tsv)
+        fprintf(tsv, "profile\tsegments_from\ttruth\treplicate\testimate\tlo\thi\tploidy\tflag\n");
+    const double fs[] = {0.0, 0.05, 0.10, 0.20, 0.30};
+    double worst = 0.0, worst_zero = 0.0;
+    for (int p = 0; p < 2; p++)
+        for (size_t t = 0; t < sizeof fs / sizeof fs[0]; t++)
+            for (int rep = 0; rep < N_REPS; rep++) {
+                if (p == 1 && fs[t] == 0.0)
+                    continue; /* no tumour: the same sample as the arm profile at f = 0 */
+                rw_bins *s =
+                    sim_sample_depth(fs[t], 500 + 100 * p + 10 * t + rep, ev[p], nev[p], 1, 0.1);
+                if (!s) {
+                    CHECK(!"simulator failed");
+                    continue;
+                }
+                for (int pass = 0; pass < 2; pass++) {
+                    rw_purity_result r;
+                    if (fit_sample(s, &ref, ev[p], nev[p], pass, l2, &r) != 0) {
+                        CHECK(!"fit failed");
+                        continue;
+                    }
+                    int below = !strcmp(r.flag, RW_PURITY_FLAG_BELOW_DETECTION);
+                    int covers = r.fraction_lo <= fs[t] + 0.01 && fs[t] - 0.01 <= r.fraction_hi;
+                    if (fs[t] == 0.0) {
+                        CHECK(r.fraction < 0.03 && below);
+                        if (r.fraction > worst_zero)
+                            worst_zero = r.fraction;
+                    } else if (p == 0) {
+                        CHECK_NEAR(r.fraction, fs[t], 0.03);
+                        /* As above: with CBS at 5% (the focal event merged into 1q) the fit
+                         * lands in the "f/2 with doubled states" mode, ~0.023, whose interval
+                         * misses the truth: not asserted there. */
+                        if (pass == 0 || fs[t] >= 0.1)
+                            CHECK(covers);
+                        if (fabs(r.fraction - fs[t]) > worst)
+                            worst = fabs(r.fraction - fs[t]);
+                    } else {
+                        /* One 4 Mb event: no claim beyond what it shows. */
+                        CHECK(below || covers);
+                    }
+                    if (tsv)
+                        fprintf(tsv, "%s\t%s\t%.3f\t%d\t%.4f\t%.4f\t%.4f\t%.2f\t%s\n", prof[p],
+                                pass ? "cbs" : "known", fs[t], rep, r.fraction, r.fraction_lo,
+                                r.fraction_hi, r.ploidy, r.flag);
+                }
+                rw_bins_free(s);
+            }
+    printf("paired 0.1x, two arm events + focal: worst |error| at f > 0: %.4f; worst estimate at "
+           "f = 0: %.4f\n",
+           worst, worst_zero);
+out:
+    if (tsv)
+        fclose(tsv);
+    free(l2);
+    free(ev[0]);
+    free(ev[1]);
+    rw_bins_free(ref.mean);
+    free(ref.mask);
+}
+
 int main(void)
 {
     test_basics();
     test_synthetic();
     test_simulated();
+    test_paired_few_events();
     DONE();
 }
