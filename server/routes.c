@@ -2,18 +2,11 @@
 #include "server/router.h"
 
 const srv_route *const srv_all_routes[] = {
-    srv_health_routes,
-    srv_tokens_routes,
-    srv_patients_routes,
-    srv_treatments_routes,
-    srv_events_routes,
-    srv_samples_routes,
-    srv_uploads_routes,
-    srv_jobs_routes,
-    srv_pons_routes,
-    srv_profile_routes,
-    srv_trend_routes,
-    srv_alerts_routes,
-    srv_cohort_routes,
-    NULL,
+    srv_health_routes,   srv_tokens_routes,
+    srv_patients_routes, srv_treatments_routes,
+    srv_events_routes,   srv_samples_routes,
+    srv_uploads_routes,  srv_jobs_routes,
+    srv_pons_routes,     srv_profile_routes,
+    srv_trend_routes,    srv_alerts_routes,
+    srv_cohort_routes,   NULL,
 };

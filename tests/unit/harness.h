@@ -13,7 +13,7 @@ static int rw_test_passed, rw_test_failed;
             rw_test_passed++;                                                                      \
         } else {                                                                                   \
             rw_test_failed++;                                                                      \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);              \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
         }                                                                                          \
     } while (0)
 
