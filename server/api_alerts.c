@@ -4,11 +4,8 @@
 #include "config.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <stdlib.h>
-#include <string.h>
 
 #include "server/api_clinical.h"
 #include "server/monitor.h"
@@ -37,25 +34,6 @@ static json_t *alert_row_new(sqlite3 *db, int64_t id, int *err)
     return o;
 }
 
-/* Parses a positive integer query parameter into *out (absent: def). -1 after answering 422. */
-static int query_int(srv_request *req, const char *key, long lo, long hi, long def, long *out)
-{
-    const char *s = srv_query(req, key);
-    char *end;
-    *out = def;
-    if (!s)
-        return 0;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (s[0] < '0' || s[0] > '9' || *end || errno || v < lo || v > hi) {
-        srv_reply_error(req, 422, "invalid_value", key, "%s must be an integer from %ld to %ld",
-                        key, lo, hi);
-        return -1;
-    }
-    *out = v;
-    return 0;
-}
-
 /* GET /api/v1/alerts?open=1&kind=&patient_id=&limit=: live (not retracted) alerts, newest
  * first; open=1 keeps the unacknowledged ones, open=0 the acknowledged ones. */
 static enum MHD_Result alert_list(srv_request *req)
@@ -64,51 +42,31 @@ static enum MHD_Result alert_list(srv_request *req)
     static const char *const kinds[] = {"early_relapse", "emerging_chemoresistance", "responding",
                                         NULL};
     long open, pid, limit;
-    const char *kind;
-    json_t *a = NULL;
-    sqlite3_stmt *st = NULL;
-    int rc;
+    int kind;
+    json_t *a;
+    sqlite3_stmt *st;
 
-    if (srv_clin_check_query(req, allowed) || query_int(req, "open", 0, 1, -1, &open) ||
-        query_int(req, "patient_id", 1, LONG_MAX, 0, &pid) ||
-        query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit))
+    if (srv_clin_check_query(req, allowed) || srv_clin_query_int(req, "open", 0, 1, -1, &open) ||
+        srv_clin_query_int(req, "patient_id", 1, LONG_MAX, 0, &pid) ||
+        srv_clin_query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit) ||
+        srv_clin_query_enum(req, "kind", kinds, &kind))
         return srv_clin_done(req);
-    kind = srv_query(req, "kind");
-    if (kind) {
-        const char *const *k = kinds;
-        while (*k && strcmp(*k, kind))
-            k++;
-        if (!*k)
-            return srv_reply_error(req, 422, "invalid_value", "kind",
-                                   "kind must be early_relapse, emerging_chemoresistance or "
-                                   "responding");
-    }
     st = srv_db_prepare(
         req->db, "SELECT " SRV_MONITOR_ALERT_COLUMNS " FROM alerts a JOIN patients p ON p.id = "
                  "a.patient_id WHERE a.retracted_at IS NULL "
                  "AND (?1 < 0 OR (a.acknowledged_at IS NULL) = ?1) "
                  "AND (?2 = 0 OR a.patient_id = ?2) AND (?3 IS NULL OR a.kind = ?3) "
                  "ORDER BY a.fired_on DESC, a.id DESC LIMIT ?4");
-    if (!st || !(a = json_array()))
-        goto fail;
+    if (!st)
+        return srv_reply_internal(req, "cannot list alerts");
     sqlite3_bind_int64(st, 1, open);
     sqlite3_bind_int64(st, 2, pid);
-    if (kind)
-        sqlite3_bind_text(st, 3, kind, -1, SQLITE_STATIC);
+    if (kind >= 0)
+        sqlite3_bind_text(st, 3, kinds[kind], -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 4, limit);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *o = srv_monitor_alert_json_new(st, 1);
-        if (!o || json_array_append_new(a, o))
-            goto fail;
-    }
-    if (rc != SQLITE_DONE)
-        goto fail;
+    a = srv_monitor_alerts_new(st, 1);
     sqlite3_finalize(st);
-    return srv_reply_json(req, 200, json_pack("{s:o}", "alerts", a));
-fail:
-    sqlite3_finalize(st);
-    json_decref(a);
-    return srv_reply_internal(req, "cannot list alerts");
+    return srv_clin_reply_list(req, "alerts", a);
 }
 
 /* GET /api/v1/alerts/{id} */

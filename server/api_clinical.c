@@ -2,8 +2,10 @@
  * write transactions with their audit row (see api_clinical.h). */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server/api_clinical.h"
@@ -398,6 +400,48 @@ int srv_clin_check_query(srv_request *req, const char *const *allowed)
         return 0;
     srv_reply_error(req, 422, "unknown_field", qc.unknown, "unknown query parameter %s",
                     qc.unknown);
+    return -1;
+}
+
+int srv_clin_query_int(srv_request *req, const char *key, long lo, long hi, long def, long *out)
+{
+    const char *s = srv_query(req, key);
+    char *end;
+    *out = def;
+    if (!s)
+        return 0;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (s[0] < '0' || s[0] > '9' || *end || errno || v < lo || v > hi) {
+        srv_reply_error(req, 422, "invalid_value", key, "%s must be an integer from %ld to %ld",
+                        key, lo, hi);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+int srv_clin_query_enum(srv_request *req, const char *key, const char *const *choices, int *index)
+{
+    const char *s = srv_query(req, key);
+    char list[256] = "";
+    size_t n = 0;
+    *index = -1;
+    if (!s)
+        return 0;
+    for (int i = 0; choices[i]; i++) {
+        if (strcmp(choices[i], s) == 0) {
+            *index = i;
+            return 0;
+        }
+    }
+    for (int i = 0; choices[i] && n < sizeof list - 1; i++)
+        n += (size_t)snprintf(list + n, sizeof list - n, "%s%s",
+                              i == 0           ? ""
+                              : choices[i + 1] ? ", "
+                                               : " or ",
+                              choices[i]);
+    srv_reply_error(req, 422, "invalid_value", key, "%s must be %s", key, list);
     return -1;
 }
 

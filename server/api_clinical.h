@@ -86,6 +86,13 @@ enum MHD_Result srv_clin_commit_reply(srv_request *req, unsigned status, json_t 
 /* Answers 422 "unknown_field" (naming it) if the query string has a key not in the
  * NULL-terminated `allowed`; returns -1 then, 0 otherwise. */
 int srv_clin_check_query(srv_request *req, const char *const *allowed);
+/* Integer query parameter: absent -> *out = def; otherwise plain decimal digits within
+ * [lo, hi], else 422 "invalid_value" ("key must be an integer from lo to hi"). 0, or -1 after
+ * answering. */
+int srv_clin_query_int(srv_request *req, const char *key, long lo, long hi, long def, long *out);
+/* Query parameter that must be one of the NULL-terminated choices: *index is its position, or
+ * -1 when absent; else 422 "invalid_value" ("key must be a, b or c"). 0, or -1 after answering. */
+int srv_clin_query_enum(srv_request *req, const char *key, const char *const *choices, int *index);
 /* Loads the patient named by path parameter 0 into a new object. NULL after answering 404 (no
  * such patient) or 500; a transaction opened by the caller is rolled back first. */
 json_t *srv_clin_patient_new(srv_request *req, int in_transaction);

@@ -42,18 +42,19 @@ static const srv_clin_field patient_fields[] = {
 
 /* ---------------------------------------------------------------- opaque cursor */
 
-/* A cursor is base64url("p1:<last id>"): opaque to clients, versioned so that later sort orders
- * can carry other keys without breaking old cursors silently. */
+/* A cursor is base64url of a plain text: "p1:<last id>" for the id order, and
+ * "p2|sort|s1|s2|id|s3" for the others (s3, an external id, which never holds '|', comes last).
+ * Opaque to clients, versioned so that a sort order's keys cannot be read as another's; the
+ * older "p1" cursors stay valid. */
 static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
 
-static void cursor_encode(int64_t last_id, char *out, size_t cap)
+/* base64url (unpadded) of plain into out, cut short at cap. */
+static void b64_encode(const char *plain, char *out, size_t cap)
 {
-    char plain[32];
-    int n = snprintf(plain, sizeof plain, "p1:%" PRId64, last_id);
-    size_t o = 0;
-    for (int i = 0; i < n && o + 5 < cap; i += 3) {
+    size_t n = strlen(plain), o = 0;
+    for (size_t i = 0; i < n && o + 5 < cap; i += 3) {
         unsigned v = (unsigned char)plain[i] << 16;
-        int k = n - i; /* bytes left in this group, up to 3 */
+        size_t k = n - i; /* bytes left in this group, up to 3 */
         if (k > 1)
             v |= (unsigned char)plain[i + 1] << 8;
         if (k > 2)
@@ -68,57 +69,41 @@ static void cursor_encode(int64_t last_id, char *out, size_t cap)
     out[o] = '\0';
 }
 
-/* 0 with *last_id set, or -1 when s is not a cursor this server made. */
-static int cursor_decode(const char *s, int64_t *last_id)
+/* Decodes base64url into plain (cap bytes); -1 on a bad character or overflow. */
+static int b64_decode(const char *s, char *plain, size_t cap)
 {
-    char plain[32];
-    size_t n = strlen(s), o = 0;
+    size_t o = 0;
     unsigned acc = 0;
     int bits = 0;
-    char *end;
-
-    if (n == 0 || n > 40)
-        return -1;
-    for (size_t i = 0; i < n; i++) {
-        const char *p = strchr(b64url, s[i]);
-        if (!p || !s[i])
+    for (; *s; s++) {
+        const char *p = strchr(b64url, *s);
+        if (!p)
             return -1;
         acc = (acc << 6) | (unsigned)(p - b64url);
         bits += 6;
         if (bits >= 8) {
             bits -= 8;
-            if (o + 1 >= sizeof plain)
+            if (o + 1 >= cap)
                 return -1;
             plain[o++] = (char)((acc >> bits) & 0xff);
         }
     }
     plain[o] = '\0';
-    if (strncmp(plain, "p1:", 3) != 0 || plain[3] < '0' || plain[3] > '9')
+    return 0;
+}
+
+/* 0 with *last_id set, or -1 when s is not a "p1" cursor this server made. */
+static int cursor_decode(const char *s, int64_t *last_id)
+{
+    char plain[32], *end;
+    if (strlen(s) > 40 || b64_decode(s, plain, sizeof plain) || strncmp(plain, "p1:", 3) != 0 ||
+        plain[3] < '0' || plain[3] > '9')
         return -1;
     errno = 0;
     long long v = strtoll(plain + 3, &end, 10);
     if (errno || *end || v < 0)
         return -1;
     *last_id = v;
-    return 0;
-}
-
-/* limit query parameter: absent -> default; otherwise digits within [1, LIST_MAX]. */
-static int read_limit(srv_request *req, long *limit)
-{
-    const char *s = srv_query(req, "limit");
-    char *end;
-    *limit = LIST_DEFAULT;
-    if (!s)
-        return 0;
-    errno = 0;
-    long v = strtol(s, &end, 10);
-    if (s[0] < '0' || s[0] > '9' || *end || errno || v < 1 || v > LIST_MAX) {
-        srv_reply_error(req, 422, "invalid_value", "limit", "limit must be an integer from 1 to %d",
-                        LIST_MAX);
-        return -1;
-    }
-    *limit = v;
     return 0;
 }
 
@@ -193,51 +178,6 @@ static const list_sort sorts[] = {
 static const char *const state_names[] = {
     "not_detected", "stable", "early_relapse", "emerging_chemoresistance", "responding", NULL};
 
-/* Cursor of a sorted list: base64url("p2|sort|s1|s2|id|s3"); s3 (an external id, which never
- * holds '|') comes last. The older "p1:<id>" cursors of the id order stay valid. */
-static void cursor2_encode(const char *plain, char *out, size_t cap)
-{
-    size_t n = strlen(plain), o = 0;
-    for (size_t i = 0; i < n && o + 5 < cap; i += 3) {
-        unsigned v = (unsigned char)plain[i] << 16;
-        size_t k = n - i;
-        if (k > 1)
-            v |= (unsigned char)plain[i + 1] << 8;
-        if (k > 2)
-            v |= (unsigned char)plain[i + 2];
-        out[o++] = b64url[(v >> 18) & 63];
-        out[o++] = b64url[(v >> 12) & 63];
-        if (k > 1)
-            out[o++] = b64url[(v >> 6) & 63];
-        if (k > 2)
-            out[o++] = b64url[v & 63];
-    }
-    out[o] = '\0';
-}
-
-/* Decodes base64url into plain (cap bytes); -1 on a bad character or overflow. */
-static int b64_decode(const char *s, char *plain, size_t cap)
-{
-    size_t o = 0;
-    unsigned acc = 0;
-    int bits = 0;
-    for (; *s; s++) {
-        const char *p = strchr(b64url, *s);
-        if (!p)
-            return -1;
-        acc = (acc << 6) | (unsigned)(p - b64url);
-        bits += 6;
-        if (bits >= 8) {
-            bits -= 8;
-            if (o + 1 >= cap)
-                return -1;
-            plain[o++] = (char)((acc >> bits) & 0xff);
-        }
-    }
-    plain[o] = '\0';
-    return 0;
-}
-
 typedef struct list_key {
     double s1, s2;
     int64_t id;
@@ -282,14 +222,16 @@ static enum MHD_Result patient_list(srv_request *req)
 {
     static const char *const allowed[] = {"limit", "cursor", "external_id", "state",
                                           "sort",  "q",      NULL};
-    const char *cursor, *external_id, *state, *sort, *q;
+    const char *cursor, *external_id, *state = NULL, *sort, *q;
     const list_sort *so = &sorts[0];
     list_key after = {0};
     long limit;
+    int st;
     char sql[2048], like[160];
     json_t *args, *rows, *next = NULL;
 
-    if (srv_clin_check_query(req, allowed) || read_limit(req, &limit))
+    if (srv_clin_check_query(req, allowed) ||
+        srv_clin_query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit))
         return srv_clin_done(req);
     sort = srv_query(req, "sort");
     if (sort) {
@@ -301,16 +243,10 @@ static enum MHD_Result patient_list(srv_request *req)
             return srv_reply_error(req, 422, "invalid_value", "sort",
                                    "sort must be id, alerts, external_id or last_sample");
     }
-    state = srv_query(req, "state");
-    if (state) {
-        const char *const *st = state_names;
-        while (*st && strcmp(*st, state))
-            st++;
-        if (!*st)
-            return srv_reply_error(req, 422, "invalid_value", "state",
-                                   "state must be not_detected, stable, early_relapse, "
-                                   "emerging_chemoresistance or responding");
-    }
+    if (srv_clin_query_enum(req, "state", state_names, &st))
+        return srv_clin_done(req);
+    if (st >= 0)
+        state = state_names[st];
     cursor = srv_query(req, "cursor");
     if (cursor && cursor2_decode(cursor, so, &after))
         return srv_reply_error(req, 422, "invalid_value", "cursor",
@@ -361,18 +297,15 @@ static enum MHD_Result patient_list(srv_request *req)
         char plain[256], buf[360];
         json_array_remove(rows, (size_t)limit);
         json_t *last = json_array_get(rows, (size_t)limit - 1);
-        snprintf(plain, sizeof plain, "p2|%s|%.17g|%.17g|%" JSON_INTEGER_FORMAT "|%s", so->name,
-                 json_number_value(json_object_get(last, "s1")),
-                 json_number_value(json_object_get(last, "s2")),
-                 json_integer_value(json_object_get(last, "id")),
-                 json_string_value(json_object_get(last, "s3"))
-                     ? json_string_value(json_object_get(last, "s3"))
-                     : "");
+        const char *s3 = json_string_value(json_object_get(last, "s3"));
+        json_int_t last_id = json_integer_value(json_object_get(last, "id"));
         if (so == &sorts[0]) /* the id order keeps its original cursor format */
-            cursor_encode((int64_t)json_integer_value(json_object_get(last, "id")), buf,
-                          sizeof buf);
+            snprintf(plain, sizeof plain, "p1:%" JSON_INTEGER_FORMAT, last_id);
         else
-            cursor2_encode(plain, buf, sizeof buf);
+            snprintf(plain, sizeof plain, "p2|%s|%.17g|%.17g|%" JSON_INTEGER_FORMAT "|%s", so->name,
+                     json_number_value(json_object_get(last, "s1")),
+                     json_number_value(json_object_get(last, "s2")), last_id, s3 ? s3 : "");
+        b64_encode(plain, buf, sizeof buf);
         next = json_string(buf);
     }
     size_t i;

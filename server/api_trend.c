@@ -131,28 +131,17 @@ static int swgs_ratio_threshold(sqlite3 *db, int64_t pid, double z_default, doub
 
 static json_t *alerts_new(sqlite3 *db, int64_t pid)
 {
-    json_t *a = json_array();
+    json_t *a = NULL;
     sqlite3_stmt *st = srv_db_prepare(
         db, "SELECT " SRV_MONITOR_ALERT_COLUMNS " FROM alerts a JOIN patients p ON p.id = "
             "a.patient_id WHERE a.patient_id = ? AND a.retracted_at IS NULL "
             "ORDER BY a.fired_on, a.id");
-    int rc = SQLITE_ERROR;
-    if (!st || !a)
-        goto fail;
-    sqlite3_bind_int64(st, 1, pid);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *o = srv_monitor_alert_json_new(st, 0);
-        if (!o || json_array_append_new(a, o))
-            goto fail;
+    if (st) {
+        sqlite3_bind_int64(st, 1, pid);
+        a = srv_monitor_alerts_new(st, 0);
     }
-    if (rc != SQLITE_DONE)
-        goto fail;
     sqlite3_finalize(st);
     return a;
-fail:
-    sqlite3_finalize(st);
-    json_decref(a);
-    return NULL;
 }
 
 static enum MHD_Result trend_get(srv_request *req)

@@ -48,6 +48,9 @@ static json_t *jdate(int32_t day)
 /* json_object_set_new that remembers a failure in *bad (jansson returns -1 on a NULL value). */
 static void put(json_t *o, const char *key, json_t *v, int *bad)
 {
+    /* json_object_set_new steals v even when it fails; without an object v is dropped here. */
+    if (!o)
+        json_decref(v);
     if (!o || json_object_set_new(o, key, v))
         *bad = 1;
 }
@@ -192,6 +195,24 @@ json_t *srv_monitor_alert_json_new(sqlite3_stmt *st, int with_patient)
         return NULL;
     }
     return o;
+}
+
+json_t *srv_monitor_alerts_new(sqlite3_stmt *st, int with_patient)
+{
+    json_t *a = json_array();
+    int rc;
+    if (!a)
+        return NULL;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *o = srv_monitor_alert_json_new(st, with_patient);
+        if (!o || json_array_append_new(a, o))
+            goto fail;
+    }
+    if (rc == SQLITE_DONE)
+        return a;
+fail:
+    json_decref(a);
+    return NULL;
 }
 
 /* ---------------------------------------------------------------- reading the inputs */

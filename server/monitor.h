@@ -35,5 +35,9 @@ json_t *srv_monitor_config_json_new(const rw_trend_config *cfg);
  * evidence, closed_by, closed_on, created_at, retracted_at, acknowledged_at, acknowledged_by,
  * comment}. NULL on allocation failure. */
 json_t *srv_monitor_alert_json_new(sqlite3_stmt *st, int with_patient);
+/* Steps st (prepared and bound by the caller, selecting SRV_MONITOR_ALERT_COLUMNS first) to its
+ * end and returns a new array of its alert objects; NULL on an SQL or allocation error. st
+ * stays the caller's to finalize. */
+json_t *srv_monitor_alerts_new(sqlite3_stmt *st, int with_patient);
 
 #endif

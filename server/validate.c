@@ -32,6 +32,22 @@ static int lookup(srv_request *req, json_t *obj, const char *key, int required, 
     return 0;
 }
 
+/* lookup() plus a type check against a mask of json_type bits: *v is NULL when absent (and
+ * optional); 422 "invalid_type" ("key: must be <what>") otherwise. *present (may be NULL) is
+ * cleared here; the getter sets it once the value passed all its checks. */
+#define TYPE_BIT(t) (1u << (t))
+static int lookup_typed(srv_request *req, json_t *obj, const char *key, int required,
+                        unsigned types, const char *what, json_t **v, int *present)
+{
+    if (present)
+        *present = 0;
+    if (lookup(req, obj, key, required, v))
+        return -1;
+    if (*v && !(types & TYPE_BIT(json_typeof(*v))))
+        return fail422(req, "invalid_type", key, what);
+    return 0;
+}
+
 int srv_check_fields(srv_request *req, json_t *obj, const char *const *allowed)
 {
     const char *key;
@@ -56,12 +72,10 @@ int srv_get_string(srv_request *req, json_t *obj, const char *key, int required,
 {
     json_t *v;
     *out = NULL;
-    if (lookup(req, obj, key, required, &v))
+    if (lookup_typed(req, obj, key, required, TYPE_BIT(JSON_STRING), "must be a string", &v, NULL))
         return -1;
     if (!v)
         return 0;
-    if (!json_is_string(v))
-        return fail422(req, "invalid_type", key, "must be a string");
     size_t len = json_string_length(v);
     if (required && len == 0)
         return fail422(req, "invalid_value", key, "must not be empty");
@@ -103,14 +117,11 @@ int srv_get_number(srv_request *req, json_t *obj, const char *key, int required,
                    double max, double *out, int *present)
 {
     json_t *v;
-    if (present)
-        *present = 0;
-    if (lookup(req, obj, key, required, &v))
+    if (lookup_typed(req, obj, key, required, TYPE_BIT(JSON_INTEGER) | TYPE_BIT(JSON_REAL),
+                     "must be a number", &v, present))
         return -1;
     if (!v)
         return 0;
-    if (!json_is_number(v))
-        return fail422(req, "invalid_type", key, "must be a number");
     double d = json_number_value(v);
     if (!isfinite(d) || d < min || d > max) {
         srv_reply_error(req, 422, "invalid_value", key, "%s: must be between %g and %g", key, min,
@@ -127,14 +138,11 @@ int srv_get_int(srv_request *req, json_t *obj, const char *key, int required, in
                 int64_t max, int64_t *out, int *present)
 {
     json_t *v;
-    if (present)
-        *present = 0;
-    if (lookup(req, obj, key, required, &v))
+    if (lookup_typed(req, obj, key, required, TYPE_BIT(JSON_INTEGER), "must be an integer", &v,
+                     present))
         return -1;
     if (!v)
         return 0;
-    if (!json_is_integer(v))
-        return fail422(req, "invalid_type", key, "must be an integer");
     json_int_t i = json_integer_value(v);
     if (i < min || i > max) {
         srv_reply_error(req, 422, "invalid_value", key, "%s: must be between %lld and %lld", key,
@@ -151,14 +159,11 @@ int srv_get_bool(srv_request *req, json_t *obj, const char *key, int required, i
                  int *present)
 {
     json_t *v;
-    if (present)
-        *present = 0;
-    if (lookup(req, obj, key, required, &v))
+    if (lookup_typed(req, obj, key, required, TYPE_BIT(JSON_TRUE) | TYPE_BIT(JSON_FALSE),
+                     "must be true or false", &v, present))
         return -1;
     if (!v)
         return 0;
-    if (!json_is_boolean(v))
-        return fail422(req, "invalid_type", key, "must be true or false");
     *out = json_is_true(v);
     if (present)
         *present = 1;
