@@ -71,7 +71,8 @@ fail:
     return srv_reply_internal(req, "listing tokens failed");
 }
 
-/* Active admin tokens other than `id`: revoking the last one would lock every admin out. */
+/* Active admin tokens other than `id` (-1 on an SQL error): revoking the last one would lock
+ * every admin out. */
 static int other_admins(sqlite3 *db, int64_t id)
 {
     int n = -1;
@@ -112,7 +113,11 @@ static enum MHD_Result revoke_token(srv_request *req)
     sqlite3_finalize(st);
     st = NULL;
     if (!already) {
-        if (is_admin && other_admins(req->db, id) == 0) {
+        /* A failed count (-1) must not pass for "other admins exist". */
+        int others = is_admin ? other_admins(req->db, id) : 1;
+        if (others < 0)
+            goto fail;
+        if (others == 0) {
             srv_db_rollback(req->db);
             return srv_reply_error(req, MHD_HTTP_CONFLICT, "last_admin", NULL,
                                    "this is the last active admin token: create another first");
