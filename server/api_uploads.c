@@ -475,8 +475,13 @@ static enum MHD_Result put_bins(srv_request *req)
                                s.assay);
     if (u->size == 0)
         return srv_reply_error(req, 422, "empty_body", NULL, "the upload is empty");
-    if (rw_bins_read(u->tmp, &b, &e))
-        return srv_reply_error(req, 422, "invalid_bins", NULL, "not a valid bins file: %s", e.msg);
+    if (rw_bins_read(u->tmp, &b, &e)) {
+        /* The core names the file: the temporary path means nothing to the client. */
+        size_t tl = strlen(u->tmp);
+        const char *m = strncmp(e.msg, u->tmp, tl) ? e.msg : e.msg + tl;
+        m += strspn(m, ": ");
+        return srv_reply_error(req, 422, "invalid_bins", NULL, "not a valid bins file: %s", m);
+    }
     rw_build build = b->build;
     int32_t bin_size = b->bin_size;
     rw_bins_free(b);
