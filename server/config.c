@@ -39,6 +39,8 @@ static const opt opts[] = {
      "folder of the web pages, served for every GET outside /api/"},
     {"data-dir", OPT_STR, OFF(data_dir), "var/data", 0, 0, "DIR",
      "folder for uploaded reads and results"},
+    {"reference", OPT_STR, OFF(reference), "", 0, 0, "FASTA",
+     "faidx-indexed reference FASTA of the build, needed to decode CRAM uploads"},
     {"port-file", OPT_STR, OFF(port_file), "", 0, 0, "FILE",
      "write the bound port to FILE once listening (for scripts and tests)"},
     {"threads", OPT_INT, OFF(threads), "4", 1, 256, "N", "HTTP thread-pool size"},

@@ -11,6 +11,7 @@ typedef struct srv_config {
     char *listen;       /* --listen ADDR:PORT (port 0 = any free port) */
     char *web_root;     /* --web-root DIR */
     char *data_dir;     /* --data-dir DIR: uploaded reads and results */
+    char *reference;    /* --reference FASTA: reference of CRAM uploads ("" = none) */
     char *port_file;    /* --port-file FILE: the bound port is written there (tests) */
     int threads;        /* HTTP thread-pool size */
     int workers;        /* job worker threads */

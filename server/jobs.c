@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "server/config.h"
 #include "server/db.h"
@@ -179,7 +180,11 @@ int64_t srv_jobs_latest(sqlite3 *conn, int64_t sample_id)
 typedef struct claimed {
     int64_t id, sample_id;
     int recall;
+    int attempts; /* runs started, this one included */
 } claimed;
+
+/* A job failed for a transient reason runs again, up to this many runs in all. */
+#define MAX_TRANSIENT_ATTEMPTS 5
 
 /* Claims the oldest queued job: 1 claimed, 0 none, -1 database error. */
 static int claim(sqlite3 *c, claimed *job)
@@ -190,7 +195,7 @@ static int claim(sqlite3 *c, claimed *job)
         c, "UPDATE jobs SET state = 'running', attempts = attempts + 1, progress = 0, "
            "error = NULL, started_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), finished_at = NULL "
            "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1) "
-           "AND state = 'queued' RETURNING id, sample_id, kind");
+           "AND state = 'queued' RETURNING id, sample_id, kind, attempts");
     if (!st)
         goto fail;
     int rc = sqlite3_step(st);
@@ -199,6 +204,7 @@ static int claim(sqlite3 *c, claimed *job)
         job->id = sqlite3_column_int64(st, 0);
         job->sample_id = sqlite3_column_int64(st, 1);
         job->recall = !strcmp((const char *)sqlite3_column_text(st, 2), "recall");
+        job->attempts = sqlite3_column_int(st, 3);
         rc = sqlite3_step(st);
     }
     sqlite3_finalize(st);
@@ -215,6 +221,19 @@ static int claim(sqlite3 *c, claimed *job)
 fail:
     srv_db_rollback(c);
     return -1;
+}
+
+/* Puts a claimed job back in the queue (its sample waits again). */
+static void requeue(sqlite3 *c, const claimed *job)
+{
+    if (srv_db_begin(c) ||
+        exec_bind1(c, "UPDATE jobs SET state = 'queued', progress = 0 WHERE id = ?", job->id) ||
+        exec_bind1(c, "UPDATE samples SET status = 'queued' WHERE id = ?", job->sample_id) ||
+        srv_db_commit(c)) {
+        srv_db_rollback(c);
+        srv_log(SRV_LOG_ERROR, "job %" PRId64 ": cannot queue it again (runs at the next start)",
+                job->id);
+    }
 }
 
 /* Records a failure: the job 'failed' with its message, and the sample 'failed' too unless
@@ -301,8 +320,13 @@ static void *worker(void *arg)
                     job.recall ? "recall" : "analyse", job.sample_id);
             progress_ctx pc = {c, job.id};
             err[0] = '\0';
-            if (srv_pipeline_run(c, q->cfg->data_dir, job.id, job.sample_id, job.recall,
-                                 on_progress, &pc, err, sizeof err)) {
+            int rc = srv_pipeline_run(c, q->cfg, job.id, job.sample_id, job.recall, on_progress,
+                                      &pc, err, sizeof err);
+            if (rc == SRV_PIPELINE_RETRY && job.attempts < MAX_TRANSIENT_ATTEMPTS) {
+                srv_log(SRV_LOG_WARN, "job %" PRId64 ": %s; queued again", job.id, err);
+                sleep(1); /* let the other writer finish */
+                requeue(c, &job);
+            } else if (rc) {
                 srv_log(SRV_LOG_WARN, "job %" PRId64 " failed: %s", job.id, err);
                 record_failure(c, &job, err[0] ? err : "failed (no message)");
             } else {

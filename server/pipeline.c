@@ -690,7 +690,7 @@ static int store(job_ctx *j, result_row *row, char *err, size_t errlen)
     sqlite3_stmt *st = NULL;
     if (srv_db_begin(c)) {
         set_err(err, errlen, "database busy: cannot store the result");
-        return -1;
+        return SRV_PIPELINE_RETRY;
     }
     st = srv_db_prepare(
         c, "INSERT INTO results (sample_id, job_id, assay, core_version, pon_id, settings, build, "
@@ -779,8 +779,12 @@ static int store(job_ctx *j, result_row *row, char *err, size_t errlen)
         set_err(err, errlen, "the monitoring state could not be recomputed (see the log)");
         goto fail_keep;
     }
-    if (srv_db_commit(c))
-        goto fail;
+    if (srv_db_commit(c)) {
+        sqlite3_finalize(st);
+        srv_db_rollback(c);
+        set_err(err, errlen, "database busy: cannot commit the result");
+        return SRV_PIPELINE_RETRY;
+    }
     return 0;
 fail_sql:
     srv_log(SRV_LOG_ERROR, "job %" PRId64 ": %s", j->job_id, sqlite3_errmsg(c));
@@ -812,10 +816,11 @@ static void cache_counts(job_ctx *j, const rw_bins *b)
     sqlite3_finalize(st);
 }
 
-int srv_pipeline_run(sqlite3 *conn, const char *data_dir, int64_t job_id, int64_t sample_id,
+int srv_pipeline_run(sqlite3 *conn, const srv_config *cfg, int64_t job_id, int64_t sample_id,
                      int recall, srv_pipeline_progress_fn progress, void *progress_ctx, char *err,
                      size_t errlen)
 {
+    const char *data_dir = cfg->data_dir;
     job_ctx j = {.conn = conn,
                  .data_dir = data_dir,
                  .job_id = job_id,
@@ -856,6 +861,8 @@ int srv_pipeline_run(sqlite3 *conn, const char *data_dir, int64_t job_id, int64_
     if (!bins) {
         rw_count_opts co;
         srv_pipeline_count_opts(&co, pon->median->bin_size, pon->median->nchrom == RW_NCHROM);
+        if (cfg->reference && *cfg->reference)
+            co.reference = cfg->reference;
         if (srv_pipeline_path(data_dir, j.path, full, sizeof full)) {
             set_err(err, errlen, "input path too long");
             goto out;

@@ -13,6 +13,8 @@
 
 #include <jansson.h>
 
+#include "server/config.h"
+
 #include "core/bins.h"
 #include "core/count.h"
 #include "core/ddpcr.h"
@@ -21,12 +23,17 @@
 /* Progress of a job in percent (0..100), called from the worker thread. */
 typedef void (*srv_pipeline_progress_fn)(void *ctx, int percent);
 
+/* srv_pipeline_run's answer when the failure is transient (the database stayed busy past its
+ * timeout): the job is worth running again rather than failing. */
+#define SRV_PIPELINE_RETRY (-2)
+
 /* Runs job job_id (already claimed: state 'running') of sample_id. recall != 0 re-runs the call
  * from the counts stored with the sample's result (falling back to the uploaded input when there
  * are none). On success the result, the job ('done'), the sample's status and the monitoring
- * state are committed together and 0 is returned. On failure nothing is stored, -1 is returned
- * and err (size errlen) holds a message for the job's `error` (no accession in it). */
-int srv_pipeline_run(sqlite3 *conn, const char *data_dir, int64_t job_id, int64_t sample_id,
+ * state are committed together and 0 is returned. On failure nothing is stored, -1 (or
+ * SRV_PIPELINE_RETRY) is returned and err (size errlen) holds a message for the job's `error`
+ * (no accession in it). */
+int srv_pipeline_run(sqlite3 *conn, const struct srv_config *cfg, int64_t job_id, int64_t sample_id,
                      int recall, srv_pipeline_progress_fn progress, void *progress_ctx, char *err,
                      size_t errlen);
 
