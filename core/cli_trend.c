@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/date.h"
 #include "core/trend.h"
 
 #define CMD "trend"
@@ -104,7 +105,7 @@ static void usage(FILE *out)
 static int day_of(const json_t *v, int32_t *day)
 {
     if (json_is_string(v))
-        return rw_trend_date_parse(json_string_value(v), day);
+        return rw_date_parse(json_string_value(v), day);
     if (json_is_integer(v)) {
         json_int_t d = json_integer_value(v);
         if (d < -100000 || d > 200000) /* 1696..2517: a day count, not milliseconds */
@@ -276,7 +277,7 @@ static int parse_doc(const json_t *doc, const char *path, parsed *p)
 static json_t *jdate(int32_t day)
 {
     char buf[11];
-    rw_trend_date_format(day, buf);
+    rw_date_format(day, buf);
     return json_string(buf);
 }
 

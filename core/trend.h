@@ -320,10 +320,4 @@ int rw_trend_treatment_parse(const char *s, rw_trend_treatment_kind *out);
 int rw_trend_event_parse(const char *s, rw_trend_event_kind *out);
 int rw_trend_primary_parse(const char *s, rw_trend_primary *out);
 
-/* Calendar dates <-> days since 1970-01-01 (proleptic Gregorian). parse accepts exactly
- * YYYY-MM-DD with a valid day of month, years 1900..2200; 0 on success, -1 otherwise.
- * format writes YYYY-MM-DD and a NUL into buf (at least 11 bytes). */
-int rw_trend_date_parse(const char *s, int32_t *day);
-void rw_trend_date_format(int32_t day, char *buf);
-
 #endif

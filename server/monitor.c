@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/date.h"
 #include "server/audit.h"
 #include "server/db.h"
 #include "server/log.h"
@@ -41,7 +42,7 @@ static json_t *jnum(double x)
 static json_t *jdate(int32_t day)
 {
     char buf[11];
-    rw_trend_date_format(day, buf);
+    rw_date_format(day, buf);
     return json_string(buf);
 }
 
@@ -269,7 +270,7 @@ static int read_samples(sqlite3 *conn, int64_t patient_id, inputs *in)
         const char *date = (const char *)sqlite3_column_text(st, 1);
         const char *assay = (const char *)sqlite3_column_text(st, 2);
         const char *call = (const char *)sqlite3_column_text(st, 7);
-        if (!date || rw_trend_date_parse(date, &x.day) || !assay ||
+        if (!date || rw_date_parse(date, &x.day) || !assay ||
             rw_trend_assay_parse(assay, &x.assay)) {
             srv_log(SRV_LOG_ERROR, "sample %" PRId64 ": unreadable date or assay", x.sample_id);
             goto fail;
@@ -322,7 +323,7 @@ static int read_treatments(sqlite3 *conn, int64_t patient_id, inputs *in)
         const char *start = (const char *)sqlite3_column_text(st, 1);
         const char *end = (const char *)sqlite3_column_text(st, 2);
         if (!kind || rw_trend_treatment_parse(kind, &t.kind) || !start ||
-            rw_trend_date_parse(start, &t.start) || (end && rw_trend_date_parse(end, &t.end)) ||
+            rw_date_parse(start, &t.start) || (end && rw_date_parse(end, &t.end)) ||
             grow((void **)&in->t, in->nt, &in->mt, sizeof *in->t)) {
             srv_log(SRV_LOG_ERROR, "unreadable treatment of patient %" PRId64, patient_id);
             sqlite3_finalize(st);
@@ -346,8 +347,7 @@ static int read_events(sqlite3 *conn, int64_t patient_id, inputs *in)
         rw_trend_event e;
         const char *kind = (const char *)sqlite3_column_text(st, 0);
         const char *date = (const char *)sqlite3_column_text(st, 1);
-        if (!kind || rw_trend_event_parse(kind, &e.kind) || !date ||
-            rw_trend_date_parse(date, &e.day) ||
+        if (!kind || rw_trend_event_parse(kind, &e.kind) || !date || rw_date_parse(date, &e.day) ||
             grow((void **)&in->e, in->ne, &in->me, sizeof *in->e)) {
             srv_log(SRV_LOG_ERROR, "unreadable clinical event of patient %" PRId64, patient_id);
             sqlite3_finalize(st);
@@ -407,7 +407,7 @@ static int store_state(sqlite3 *conn, int64_t patient_id, const rw_trend_result 
     if (r->has_lead_time)
         sqlite3_bind_int(st, 3, r->lead_time_days);
     if (r->has_relapse) {
-        rw_trend_date_format(r->relapse_day, relapse);
+        rw_date_format(r->relapse_day, relapse);
         sqlite3_bind_text(st, 4, relapse, -1, SQLITE_STATIC);
     }
     sqlite3_bind_int64(st, 5, (sqlite3_int64)nresults);
@@ -438,7 +438,7 @@ static int upsert_alert(sqlite3 *conn, int64_t patient_id, const rw_trend_alert 
 
     if (!evidence)
         goto out;
-    rw_trend_date_format(al->day, fired);
+    rw_date_format(al->day, fired);
     /* Was it known and live? (decides whether the change is worth an audit row) */
     st = srv_db_prepare(conn, "SELECT retracted_at IS NULL FROM alerts "
                               "WHERE sample_id = ? AND kind = ? AND rule = ?");
@@ -468,7 +468,7 @@ static int upsert_alert(sqlite3 *conn, int64_t patient_id, const rw_trend_alert 
     sqlite3_bind_int64(st, 5, al->sample_id);
     sqlite3_bind_text(st, 6, evidence, -1, SQLITE_STATIC);
     if (al->closed_by != RW_CLOSE_NONE) {
-        rw_trend_date_format(al->closed_day, closed);
+        rw_date_format(al->closed_day, closed);
         sqlite3_bind_text(st, 7, rw_trend_close_name(al->closed_by), -1, SQLITE_STATIC);
         sqlite3_bind_text(st, 8, closed, -1, SQLITE_STATIC);
     }

@@ -2,6 +2,8 @@
  * with a 422 naming the field, so handlers stay a flat list of checks. */
 #include "server/validate.h"
 
+#include "core/date.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
@@ -170,36 +172,6 @@ int srv_get_bool(srv_request *req, json_t *obj, const char *key, int required, i
     return 0;
 }
 
-/* Days from 1970-01-01 to y-m-d in the proleptic Gregorian calendar (H. Hinnant's algorithm). */
-static int32_t days_from_civil(int y, int m, int d)
-{
-    y -= m <= 2;
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return (int32_t)(era * 146097 + doe - 719468);
-}
-
-int srv_parse_date(const char *s, int32_t *days)
-{
-    static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
-        return -1;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return -1;
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    /* Clinical dates before 1900 are typing errors, not history. */
-    if (y < 1900 || m < 1 || m > 12 || d < 1)
-        return -1;
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > mdays[m - 1] + (m == 2 && leap))
-        return -1;
-    *days = days_from_civil(y, m, d);
-    return 0;
-}
-
 int32_t srv_today(void)
 {
     return (int32_t)(time(NULL) / 86400);
@@ -218,7 +190,7 @@ int srv_get_date(srv_request *req, json_t *obj, const char *key, int required, c
     if (!s)
         return 0;
     int32_t d;
-    if (srv_parse_date(s, &d))
+    if (rw_date_parse(s, &d))
         return fail422(req, "invalid_date", key, "must be a real date written YYYY-MM-DD");
     if (d > srv_today())
         return fail422(req, "invalid_date", key, "is in the future");

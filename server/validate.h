@@ -28,8 +28,6 @@ int srv_get_number(srv_request *req, json_t *obj, const char *key, int required,
  * *out receives days since 1970-01-01; the string is borrowed. */
 int srv_get_date(srv_request *req, json_t *obj, const char *key, int required, const char **str,
                  int32_t *days, int *present);
-/* Parses "YYYY-MM-DD" into days since 1970-01-01; 0 on success, -1 if not a real date. */
-int srv_parse_date(const char *s, int32_t *days);
 /* Today (UTC) in days since 1970-01-01. */
 int32_t srv_today(void);
 /* Path parameter i as a positive int64 id (404 "not_found" when not a number). */

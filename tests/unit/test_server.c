@@ -1,5 +1,6 @@
 /* Unit tests of the daemon's infrastructure: SHA-256 (NIST vectors), date parsing, config
  * precedence, migrations on a temporary SQLite file, route matching, tokens and validation. */
+#include "core/date.h"
 #include "server/auth.h"
 #include "server/config.h"
 #include "server/db.h"
@@ -73,22 +74,22 @@ static void reset_req(srv_request *req)
 static void test_dates(void)
 {
     int32_t d = -1;
-    CHECK(srv_parse_date("1970-01-01", &d) == 0 && d == 0);
-    CHECK(srv_parse_date("2000-03-01", &d) == 0 && d == 10957 + 31 + 29);
-    CHECK(srv_parse_date("2024-02-29", &d) == 0);  /* leap year */
-    CHECK(srv_parse_date("2000-02-29", &d) == 0);  /* divisible by 400 */
-    CHECK(srv_parse_date("1900-02-29", &d) == -1); /* by 100, not 400 */
-    CHECK(srv_parse_date("2023-02-29", &d) == -1);
-    CHECK(srv_parse_date("2021-04-31", &d) == -1);
-    CHECK(srv_parse_date("2021-12-31", &d) == 0);
-    CHECK(srv_parse_date("2021-13-01", &d) == -1);
-    CHECK(srv_parse_date("2021-00-10", &d) == -1);
-    CHECK(srv_parse_date("2021-01-00", &d) == -1);
-    CHECK(srv_parse_date("2021-1-01", &d) == -1);
-    CHECK(srv_parse_date("2021-01-01T00:00", &d) == -1);
-    CHECK(srv_parse_date("21-01-2021", &d) == -1);
-    CHECK(srv_parse_date("", &d) == -1);
-    CHECK(srv_parse_date(NULL, &d) == -1);
+    CHECK(rw_date_parse("1970-01-01", &d) == 0 && d == 0);
+    CHECK(rw_date_parse("2000-03-01", &d) == 0 && d == 10957 + 31 + 29);
+    CHECK(rw_date_parse("2024-02-29", &d) == 0);  /* leap year */
+    CHECK(rw_date_parse("2000-02-29", &d) == 0);  /* divisible by 400 */
+    CHECK(rw_date_parse("1900-02-29", &d) == -1); /* by 100, not 400 */
+    CHECK(rw_date_parse("2023-02-29", &d) == -1);
+    CHECK(rw_date_parse("2021-04-31", &d) == -1);
+    CHECK(rw_date_parse("2021-12-31", &d) == 0);
+    CHECK(rw_date_parse("2021-13-01", &d) == -1);
+    CHECK(rw_date_parse("2021-00-10", &d) == -1);
+    CHECK(rw_date_parse("2021-01-00", &d) == -1);
+    CHECK(rw_date_parse("2021-1-01", &d) == -1);
+    CHECK(rw_date_parse("2021-01-01T00:00", &d) == -1);
+    CHECK(rw_date_parse("21-01-2021", &d) == -1);
+    CHECK(rw_date_parse("", &d) == -1);
+    CHECK(rw_date_parse(NULL, &d) == -1);
 
     /* Against the C library's calendar: today parses to srv_today(), tomorrow is refused. */
     char today[16], tomorrow[16];
@@ -99,7 +100,7 @@ static void test_dates(void)
     t += 86400;
     gmtime_r(&t, &tm);
     strftime(tomorrow, sizeof tomorrow, "%Y-%m-%d", &tm);
-    CHECK(srv_parse_date(today, &d) == 0 && d == srv_today());
+    CHECK(rw_date_parse(today, &d) == 0 && d == srv_today());
 
     srv_request req = {0};
     json_t *obj =

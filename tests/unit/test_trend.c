@@ -12,6 +12,7 @@
  *                    rise_over_baseline); relapses caught 100%, median lead 1 draw (~3 months)
  *   + CUSUM k=0.5 h=4: false-alert rate 8.05%, no gain in lead (still 1 draw): why the CUSUM
  *                    rule is off by default. */
+#include "core/date.h"
 #include "core/trend.h"
 
 #include <math.h>
@@ -101,16 +102,16 @@ static void test_rcv_and_dates(void)
     /* CV from SE of log2: small SE -> CV ~ se ln2. */
     CHECK_NEAR(rw_trend_cv_from_se_log2(0.01), 0.01 * log(2.0), 1e-6);
     int32_t d = -1;
-    CHECK(rw_trend_date_parse("1970-01-01", &d) == 0 && d == 0);
-    CHECK(rw_trend_date_parse("2000-03-01", &d) == 0 && d == 11017);
-    CHECK(rw_trend_date_parse("2000-02-29", &d) == 0 && d == 11016);
-    CHECK(rw_trend_date_parse("2001-02-29", &d) == -1);
-    CHECK(rw_trend_date_parse("2021-13-01", &d) == -1);
-    CHECK(rw_trend_date_parse("2021-1-01", &d) == -1);
+    CHECK(rw_date_parse("1970-01-01", &d) == 0 && d == 0);
+    CHECK(rw_date_parse("2000-03-01", &d) == 0 && d == 11017);
+    CHECK(rw_date_parse("2000-02-29", &d) == 0 && d == 11016);
+    CHECK(rw_date_parse("2001-02-29", &d) == -1);
+    CHECK(rw_date_parse("2021-13-01", &d) == -1);
+    CHECK(rw_date_parse("2021-1-01", &d) == -1);
     char buf[11];
-    rw_trend_date_format(11016, buf);
+    rw_date_format(11016, buf);
     CHECK(strcmp(buf, "2000-02-29") == 0);
-    rw_trend_date_format(-1, buf);
+    rw_date_format(-1, buf);
     CHECK(strcmp(buf, "1969-12-31") == 0);
     rw_trend_assay a;
     CHECK(rw_trend_assay_parse("ddpcr", &a) == 0 && a == RW_TREND_DDPCR);
