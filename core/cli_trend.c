@@ -32,6 +32,7 @@
 
 #include "core/date.h"
 #include "core/trend.h"
+#include "core/trend_json.h"
 
 #define CMD "trend"
 
@@ -288,35 +289,16 @@ static void put(json_t *o, const char *key, json_t *v, int *bad)
         *bad = 1;
 }
 
-static json_t *point_json(const rw_trend_point *p, int *bad)
-{
-    json_t *o = json_object();
-    if (!o) {
-        *bad = 1;
-        return NULL;
-    }
-    put(o, "sample_id", json_integer(p->s.sample_id), bad);
-    put(o, "date", jdate(p->s.day), bad);
-    put(o, "day", json_integer(p->s.day), bad);
-    put(o, "assay", json_string(rw_trend_assay_name(p->s.assay)), bad);
-    put(o, "ratio", rw_cli_json_num(p->s.ratio), bad);
-    put(o, "cv", rw_cli_json_num(p->s.cv), bad);
-    put(o, "cv_defaulted", json_boolean(p->cv_defaulted), bad);
-    put(o, "z", rw_cli_json_num(p->s.z), bad);
-    put(o, "positive", json_boolean(p->s.positive), bad);
-    put(o, "strong", json_boolean(p->s.strong), bad);
-    put(o, "calls_derived", json_boolean(p->calls_derived), bad);
-    return o;
-}
-
 static json_t *series_json(const rw_trend_result *r, int *bad)
 {
     json_t *a = json_array();
     for (size_t i = 0; a && i < r->npoints; i++) {
         const rw_trend_point *p = &r->points[i];
-        json_t *o = point_json(p, bad);
-        if (!o)
+        json_t *o = rw_trend_point_json_new(p);
+        if (!o) {
+            *bad = 1;
             break;
+        }
         put(o, "preoperative", json_boolean(p->preoperative), bad);
         put(o, "epoch", json_integer(p->epoch), bad);
         put(o, "on_chemotherapy", json_boolean(p->on_chemo), bad);
@@ -332,44 +314,6 @@ static json_t *series_json(const rw_trend_result *r, int *bad)
     if (!a)
         *bad = 1;
     return a;
-}
-
-static json_t *evidence_json(const rw_trend_evidence *ev, int *bad)
-{
-    json_t *o = json_object(), *th = json_object(), *draws = json_array();
-    if (!o || !th || !draws) {
-        json_decref(o);
-        json_decref(th);
-        json_decref(draws);
-        *bad = 1;
-        return NULL;
-    }
-    put(o, "rule", json_string(rw_trend_rule_name(ev->rule)), bad);
-    put(o, "reference", rw_cli_json_num(ev->reference), bad);
-    put(th, "rcv_z", rw_cli_json_num(ev->rcv_z), bad);
-    put(th, "cv_within_person", rw_cli_json_num(ev->cv_i), bad);
-    put(th, "cv_analytical_default", rw_cli_json_num(ev->cv_a_default), bad);
-    put(th, "z_positive", rw_cli_json_num(ev->z_positive), bad);
-    put(th, "z_strong", rw_cli_json_num(ev->z_strong), bad);
-    if (ev->rule == RW_RULE_CUSUM) {
-        put(th, "cusum_k", rw_cli_json_num(ev->cusum_k), bad);
-        put(th, "cusum_h", rw_cli_json_num(ev->cusum_h), bad);
-    }
-    put(o, "thresholds", th, bad);
-    for (size_t i = 0; i < ev->ndraws; i++) {
-        const rw_trend_draw *d = &ev->draws[i];
-        json_t *x = point_json(&d->p, bad);
-        if (!x)
-            break;
-        put(x, "role", json_string(rw_trend_role_name(d->role)), bad);
-        put(x, "rcv", rw_cli_json_num(d->rcv), bad);
-        put(x, "limit", rw_cli_json_num(d->limit), bad);
-        put(x, "cusum", rw_cli_json_num(d->cusum), bad);
-        if (json_array_append_new(draws, x))
-            *bad = 1;
-    }
-    put(o, "draws", draws, bad);
-    return o;
 }
 
 static json_t *alerts_json(const rw_trend_result *r, int *bad)
@@ -398,7 +342,7 @@ static json_t *alerts_json(const rw_trend_result *r, int *bad)
         put(o, "closed_sample_id", al->closed_by ? json_integer(al->closed_sample_id) : json_null(),
             bad);
         for (size_t e = 0; e < al->nevidence; e++) {
-            json_t *x = evidence_json(&al->evidence[e], bad);
+            json_t *x = rw_trend_evidence_json_new(&al->evidence[e]);
             if (!x || json_array_append_new(rules, x))
                 *bad = 1;
         }
@@ -410,45 +354,6 @@ static json_t *alerts_json(const rw_trend_result *r, int *bad)
     if (!a)
         *bad = 1;
     return a;
-}
-
-static json_t *config_json(const rw_trend_config *c, int *bad)
-{
-    json_t *o = json_object(), *off = json_array(), *kinds = json_array();
-    if (!o || !off || !kinds) {
-        json_decref(o);
-        json_decref(off);
-        json_decref(kinds);
-        *bad = 1;
-        return NULL;
-    }
-    put(o, "rcv_z", rw_cli_json_num(c->rcv_z), bad);
-    put(o, "cv_within_person", rw_cli_json_num(c->cv_i), bad);
-    put(o, "cv_analytical_default", rw_cli_json_num(c->cv_a_default), bad);
-    put(o, "baseline_draws", json_integer(c->baseline_draws), bad);
-    put(o, "rearm_clear_draws", json_integer(c->rearm_clear_draws), bad);
-    put(o, "z_positive", rw_cli_json_num(c->z_positive), bad);
-    put(o, "z_strong", rw_cli_json_num(c->z_strong), bad);
-    put(o, "ddpcr_cn_positive", rw_cli_json_num(c->ddpcr_cn_positive), bad);
-    put(o, "ddpcr_cn_strong", rw_cli_json_num(c->ddpcr_cn_strong), bad);
-    put(o, "cusum_k", rw_cli_json_num(c->cusum_k), bad);
-    put(o, "cusum_h", rw_cli_json_num(c->cusum_h), bad);
-    put(o, "responding_requires_positive", json_boolean(c->responding_requires_positive), bad);
-    const int on[RW_RULE_NRULES] = {
-        c->rule_strong_positive,        c->rule_two_consecutive_positive,
-        c->rule_rise_over_baseline,     c->rule_cusum,
-        c->rule_rise_from_nadir,        c->rule_positive_after_negative,
-        c->rule_fall_below_pretreatment};
-    for (int k = 0; k < RW_RULE_NRULES; k++)
-        if (!on[k] && json_array_append_new(off, json_string(rw_trend_rule_name(k))))
-            *bad = 1;
-    put(o, "rules_off", off, bad);
-    for (int k = 0; k < RW_TREAT_NKINDS; k++)
-        if ((c->responding_kinds & RW_TREAT_BIT(k)) &&
-            json_array_append_new(kinds, json_string(rw_trend_treatment_name(k))))
-            *bad = 1;
-    put(o, "responding_kinds", kinds, bad);
-    return o;
 }
 
 static json_t *result_json(const rw_trend_result *r, const rw_trend_input *in,
@@ -464,7 +369,7 @@ static json_t *result_json(const rw_trend_result *r, const rw_trend_input *in,
     }
     put(doc, "state", json_string(rw_trend_state_name(r->state)), &bad);
     put(doc, "primary_1q21_3", json_string(rw_trend_primary_name(r->primary)), &bad);
-    put(doc, "config", config_json(cfg, &bad), &bad);
+    put(doc, "config", rw_trend_config_json_new(cfg), &bad);
     put(doc, "series", series_json(r, &bad), &bad);
     for (size_t i = 0; i < in->ntreatments; i++) {
         const rw_trend_treatment *t = &in->treatments[i];

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "core/date.h"
+#include "core/trend_json.h"
 #include "server/audit.h"
 #include "server/db.h"
 #include "server/log.h"
@@ -34,17 +35,6 @@ void srv_monitor_config(rw_trend_config *cfg)
 /* ---------------------------------------------------------------- JSON helpers */
 
 /* A finite number, or null. New reference. */
-static json_t *jnum(double x)
-{
-    return isfinite(x) ? json_real(x) : json_null();
-}
-
-static json_t *jdate(int32_t day)
-{
-    char buf[11];
-    rw_date_format(day, buf);
-    return json_string(buf);
-}
 
 /* json_object_set_new that remembers a failure in *bad (jansson returns -1 on a NULL value). */
 static void put(json_t *o, const char *key, json_t *v, int *bad)
@@ -56,102 +46,13 @@ static void put(json_t *o, const char *key, json_t *v, int *bad)
         *bad = 1;
 }
 
-json_t *srv_monitor_config_json_new(const rw_trend_config *c)
-{
-    int bad = 0;
-    json_t *o = json_object(), *off = json_array(), *kinds = json_array();
-    if (!off || !kinds) {
-        json_decref(off);
-        json_decref(kinds);
-        json_decref(o);
-        return NULL;
-    }
-    put(o, "rcv_z", jnum(c->rcv_z), &bad);
-    put(o, "cv_within_person", jnum(c->cv_i), &bad);
-    put(o, "cv_analytical_default", jnum(c->cv_a_default), &bad);
-    put(o, "baseline_draws", json_integer(c->baseline_draws), &bad);
-    put(o, "rearm_clear_draws", json_integer(c->rearm_clear_draws), &bad);
-    put(o, "z_positive", jnum(c->z_positive), &bad);
-    put(o, "z_strong", jnum(c->z_strong), &bad);
-    put(o, "ddpcr_cn_positive", jnum(c->ddpcr_cn_positive), &bad);
-    put(o, "ddpcr_cn_strong", jnum(c->ddpcr_cn_strong), &bad);
-    put(o, "cusum_k", jnum(c->cusum_k), &bad);
-    put(o, "cusum_h", jnum(c->cusum_h), &bad);
-    put(o, "responding_requires_positive", json_boolean(c->responding_requires_positive), &bad);
-    const int on[RW_RULE_NRULES] = {
-        c->rule_strong_positive,        c->rule_two_consecutive_positive,
-        c->rule_rise_over_baseline,     c->rule_cusum,
-        c->rule_rise_from_nadir,        c->rule_positive_after_negative,
-        c->rule_fall_below_pretreatment};
-    for (int k = 0; k < RW_RULE_NRULES; k++)
-        if (!on[k] && json_array_append_new(off, json_string(rw_trend_rule_name(k))))
-            bad = 1;
-    put(o, "rules_off", off, &bad);
-    for (int k = 0; k < RW_TREAT_NKINDS; k++)
-        if ((c->responding_kinds & RW_TREAT_BIT(k)) &&
-            json_array_append_new(kinds, json_string(rw_trend_treatment_name(k))))
-            bad = 1;
-    put(o, "responding_kinds", kinds, &bad);
-    if (bad) {
-        json_decref(o);
-        return NULL;
-    }
-    return o;
-}
-
-static json_t *point_json(const rw_trend_point *p, int *bad)
-{
-    json_t *o = json_object();
-    put(o, "sample_id", json_integer(p->s.sample_id), bad);
-    put(o, "date", jdate(p->s.day), bad);
-    put(o, "assay", json_string(rw_trend_assay_name(p->s.assay)), bad);
-    put(o, "ratio", jnum(p->s.ratio), bad);
-    put(o, "cv", jnum(p->s.cv), bad);
-    put(o, "cv_defaulted", json_boolean(p->cv_defaulted), bad);
-    put(o, "z", jnum(p->s.z), bad);
-    put(o, "positive", json_boolean(p->s.positive), bad);
-    put(o, "strong", json_boolean(p->s.strong), bad);
-    put(o, "on_chemotherapy", json_boolean(p->on_chemo), bad);
-    return o;
-}
-
-static json_t *evidence_json(const rw_trend_evidence *ev, int *bad)
-{
-    json_t *o = json_object(), *th = json_object(), *draws = json_array();
-    put(o, "rule", json_string(rw_trend_rule_name(ev->rule)), bad);
-    put(o, "reference", jnum(ev->reference), bad);
-    put(th, "rcv_z", jnum(ev->rcv_z), bad);
-    put(th, "cv_within_person", jnum(ev->cv_i), bad);
-    put(th, "cv_analytical_default", jnum(ev->cv_a_default), bad);
-    put(th, "z_positive", jnum(ev->z_positive), bad);
-    put(th, "z_strong", jnum(ev->z_strong), bad);
-    if (ev->rule == RW_RULE_CUSUM) {
-        put(th, "cusum_k", jnum(ev->cusum_k), bad);
-        put(th, "cusum_h", jnum(ev->cusum_h), bad);
-    }
-    put(o, "thresholds", th, bad);
-    for (size_t i = 0; draws && i < ev->ndraws; i++) {
-        const rw_trend_draw *d = &ev->draws[i];
-        json_t *x = point_json(&d->p, bad);
-        put(x, "role", json_string(rw_trend_role_name(d->role)), bad);
-        put(x, "rcv", jnum(d->rcv), bad);
-        put(x, "limit", jnum(d->limit), bad);
-        if (d->p.s.sample_id >= 0 && isfinite(d->cusum))
-            put(x, "cusum", jnum(d->cusum), bad);
-        if (!x || json_array_append_new(draws, x))
-            *bad = 1;
-    }
-    put(o, "draws", draws, bad);
-    return o;
-}
-
 /* The evidence column of an engine alert: every rule met at its draw, and how it ended. */
 static char *alert_evidence_text(const rw_trend_alert *al)
 {
     int bad = 0;
     json_t *o = json_object(), *rules = json_array();
     for (size_t e = 0; rules && e < al->nevidence; e++)
-        if (json_array_append_new(rules, evidence_json(&al->evidence[e], &bad)))
+        if (json_array_append_new(rules, rw_trend_evidence_json_new(&al->evidence[e])))
             bad = 1;
     put(o, "rules", rules, &bad);
     put(o, "closed_by",
@@ -384,7 +285,7 @@ static int read_primary(sqlite3 *conn, int64_t patient_id, rw_trend_primary *pri
 static int store_state(sqlite3 *conn, int64_t patient_id, const rw_trend_result *r,
                        const rw_trend_config *cfg, size_t nresults)
 {
-    json_t *cj = srv_monitor_config_json_new(cfg);
+    json_t *cj = rw_trend_config_json_new(cfg);
     char *ctext = cj ? json_dumps(cj, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     char relapse[11];
     sqlite3_stmt *st = NULL;

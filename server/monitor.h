@@ -21,8 +21,6 @@ int srv_monitor_recompute(sqlite3 *conn, int64_t patient_id);
 /* The engine configuration the daemon monitors with: the one place its thresholds are chosen
  * (the trend answer's `thresholds` and patient_state.trend_config come from it). */
 void srv_monitor_config(rw_trend_config *cfg);
-/* Every threshold and rule switch of cfg as a new JSON object. NULL on allocation failure. */
-json_t *srv_monitor_config_json_new(const rw_trend_config *cfg);
 
 /* Columns of an alert row, selected from `alerts a JOIN patients p` by the API: keep in step
  * with srv_monitor_alert_json_new(). */
