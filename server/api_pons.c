@@ -342,6 +342,18 @@ out:
 
 /* ---------------------------------------------------------------- activate */
 
+/* Runs one statement with id bound to its parameter: 0, or -1. */
+static int exec_id(sqlite3 *c, const char *sql, int64_t id)
+{
+    sqlite3_stmt *st = srv_db_prepare(c, sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
 static enum MHD_Result pon_activate(srv_request *req)
 {
     int64_t id;
@@ -361,22 +373,13 @@ static enum MHD_Result pon_activate(srv_request *req)
     row = NULL;
     /* The old one first: the partial unique index checks each row as it is written, so a
      * single swapping UPDATE could trip over it. */
-    st = srv_db_prepare(req->db, "UPDATE pons SET active = 0 WHERE active = 1 AND id <> ?");
-    if (!st)
+    if (exec_id(req->db, "UPDATE pons SET active = 0 WHERE active = 1 AND id <> ?", id) ||
+        exec_id(req->db, "UPDATE pons SET active = 1 WHERE id = ?", id))
         goto fail;
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        goto fail;
-    sqlite3_finalize(st);
-    st = srv_db_prepare(req->db, "UPDATE pons SET active = 1 WHERE id = ?");
-    if (!st)
-        goto fail;
-    sqlite3_bind_int64(st, 1, id);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        goto fail;
-    sqlite3_finalize(st);
     /* Every sWGS/bins sample with an input re-runs, except those whose queued job will pick the
-     * new panel anyway: from stored counts when a result holds them, else from the input. */
+     * new panel anyway: from stored counts when a result holds them, else from the input. A
+     * sample whose job is running (against the old panel) gets one: the queue runs it after
+     * that job (server/jobs.c runs one job per sample at a time). */
     st = srv_db_prepare(req->db,
                         "SELECT i.sample_id, EXISTS (SELECT 1 FROM results r WHERE r.sample_id = "
                         "i.sample_id AND r.counts IS NOT NULL) FROM sample_inputs i "

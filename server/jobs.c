@@ -3,8 +3,9 @@
  * DESIGN. The `jobs` table is the queue, so it survives a crash: at start-up every job left
  * 'running' goes back to 'queued' (and its sample from 'processing' to 'queued') and runs again.
  * Each worker holds one pooled connection for its whole life and loops: claim the oldest queued
- * job in one BEGIN IMMEDIATE transaction (the UPDATE ... WHERE state = 'queued' makes the claim
- * atomic: two workers can never take the same job), run it with no lock held
+ * job of a sample that has none running, in one BEGIN IMMEDIATE transaction (the UPDATE ...
+ * WHERE state = 'queued' makes the claim atomic: two workers can never take the same job, nor
+ * two jobs of one sample), run it with no lock held
  * (srv_pipeline_run stores the result in its own transaction), or record the failure with its
  * message. With nothing to do a worker sleeps on a condition variable that srv_jobs_notify()
  * signals after a commit that queued jobs; it also wakes every few seconds to look anyway (a job
@@ -74,6 +75,15 @@ static int exec_bind1(sqlite3 *conn, const char *sql, int64_t id)
     return rc;
 }
 
+/* The sample waits for a job again: status 'queued', its old error cleared. */
+static int sample_queued(sqlite3 *conn, int64_t sample_id)
+{
+    return exec_bind1(conn,
+                      "UPDATE samples SET status = 'queued', error = NULL, updated_at = "
+                      "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+                      sample_id);
+}
+
 int64_t srv_jobs_enqueue(sqlite3 *conn, int64_t sample_id, const char *kind)
 {
     sqlite3_stmt *st = srv_db_prepare(conn, "INSERT INTO jobs (sample_id, kind) VALUES (?, ?)");
@@ -87,10 +97,7 @@ int64_t srv_jobs_enqueue(sqlite3 *conn, int64_t sample_id, const char *kind)
     else
         srv_log(SRV_LOG_ERROR, "cannot queue a job: %s", sqlite3_errmsg(conn));
     sqlite3_finalize(st);
-    if (id > 0 && exec_bind1(conn,
-                             "UPDATE samples SET status = 'queued', error = NULL, updated_at = "
-                             "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-                             sample_id))
+    if (id > 0 && sample_queued(conn, sample_id))
         return -1;
     return id;
 }
@@ -112,10 +119,7 @@ int srv_jobs_requeue(sqlite3 *conn, int64_t job_id)
         return -1;
     if (!sample)
         return 1;
-    return exec_bind1(conn,
-                      "UPDATE samples SET status = 'queued', error = NULL, updated_at = "
-                      "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-                      sample);
+    return sample_queued(conn, sample);
 }
 
 static json_t *col_text(sqlite3_stmt *st, int i)
@@ -186,7 +190,11 @@ typedef struct claimed {
 /* A job failed for a transient reason runs again, up to this many runs in all. */
 #define MAX_TRANSIENT_ATTEMPTS 5
 
-/* Claims the oldest queued job: 1 claimed, 0 none, -1 database error. */
+/* Claims the oldest queued job whose sample has no job running: 1 claimed, 0 none, -1 database
+ * error. One job per sample at a time: a PoN activation queues a recall for a sample whose job
+ * is running (that job counts against the old panel), and two workers storing results of one
+ * sample at once could leave the older panel's result last. The worker that ends a sample's job
+ * claims again at once, so the waiting job does not wait for a poll. */
 static int claim(sqlite3 *c, claimed *job)
 {
     if (srv_db_begin(c))
@@ -194,8 +202,9 @@ static int claim(sqlite3 *c, claimed *job)
     sqlite3_stmt *st = srv_db_prepare(
         c, "UPDATE jobs SET state = 'running', attempts = attempts + 1, progress = 0, "
            "error = NULL, started_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), finished_at = NULL "
-           "WHERE id = (SELECT id FROM jobs WHERE state = 'queued' ORDER BY id LIMIT 1) "
-           "AND state = 'queued' RETURNING id, sample_id, kind, attempts");
+           "WHERE id = (SELECT q.id FROM jobs q WHERE q.state = 'queued' AND NOT EXISTS "
+           "(SELECT 1 FROM jobs r WHERE r.sample_id = q.sample_id AND r.state = 'running') "
+           "ORDER BY q.id LIMIT 1) AND state = 'queued' RETURNING id, sample_id, kind, attempts");
     if (!st)
         goto fail;
     int rc = sqlite3_step(st);
@@ -236,6 +245,26 @@ static void requeue(sqlite3 *c, const claimed *job)
     }
 }
 
+int srv_jobs_settle_sample(sqlite3 *conn, int64_t job_id, int64_t sample_id, const char *error)
+{
+    sqlite3_stmt *st = srv_db_prepare(
+        conn, "UPDATE samples SET status = CASE WHEN EXISTS (SELECT 1 FROM jobs WHERE sample_id = "
+              "?1 AND id <> ?2 AND state IN ('queued', 'running')) THEN 'queued' ELSE ?3 END, "
+              "error = ?4, updated_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, sample_id);
+    sqlite3_bind_int64(st, 2, job_id);
+    sqlite3_bind_text(st, 3, error ? "failed" : "done", -1, SQLITE_STATIC);
+    if (error)
+        sqlite3_bind_text(st, 4, error, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (rc)
+        srv_log(SRV_LOG_ERROR, "job %" PRId64 ": %s", job_id, sqlite3_errmsg(conn));
+    sqlite3_finalize(st);
+    return rc;
+}
+
 /* Records a failure: the job 'failed' with its message, and the sample 'failed' too unless
  * another job of it is waiting. */
 static void record_failure(sqlite3 *c, const claimed *job, const char *msg)
@@ -252,20 +281,8 @@ static void record_failure(sqlite3 *c, const claimed *job, const char *msg)
     if (sqlite3_step(st) != SQLITE_DONE)
         goto fail;
     sqlite3_finalize(st);
-    st = srv_db_prepare(c, "UPDATE samples SET status = CASE WHEN EXISTS (SELECT 1 FROM jobs "
-                           "WHERE sample_id = ?1 AND id <> ?2 AND state IN ('queued', "
-                           "'running')) THEN 'queued' ELSE 'failed' END, error = ?3, updated_at = "
-                           "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1");
-    if (!st)
-        goto fail;
-    sqlite3_bind_int64(st, 1, job->sample_id);
-    sqlite3_bind_int64(st, 2, job->id);
-    sqlite3_bind_text(st, 3, msg, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        goto fail;
-    sqlite3_finalize(st);
     st = NULL;
-    if (srv_db_commit(c))
+    if (srv_jobs_settle_sample(c, job->id, job->sample_id, msg) || srv_db_commit(c))
         goto fail;
     return;
 fail:

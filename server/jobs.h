@@ -36,6 +36,11 @@ int64_t srv_jobs_enqueue(sqlite3 *conn, int64_t sample_id, const char *kind);
  * sample goes to 'queued'. Returns 0, 1 when the job is not failed, -1 on a database error. */
 int srv_jobs_requeue(sqlite3 *conn, int64_t job_id);
 
+/* The sample's status once job job_id of it ends, inside the caller's transaction: 'queued' when
+ * another job of it waits or runs, else 'done' (error NULL) or 'failed' with error (borrowed).
+ * 0, or -1 on a database error (logged). */
+int srv_jobs_settle_sample(sqlite3 *conn, int64_t job_id, int64_t sample_id, const char *error);
+
 /* The job as the API shows it ({"id", "sample_id", "accession", "patient_id", "kind", "state",
  * "progress", "error", "created_at", "started_at", "finished_at", "attempts"}), new; NULL when
  * there is none (*err = 0) or on a database error (*err = 1). */

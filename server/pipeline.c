@@ -25,6 +25,7 @@
 #include "core/version.h"
 #include "server/audit.h"
 #include "server/db.h"
+#include "server/jobs.h"
 #include "server/log.h"
 #include "server/monitor.h"
 
@@ -414,9 +415,17 @@ static int load_job(job_ctx *j, char *err, size_t errlen)
         return -1;
     }
     sqlite3_bind_int64(st, 1, j->sample_id);
-    int rc = -1;
-    if (sqlite3_step(st) != SQLITE_ROW) {
-        set_err(err, errlen, "sample %" PRId64 " no longer exists", j->sample_id);
+    int rc = -1, s = sqlite3_step(st);
+    if (s == SQLITE_BUSY || s == SQLITE_LOCKED) {
+        set_err(err, errlen, "database busy: cannot read the sample");
+        rc = SRV_PIPELINE_RETRY;
+        goto out;
+    }
+    if (s != SQLITE_ROW) {
+        if (s == SQLITE_DONE)
+            set_err(err, errlen, "sample %" PRId64 " no longer exists", j->sample_id);
+        else
+            set_err(err, errlen, "database error reading the sample");
         goto out;
     }
     j->patient_id = sqlite3_column_int64(st, 0);
@@ -715,7 +724,8 @@ static int store(job_ctx *j, result_row *row, char *err, size_t errlen)
     sqlite3_bind_text(st, 4, RW_CORE_VERSION, -1, SQLITE_STATIC);
     if (row->pon_id)
         sqlite3_bind_int64(st, 5, row->pon_id);
-    bind_json(st, 6, row->settings);
+    /* A JSON text that cannot be built (out of memory) must not be stored as NULL. */
+    int bad = bind_json(st, 6, row->settings);
     if (row->build) {
         sqlite3_bind_text(st, 7, row->build, -1, SQLITE_STATIC);
         sqlite3_bind_int(st, 8, row->bin_size);
@@ -723,11 +733,13 @@ static int store(job_ctx *j, result_row *row, char *err, size_t errlen)
         sqlite3_bind_blob(st, 10, row->log2, (int)(row->n * 4), SQLITE_STATIC);
         sqlite3_bind_blob(st, 11, row->mask, (int)row->n, SQLITE_STATIC);
     }
-    bind_json(st, 12, row->segments);
-    bind_json(st, 13, row->regions);
-    bind_json(st, 14, row->qc);
-    bind_json(st, 15, row->tf);
-    bind_json(st, 16, row->ddpcr);
+    bad |= bind_json(st, 12, row->segments);
+    bad |= bind_json(st, 13, row->regions);
+    bad |= bind_json(st, 14, row->qc);
+    bad |= bind_json(st, 15, row->tf);
+    bad |= bind_json(st, 16, row->ddpcr);
+    if (bad)
+        goto fail;
     bind_double(st, 17, row->ratio);
     bind_double(st, 18, row->ratio_lo);
     bind_double(st, 19, row->ratio_hi);
@@ -755,23 +767,14 @@ static int store(job_ctx *j, result_row *row, char *err, size_t errlen)
         goto fail_keep;
     }
     sqlite3_finalize(st);
-    /* Another job queued for the sample meanwhile (a recall after a PoN change) keeps it queued. */
-    st = srv_db_prepare(c, "UPDATE samples SET status = CASE WHEN EXISTS (SELECT 1 FROM jobs "
-                           "WHERE sample_id = ?1 AND id <> ?2 AND state IN ('queued', "
-                           "'running')) THEN 'queued' ELSE 'done' END, error = NULL, updated_at "
-                           "= strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?1");
-    if (!st)
-        goto fail;
-    sqlite3_bind_int64(st, 1, j->sample_id);
-    sqlite3_bind_int64(st, 2, j->job_id);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        goto fail_sql;
-    sqlite3_finalize(st);
     st = NULL;
+    /* Another job queued for the sample meanwhile (a recall after a PoN change) keeps it queued. */
+    if (srv_jobs_settle_sample(c, j->job_id, j->sample_id, NULL))
+        goto fail;
     json_t *details = json_pack("{s:I, s:s, s:s, s:o}", "job_id", (json_int_t)j->job_id, "kind",
                                 j->recall ? "recall" : "analyse", "call", row->call, "pon_id",
                                 row->pon_id ? json_integer(row->pon_id) : json_null());
-    int bad = srv_audit_write(c, "system", 0, "result", "sample", j->sample_id, details);
+    bad = srv_audit_write(c, "system", 0, "result", "sample", j->sample_id, details);
     json_decref(details);
     if (bad)
         goto fail;
@@ -838,8 +841,9 @@ int srv_pipeline_run(sqlite3 *conn, const srv_config *cfg, int64_t job_id, int64
     int rc = -1, counted = 0;
     char full[4096];
 
-    if (load_job(&j, err, errlen))
+    if ((rc = load_job(&j, err, errlen)))
         goto out;
+    rc = -1;
     if (!strcmp(j.kind, "ddpcr")) {
         if (ddpcr_row(&j, &row, err, errlen))
             goto out;

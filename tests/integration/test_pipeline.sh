@@ -289,4 +289,53 @@ check_eq "pons newest first" "$(jq -r '[.pons[].id] | first' "$RW_BODY")" "$PON2
 check "no accession in the log" sh -c "! grep -Eq 'T-AMP|T-SLOW|NORM-|T-BAD' '$D/log'"
 rw_stop_daemon
 check_eq "clean shutdown" "$?" 0
+
+# ---------------------------------------------------------------- one job per sample at a time
+# A PoN activated while a sample's job runs queues the sample again; with two workers the two jobs
+# must still run one after the other (else the older panel's result could be stored last). A
+# fresh daemon, so that job is the only one queued.
+PONFILE2=$D/data/$(sql "SELECT path FROM pons WHERE id = $PON2")
+rw_start_daemon "$t_tmp/d2" --workers 2 --max-upload 40M || { done_tests; exit 1; }
+RW_TOKEN=$RW_ADMIN_TOKEN
+post_pon() { # FILE: prints the status code; the panel in $RW_BODY
+    curl -s -o "$RW_BODY" -w '%{http_code}' -X POST -H "Authorization: Bearer $RW_TOKEN" \
+        -H 'Content-Type: text/tab-separated-values' --data-binary "@$1" "$RW_URL/api/v1/pons"
+}
+check_eq "first panel uploaded" "$(post_pon "$PONFILE")" 201
+QA=$(jq -r .id "$RW_BODY")
+check_eq "second panel uploaded" "$(post_pon "$PONFILE2")" 201
+QB=$(jq -r .id "$RW_BODY")
+check_eq "first panel active" "$(rw_req POST "/api/v1/pons/$QA/activate")" 202
+rw_req POST /api/v1/patients '{"external_id":"P-2","diagnosis_date":"2024-01-01"}' >/dev/null
+PAT=$(jq -r .id "$RW_BODY")
+new_sample T-RACE swgs
+check_eq "upload before the panel change" "$(put_file "$SIM/slow2.bam" /api/v1/samples/T-RACE/reads)" 202
+JR1=$(job_id)
+n=0
+while [ "$(rw_req GET "/api/v1/jobs/$JR1" >/dev/null; jq -r .state "$RW_BODY")" = queued ] &&
+    [ $n -lt 600 ]; do
+    sleep 0.02
+    n=$((n + 1))
+done
+check_eq "activation while the sample's job runs" "$(rw_req POST "/api/v1/pons/$QB/activate")" 202
+check_eq "the running sample is queued again" "$(jq -r .jobs_queued "$RW_BODY")" 1
+most=0
+n=0
+while [ $n -lt 1200 ]; do # up to 120 s: the most jobs of the sample seen running at once
+    rw_req GET '/api/v1/jobs?state=running' >/dev/null
+    r=$(jq '[.jobs[] | select(.accession == "T-RACE")] | length' "$RW_BODY")
+    [ "$r" -gt "$most" ] && most=$r
+    rw_req GET '/api/v1/jobs?state=queued' >/dev/null
+    q=$(jq '.jobs | length' "$RW_BODY")
+    [ "$r" = 0 ] && [ "$q" = 0 ] && break
+    sleep 0.05
+    n=$((n + 1))
+done
+check_eq "never two jobs of one sample running" "$most" 1
+check_eq "both jobs done" \
+    "$(rw_req GET '/api/v1/jobs?state=done' >/dev/null; jq '[.jobs[] | select(.accession == "T-RACE")] | length' "$RW_BODY")" 2
+check_eq "result against the panel activated last" \
+    "$(rw_req GET /api/v1/samples/T-RACE/profile >/dev/null; jq -r .versions.pon_id "$RW_BODY")" "$QB"
+rw_stop_daemon
+check_eq "second daemon: clean shutdown" "$?" 0
 done_tests
