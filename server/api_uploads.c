@@ -149,14 +149,14 @@ void srv_upload_keep(srv_request *req)
 
 typedef struct sample_row {
     int64_t id, patient_id;
-    char assay[8], status[16];
+    char assay[8];
 } sample_row;
 
 /* Loads the sample named by path parameter 0; 0, or -1 after answering 404/500. */
 static int find_sample(srv_request *req, sample_row *s)
 {
-    sqlite3_stmt *st = srv_db_prepare(
-        req->db, "SELECT id, patient_id, assay, status FROM samples WHERE accession = ?");
+    sqlite3_stmt *st =
+        srv_db_prepare(req->db, "SELECT id, patient_id, assay FROM samples WHERE accession = ?");
     if (!st) {
         srv_reply_internal(req, "cannot look up a sample");
         return -1;
@@ -168,7 +168,6 @@ static int find_sample(srv_request *req, sample_row *s)
         s->id = sqlite3_column_int64(st, 0);
         s->patient_id = sqlite3_column_int64(st, 1);
         snprintf(s->assay, sizeof s->assay, "%s", (const char *)sqlite3_column_text(st, 2));
-        snprintf(s->status, sizeof s->status, "%s", (const char *)sqlite3_column_text(st, 3));
     }
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW)
@@ -276,32 +275,40 @@ static int check_layout(srv_request *req, rw_build build, int32_t bin_size)
 
 /* ---------------------------------------------------------------- storing */
 
-/* What the sample already has. */
+/* What the sample already has, read inside the upload's transaction: its status decides
+ * whether the input may be replaced, and only a status read under the write lock cannot change
+ * (an admin's retry) before the commit. */
 typedef struct prior {
     int exists;
-    char sha[65], kind[8];
+    char sha[65], kind[8], status[16];
     char *path, *counts_path; /* owned */
 } prior;
 
 static int load_prior(sqlite3 *c, int64_t sample_id, prior *p)
 {
-    sqlite3_stmt *st = srv_db_prepare(
-        c, "SELECT sha256, kind, path, counts_path FROM sample_inputs WHERE sample_id = ?");
+    sqlite3_stmt *st =
+        srv_db_prepare(c, "SELECT s.status, i.sha256, i.kind, i.path, i.counts_path FROM samples s "
+                          "LEFT JOIN sample_inputs i ON i.sample_id = s.id WHERE s.id = ?");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, sample_id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        p->exists = 1;
-        snprintf(p->sha, sizeof p->sha, "%s", (const char *)sqlite3_column_text(st, 0));
-        snprintf(p->kind, sizeof p->kind, "%s", (const char *)sqlite3_column_text(st, 1));
-        if (sqlite3_column_type(st, 2) != SQLITE_NULL)
-            p->path = strdup((const char *)sqlite3_column_text(st, 2));
-        if (sqlite3_column_type(st, 3) != SQLITE_NULL)
-            p->counts_path = strdup((const char *)sqlite3_column_text(st, 3));
+    int rc = sqlite3_step(st), ok = rc == SQLITE_ROW;
+    if (ok) {
+        snprintf(p->status, sizeof p->status, "%s", (const char *)sqlite3_column_text(st, 0));
+        p->exists = sqlite3_column_type(st, 1) != SQLITE_NULL;
+    }
+    if (ok && p->exists) {
+        snprintf(p->sha, sizeof p->sha, "%s", (const char *)sqlite3_column_text(st, 1));
+        snprintf(p->kind, sizeof p->kind, "%s", (const char *)sqlite3_column_text(st, 2));
+        if (sqlite3_column_type(st, 3) != SQLITE_NULL &&
+            !(p->path = strdup((const char *)sqlite3_column_text(st, 3))))
+            ok = 0;
+        if (sqlite3_column_type(st, 4) != SQLITE_NULL &&
+            !(p->counts_path = strdup((const char *)sqlite3_column_text(st, 4))))
+            ok = 0;
     }
     sqlite3_finalize(st);
-    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
+    return ok ? 0 : -1;
 }
 
 static void unlink_rel(const char *data_dir, const char *rel)
@@ -343,7 +350,7 @@ static enum MHD_Result store_input(srv_request *req, const sample_row *s, const 
         answer = NULL; /* srv_reply_json took it */
         goto out;
     }
-    if (p.exists && strcmp(s->status, "failed")) {
+    if (p.exists && strcmp(p.status, "failed")) {
         srv_db_rollback(req->db);
         srv_reply_error(req, 409, "conflict", NULL,
                         "another input (%s, sha256 %.12s...) was already uploaded for this sample; "
@@ -436,23 +443,37 @@ out:
 
 /* ---------------------------------------------------------------- handlers */
 
-static enum MHD_Result put_reads(srv_request *req)
+/* The checks every streamed file upload (reads, bins) starts with: the body complete, the sample
+ * known and of an sWGS assay, the body not empty. The upload, or NULL once answered (*ret). */
+static upload *file_upload_ready(srv_request *req, sample_row *s, enum MHD_Result *ret)
 {
     upload *u = req->upload;
+    *ret = MHD_YES;
+    if (!u || !u->hex[0])
+        *ret = srv_reply_internal(req, "upload state missing");
+    else if (find_sample(req, s))
+        ;
+    else if (!assay_accepts(s->assay, "reads"))
+        *ret = srv_reply_error(req, 422, "assay_mismatch", NULL,
+                               "this sample is registered with assay %s: upload its wells to "
+                               ".../ddpcr",
+                               s->assay);
+    else if (u->size == 0)
+        *ret = srv_reply_error(req, 422, "empty_body", NULL, "the upload is empty");
+    else
+        return u;
+    return NULL;
+}
+
+static enum MHD_Result put_reads(srv_request *req)
+{
     sample_row s;
     rw_build build = RW_BUILD_UNKNOWN;
     const char *ext = NULL;
-    if (!u || !u->hex[0])
-        return srv_reply_internal(req, "upload state missing");
-    if (find_sample(req, &s))
-        return MHD_YES;
-    if (!assay_accepts(s.assay, "reads"))
-        return srv_reply_error(req, 422, "assay_mismatch", NULL,
-                               "this sample is registered with assay %s: upload its wells to "
-                               ".../ddpcr",
-                               s.assay);
-    if (u->size == 0)
-        return srv_reply_error(req, 422, "empty_body", NULL, "the upload is empty");
+    enum MHD_Result ret;
+    upload *u = file_upload_ready(req, &s, &ret);
+    if (!u)
+        return ret;
     if (check_reads(req, u->tmp, &build, &ext) || check_layout(req, build, 0))
         return MHD_YES;
     return store_input(req, &s, "reads", u->hex, u->size, build, u->tmp, ext, NULL, u);
@@ -460,21 +481,13 @@ static enum MHD_Result put_reads(srv_request *req)
 
 static enum MHD_Result put_bins(srv_request *req)
 {
-    upload *u = req->upload;
     sample_row s;
     rw_bins *b = NULL;
     rw_error e = {0};
-    if (!u || !u->hex[0])
-        return srv_reply_internal(req, "upload state missing");
-    if (find_sample(req, &s))
-        return MHD_YES;
-    if (!assay_accepts(s.assay, "bins"))
-        return srv_reply_error(req, 422, "assay_mismatch", NULL,
-                               "this sample is registered with assay %s: upload its wells to "
-                               ".../ddpcr",
-                               s.assay);
-    if (u->size == 0)
-        return srv_reply_error(req, 422, "empty_body", NULL, "the upload is empty");
+    enum MHD_Result ret;
+    upload *u = file_upload_ready(req, &s, &ret);
+    if (!u)
+        return ret;
     if (rw_bins_read(u->tmp, &b, &e)) {
         /* The core names the file: the temporary path means nothing to the client. */
         size_t tl = strlen(u->tmp);
