@@ -168,8 +168,13 @@ typedef struct list_sort {
 
 static const list_sort sorts[] = {
     {"id", "0", "0", "''"},
-    /* open alerts first, the most recent alert first, then by external id */
-    {"alerts", "-open_alerts", "coalesce(-julianday(last_alert), 1e9)", "external_id"},
+    /* open alerts first; then the most serious state (an acknowledged relapse stays above the
+     * negatives), the most recent open alert first; then by external id */
+    {"alerts", "-open_alerts",
+     "(CASE state WHEN 'early_relapse' THEN 0 WHEN 'emerging_chemoresistance' THEN 1 "
+     "WHEN 'responding' THEN 2 WHEN 'stable' THEN 3 ELSE 4 END) * 1e7 "
+     "+ coalesce(-julianday(last_alert), 0)",
+     "external_id"},
     {"external_id", "0", "0", "external_id"},
     /* the most recent draw first, patients without a draw last */
     {"last_sample", "coalesce(-julianday(last_sample_date), 1e9)", "0", "external_id"},

@@ -123,6 +123,9 @@ try {
   await page.goto(`${base}/#/cohort`);
   await page.waitForSelector('#cohort-table');
   check('narrow window renders', await page.locator('#cohort-table tbody tr').count() === nRows);
+  // Acknowledged, the relapse patient has no open alert but still ranks above the negatives.
+  const stillFirst = await page.locator('#cohort-table tbody tr').first().locator('.badge').textContent();
+  check('acknowledged relapse stays above negatives', stillFirst === 'Early relapse', `got ${stillFirst}`);
   await page.screenshot({ path: join(shots, 'cohort-narrow.png'), fullPage: true });
 
   // Keyboard: Tab reaches the first patient link.
