@@ -74,7 +74,10 @@ while [ $i -lt 180 ]; do
     sleep 1
     i=$((i + 1))
 done
-check_eq "all jobs done" "$(curl -s -H "Authorization: Bearer $lims" "$RW_URL/api/v1/jobs?state=failed" | jq '.jobs | length')" 0
+failed=$(curl -s -H "Authorization: Bearer $lims" "$RW_URL/api/v1/jobs?state=failed")
+check_eq "all jobs done" "$(echo "$failed" | jq '.jobs | length')" 0
+echo "$failed" | jq -c '.jobs[] | {id, error}' >&2 # say why, if any failed
+[ "$(echo "$failed" | jq '.jobs | length')" = 0 ] || grep -E 'warn|error' "$t_tmp/d/log" | tail -20 >&2
 RW_TOKEN=$clin
 rw_req GET "/api/v1/patients/$rel/trend" >/dev/null
 check_eq "seeded relapse patient alerts" "$(jq -r .state "$RW_BODY")" early_relapse

@@ -40,6 +40,7 @@ rw_req GET "/api/v1/patients/$P7/trend" >/dev/null
 check_eq "the pending draw is in the series without values" "$(jqb '.series[-1] | [.status, .ratio] | join(",")')" "received,"
 check_eq "no job failed" "$(rw_req GET '/api/v1/jobs?state=failed' >/dev/null; jqb '.jobs | length')" 0
 jqb -c '.jobs[] | {id, kind, error}' >&2 # say why, if any failed
+[ "$(jqb '.jobs | length')" = 0 ] || grep -E 'warn|error' "$RW_DIR/log" | tail -20 >&2
 rw_req GET '/api/v1/alerts?open=1' >/dev/null
 check "open alerts name their patients" \
     sh -c "jq -e '(.alerts | length) > 0 and all(.alerts[]; .external_id | startswith(\"DEMO-\"))' $RW_BODY >/dev/null"
