@@ -187,7 +187,8 @@ typedef struct claimed {
     int attempts; /* runs started, this one included */
 } claimed;
 
-/* A job failed for a transient reason runs again, up to this many runs in all. */
+/* A job that failed through no fault of its sample (SRV_PIPELINE_RETRY) runs again, up to this
+ * many runs in all. */
 #define MAX_TRANSIENT_ATTEMPTS 5
 
 /* Claims the oldest queued job whose sample has no job running: 1 claimed, 0 none, -1 database

@@ -780,7 +780,9 @@ static int store(job_ctx *j, result_row *row, char *err, size_t errlen)
         goto fail;
     if (srv_monitor_recompute(c, j->patient_id)) {
         set_err(err, errlen, "the monitoring state could not be recomputed (see the log)");
-        goto fail_keep;
+        sqlite3_finalize(st);
+        srv_db_rollback(c);
+        return SRV_PIPELINE_RETRY;
     }
     if (srv_db_commit(c)) {
         sqlite3_finalize(st);
@@ -793,6 +795,9 @@ fail_sql:
     srv_log(SRV_LOG_ERROR, "job %" PRId64 ": %s", j->job_id, sqlite3_errmsg(c));
 fail:
     set_err(err, errlen, "database error storing the result");
+    sqlite3_finalize(st);
+    srv_db_rollback(c);
+    return SRV_PIPELINE_RETRY;
 fail_keep:
     sqlite3_finalize(st);
     srv_db_rollback(c);
@@ -817,6 +822,15 @@ static void cache_counts(job_ctx *j, const rw_bins *b)
         sqlite3_step(st);
     }
     sqlite3_finalize(st);
+}
+
+/* A failure the sample's data explains (bad input, wrong build, mismatch) is final; anything
+ * else (I/O, memory, a bug the next run may not meet) is worth another run. */
+static int core_failure(rw_status st)
+{
+    return st == RW_ERR_INPUT || st == RW_ERR_BUILD || st == RW_ERR_MISMATCH || st == RW_ERR_USAGE
+               ? -1
+               : SRV_PIPELINE_RETRY;
 }
 
 int srv_pipeline_run(sqlite3 *conn, const srv_config *cfg, int64_t job_id, int64_t sample_id,
@@ -850,8 +864,10 @@ int srv_pipeline_run(sqlite3 *conn, const srv_config *cfg, int64_t job_id, int64
         rc = store(&j, &row, err, errlen);
         goto out;
     }
-    if (srv_pipeline_active_pon(conn, data_dir, &pon_id, &pon, err, errlen))
+    if (srv_pipeline_active_pon(conn, data_dir, &pon_id, &pon, err, errlen)) {
+        rc = SRV_PIPELINE_RETRY; /* the database or the panel's file: not the sample's fault */
         goto out;
+    }
     if (!pon) {
         set_err(err, errlen,
                 "no active panel of normals: upload or build one and activate it "
@@ -873,6 +889,7 @@ int srv_pipeline_run(sqlite3 *conn, const srv_config *cfg, int64_t job_id, int64
         }
         if (rw_count_load(full, &co, &bins, &cqc, job_progress, &j, &e)) {
             set_err(err, errlen, "%s: %s", rw_strerror(e.status), e.msg);
+            rc = core_failure(e.status);
             goto out;
         }
         counted = 1;
@@ -892,6 +909,7 @@ int srv_pipeline_run(sqlite3 *conn, const srv_config *cfg, int64_t job_id, int64
         ao.primary_cn = j.primary_cn;
     if (rw_analyse(bins, pon, &ao, &res, &e)) {
         set_err(err, errlen, "%s: %s", rw_strerror(e.status), e.msg);
+        rc = core_failure(e.status);
         goto out;
     }
     if (progress)

@@ -23,8 +23,9 @@
 /* Progress of a job in percent (0..100), called from the worker thread. */
 typedef void (*srv_pipeline_progress_fn)(void *ctx, int percent);
 
-/* srv_pipeline_run's answer when the failure is transient (the database stayed busy past its
- * timeout): the job is worth running again rather than failing. */
+/* srv_pipeline_run's answer when the failure is not the sample's fault (the database busy past
+ * its timeout, an I/O or database error, the monitoring recompute): the job is worth running
+ * again rather than failing. Bad input, a wrong build or a mismatch fail at once. */
 #define SRV_PIPELINE_RETRY (-2)
 
 /* Runs job job_id (already claimed: state 'running') of sample_id. recall != 0 re-runs the call
