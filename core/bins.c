@@ -117,8 +117,10 @@ static int parse_magic(char *line, rw_build *build, long *bin_size, int *version
     *bin_size = 0;
     *version = 0;
     filters[0] = 0;
-    for (char *tok = strtok(line + strlen(BINS_MAGIC), " \t\r\n"); tok;
-         tok = strtok(NULL, " \t\r\n")) {
+    /* strtok_r, not strtok: the daemon reads bins files on several threads at once. */
+    char *save = NULL;
+    for (char *tok = strtok_r(line + strlen(BINS_MAGIC), " \t\r\n", &save); tok;
+         tok = strtok_r(NULL, " \t\r\n", &save)) {
         if (!strncmp(tok, "build=", 6))
             *build = rw_build_parse(tok + 6);
         else if (!strncmp(tok, "bin_size=", 9))
@@ -165,8 +167,9 @@ rw_status rw_bins_read(const char *path, rw_bins **out, rw_error *err)
     }
     /* A file is read twice only in the rare case it carries chrY; peek for it cheaply. */
     long body = ftell(f);
+    char *save;
     while (fgets(line, sizeof line, f))
-        if (rw_chrom_index(strtok(line, "\t")) == RW_CHROM_Y)
+        if (rw_chrom_index(strtok_r(line, "\t", &save)) == RW_CHROM_Y)
             include_y = 1;
     if (fseek(f, body, SEEK_SET)) {
         st = rw_error_set(err, RW_ERR_IO, "%s: cannot rewind", path);

@@ -186,7 +186,8 @@ static int read_table(const char *path, const char *columns, table *t)
         cols = strdup(columns);
         char *want[5];
         int nw = 0;
-        for (char *p = strtok(cols, ","); p && nw < 5; p = strtok(NULL, ","))
+        char *save = NULL;
+        for (char *p = strtok_r(cols, ",", &save); p && nw < 5; p = strtok_r(NULL, ",", &save))
             want[nw++] = p;
         if (nw != 3 && nw != 4) {
             rc = rw_cli_fail(CMD, RW_ERR_USAGE,

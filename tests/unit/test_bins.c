@@ -3,6 +3,7 @@
 #include "tests/unit/harness.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,21 @@ static const char *write_file(const char *name, const char *text)
 static rw_status read_text(const char *text, rw_bins **out, rw_error *err)
 {
     return rw_bins_read(write_file("case.tsv", text), out, err);
+}
+
+/* Reads one small bins file many times; counts the failures (the daemon reads bins files on
+ * several threads at once, so the reader must keep no hidden state). */
+static void *read_many(void *path)
+{
+    long failures = 0;
+    for (int i = 0; i < 3000; i++) {
+        rw_bins *b = NULL;
+        rw_error e;
+        if (rw_bins_read(path, &b, &e) != RW_OK || b->build != RW_BUILD_HG19)
+            failures++;
+        rw_bins_free(b);
+    }
+    return (void *)failures;
 }
 
 int main(void)
@@ -122,6 +138,25 @@ int main(void)
         CHECK(strstr(err.msg, bad[i].needle) != NULL);
     }
     CHECK(rw_bins_read("/nonexistent/x.tsv", &r, &err) == RW_ERR_IO);
+
+    /* Thread safety: four readers at once all succeed. */
+    char tiny[256];
+    snprintf(tiny, sizeof tiny, "%s",
+             write_file("tiny.tsv", "#relapsewatch-bins\tversion=1\tbuild=hg19\t"
+                                    "bin_size=5000000\tfilters=mapq=20\n"
+                                    "1\t0\t5000000\t7\n"));
+    pthread_t th[4];
+    long failed = 0;
+    for (int i = 0; i < 4; i++)
+        CHECK(pthread_create(&th[i], NULL, read_many, tiny) == 0);
+    for (int i = 0; i < 4; i++) {
+        void *n;
+        pthread_join(th[i], &n);
+        failed += (long)n;
+    }
+    if (failed)
+        fprintf(stderr, "%ld of 12000 concurrent reads failed\n", failed);
+    CHECK(failed == 0);
 
     /* A failed write leaves nothing behind. */
     b = rw_bins_new(RW_BUILD_HG38, 5000000, 0, &err);
