@@ -140,6 +140,14 @@ int rw_cli_parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+int rw_cli_getopt_error(const char *cmd, int c, char **argv)
+{
+    return rw_cli_fail(cmd, RW_ERR_USAGE,
+                       c == ':' ? "option %s needs a value (see --help)"
+                                : "unknown option %s (see --help)",
+                       argv[optind - 1]);
+}
+
 json_t *rw_cli_json_num(double x)
 {
     return isfinite(x) ? json_real(x) : json_null();

@@ -73,6 +73,11 @@ enum {
  * co. RW_EXIT_OK, RW_EXIT_USAGE after printing why, or -1 when c is not a counting option. */
 int rw_cli_count_option(const char *cmd, int c, const char *arg, rw_count_opts *co);
 
+/* The answer to getopt_long's ':' (missing value) or '?' (unknown option) for cmd: prints
+ * "option X needs a value (see --help)" or "unknown option X (see --help)" and returns
+ * RW_EXIT_USAGE. Needs opterr = 0 and an optstring starting with ':'. */
+int rw_cli_getopt_error(const char *cmd, int c, char **argv);
+
 /* A rw_progress_fn that draws "label: NN%" on stderr when stderr is a terminal (ctx = label). */
 void rw_cli_progress(void *ctx, double fraction);
 

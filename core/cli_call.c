@@ -335,11 +335,8 @@ int rw_cli_call(int argc, char **argv)
             help(stdout);
             return RW_EXIT_OK;
         case ':':
-            return rw_cli_fail(CMD, RW_ERR_USAGE, "%s needs a value (see --help)",
-                               argv[optind - 1]);
         default:
-            return rw_cli_fail(CMD, RW_ERR_USAGE, "unknown option %s (see --help)",
-                               argv[optind - 1]);
+            return rw_cli_getopt_error(CMD, c, argv);
         }
     }
     if (!pon_path)

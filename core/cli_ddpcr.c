@@ -324,10 +324,8 @@ int rw_cli_ddpcr(int argc, char **argv)
             help(stdout);
             goto done;
         case ':':
-            rc = rw_cli_fail(CMD, RW_ERR_USAGE, "%s needs a value (see --help)", argv[optind - 1]);
-            goto done;
         default:
-            rc = rw_cli_fail(CMD, RW_ERR_USAGE, "unknown option %s (see --help)", argv[optind - 1]);
+            rc = rw_cli_getopt_error(CMD, c, argv);
             goto done;
         }
     }

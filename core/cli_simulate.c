@@ -303,10 +303,8 @@ int rw_cli_simulate(int argc, char **argv)
             help();
             return RW_EXIT_OK;
         case ':':
-            return rw_cli_fail(CMD, RW_ERR_USAGE, "option %s needs a value", argv[optind - 1]);
         default:
-            return rw_cli_fail(CMD, RW_ERR_USAGE, "unknown option %s (see --help)",
-                               argv[optind - 1]);
+            return rw_cli_getopt_error(CMD, c, argv);
         }
     }
     if (optind < argc)
