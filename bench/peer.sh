@@ -126,7 +126,7 @@ RW_TIME=$(echo "$(now) - $t0" | bc)
 RW_TIME=${RW_TIME/#./0.}
 
 rw_region() { # call JSON -> "mean_log2 z called(0/1) z_normals_sd_only" of 1q21.3
-    # (schema: core/cli_call.c); the last is CNVkit's rule applied to relapsewatch's value
+    # (schema: cli/call.c); the last is CNVkit's rule applied to relapsewatch's value
     jq -r '[.regions[] | select(.name == "1q21.3")][0] as $r
            | [$r.mean_log2, $r.z, (if $r.call == "amplified" then 1 else 0 end),
               (($r.mean_log2 - $r.pon_mean) / $r.pon_sd)] | @tsv' "${1:--}"

@@ -10,7 +10,6 @@
  * window of its ceil(span * n) nearest bins, and bins read the curve by linear interpolation:
  * O(n log n + grid * span * n) rather than one fit per bin. Robustness iterations (Cleveland's
  * bisquare on residuals / 6 MAD) make the GC fit resistant to amplified or deleted regions. */
-#include "config.h"
 
 #include "core/gc.h"
 

@@ -14,7 +14,6 @@
  * it separates differ (two-sample permutation test), as DNAcopy does. Every permutation stream is
  * seeded from the options' seed and the stretch tested, so results do not depend on the order of
  * work. Outliers can be pulled back first (DNAcopy smooth.CNA), and splits undone afterwards. */
-#include "config.h"
 
 #include "core/segment.h"
 

@@ -1,7 +1,6 @@
 /* REST resource /api/v1/alerts: the alerts the longitudinal engine raised (a worklist across
  * patients) and their acknowledgement by a clinician, which is the only part of an alert that
  * is not derived data (schema/004_monitoring.sql). */
-#include "config.h"
 
 #include <ctype.h>
 #include <inttypes.h>

@@ -1,6 +1,5 @@
 /* Shared machinery of the clinical resources: strict bodies from field tables, rows as JSON,
  * write transactions with their audit row (see api_clinical.h). */
-#include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -478,11 +477,14 @@ enum MHD_Result srv_clin_reply_list(srv_request *req, const char *key, json_t *r
 void srv_clin_year_before(const char *date, char *out)
 {
     int year = 0;
-    if (sscanf(date, "%4d", &year) != 1 || strlen(date) != 10) {
-        snprintf(out, 11, "%s", "0000-00-00");
+    if (sscanf(date, "%4d", &year) != 1 || strlen(date) != 10 || year < 1) {
+        memcpy(out, "0000-00-00", 11);
         return;
     }
-    snprintf(out, 11, "%04d%.6s", year - 1, date + 4);
+    year -= 1; /* "%4d" read at most four digits: 0..9998 */
+    for (int i = 3; i >= 0; i--, year /= 10)
+        out[i] = (char)('0' + year % 10);
+    memcpy(out + 4, date + 4, 7); /* "-MM-DD" and the terminator */
 }
 
 /* ---------------------------------------------------------------- records of a patient */

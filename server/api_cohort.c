@@ -1,7 +1,6 @@
 /* REST resource /api/v1/cohort/summary: the cohort page's tiles: patients, samples, open alerts
  * by kind, patients by monitoring state, and the lead time of the alerts over the clinic
  * (median over patients with both an early_relapse alert and a clinical_relapse event). */
-#include "config.h"
 
 #include <math.h>
 #include <stdlib.h>

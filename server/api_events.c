@@ -1,7 +1,6 @@
 /* REST resource clinical events: relapse, progression, death and other dated facts of a patient
  * (POST/GET /api/v1/patients/{id}/events, PATCH/DELETE /api/v1/events/{id}); the lead time of
  * an alert is measured to the clinical_relapse date. */
-#include "config.h"
 
 #include <string.h>
 

@@ -1,6 +1,5 @@
 /* REST resource jobs: GET /api/v1/jobs/{id}, GET /api/v1/jobs?state=&limit= (newest first), and
  * POST /api/v1/jobs/{id}/retry (admin: a failed job queued again). */
-#include "config.h"
 
 #include <inttypes.h>
 #include <stdlib.h>

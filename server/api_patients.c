@@ -2,7 +2,6 @@
  * with an opaque cursor, filter by external_id, state or id prefix, sorted by id, open alerts,
  * external id or last draw, each patient with her monitoring state), get, update. The
  * external_id is never logged. */
-#include "config.h"
 
 #include <errno.h>
 #include <inttypes.h>

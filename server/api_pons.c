@@ -5,7 +5,6 @@
  * sample is re-run against it as a background job ('recall' from its stored counts, 'analyse'
  * from its input when it has none yet), each result recomputing the patient's alerts.
  * The files live in <data>/pons/<sha256>.tsv; the same file uploaded twice is a no-op (200). */
-#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -1,7 +1,6 @@
 /* GET /api/v1/samples/{accession}/profile (any role): a sample's stored result shaped for a
  * genome plot: columnar bins (chrom, start, end, log2, masked), segments, region scores, tumour
  * fraction, QC and versions; a ddPCR sample answers with empty bins and its ddpcr object. */
-#include "config.h"
 
 #include <math.h>
 #include <stdlib.h>

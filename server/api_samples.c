@@ -1,7 +1,6 @@
 /* REST resource samples: blood draws registered by the LIMS (POST /api/v1/patients/{id}/samples,
  * idempotent by accession; GET /api/v1/samples/{accession}; GET /api/v1/patients/{id}/samples).
  * Results arrive later by upload; the accession is never logged. */
-#include "config.h"
 
 #include <inttypes.h>
 #include <string.h>

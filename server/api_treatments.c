@@ -1,6 +1,5 @@
 /* REST resource treatments: a patient's treatment lines (POST/GET /api/v1/patients/{id}/treatments,
  * PATCH/DELETE /api/v1/treatments/{id}); chemotherapy windows steer the alert rules. */
-#include "config.h"
 
 #include <string.h>
 

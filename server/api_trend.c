@@ -1,7 +1,6 @@
 /* REST resource /api/v1/patients/{id}/trend: a patient's whole monitoring picture ready to plot:
  * every draw (with or without a result), thresholds, treatments, events, live alerts, the state
  * and the lead time (docs/api-monitoring.md). Read in one snapshot so the parts agree. */
-#include "config.h"
 
 #include <inttypes.h>
 #include <math.h>

@@ -11,7 +11,6 @@
  * committed row still names. Whatever ends the request (error, client abort, shutdown) the
  * completion callback removes a temporary file that was not kept: a partial upload leaves
  * nothing. Accessions are never logged; sample ids are. */
-#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,7 +26,6 @@
 #include "core/bins.h"
 #include "core/genome.h"
 #include "server/api.h"
-#include "server/config.h"
 #include "server/jobs.h"
 #include "server/monitor.h"
 #include "server/pipeline.h"

@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #include "server/auth.h"
-#include "server/config.h"
 #include "server/db.h"
 #include "server/log.h"
+#include "server/options.h"
 #include "server/reply.h"
 #include "server/router.h"
 

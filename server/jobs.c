@@ -23,9 +23,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/config.h"
 #include "server/db.h"
 #include "server/log.h"
+#include "server/options.h"
 #include "server/pipeline.h"
 
 #define IDLE_POLL_SECONDS 5

@@ -12,11 +12,11 @@
 
 #include "core/version.h"
 #include "server/auth.h"
-#include "server/config.h"
 #include "server/db.h"
 #include "server/http.h"
 #include "server/jobs.h"
 #include "server/log.h"
+#include "server/options.h"
 
 /* Writes the port to path through a temporary file, so a reader never sees a partial file. */
 static int write_port_file(const char *path, int port)

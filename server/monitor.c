@@ -9,7 +9,6 @@
  * clinician's acknowledgement sticks to "the same" alert: (draw, kind, first rule). A replay
  * upserts every alert it raises on that key (refreshing the evidence, reviving a retracted one),
  * then retracts the stored alerts it did not raise. Nothing is deleted. */
-#include "config.h"
 
 #include "server/monitor.h"
 
@@ -19,10 +18,10 @@
 #include <string.h>
 
 #include "core/date.h"
-#include "core/trend_json.h"
 #include "server/audit.h"
 #include "server/db.h"
 #include "server/log.h"
+#include "json/trend.h"
 
 void srv_monitor_config(rw_trend_config *cfg)
 {

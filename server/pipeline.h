@@ -13,7 +13,7 @@
 
 #include <jansson.h>
 
-#include "server/config.h"
+#include "server/options.h"
 
 #include "core/bins.h"
 #include "core/count.h"

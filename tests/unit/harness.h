@@ -4,6 +4,7 @@
 #define RW_TEST_HARNESS_H
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 static int rw_test_passed, rw_test_failed;
 
@@ -42,5 +43,29 @@ static int rw_test_passed, rw_test_failed;
         printf("%d passed, %d failed\n", rw_test_passed, rw_test_failed);                          \
         return rw_test_failed ? 1 : 0;                                                             \
     } while (0)
+
+/* The folders make check names in the environment (tests/local.mk): the test data and the build
+ * tree, where tests write their tables and scratch files. */
+static inline const char *rw_test_env(const char *var)
+{
+    const char *v = getenv(var);
+    if (!v || !*v) {
+        fprintf(stderr, "%s is not set: run the test through make check\n", var);
+        exit(99); /* automake: hard error */
+    }
+    return v;
+}
+#define RW_TEST_DATA rw_test_env("RW_TEST_DATA")
+#define RW_BUILD_DIR rw_test_env("RW_BUILDDIR")
+
+/* "<folder>/<rel>" in one of 64 rotating buffers: a path stays valid for the next 63 calls. */
+static inline const char *rw_test_path(const char *dir, const char *rel)
+{
+    static char buf[64][4096];
+    static int next;
+    char *b = buf[next++ % 64];
+    snprintf(b, sizeof buf[0], "%s/%s", dir, rel);
+    return b;
+}
 
 #endif

@@ -92,7 +92,7 @@ static void test_samtools(void)
         return;
     }
     char sam[1200], cmd[4096];
-    const char *ex1 = RW_TEST_DATA "/ex1/ex1.bam";
+    const char *ex1 = rw_test_path(RW_TEST_DATA, "ex1/ex1.bam");
     path_in_tmp(sam, sizeof sam, "ex1.sam");
     snprintf(cmd, sizeof cmd, "samtools view -h -o '%s' '%s'", sam, ex1);
     CHECK(run_cmd(cmd) == 0);
@@ -104,10 +104,13 @@ static void test_samtools(void)
             check_vs_samtools(sam, NULL, "seq1", bs, mode);
             check_vs_samtools(sam, NULL, "seq2", bs, mode);
         }
-        const char *ref = RW_TEST_DATA "/cram/ce.fa";
-        check_vs_samtools(RW_TEST_DATA "/cram/range.bam", NULL, "CHROMOSOME_I", 1000, mode);
-        check_vs_samtools(RW_TEST_DATA "/cram/range.cram", ref, "CHROMOSOME_I", 1000, mode);
-        check_vs_samtools(RW_TEST_DATA "/cram/range.cram", ref, "CHROMOSOME_I", 1000000, mode);
+        const char *ref = rw_test_path(RW_TEST_DATA, "cram/ce.fa");
+        check_vs_samtools(rw_test_path(RW_TEST_DATA, "cram/range.bam"), NULL, "CHROMOSOME_I", 1000,
+                          mode);
+        check_vs_samtools(rw_test_path(RW_TEST_DATA, "cram/range.cram"), ref, "CHROMOSOME_I", 1000,
+                          mode);
+        check_vs_samtools(rw_test_path(RW_TEST_DATA, "cram/range.cram"), ref, "CHROMOSOME_I",
+                          1000000, mode);
     }
 }
 
@@ -115,8 +118,9 @@ static void test_samtools(void)
 
 static void test_na12878(void)
 {
-    const char *bam = RW_TEST_DATA "/na12878/na12878-chrM-Y-trunc.bam";
-    FILE *f = fopen(RW_TEST_DATA "/na12878/na12878_chrM_1kb_readstarts_F0xD04.tsv", "r");
+    const char *bam = rw_test_path(RW_TEST_DATA, "na12878/na12878-chrM-Y-trunc.bam");
+    FILE *f =
+        fopen(rw_test_path(RW_TEST_DATA, "na12878/na12878_chrM_1kb_readstarts_F0xD04.tsv"), "r");
     CHECK(f != NULL);
     if (!f)
         return;
@@ -449,7 +453,7 @@ static void expect_input_error(const char *path, const rw_count_opts *o, const c
 
 static void test_bad_input(void)
 {
-    const char *bam = RW_TEST_DATA "/na12878/na12878-chrM-Y-trunc.bam";
+    const char *bam = rw_test_path(RW_TEST_DATA, "na12878/na12878-chrM-Y-trunc.bam");
     rw_count_opts o;
     rw_count_opts_init(&o);
     char p[1200];
@@ -480,13 +484,13 @@ static void test_bad_input(void)
     rw_contig_counts *cc = NULL;
     rw_error err = {0};
     o.bin_size = 1000;
-    CHECK(rw_count_contig(RW_TEST_DATA "/cram/range.cram", &o, "CHROMOSOME_I", &cc, NULL, NULL,
-                          NULL, &err) == RW_ERR_INPUT);
+    CHECK(rw_count_contig(rw_test_path(RW_TEST_DATA, "cram/range.cram"), &o, "CHROMOSOME_I", &cc,
+                          NULL, NULL, NULL, &err) == RW_ERR_INPUT);
     CHECK(cc == NULL && strstr(err.msg, "--reference") != NULL);
     /* A human-looking but foreign header: unknown build. */
     rw_bins *b = NULL;
     o.bin_size = RW_BIN_SIZE_DEFAULT;
-    CHECK(rw_count_bam(RW_TEST_DATA "/ex1/ex1.bam", &o, &b, NULL, NULL, NULL, &err) ==
+    CHECK(rw_count_bam(rw_test_path(RW_TEST_DATA, "ex1/ex1.bam"), &o, &b, NULL, NULL, NULL, &err) ==
           RW_ERR_BUILD);
     CHECK(strstr(err.msg, "unknown genome build") != NULL);
     /* Missing file; bad options. */

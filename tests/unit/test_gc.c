@@ -1,7 +1,6 @@
 /* Unit tests of core/gc: GC content from a FASTA (index built when missing), the local regression,
  * the correction on real WGS counts against TitanCNA's correctReadDepth, and on the simulator's
  * GC bias. */
-#include "config.h"
 
 #include "core/gc.h"
 #include "core/simulate.h"

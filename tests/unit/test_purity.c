@@ -280,7 +280,7 @@ static void test_simulated(void)
         goto out;
     }
     l2 = malloc(ref.mean->n * sizeof *l2);
-    tsv = fopen(RW_BUILD_DIR "/purity_accuracy.tsv", "w");
+    tsv = fopen(rw_test_path(RW_BUILD_DIR, "purity_accuracy.tsv"), "w");
     CHECK(tsv != NULL);
     if (tsv)
         fprintf(tsv,
@@ -409,7 +409,7 @@ static void test_paired_few_events(void)
         goto out;
     }
     l2 = malloc(ref.mean->n * sizeof *l2);
-    tsv = fopen(RW_BUILD_DIR "/purity_paired.tsv", "w");
+    tsv = fopen(rw_test_path(RW_BUILD_DIR, "purity_paired.tsv"), "w");
     CHECK(tsv != NULL);
     if (tsv)
         fprintf(tsv, "profile\tsegments_from\ttruth\treplicate\testimate\tlo\thi\tploidy\tflag\n");

@@ -1,6 +1,5 @@
 /* Unit tests of core/segment: synthetic steps with known breakpoints, arms, options, speed, and
  * the real array-CGH data of DNAcopy (coriell) against known karyotypes and DNAcopy's own CBS. */
-#include "config.h"
 
 /* the .c itself, to reach the static search routines */
 #include "core/segment.c"

@@ -2,10 +2,10 @@
  * precedence, migrations on a temporary SQLite file, route matching, tokens and validation. */
 #include "core/date.h"
 #include "server/auth.h"
-#include "server/config.h"
 #include "server/db.h"
 #include "server/log.h"
 #include "server/migrate.h"
+#include "server/options.h"
 #include "server/router.h"
 #include "server/sha256.h"
 #include "server/validate.h"

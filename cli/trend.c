@@ -21,7 +21,7 @@
  *   "events": [ {"kind": "clinical_relapse" | "imaging_progression" | "death" | "other",
  *                "date": date or day} ]
  * OUTPUT: see usage() below. */
-#include "core/cli.h"
+#include "cli/cli.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -32,7 +32,7 @@
 
 #include "core/date.h"
 #include "core/trend.h"
-#include "core/trend_json.h"
+#include "json/trend.h"
 
 #define CMD "trend"
 

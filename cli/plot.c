@@ -1,6 +1,6 @@
 /* relapsewatch plot: a genome-wide copy-number plot (SVG) of a call result (JSON) or of a TSV of
  * per-bin log2 ratios, with optional segments. */
-#include "core/cli.h"
+#include "cli/cli.h"
 
 #include <ctype.h>
 #include <getopt.h>

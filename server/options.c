@@ -1,13 +1,13 @@
 /* Daemon configuration: one table of settings drives the defaults, the config file, the flags and
  * --help, so the three can never disagree. Precedence: defaults < file < command line. */
-#include "server/config.h"
+#include "server/options.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include <config.h> /* autoconf's, for PACKAGE_VERSION (angle brackets: not server/config.h) */
+#include <config.h> /* autoconf's, for PACKAGE_VERSION */
 
 #include "core/version.h"
 #include "server/log.h"

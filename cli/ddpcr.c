@@ -13,7 +13,7 @@
  * upper bound), upper_bound_only (bool), cv, call ("amplified" / "not_detected"), threshold,
  * flags [strings: low_target_positive, low_target_negative, low_reference_positive,
  * low_reference_negative, no_target_positive]. */
-#include "core/cli.h"
+#include "cli/cli.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,6 +1,6 @@
 /* relapsewatch CLI: main() dispatches to one function per subcommand (a table), plus the helpers
  * the subcommands share (error messages, versioned JSON output, progress on a terminal). */
-#include "core/cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <math.h>

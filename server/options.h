@@ -1,7 +1,7 @@
-/* Daemon configuration: one table of settings drives defaults, the config file (key = value),
+/* Daemon options: one table of settings drives defaults, the config file (key = value),
  * the --flags, --help and the documentation. Precedence: defaults < file < command line. */
-#ifndef SRV_CONFIG_H
-#define SRV_CONFIG_H
+#ifndef SRV_OPTIONS_H
+#define SRV_OPTIONS_H
 
 #include <stddef.h>
 #include <stdint.h>

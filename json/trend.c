@@ -1,5 +1,5 @@
 /* JSON form of the longitudinal engine's structs, shared by the CLI and the daemon. */
-#include "core/trend_json.h"
+#include "json/trend.h"
 
 #include <math.h>
 

@@ -6,7 +6,7 @@
  * options, bins, usable_bins, masked {region, no_data, low_coverage, high_spread, gc} (bins with
  * each mask bit), regions [{name, n_bins, loo_mean, loo_sd, n_scored}], normals [file names]
  * (build only). */
-#include "core/cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,6 +1,6 @@
 /* relapsewatch simulate: simulated cfDNA samples with known truth (BAM or bins), normals for a
  * panel, and a truth JSON. */
-#include "core/cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -1,5 +1,5 @@
 /* relapsewatch segment: a TSV of log2 ratios along the genome -> segments TSV (CBS). */
-#include "core/cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>

@@ -30,7 +30,7 @@
  *                  1 mask region, 2 no data, 4 low coverage, 8 high spread, 16 GC
  * The --bins-out TSV has the columns chrom start end log2 mask count corrected depth (so that
  * `relapsewatch plot` reads it), NaN written as NA. */
-#include "core/cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -70,7 +70,7 @@ static void help(FILE *out)
             "options:\n"
             "      --pon FILE             panel of normals (relapsewatch pon build; required)\n"
             "  -o, --output FILE          JSON result ('-' = stdout, the default); schema in the\n"
-            "                             README and core/cli_call.c\n"
+            "                             README and cli/call.c\n"
             "      --bins-out FILE        also write the per-bin TSV: chrom start end log2 mask\n"
             "                             count corrected depth\n"
             "      --no-bins              leave the per-bin arrays out of the JSON\n"

@@ -1,5 +1,5 @@
 /* relapsewatch count: BAM/CRAM/SAM (or a bins file) -> bins TSV and QC JSON. */
-#include "core/cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <getopt.h>

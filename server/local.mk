@@ -1,0 +1,30 @@
+# relapsewatchd: main.c over server/libserver.la, which the unit tests link too.
+noinst_LTLIBRARIES += server/libserver.la
+SERVER_LIBS = server/libserver.la json/libjson.la core/libcore.la $(MHD_LIBS) $(JANSSON_LIBS) \
+	$(SQLITE_LIBS) $(HTSLIB_LIBS) -lm
+server_libserver_la_CPPFLAGS = $(AM_CPPFLAGS) -DRW_PKGDATADIR='"$(pkgdatadir)"'
+server_libserver_la_SOURCES = \
+	server/options.c server/options.h \
+	server/log.c server/log.h \
+	server/http.c server/http.h \
+	server/router.c server/router.h \
+	server/routes.c \
+	server/reply.c server/reply.h \
+	server/validate.c server/validate.h \
+	server/db.c server/db.h \
+	server/migrate.c server/migrate.h \
+	server/auth.c server/auth.h \
+	server/audit.c server/audit.h \
+	server/sha256.c server/sha256.h \
+	server/api.h \
+	server/api_health.c server/api_tokens.c server/api_patients.c \
+	server/api_treatments.c server/api_events.c server/api_samples.c \
+	server/monitor.c server/monitor.h \
+	server/api_clinical.c server/api_clinical.h \
+	server/jobs.c server/jobs.h server/pipeline.c server/pipeline.h \
+	server/api_uploads.c server/api_jobs.c server/api_pons.c server/api_profile.c \
+	server/api_trend.c server/api_alerts.c server/api_cohort.c
+nodist_server_libserver_la_SOURCES = server/schema_sql.c
+bin_PROGRAMS += relapsewatchd
+relapsewatchd_LDADD = $(SERVER_LIBS)
+relapsewatchd_SOURCES = server/main.c

@@ -1,0 +1,25 @@
+# Unit tests: tests/unit/test_X.c each, linked with everything (LDADD); the harness finds its data
+# through the environment below. Shell tests drive the real binaries and the real daemon.
+LDADD = $(SERVER_LIBS)
+UNIT_TESTS = \
+	tests/unit/test_genome tests/unit/test_bins tests/unit/test_count tests/unit/test_pon \
+	tests/unit/test_score tests/unit/test_ddpcr tests/unit/test_simulate tests/unit/test_gc \
+	tests/unit/test_segment tests/unit/test_purity tests/unit/test_plot tests/unit/test_trend \
+	tests/unit/test_dilution tests/unit/test_server tests/unit/test_monitor
+check_PROGRAMS += $(UNIT_TESTS)
+SCRIPT_TESTS = \
+	tests/cli/test_cli_count.sh tests/cli/test_cli_errors.sh \
+	tests/integration/test_api.sh tests/integration/test_patients.sh \
+	tests/integration/test_monitoring.sh tests/integration/test_demo.sh \
+	tests/integration/test_pipeline.sh tests/integration/test_install.sh \
+	tests/e2e/test_web.sh tests/integration/test_readme.sh \
+	tests/check_core_isolation.sh tests/check_docs.sh tests/check_format.sh
+TESTS += $(UNIT_TESTS) $(SCRIPT_TESTS)
+SH_LOG_COMPILER = $(SHELL)
+TEST_EXTENSIONS = .sh
+AM_TESTS_ENVIRONMENT = \
+	RW_SRCDIR='$(abs_top_srcdir)'; RW_BUILDDIR='$(abs_top_builddir)'; \
+	RW_TEST_DATA='$(abs_top_srcdir)/tests/data'; \
+	export RW_SRCDIR RW_BUILDDIR RW_TEST_DATA;
+EXTRA_DIST += $(SCRIPT_TESTS) tests/unit/harness.h tests/lib.sh tests/e2e/web.mjs tests/valgrind.sh \
+	tests/data tools/gen-cli-doc.sh
