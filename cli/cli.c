@@ -140,6 +140,34 @@ int rw_cli_parse_double(const char *s, double lo, double hi, double *out)
     return 0;
 }
 
+int rw_cli_opt_double(const char *cmd, const char *opt, const char *arg, double lo, double hi,
+                      double *out)
+{
+    if (rw_cli_parse_double(arg, lo, hi, out))
+        return rw_cli_fail(cmd, RW_ERR_USAGE, "--%s: '%s' is not a number in [%g, %g]", opt, arg,
+                           lo, hi);
+    return RW_EXIT_OK;
+}
+
+int rw_cli_opt_long(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out)
+{
+    if (rw_cli_parse_long(arg, 10, lo, hi, out))
+        return rw_cli_fail(cmd, RW_ERR_USAGE, "--%s: '%s' is not an integer in %ld..%ld", opt, arg,
+                           lo, hi);
+    return RW_EXIT_OK;
+}
+
+int rw_cli_opt_seed(const char *cmd, const char *opt, const char *arg, uint64_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(arg, &end, 10);
+    if (errno || end == arg || *end || *arg == '-' || *arg == '+')
+        return rw_cli_fail(cmd, RW_ERR_USAGE, "--%s: '%s' is not a whole number >= 0", opt, arg);
+    *out = (uint64_t)v;
+    return RW_EXIT_OK;
+}
+
 int rw_cli_getopt_error(const char *cmd, int c, char **argv)
 {
     return rw_cli_fail(cmd, RW_ERR_USAGE,

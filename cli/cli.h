@@ -6,6 +6,7 @@
 
 #include <getopt.h>
 #include <jansson.h>
+#include <stdint.h>
 
 #include "core/count.h"
 #include "core/status.h"
@@ -40,6 +41,14 @@ int rw_cli_parse_long(const char *s, int base, long lo, long hi, long *out);
 /* Parses all of s as a finite number in [lo, hi] (pass -INFINITY, INFINITY for any finite
  * number). 0 on success, -1 otherwise (also on overflow and underflow). */
 int rw_cli_parse_double(const char *s, double lo, double hi, double *out);
+
+/* One option's value checked at once: parses arg into *out and returns RW_EXIT_OK, or prints
+ * "--opt: 'arg' is not a number in [lo, hi]" (an integer in lo..hi; a whole number >= 0 for a
+ * seed) and returns RW_EXIT_USAGE. opt is the option's long name without "--". */
+int rw_cli_opt_double(const char *cmd, const char *opt, const char *arg, double lo, double hi,
+                      double *out);
+int rw_cli_opt_long(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out);
+int rw_cli_opt_seed(const char *cmd, const char *opt, const char *arg, uint64_t *out);
 
 /* A new JSON real, or JSON null when x is NaN or infinite (JSON has no such numbers). */
 json_t *rw_cli_json_num(double x);

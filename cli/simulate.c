@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,19 +73,6 @@ static void help(void)
         RW_BIN_SIZE_DEFAULT, rw_build_name(d.build), d.depth, (unsigned long long)d.seed,
         d.tumour_fraction, d.read_len, d.bin_noise, d.gc_bias, d.dup_rate, d.lowmapq_rate,
         d.frag_mode_normal, d.frag_mode_tumour);
-}
-
-static int parse_seed(const char *s, uint64_t *out)
-{
-    char *end;
-    errno = 0;
-    if (*s == '-')
-        return -1;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (errno || end == s || *end)
-        return -1;
-    *out = (uint64_t)v;
-    return 0;
 }
 
 static json_t *truth_json(const rw_sim_opts *o, const char *spec, int normals, json_t *outputs)
@@ -160,199 +148,203 @@ static int write_sample(const rw_sim_opts *o, const char *bam_path, const char *
     return RW_EXIT_OK;
 }
 
-int rw_cli_simulate(int argc, char **argv)
-{
-    enum {
-        OPT_BINS = 256,
-        OPT_BIN_SIZE,
-        OPT_TRUTH,
-        OPT_BUILD,
-        OPT_DEPTH,
-        OPT_SEED,
-        OPT_TF,
-        OPT_EVENTS,
-        OPT_PAIRED,
-        OPT_READ_LEN,
-        OPT_BIN_NOISE,
-        OPT_GC_BIAS,
-        OPT_DUP,
-        OPT_LOWMAPQ,
-        OPT_FRAG_NORMAL,
-        OPT_FRAG_TUMOUR,
-        OPT_INCLUDE_Y,
-        OPT_NORMALS,
-    };
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"bins", required_argument, NULL, OPT_BINS},
-        {"bin-size", required_argument, NULL, OPT_BIN_SIZE},
-        {"truth", required_argument, NULL, OPT_TRUTH},
-        {"build", required_argument, NULL, OPT_BUILD},
-        {"depth", required_argument, NULL, OPT_DEPTH},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"tumour-fraction", required_argument, NULL, OPT_TF},
-        {"events", required_argument, NULL, OPT_EVENTS},
-        {"paired", no_argument, NULL, OPT_PAIRED},
-        {"read-len", required_argument, NULL, OPT_READ_LEN},
-        {"bin-noise", required_argument, NULL, OPT_BIN_NOISE},
-        {"gc-bias", required_argument, NULL, OPT_GC_BIAS},
-        {"dup-rate", required_argument, NULL, OPT_DUP},
-        {"lowmapq-rate", required_argument, NULL, OPT_LOWMAPQ},
-        {"frag-normal", required_argument, NULL, OPT_FRAG_NORMAL},
-        {"frag-tumour", required_argument, NULL, OPT_FRAG_TUMOUR},
-        {"include-y", no_argument, NULL, OPT_INCLUDE_Y},
-        {"normals", required_argument, NULL, OPT_NORMALS},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
+/* What the command line asked for. */
+typedef struct sim_args {
     rw_sim_opts o;
-    rw_sim_opts_init(&o);
-    const char *output = NULL, *bins = NULL, *truth = NULL, *spec = NULL;
-    long bin_size = RW_BIN_SIZE_DEFAULT, normals = 0, v;
-    int tf_given = 0, c;
+    const char *output, *bins, *truth, *spec;
+    long bin_size, normals;
+    int tf_given;
+} sim_args;
+
+enum {
+    OPT_BINS = 256,
+    OPT_BIN_SIZE,
+    OPT_TRUTH,
+    OPT_BUILD,
+    OPT_DEPTH,
+    OPT_SEED,
+    OPT_TF,
+    OPT_EVENTS,
+    OPT_PAIRED,
+    OPT_READ_LEN,
+    OPT_BIN_NOISE,
+    OPT_GC_BIAS,
+    OPT_DUP,
+    OPT_LOWMAPQ,
+    OPT_FRAG_NORMAL,
+    OPT_FRAG_TUMOUR,
+    OPT_INCLUDE_Y,
+    OPT_NORMALS,
+};
+
+static const struct option longopts[] = {
+    {"output", required_argument, NULL, 'o'},
+    {"bins", required_argument, NULL, OPT_BINS},
+    {"bin-size", required_argument, NULL, OPT_BIN_SIZE},
+    {"truth", required_argument, NULL, OPT_TRUTH},
+    {"build", required_argument, NULL, OPT_BUILD},
+    {"depth", required_argument, NULL, OPT_DEPTH},
+    {"seed", required_argument, NULL, OPT_SEED},
+    {"tumour-fraction", required_argument, NULL, OPT_TF},
+    {"events", required_argument, NULL, OPT_EVENTS},
+    {"paired", no_argument, NULL, OPT_PAIRED},
+    {"read-len", required_argument, NULL, OPT_READ_LEN},
+    {"bin-noise", required_argument, NULL, OPT_BIN_NOISE},
+    {"gc-bias", required_argument, NULL, OPT_GC_BIAS},
+    {"dup-rate", required_argument, NULL, OPT_DUP},
+    {"lowmapq-rate", required_argument, NULL, OPT_LOWMAPQ},
+    {"frag-normal", required_argument, NULL, OPT_FRAG_NORMAL},
+    {"frag-tumour", required_argument, NULL, OPT_FRAG_TUMOUR},
+    {"include-y", no_argument, NULL, OPT_INCLUDE_Y},
+    {"normals", required_argument, NULL, OPT_NORMALS},
+    {"help", no_argument, NULL, 'h'},
+    {NULL, 0, NULL, 0},
+};
+
+/* The options that take a number in a range into a double of rw_sim_opts. */
+static const struct {
+    int id;
+    double lo, hi;
+    size_t offset;
+} numbers[] = {
+    {OPT_DEPTH, 1e-6, 100, offsetof(rw_sim_opts, depth)},
+    {OPT_TF, 0, 1, offsetof(rw_sim_opts, tumour_fraction)},
+    {OPT_BIN_NOISE, 0, 1, offsetof(rw_sim_opts, bin_noise)},
+    {OPT_GC_BIAS, 0, 5, offsetof(rw_sim_opts, gc_bias)},
+    {OPT_DUP, 0, 0.9, offsetof(rw_sim_opts, dup_rate)},
+    {OPT_LOWMAPQ, 0, 0.99, offsetof(rw_sim_opts, lowmapq_rate)},
+    {OPT_FRAG_NORMAL, 50, 1000, offsetof(rw_sim_opts, frag_mode_normal)},
+    {OPT_FRAG_TUMOUR, 50, 1000, offsetof(rw_sim_opts, frag_mode_tumour)},
+};
+
+/* Applies option c (long name `name`) with value arg; RW_EXIT_OK or the exit code of an error. */
+static int apply_option(sim_args *a, int c, const char *name, const char *arg)
+{
+    long v;
+    int rc;
+    for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++)
+        if (numbers[i].id == c) {
+            if (c == OPT_TF)
+                a->tf_given = 1;
+            return rw_cli_opt_double(CMD, name, arg, numbers[i].lo, numbers[i].hi,
+                                     (double *)((char *)&a->o + numbers[i].offset));
+        }
+    switch (c) {
+    case 'o':
+        a->output = arg;
+        return RW_EXIT_OK;
+    case OPT_BINS:
+        a->bins = arg;
+        return RW_EXIT_OK;
+    case OPT_BIN_SIZE:
+        return rw_cli_opt_long(CMD, name, arg, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX, &a->bin_size);
+    case OPT_TRUTH:
+        a->truth = arg;
+        return RW_EXIT_OK;
+    case OPT_BUILD:
+        if ((a->o.build = rw_build_parse(arg)) == RW_BUILD_UNKNOWN)
+            return rw_cli_fail(CMD, RW_ERR_USAGE, "--build: '%s' is not hg38 or hg19", arg);
+        return RW_EXIT_OK;
+    case OPT_SEED:
+        return rw_cli_opt_seed(CMD, name, arg, &a->o.seed);
+    case OPT_EVENTS:
+        a->spec = arg;
+        return RW_EXIT_OK;
+    case OPT_PAIRED:
+        a->o.paired = 1;
+        return RW_EXIT_OK;
+    case OPT_READ_LEN:
+        if ((rc = rw_cli_opt_long(CMD, name, arg, 20, 1000, &v)) == RW_EXIT_OK)
+            a->o.read_len = (int)v;
+        return rc;
+    case OPT_INCLUDE_Y:
+        a->o.include_y = 1;
+        return RW_EXIT_OK;
+    case OPT_NORMALS:
+        return rw_cli_opt_long(CMD, name, arg, 1, 10000, &a->normals);
+    }
+    return -1;
+}
+
+/* Reads the command line into *a: RW_EXIT_OK to run, else the exit code (-1: --help shown). */
+static int parse_args(int argc, char **argv, sim_args *a)
+{
+    int c, li = -1;
     optind = 1;
     opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            output = optarg;
-            break;
-        case OPT_BINS:
-            bins = optarg;
-            break;
-        case OPT_BIN_SIZE:
-            if (rw_cli_parse_long(optarg, 10, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX, &bin_size))
-                return rw_cli_fail(CMD, RW_ERR_USAGE,
-                                   "--bin-size: '%s' is not an integer in %d..%d", optarg,
-                                   RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX);
-            break;
-        case OPT_TRUTH:
-            truth = optarg;
-            break;
-        case OPT_BUILD:
-            if ((o.build = rw_build_parse(optarg)) == RW_BUILD_UNKNOWN)
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--build: '%s' is not hg38 or hg19", optarg);
-            break;
-        case OPT_DEPTH:
-            if (rw_cli_parse_double(optarg, 1e-6, 100, &o.depth))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--depth: '%s' is not a number in (0, 100]",
-                                   optarg);
-            break;
-        case OPT_SEED:
-            if (parse_seed(optarg, &o.seed))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--seed: '%s' is not a non-negative integer",
-                                   optarg);
-            break;
-        case OPT_TF:
-            if (rw_cli_parse_double(optarg, 0, 1, &o.tumour_fraction))
-                return rw_cli_fail(CMD, RW_ERR_USAGE,
-                                   "--tumour-fraction: '%s' is not a number in [0, 1]", optarg);
-            tf_given = 1;
-            break;
-        case OPT_EVENTS:
-            spec = optarg;
-            break;
-        case OPT_PAIRED:
-            o.paired = 1;
-            break;
-        case OPT_READ_LEN:
-            if (rw_cli_parse_long(optarg, 10, 20, 1000, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE,
-                                   "--read-len: '%s' is not an integer in 20..1000", optarg);
-            o.read_len = (int)v;
-            break;
-        case OPT_BIN_NOISE:
-            if (rw_cli_parse_double(optarg, 0, 1, &o.bin_noise))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--bin-noise: '%s' is not a number in [0, 1]",
-                                   optarg);
-            break;
-        case OPT_GC_BIAS:
-            if (rw_cli_parse_double(optarg, 0, 5, &o.gc_bias))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--gc-bias: '%s' is not a number in [0, 5]",
-                                   optarg);
-            break;
-        case OPT_DUP:
-            if (rw_cli_parse_double(optarg, 0, 0.9, &o.dup_rate))
-                return rw_cli_fail(CMD, RW_ERR_USAGE,
-                                   "--dup-rate: '%s' is not a number in [0, 0.9]", optarg);
-            break;
-        case OPT_LOWMAPQ:
-            if (rw_cli_parse_double(optarg, 0, 0.99, &o.lowmapq_rate))
-                return rw_cli_fail(CMD, RW_ERR_USAGE,
-                                   "--lowmapq-rate: '%s' is not a number in [0, 0.99]", optarg);
-            break;
-        case OPT_FRAG_NORMAL:
-            if (rw_cli_parse_double(optarg, 50, 1000, &o.frag_mode_normal))
-                return rw_cli_fail(CMD, RW_ERR_USAGE,
-                                   "--frag-normal: '%s' is not a length in 50..1000", optarg);
-            break;
-        case OPT_FRAG_TUMOUR:
-            if (rw_cli_parse_double(optarg, 50, 1000, &o.frag_mode_tumour))
-                return rw_cli_fail(CMD, RW_ERR_USAGE,
-                                   "--frag-tumour: '%s' is not a length in 50..1000", optarg);
-            break;
-        case OPT_INCLUDE_Y:
-            o.include_y = 1;
-            break;
-        case OPT_NORMALS:
-            if (rw_cli_parse_long(optarg, 10, 1, 10000, &normals))
-                return rw_cli_fail(CMD, RW_ERR_USAGE,
-                                   "--normals: '%s' is not an integer in 1..10000", optarg);
-            break;
-        case 'h':
+    while ((c = getopt_long(argc, argv, ":o:h", longopts, &li)) != -1) {
+        if (c == 'h') {
             help();
-            return RW_EXIT_OK;
-        case ':':
-        default:
-            return rw_cli_getopt_error(CMD, c, argv);
+            return -1;
         }
+        int rc = c == ':' || c == '?'
+                     ? -1
+                     : apply_option(a, c, li >= 0 ? longopts[li].name : "o", optarg);
+        if (rc < 0)
+            return rw_cli_getopt_error(CMD, c, argv);
+        if (rc != RW_EXIT_OK)
+            return rc;
+        li = -1;
     }
     if (optind < argc)
         return rw_cli_fail(CMD, RW_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
-    if (!output && !bins)
+    if (!a->output && !a->bins)
         return rw_cli_fail(CMD, RW_ERR_USAGE, "give -o OUT.bam and/or --bins OUT.tsv (see --help)");
-    if (normals && (tf_given || spec))
+    if (a->normals && (a->tf_given || a->spec))
         return rw_cli_fail(CMD, RW_ERR_USAGE,
                            "--normals writes normal samples: no --tumour-fraction or --events");
+    return RW_EXIT_OK;
+}
+
+/* Writes a->normals normal samples with seeds seed..seed+N-1 into the output folders. */
+static int write_normals(sim_args *a, json_t *outputs)
+{
+    if ((a->output && ensure_dir(a->output)) || (a->bins && ensure_dir(a->bins)))
+        return rw_cli_fail(CMD, RW_ERR_IO, "cannot create folder %s: %s",
+                           a->output ? a->output : a->bins, strerror(errno));
+    int rc = RW_EXIT_OK;
+    uint64_t seed0 = a->o.seed;
+    for (long i = 0; i < a->normals && rc == RW_EXIT_OK; i++) {
+        char bam_path[4096], bins_path[4096];
+        a->o.seed = seed0 + (uint64_t)i;
+        if (a->output)
+            snprintf(bam_path, sizeof bam_path, "%s/normal_%llu.bam", a->output,
+                     (unsigned long long)a->o.seed);
+        if (a->bins)
+            snprintf(bins_path, sizeof bins_path, "%s/normal_%llu.tsv", a->bins,
+                     (unsigned long long)a->o.seed);
+        rc = write_sample(&a->o, a->output ? bam_path : NULL, a->bins ? bins_path : NULL,
+                          (int32_t)a->bin_size, outputs);
+    }
+    a->o.seed = seed0;
+    return rc;
+}
+
+int rw_cli_simulate(int argc, char **argv)
+{
+    sim_args a = {.bin_size = RW_BIN_SIZE_DEFAULT};
+    rw_sim_opts_init(&a.o);
+    int rc = parse_args(argc, argv, &a);
+    if (rc != RW_EXIT_OK)
+        return rc < 0 ? RW_EXIT_OK : rc;
 
     rw_sim_event *ev = NULL;
     size_t nev = 0;
     rw_error err = {0};
-    if (spec && rw_sim_parse_events(spec, o.build, &ev, &nev, &err))
+    if (a.spec && rw_sim_parse_events(a.spec, a.o.build, &ev, &nev, &err))
         return rw_cli_fail(CMD, RW_ERR_USAGE, "--events: %s", err.msg);
-    o.events = ev;
-    o.n_events = nev;
+    a.o.events = ev;
+    a.o.n_events = nev;
 
-    int rc = RW_EXIT_OK;
     json_t *outputs = json_array();
-    if (!normals) {
-        rc = write_sample(&o, output, bins, (int32_t)bin_size, outputs);
-    } else {
-        if ((output && ensure_dir(output)) || (bins && ensure_dir(bins))) {
-            rc = rw_cli_fail(CMD, RW_ERR_IO, "cannot create folder %s: %s", output ? output : bins,
-                             strerror(errno));
-            goto done;
-        }
-        uint64_t seed0 = o.seed;
-        for (long i = 0; i < normals && rc == RW_EXIT_OK; i++) {
-            char bam_path[4096], bins_path[4096];
-            o.seed = seed0 + (uint64_t)i;
-            if (output)
-                snprintf(bam_path, sizeof bam_path, "%s/normal_%llu.bam", output,
-                         (unsigned long long)o.seed);
-            if (bins)
-                snprintf(bins_path, sizeof bins_path, "%s/normal_%llu.tsv", bins,
-                         (unsigned long long)o.seed);
-            rc = write_sample(&o, output ? bam_path : NULL, bins ? bins_path : NULL,
-                              (int32_t)bin_size, outputs);
-        }
-        o.seed = seed0;
-    }
-    if (rc == RW_EXIT_OK && truth) {
-        rc = rw_cli_write_json(CMD, truth_json(&o, spec, normals > 0, outputs), truth);
+    if (!a.normals)
+        rc = write_sample(&a.o, a.output, a.bins, (int32_t)a.bin_size, outputs);
+    else
+        rc = write_normals(&a, outputs);
+    if (rc == RW_EXIT_OK && a.truth) {
+        rc = rw_cli_write_json(CMD, truth_json(&a.o, a.spec, a.normals > 0, outputs), a.truth);
         outputs = NULL; /* stolen */
     }
-done:
     json_decref(outputs);
     free(ev);
     return rc;
