@@ -414,16 +414,11 @@ static json_t *result_json(const rw_trend_result *r, const rw_trend_input *in,
 
 static int disable_rule(rw_trend_config *c, const char *name)
 {
-    int *sw[RW_RULE_NRULES] = {&c->rule_strong_positive,        &c->rule_two_consecutive_positive,
-                               &c->rule_rise_over_baseline,     &c->rule_cusum,
-                               &c->rule_rise_from_nadir,        &c->rule_positive_after_negative,
-                               &c->rule_fall_below_pretreatment};
-    for (int k = 0; k < RW_RULE_NRULES; k++)
-        if (!strcmp(name, rw_trend_rule_name(k))) {
-            *sw[k] = 0;
-            return 0;
-        }
-    return -1;
+    rw_trend_rule r;
+    if (rw_trend_rule_parse(name, &r))
+        return -1;
+    *rw_trend_rule_switch(c, r) = 0;
+    return 0;
 }
 
 int rw_cli_trend(int argc, char **argv)

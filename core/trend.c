@@ -2,6 +2,7 @@
  * raises early_relapse, emerging_chemoresistance and responding alerts (rules in trend.h). */
 #include "core/trend.h"
 #include "core/date.h"
+#include "core/settings.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -12,33 +13,9 @@
 void rw_trend_config_init(rw_trend_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->rcv_z = 1.65;
-    cfg->cv_i = 0.05;
-    cfg->cv_a_default = 0.10;
-    cfg->baseline_draws = 2;
-    cfg->rearm_clear_draws = 2;
-    cfg->z_positive = 3.0;
-    cfg->z_strong = 5.0;
-    cfg->ddpcr_cn_positive = 2.2;
-    cfg->ddpcr_cn_strong = 3.0;
-    cfg->rule_strong_positive = 1;
-    cfg->rule_two_consecutive_positive = 1;
-    cfg->rule_rise_over_baseline = 1;
-    /* CUSUM is off by default: PoN z-scores of one woman are not independent N(0, 1) draws
-     * (her own offset from the panel and the within-person CV add to every z), so S drifts
-     * upward on stable negatives; with 4-10 draws per patient it adds false alerts while the
-     * positivity and RCV rules already catch a rising tumour fraction (tests/unit/test_trend.c
-     * measures both with the rule on and off). */
-    cfg->rule_cusum = 0;
-    cfg->rule_rise_from_nadir = 1;
-    cfg->rule_positive_after_negative = 1;
-    cfg->rule_fall_below_pretreatment = 1;
-    cfg->cusum_k = 0.5;
-    cfg->cusum_h = 4.0;
-    cfg->responding_requires_positive = 1;
-    cfg->responding_kinds = RW_TREAT_BIT(RW_TREAT_CHEMOTHERAPY) | RW_TREAT_BIT(RW_TREAT_ENDOCRINE) |
-                            RW_TREAT_BIT(RW_TREAT_RADIOTHERAPY) | RW_TREAT_BIT(RW_TREAT_TARGETED) |
-                            RW_TREAT_BIT(RW_TREAT_OTHER);
+    /* Every field is an analysis setting: the defaults (and why CUSUM is off) are in the one
+     * table of core/settings.c. */
+    rw_settings_defaults(RW_SET_TREND, cfg);
 }
 
 static int finite_in(double x, double lo, double hi)
@@ -121,9 +98,6 @@ static const char *const state_names[] = {"not_detected", "stable", "early_relap
                                           "emerging_chemoresistance", "responding"};
 static const char *const alert_names[] = {"early_relapse", "emerging_chemoresistance",
                                           "responding"};
-static const char *const rule_names[] = {
-    "strong_positive", "two_consecutive_positive", "rise_over_baseline",     "cusum",
-    "rise_from_nadir", "positive_after_negative",  "fall_below_pretreatment"};
 static const char *const role_names[] = {"trigger", "baseline", "nadir", "pretreatment",
                                          "previous"};
 static const char *const close_names[] = {"open", "clear_draws", "new_surgery", "new_course",
@@ -167,10 +141,6 @@ const char *rw_trend_state_name(rw_trend_state s)
 const char *rw_trend_alert_name(rw_trend_alert_kind k)
 {
     return name_of(alert_names, NELEM(alert_names), (int)k);
-}
-const char *rw_trend_rule_name(rw_trend_rule r)
-{
-    return name_of(rule_names, NELEM(rule_names), (int)r);
 }
 const char *rw_trend_role_name(rw_trend_role r)
 {
@@ -342,16 +312,36 @@ typedef struct ev_builder {
     size_t n;
 } ev_builder;
 
-typedef struct replay {
+/* One alert kind's latch: fired and not yet re-armed. */
+typedef struct latch {
+    int open;
+    int clear_run;
+    size_t alert; /* index in alerts[] of the open alert */
+    size_t draw;  /* index in points[] of the draw that raised it */
+} latch;
+
+/* The replay: the sorted draws, their regimes, and the running state of the rules. */
+struct rw_trend_replay {
     const rw_trend_config *cfg;
-    rw_trend_point *pts;
+    rw_trend_point *pts; /* owned by res */
     draw_ctx *ctx;
     size_t n;
-    long base[2][RW_TREND_BASELINE_MAX]; /* baseline draws per family, current epoch */
-    int nbase[2];
     rw_trend_result *res;
     size_t alerts_cap;
-} replay;
+    span *chemo, *treat; /* chemotherapy and responding-kind courses */
+    size_t nchemo, ntreat;
+    ev_builder eb; /* evidence met at the draw being replayed */
+    latch latch[RW_ALERT_NKINDS];
+    int cur_epoch;
+    long cur_chemo, cur_treat;
+    long base[2][RW_TREND_BASELINE_MAX]; /* baseline draws per family, current epoch */
+    int nbase[2];
+    long nadir[2], last[2], pre[2]; /* per family: course nadir, last draw, pre-treatment draw */
+    double cusum;                   /* CUSUM S of the epoch */
+    long *run;                      /* draws of the current CUSUM run */
+    size_t nrun;
+};
+typedef struct rw_trend_replay replay;
 
 static void ev_fill_thresholds(rw_trend_evidence *ev, const rw_trend_config *c)
 {
@@ -365,14 +355,14 @@ static void ev_fill_thresholds(rw_trend_evidence *ev, const rw_trend_config *c)
 }
 
 /* Starts the evidence of `rule` with room for `cap` draws; NULL when out of memory. */
-static rw_trend_evidence *ev_start(ev_builder *b, const rw_trend_config *c, rw_trend_rule rule,
-                                   double reference, size_t cap)
+static rw_trend_evidence *ev_start(replay *r, rw_trend_rule rule, double reference, size_t cap)
 {
+    ev_builder *b = &r->eb;
     rw_trend_evidence *ev = &b->ev[b->n];
     memset(ev, 0, sizeof *ev);
     ev->rule = rule;
     ev->reference = reference;
-    ev_fill_thresholds(ev, c);
+    ev_fill_thresholds(ev, r->cfg);
     ev->draws = calloc(cap ? cap : 1, sizeof *ev->draws);
     if (!ev->draws)
         return NULL;
@@ -399,10 +389,10 @@ static void ev_builder_free(ev_builder *b)
 }
 
 /* Appends an alert owning the builder's evidence (the builder is emptied). Index in *idx. */
-static rw_status push_alert(replay *r, rw_trend_alert_kind kind, size_t i, ev_builder *b,
-                            size_t *idx)
+static rw_status push_alert(replay *r, rw_trend_alert_kind kind, size_t i, size_t *idx)
 {
     rw_trend_result *res = r->res;
+    ev_builder *b = &r->eb;
     if (res->nalerts == r->alerts_cap) {
         size_t cap = r->alerts_cap ? 2 * r->alerts_cap : 8;
         rw_trend_alert *a = realloc(res->alerts, cap * sizeof *a);
@@ -496,14 +486,204 @@ static double cusum_z(const rw_trend_point *p)
     return s > 0 ? log(p->s.ratio) / s : 0.0;
 }
 
-/* ---------------------------------------------------------------- the replay */
+/* ---------------------------------------------------------------- the rules */
 
-typedef struct latch {
-    int open;
-    int clear_run;
-    size_t alert; /* index in alerts[] of the open alert */
-    size_t draw;  /* index in points[] of the draw that raised it */
-} latch;
+/* Each test looks at draw i once its kind's context (baseline, nadir) is set, and adds its
+ * evidence to the builder when met; RW_ERR_NOMEM when out of memory. */
+
+/* The evidence of a rule met by draw i against an earlier draw j (cited as role_j). */
+static rw_status ev_pair(replay *r, rw_trend_rule rule, long j, rw_trend_role role_j, size_t i)
+{
+    rw_trend_evidence *ev = ev_start(r, rule, NAN, 2);
+    if (!ev)
+        return RW_ERR_NOMEM;
+    ev_add(ev, &r->pts[j], role_j, NAN, NAN, NAN);
+    ev_add(ev, &r->pts[i], RW_ROLE_TRIGGER, NAN, NAN, NAN);
+    return RW_OK;
+}
+
+static rw_status test_strong_positive(replay *r, size_t i)
+{
+    const rw_trend_point *p = &r->pts[i];
+    if (!p->s.strong)
+        return RW_OK;
+    rw_trend_evidence *ev = ev_start(r, RW_RULE_STRONG_POSITIVE, NAN, 1);
+    if (!ev)
+        return RW_ERR_NOMEM;
+    ev_add(ev, p, RW_ROLE_TRIGGER, NAN, NAN, NAN);
+    return RW_OK;
+}
+
+static rw_status test_two_consecutive_positive(replay *r, size_t i)
+{
+    const rw_trend_point *p = &r->pts[i];
+    long j = prev_draw(r, i, 0, 0);
+    if (!(p->s.positive && j >= 0 && r->pts[j].s.positive))
+        return RW_OK;
+    return ev_pair(r, RW_RULE_TWO_CONSECUTIVE_POSITIVE, j, RW_ROLE_TRIGGER, i);
+}
+
+static rw_status test_rise_over_baseline(replay *r, size_t i)
+{
+    const rw_trend_point *p = &r->pts[i];
+    const draw_ctx *x = &r->ctx[i];
+    long j = prev_draw(r, i, 1, 0);
+    if (!(x->rise && j >= 0 && r->ctx[j].rise))
+        return RW_OK;
+    rw_trend_evidence *ev =
+        ev_start(r, RW_RULE_RISE_OVER_BASELINE, p->baseline, (size_t)x->nbase + 2);
+    if (!ev)
+        return RW_ERR_NOMEM;
+    for (int b = 0; b < x->nbase; b++)
+        ev_add(ev, &r->pts[r->base[x->family][b]], RW_ROLE_BASELINE, NAN, NAN, NAN);
+    ev_add(ev, &r->pts[j], RW_ROLE_TRIGGER, r->ctx[j].rcv_b, r->pts[j].baseline_limit, NAN);
+    ev_add(ev, p, RW_ROLE_TRIGGER, x->rcv_b, p->baseline_limit, NAN);
+    return RW_OK;
+}
+
+/* Also keeps the epoch's CUSUM: S and the draws of its current run. */
+static rw_status test_cusum(replay *r, size_t i)
+{
+    rw_trend_point *p = &r->pts[i];
+    r->cusum = fmax(0.0, r->cusum + cusum_z(p) - r->cfg->cusum_k);
+    p->cusum = r->cusum;
+    if (r->cusum > 0)
+        r->run[r->nrun++] = (long)i;
+    else
+        r->nrun = 0;
+    if (!(r->cusum > r->cfg->cusum_h))
+        return RW_OK;
+    rw_trend_evidence *ev = ev_start(r, RW_RULE_CUSUM, NAN, r->nrun);
+    if (!ev)
+        return RW_ERR_NOMEM;
+    for (size_t k = 0; k < r->nrun; k++)
+        ev_add(ev, &r->pts[r->run[k]], RW_ROLE_TRIGGER, NAN, NAN, r->pts[r->run[k]].cusum);
+    r->cusum = 0; /* the usual restart after an alarm */
+    r->nrun = 0;
+    return RW_OK;
+}
+
+static rw_status test_rise_from_nadir(replay *r, size_t i)
+{
+    const rw_trend_point *p = &r->pts[i];
+    const draw_ctx *x = &r->ctx[i];
+    long j = prev_draw(r, i, 1, 1);
+    if (!(x->above && j >= 0 && r->ctx[j].above))
+        return RW_OK;
+    rw_trend_evidence *ev = ev_start(r, RW_RULE_RISE_FROM_NADIR, p->nadir, 4);
+    if (!ev)
+        return RW_ERR_NOMEM;
+    if (r->ctx[j].nadir_idx != x->nadir_idx)
+        ev_add(ev, &r->pts[r->ctx[j].nadir_idx], RW_ROLE_NADIR, NAN, NAN, NAN);
+    ev_add(ev, &r->pts[x->nadir_idx], RW_ROLE_NADIR, NAN, NAN, NAN);
+    ev_add(ev, &r->pts[j], RW_ROLE_TRIGGER, r->ctx[j].rcv_n, r->pts[j].nadir_limit, NAN);
+    ev_add(ev, p, RW_ROLE_TRIGGER, x->rcv_n, p->nadir_limit, NAN);
+    return RW_OK;
+}
+
+static rw_status test_positive_after_negative(replay *r, size_t i)
+{
+    const rw_trend_point *p = &r->pts[i];
+    long j = prev_draw(r, i, 0, 1);
+    if (!(p->s.positive && j >= 0 && !r->pts[j].s.positive))
+        return RW_OK;
+    return ev_pair(r, RW_RULE_POSITIVE_AFTER_NEGATIVE, j, RW_ROLE_PREVIOUS, i);
+}
+
+static rw_status test_fall_below_pretreatment(replay *r, size_t i)
+{
+    const rw_trend_config *cfg = r->cfg;
+    const rw_trend_point *p = &r->pts[i];
+    long q = r->pre[r->ctx[i].family];
+    if (!(q >= 0 && r->pts[q].epoch == p->epoch &&
+          (!cfg->responding_requires_positive || r->pts[q].s.positive)))
+        return RW_OK;
+    const double si = sigma_of(cfg->cv_i), sp = sigma_of(p->s.cv);
+    double rcv = expm1(-cfg->rcv_z * comparison_sd(sigma_of(r->pts[q].s.cv), sp, si));
+    double limit = r->pts[q].s.ratio * (1.0 + rcv);
+    if (!(p->s.ratio < limit))
+        return RW_OK;
+    rw_trend_evidence *ev = ev_start(r, RW_RULE_FALL_BELOW_PRETREATMENT, r->pts[q].s.ratio, 2);
+    if (!ev)
+        return RW_ERR_NOMEM;
+    ev_add(ev, &r->pts[q], RW_ROLE_PRETREATMENT, NAN, NAN, NAN);
+    ev_add(ev, p, RW_ROLE_TRIGGER, rcv, limit, NAN);
+    return RW_OK;
+}
+
+#define RULE(id, kind, name, test)                                                                 \
+    {                                                                                              \
+        id, kind, #name, offsetof(rw_trend_config, rule_##name), test                              \
+    }
+/* In rw_trend_rule order: an alert's evidence lists its rules in this order. */
+static const rw_trend_rule_def rule_table[RW_RULE_NRULES] = {
+    RULE(RW_RULE_STRONG_POSITIVE, RW_ALERT_EARLY_RELAPSE, strong_positive, test_strong_positive),
+    RULE(RW_RULE_TWO_CONSECUTIVE_POSITIVE, RW_ALERT_EARLY_RELAPSE, two_consecutive_positive,
+         test_two_consecutive_positive),
+    RULE(RW_RULE_RISE_OVER_BASELINE, RW_ALERT_EARLY_RELAPSE, rise_over_baseline,
+         test_rise_over_baseline),
+    RULE(RW_RULE_CUSUM, RW_ALERT_EARLY_RELAPSE, cusum, test_cusum),
+    RULE(RW_RULE_RISE_FROM_NADIR, RW_ALERT_EMERGING_CHEMORESISTANCE, rise_from_nadir,
+         test_rise_from_nadir),
+    RULE(RW_RULE_POSITIVE_AFTER_NEGATIVE, RW_ALERT_EMERGING_CHEMORESISTANCE,
+         positive_after_negative, test_positive_after_negative),
+    RULE(RW_RULE_FALL_BELOW_PRETREATMENT, RW_ALERT_RESPONDING, fall_below_pretreatment,
+         test_fall_below_pretreatment),
+};
+#undef RULE
+
+const rw_trend_rule_def *rw_trend_rules(size_t *n)
+{
+    if (n)
+        *n = RW_RULE_NRULES;
+    return rule_table;
+}
+
+static int rule_known(rw_trend_rule r)
+{
+    return (int)r >= 0 && (int)r < RW_RULE_NRULES;
+}
+
+const char *rw_trend_rule_name(rw_trend_rule r)
+{
+    return rule_known(r) ? rule_table[r].name : "invalid";
+}
+
+int rw_trend_rule_parse(const char *s, rw_trend_rule *out)
+{
+    for (int k = 0; s && k < RW_RULE_NRULES; k++)
+        if (strcmp(s, rule_table[k].name) == 0) {
+            *out = rule_table[k].id;
+            return 0;
+        }
+    return -1;
+}
+
+int *rw_trend_rule_switch(rw_trend_config *cfg, rw_trend_rule r)
+{
+    return rule_known(r) ? (int *)(void *)((char *)cfg + rule_table[r].on) : NULL;
+}
+
+int rw_trend_rule_on(const rw_trend_config *cfg, rw_trend_rule r)
+{
+    return rule_known(r) && *(const int *)(const void *)((const char *)cfg + rule_table[r].on);
+}
+
+/* Runs the switched-on rules of one alert kind at draw i, in table order. */
+static rw_status run_rules(replay *r, rw_trend_alert_kind kind, size_t i)
+{
+    for (int k = 0; k < RW_RULE_NRULES; k++) {
+        const rw_trend_rule_def *d = &rule_table[k];
+        if (d->kind != kind || !rw_trend_rule_on(r->cfg, d->id))
+            continue;
+        rw_status st = d->test(r, i);
+        if (st != RW_OK)
+            return st;
+    }
+    return RW_OK;
+}
+
+/* ---------------------------------------------------------------- the replay */
 
 static void latch_close(replay *r, latch *l, rw_trend_close why, size_t i)
 {
@@ -519,19 +699,19 @@ static void latch_close(replay *r, latch *l, rw_trend_close why, size_t i)
 
 /* Open latch: count clear draws and close after enough. Closed latch: fire when the builder
  * holds evidence. */
-static rw_status latch_step(replay *r, latch *l, rw_trend_alert_kind kind, size_t i, int clear,
-                            ev_builder *b)
+static rw_status latch_step(replay *r, rw_trend_alert_kind kind, size_t i, int clear)
 {
+    latch *l = &r->latch[kind];
     if (l->open) {
-        ev_builder_free(b); /* a rule met while open is the same episode: no new alert */
+        ev_builder_free(&r->eb); /* a rule met while open is the same episode: no new alert */
         l->clear_run = clear ? l->clear_run + 1 : 0;
         if (l->clear_run >= r->cfg->rearm_clear_draws)
             latch_close(r, l, RW_CLOSE_CLEAR_DRAWS, i);
         return RW_OK;
     }
-    if (!b->n)
+    if (!r->eb.n)
         return RW_OK;
-    rw_status st = push_alert(r, kind, i, b, &l->alert);
+    rw_status st = push_alert(r, kind, i, &l->alert);
     if (st != RW_OK)
         return st;
     l->open = 1;
@@ -540,275 +720,242 @@ static rw_status latch_step(replay *r, latch *l, rw_trend_alert_kind kind, size_
     return RW_OK;
 }
 
-rw_status rw_trend_run(const rw_trend_input *in, const rw_trend_config *cfg, rw_trend_result **out,
-                       rw_error *err)
+/* Regime changes re-arm the alerts they bound. */
+static void regime_step(replay *r, size_t i)
 {
-    rw_trend_config defaults;
-    rw_status st;
-    span *chemo = NULL, *treat = NULL;
-    size_t nchemo = 0, ntreat = 0;
-    int64_t *ids = NULL;
-    long *run = NULL; /* draws of the current CUSUM run */
-    size_t nrun = 0;
-    ev_builder eb = {.n = 0};
-    replay r;
-    memset(&r, 0, sizeof r);
-
-    *out = NULL;
-    if (!in)
-        return rw_error_set(err, RW_ERR_USAGE, "trend: no input");
-    if (!cfg) {
-        rw_trend_config_init(&defaults);
-        cfg = &defaults;
+    const rw_trend_point *p = &r->pts[i];
+    const draw_ctx *x = &r->ctx[i];
+    if (p->epoch != r->cur_epoch) {
+        r->nbase[0] = r->nbase[1] = 0;
+        r->cusum = 0;
+        r->nrun = 0;
+        latch_close(r, &r->latch[RW_ALERT_EARLY_RELAPSE], RW_CLOSE_NEW_SURGERY, i);
+        r->cur_epoch = p->epoch;
     }
-    if ((st = rw_trend_config_check(cfg, err)) != RW_OK)
-        return st;
-    if ((st = check_input(in, err)) != RW_OK)
-        return st;
-
-    r.cfg = cfg;
-    r.n = in->nsamples;
-    r.res = calloc(1, sizeof *r.res);
-    if (!r.res)
-        goto nomem;
-    r.res->primary = in->primary;
-    r.res->lead_sample_id = -1;
-    if (r.n) {
-        r.pts = calloc(r.n, sizeof *r.pts);
-        r.res->points = r.pts; /* owned by the result from here on */
-        r.ctx = calloc(r.n, sizeof *r.ctx);
-        ids = malloc(r.n * sizeof *ids);
-        run = malloc(r.n * sizeof *run);
-        if (!r.pts || !r.ctx || !ids || !run)
-            goto nomem;
+    if (x->chemo >= 0 && x->chemo != r->cur_chemo) {
+        r->nadir[0] = r->nadir[1] = -1;
+        latch_close(r, &r->latch[RW_ALERT_EMERGING_CHEMORESISTANCE], RW_CLOSE_NEW_COURSE, i);
+        r->cur_chemo = x->chemo;
     }
-    r.res->npoints = r.n;
-
-    /* Duplicate ids would make the evidence ambiguous. */
-    for (size_t i = 0; i < r.n; i++)
-        ids[i] = in->samples[i].sample_id;
-    if (r.n) /* qsort's pointer must not be NULL, even for zero elements */
-        qsort(ids, r.n, sizeof *ids, cmp_i64);
-    for (size_t i = 1; i < r.n; i++)
-        if (ids[i] == ids[i - 1]) {
-            st = rw_error_set(err, RW_ERR_INPUT, "sample id %lld appears twice", (long long)ids[i]);
-            goto fail;
+    if (x->treat != r->cur_treat) {
+        latch_close(r, &r->latch[RW_ALERT_RESPONDING],
+                    x->treat >= 0 ? RW_CLOSE_NEW_COURSE : RW_CLOSE_COURSE_END, i);
+        if (x->treat >= 0) {
+            r->pre[0] = r->last[0];
+            r->pre[1] = r->last[1];
         }
+        r->cur_treat = x->treat;
+    }
+}
 
-    for (size_t i = 0; i < r.n; i++)
-        resolve_point(&in->samples[i], cfg, &r.pts[i]);
-    if (r.n)
-        qsort(r.pts, r.n, sizeof *r.pts, cmp_point);
+/* early_relapse context: the draw against its family's baseline of the epoch; a negative draw
+ * that does not rise joins the baseline while it has fewer than baseline_draws. */
+static void baseline_step(replay *r, size_t i)
+{
+    const rw_trend_config *cfg = r->cfg;
+    rw_trend_point *p = &r->pts[i];
+    draw_ctx *x = &r->ctx[i];
+    const int f = x->family;
+    int nb = r->nbase[f];
+    if (nb > 0) {
+        double bmean, bsig;
+        baseline_of(r, f, nb, &bmean, &bsig);
+        x->nbase = nb;
+        x->rcv_b = expm1(cfg->rcv_z * comparison_sd(bsig, sigma_of(p->s.cv), sigma_of(cfg->cv_i)));
+        p->baseline = bmean;
+        p->baseline_limit = bmean * (1.0 + x->rcv_b);
+        x->rise = p->s.ratio > p->baseline_limit;
+    }
+    if (!x->rise && !p->s.positive && nb < cfg->baseline_draws)
+        r->base[f][r->nbase[f]++] = (long)i;
+}
 
-    if (build_courses(in, RW_TREAT_BIT(RW_TREAT_CHEMOTHERAPY), &chemo, &nchemo) != RW_OK ||
-        build_courses(in, cfg->responding_kinds, &treat, &ntreat) != RW_OK)
-        goto nomem;
+/* emerging_chemoresistance context: the draw against the course's nadir of its family (the
+ * lowest earlier draw); a lower draw becomes the nadir. */
+static void nadir_step(replay *r, size_t i)
+{
+    const rw_trend_config *cfg = r->cfg;
+    rw_trend_point *p = &r->pts[i];
+    draw_ctx *x = &r->ctx[i];
+    const int f = x->family;
+    long nd = r->nadir[f];
+    if (nd >= 0) {
+        const double si = sigma_of(cfg->cv_i), sp = sigma_of(p->s.cv);
+        x->nadir_idx = nd;
+        x->rcv_n = expm1(cfg->rcv_z * comparison_sd(sigma_of(r->pts[nd].s.cv), sp, si));
+        p->nadir = r->pts[nd].s.ratio;
+        p->nadir_limit = p->nadir * (1.0 + x->rcv_n);
+        x->above = p->s.ratio > p->nadir_limit;
+    }
+    if (nd < 0 || p->s.ratio < r->pts[nd].s.ratio)
+        r->nadir[f] = (long)i;
+}
+
+/* One step per alert kind: where its rules apply, set the context and run them; then the
+ * latch fires on their evidence or counts a clear draw. */
+static rw_status step_early_relapse(replay *r, size_t i)
+{
+    const rw_trend_point *p = &r->pts[i];
+    if (!p->on_chemo && !p->preoperative) {
+        baseline_step(r, i);
+        rw_status st = run_rules(r, RW_ALERT_EARLY_RELAPSE, i);
+        if (st != RW_OK)
+            return st;
+    }
+    if (!p->preoperative || r->latch[RW_ALERT_EARLY_RELAPSE].open)
+        return latch_step(r, RW_ALERT_EARLY_RELAPSE, i, !p->s.positive && !r->ctx[i].rise);
+    return RW_OK;
+}
+
+static rw_status step_emerging_chemoresistance(replay *r, size_t i)
+{
+    const rw_trend_point *p = &r->pts[i];
+    if (p->on_chemo) {
+        nadir_step(r, i);
+        rw_status st = run_rules(r, RW_ALERT_EMERGING_CHEMORESISTANCE, i);
+        if (st != RW_OK)
+            return st;
+    }
+    if (p->on_chemo || r->latch[RW_ALERT_EMERGING_CHEMORESISTANCE].open)
+        return latch_step(r, RW_ALERT_EMERGING_CHEMORESISTANCE, i,
+                          !p->s.positive && !r->ctx[i].above);
+    return RW_OK;
+}
+
+/* responding stays open until its course ends (no clear-draw re-arming). */
+static rw_status step_responding(replay *r, size_t i)
+{
+    if (!r->pts[i].on_treatment || r->latch[RW_ALERT_RESPONDING].open)
+        return RW_OK;
+    rw_status st = run_rules(r, RW_ALERT_RESPONDING, i);
+    if (st != RW_OK)
+        return st;
+    return latch_step(r, RW_ALERT_RESPONDING, i, 0);
+}
+
+/* Duplicate ids would make the evidence ambiguous. */
+static rw_status check_unique_ids(const rw_trend_input *in, rw_error *err)
+{
+    size_t n = in->nsamples;
+    if (n < 2)
+        return RW_OK;
+    int64_t *ids = malloc(n * sizeof *ids);
+    if (!ids)
+        return rw_error_set(err, RW_ERR_NOMEM, "out of memory in the trend engine");
+    for (size_t i = 0; i < n; i++)
+        ids[i] = in->samples[i].sample_id;
+    qsort(ids, n, sizeof *ids, cmp_i64);
+    rw_status st = RW_OK;
+    for (size_t i = 1; i < n && st == RW_OK; i++)
+        if (ids[i] == ids[i - 1])
+            st = rw_error_set(err, RW_ERR_INPUT, "sample id %lld appears twice", (long long)ids[i]);
+    free(ids);
+    return st;
+}
+
+static void replay_free(replay *r)
+{
+    ev_builder_free(&r->eb);
+    free(r->chemo);
+    free(r->treat);
+    free(r->run);
+    free(r->ctx);
+}
+
+/* Sorts the draws (calls and CVs resolved) and places each in its epoch and courses. The
+ * result r->res is new; only RW_ERR_NOMEM can fail. */
+static rw_status replay_init(replay *r, const rw_trend_input *in, const rw_trend_config *cfg)
+{
+    memset(r, 0, sizeof *r);
+    r->cfg = cfg;
+    r->n = in->nsamples;
+    r->cur_epoch = -1;
+    r->cur_chemo = r->cur_treat = -1;
+    for (int f = 0; f < 2; f++)
+        r->nadir[f] = r->last[f] = r->pre[f] = -1;
+    r->res = calloc(1, sizeof *r->res);
+    if (!r->res)
+        return RW_ERR_NOMEM;
+    r->res->primary = in->primary;
+    r->res->lead_sample_id = -1;
+    if (r->n) {
+        r->pts = calloc(r->n, sizeof *r->pts);
+        r->res->points = r->pts; /* owned by the result from here on */
+        r->ctx = calloc(r->n, sizeof *r->ctx);
+        r->run = malloc(r->n * sizeof *r->run);
+        if (!r->pts || !r->ctx || !r->run)
+            return RW_ERR_NOMEM;
+    }
+    r->res->npoints = r->n;
+    for (size_t i = 0; i < r->n; i++)
+        resolve_point(&in->samples[i], cfg, &r->pts[i]);
+    if (r->n) /* qsort's pointer must not be NULL, even for zero elements */
+        qsort(r->pts, r->n, sizeof *r->pts, cmp_point);
+    if (build_courses(in, RW_TREAT_BIT(RW_TREAT_CHEMOTHERAPY), &r->chemo, &r->nchemo) != RW_OK ||
+        build_courses(in, cfg->responding_kinds, &r->treat, &r->ntreat) != RW_OK)
+        return RW_ERR_NOMEM;
 
     size_t nsurg = 0;
     for (size_t t = 0; t < in->ntreatments; t++)
         nsurg += in->treatments[t].kind == RW_TREAT_SURGERY;
-    for (size_t i = 0; i < r.n; i++) {
-        rw_trend_point *p = &r.pts[i];
+    for (size_t i = 0; i < r->n; i++) {
+        rw_trend_point *p = &r->pts[i];
         for (size_t t = 0; t < in->ntreatments; t++)
             p->epoch +=
                 in->treatments[t].kind == RW_TREAT_SURGERY && in->treatments[t].start < p->s.day;
         p->preoperative = nsurg > 0 && p->epoch == 0;
-        r.ctx[i].family = p->s.assay == RW_TREND_DDPCR;
-        r.ctx[i].chemo = course_of(chemo, nchemo, p->s.day);
-        r.ctx[i].treat = course_of(treat, ntreat, p->s.day);
-        r.ctx[i].nadir_idx = -1;
-        p->on_chemo = r.ctx[i].chemo >= 0;
-        p->on_treatment = r.ctx[i].treat >= 0;
+        r->ctx[i].family = p->s.assay == RW_TREND_DDPCR;
+        r->ctx[i].chemo = course_of(r->chemo, r->nchemo, p->s.day);
+        r->ctx[i].treat = course_of(r->treat, r->ntreat, p->s.day);
+        r->ctx[i].nadir_idx = -1;
+        p->on_chemo = r->ctx[i].chemo >= 0;
+        p->on_treatment = r->ctx[i].treat >= 0;
     }
+    return RW_OK;
+}
 
-    latch er = {0}, cr = {0}, resp = {0};
-    int cur_epoch = -1;
-    long cur_chemo = -1, cur_treat = -1;
-    long nadir[2] = {-1, -1}, last[2] = {-1, -1}, pre[2] = {-1, -1};
-    double S = 0;
-    for (size_t i = 0; i < r.n; i++) {
-        rw_trend_point *p = &r.pts[i];
-        draw_ctx *x = &r.ctx[i];
-        const int f = x->family;
-        const double si = sigma_of(cfg->cv_i), sp = sigma_of(p->s.cv);
-
-        /* Regime changes re-arm the alerts they bound. */
-        if (p->epoch != cur_epoch) {
-            r.nbase[0] = r.nbase[1] = 0;
-            S = 0;
-            nrun = 0;
-            latch_close(&r, &er, RW_CLOSE_NEW_SURGERY, i);
-            cur_epoch = p->epoch;
-        }
-        if (x->chemo >= 0 && x->chemo != cur_chemo) {
-            nadir[0] = nadir[1] = -1;
-            latch_close(&r, &cr, RW_CLOSE_NEW_COURSE, i);
-            cur_chemo = x->chemo;
-        }
-        if (x->treat != cur_treat) {
-            latch_close(&r, &resp, x->treat >= 0 ? RW_CLOSE_NEW_COURSE : RW_CLOSE_COURSE_END, i);
-            if (x->treat >= 0) {
-                pre[0] = last[0];
-                pre[1] = last[1];
-            }
-            cur_treat = x->treat;
-        }
-
-        /* ---- early_relapse: off chemotherapy, after surgery */
-        if (!p->on_chemo && !p->preoperative) {
-            int nb = r.nbase[f];
-            if (nb > 0) {
-                double bmean, bsig;
-                baseline_of(&r, f, nb, &bmean, &bsig);
-                x->nbase = nb;
-                x->rcv_b = expm1(cfg->rcv_z * comparison_sd(bsig, sp, si));
-                p->baseline = bmean;
-                p->baseline_limit = bmean * (1.0 + x->rcv_b);
-                x->rise = p->s.ratio > p->baseline_limit;
-            }
-            if (!x->rise && !p->s.positive && nb < cfg->baseline_draws)
-                r.base[f][r.nbase[f]++] = (long)i;
-
-            if (cfg->rule_strong_positive && p->s.strong) {
-                rw_trend_evidence *ev = ev_start(&eb, cfg, RW_RULE_STRONG_POSITIVE, NAN, 1);
-                if (!ev)
-                    goto nomem;
-                ev_add(ev, p, RW_ROLE_TRIGGER, NAN, NAN, NAN);
-            }
-            long j = prev_draw(&r, i, 0, 0);
-            if (cfg->rule_two_consecutive_positive && p->s.positive && j >= 0 &&
-                r.pts[j].s.positive) {
-                rw_trend_evidence *ev =
-                    ev_start(&eb, cfg, RW_RULE_TWO_CONSECUTIVE_POSITIVE, NAN, 2);
-                if (!ev)
-                    goto nomem;
-                ev_add(ev, &r.pts[j], RW_ROLE_TRIGGER, NAN, NAN, NAN);
-                ev_add(ev, p, RW_ROLE_TRIGGER, NAN, NAN, NAN);
-            }
-            j = prev_draw(&r, i, 1, 0);
-            if (cfg->rule_rise_over_baseline && x->rise && j >= 0 && r.ctx[j].rise) {
-                rw_trend_evidence *ev = ev_start(&eb, cfg, RW_RULE_RISE_OVER_BASELINE, p->baseline,
-                                                 (size_t)x->nbase + 2);
-                if (!ev)
-                    goto nomem;
-                for (int b = 0; b < x->nbase; b++)
-                    ev_add(ev, &r.pts[r.base[f][b]], RW_ROLE_BASELINE, NAN, NAN, NAN);
-                ev_add(ev, &r.pts[j], RW_ROLE_TRIGGER, r.ctx[j].rcv_b, r.pts[j].baseline_limit,
-                       NAN);
-                ev_add(ev, p, RW_ROLE_TRIGGER, x->rcv_b, p->baseline_limit, NAN);
-            }
-            if (cfg->rule_cusum) {
-                S = fmax(0.0, S + cusum_z(p) - cfg->cusum_k);
-                p->cusum = S;
-                if (S > 0)
-                    run[nrun++] = (long)i;
-                else
-                    nrun = 0;
-                if (S > cfg->cusum_h) {
-                    rw_trend_evidence *ev = ev_start(&eb, cfg, RW_RULE_CUSUM, NAN, nrun);
-                    if (!ev)
-                        goto nomem;
-                    for (size_t k = 0; k < nrun; k++)
-                        ev_add(ev, &r.pts[run[k]], RW_ROLE_TRIGGER, NAN, NAN, r.pts[run[k]].cusum);
-                    S = 0; /* the usual restart after an alarm */
-                    nrun = 0;
-                }
-            }
-        }
-        if (!p->preoperative || er.open) {
-            int clear = !p->s.positive && !x->rise;
-            if ((st = latch_step(&r, &er, RW_ALERT_EARLY_RELAPSE, i, clear, &eb)) != RW_OK)
-                goto fail;
-        }
-
-        /* ---- emerging_chemoresistance: inside a chemotherapy course */
-        if (p->on_chemo) {
-            long nd = nadir[f];
-            if (nd >= 0) {
-                x->nadir_idx = nd;
-                x->rcv_n = expm1(cfg->rcv_z * comparison_sd(sigma_of(r.pts[nd].s.cv), sp, si));
-                p->nadir = r.pts[nd].s.ratio;
-                p->nadir_limit = p->nadir * (1.0 + x->rcv_n);
-                x->above = p->s.ratio > p->nadir_limit;
-            }
-            if (nd < 0 || p->s.ratio < r.pts[nd].s.ratio)
-                nadir[f] = (long)i;
-
-            long j = prev_draw(&r, i, 1, 1);
-            if (cfg->rule_rise_from_nadir && x->above && j >= 0 && r.ctx[j].above) {
-                rw_trend_evidence *ev = ev_start(&eb, cfg, RW_RULE_RISE_FROM_NADIR, p->nadir, 4);
-                if (!ev)
-                    goto nomem;
-                if (r.ctx[j].nadir_idx != x->nadir_idx)
-                    ev_add(ev, &r.pts[r.ctx[j].nadir_idx], RW_ROLE_NADIR, NAN, NAN, NAN);
-                ev_add(ev, &r.pts[x->nadir_idx], RW_ROLE_NADIR, NAN, NAN, NAN);
-                ev_add(ev, &r.pts[j], RW_ROLE_TRIGGER, r.ctx[j].rcv_n, r.pts[j].nadir_limit, NAN);
-                ev_add(ev, p, RW_ROLE_TRIGGER, x->rcv_n, p->nadir_limit, NAN);
-            }
-            j = prev_draw(&r, i, 0, 1);
-            if (cfg->rule_positive_after_negative && p->s.positive && j >= 0 &&
-                !r.pts[j].s.positive) {
-                rw_trend_evidence *ev = ev_start(&eb, cfg, RW_RULE_POSITIVE_AFTER_NEGATIVE, NAN, 2);
-                if (!ev)
-                    goto nomem;
-                ev_add(ev, &r.pts[j], RW_ROLE_PREVIOUS, NAN, NAN, NAN);
-                ev_add(ev, p, RW_ROLE_TRIGGER, NAN, NAN, NAN);
-            }
-        }
-        if (p->on_chemo || cr.open) {
-            int clear = !p->s.positive && !x->above;
-            if ((st = latch_step(&r, &cr, RW_ALERT_EMERGING_CHEMORESISTANCE, i, clear, &eb)) !=
-                RW_OK)
-                goto fail;
-        }
-
-        /* ---- responding: inside a treatment course */
-        if (p->on_treatment && cfg->rule_fall_below_pretreatment && !resp.open) {
-            long q = pre[f];
-            if (q >= 0 && r.pts[q].epoch == p->epoch &&
-                (!cfg->responding_requires_positive || r.pts[q].s.positive)) {
-                double rcv = expm1(-cfg->rcv_z * comparison_sd(sigma_of(r.pts[q].s.cv), sp, si));
-                double limit = r.pts[q].s.ratio * (1.0 + rcv);
-                if (p->s.ratio < limit) {
-                    rw_trend_evidence *ev =
-                        ev_start(&eb, cfg, RW_RULE_FALL_BELOW_PRETREATMENT, r.pts[q].s.ratio, 2);
-                    if (!ev)
-                        goto nomem;
-                    ev_add(ev, &r.pts[q], RW_ROLE_PRETREATMENT, NAN, NAN, NAN);
-                    ev_add(ev, p, RW_ROLE_TRIGGER, rcv, limit, NAN);
-                    if ((st = push_alert(&r, RW_ALERT_RESPONDING, i, &eb, &resp.alert)) != RW_OK)
-                        goto fail;
-                    resp.open = 1;
-                    resp.draw = i;
-                }
-            }
-        }
-        last[f] = (long)i;
-    }
-
-    /* State: the most recently fired open alert; ties on one draw by kind precedence. */
-    rw_trend_result *res = r.res;
-    res->state = RW_STATE_NOT_DETECTED;
-    if (r.n) {
-        static const rw_trend_state of_kind[] = {
-            RW_STATE_EARLY_RELAPSE, RW_STATE_EMERGING_CHEMORESISTANCE, RW_STATE_RESPONDING};
-        static const int rank[] = {1, 2, 0}; /* chemoresistance > relapse > responding */
-        const latch *ls[] = {&er, &cr, &resp};
-        int best = -1;
+/* The replay proper: each draw in order, as if it had just arrived. */
+static rw_status replay_run(replay *r)
+{
+    static rw_status (*const step[RW_ALERT_NKINDS])(replay *, size_t) = {
+        step_early_relapse, step_emerging_chemoresistance, step_responding};
+    for (size_t i = 0; i < r->n; i++) {
+        regime_step(r, i);
         for (int k = 0; k < RW_ALERT_NKINDS; k++) {
-            if (!ls[k]->open)
-                continue;
-            if (best < 0 || ls[k]->draw > ls[best]->draw ||
-                (ls[k]->draw == ls[best]->draw && rank[k] > rank[best]))
-                best = k;
+            rw_status st = step[k](r, i);
+            if (st != RW_OK)
+                return st;
         }
-        if (best >= 0)
-            res->state = of_kind[best];
-        else
-            res->state = r.pts[r.n - 1].s.positive ? RW_STATE_STABLE : RW_STATE_NOT_DETECTED;
+        r->last[r->ctx[i].family] = (long)i;
     }
+    return RW_OK;
+}
 
-    /* Lead time: first clinical relapse vs first early_relapse alert. */
+/* State: the most recently fired open alert; ties on one draw by kind precedence. */
+static rw_trend_state final_state(const replay *r)
+{
+    static const rw_trend_state of_kind[] = {
+        RW_STATE_EARLY_RELAPSE, RW_STATE_EMERGING_CHEMORESISTANCE, RW_STATE_RESPONDING};
+    static const int rank[] = {1, 2, 0}; /* chemoresistance > relapse > responding */
+    if (!r->n)
+        return RW_STATE_NOT_DETECTED;
+    const latch *ls = r->latch;
+    int best = -1;
+    for (int k = 0; k < RW_ALERT_NKINDS; k++) {
+        if (!ls[k].open)
+            continue;
+        if (best < 0 || ls[k].draw > ls[best].draw ||
+            (ls[k].draw == ls[best].draw && rank[k] > rank[best]))
+            best = k;
+    }
+    if (best >= 0)
+        return of_kind[best];
+    return r->pts[r->n - 1].s.positive ? RW_STATE_STABLE : RW_STATE_NOT_DETECTED;
+}
+
+/* Lead time: first clinical relapse vs first early_relapse alert. */
+static void lead_time(rw_trend_result *res, const rw_trend_input *in)
+{
     for (size_t e = 0; e < in->nevents; e++)
         if (in->events[e].kind == RW_EVENT_CLINICAL_RELAPSE &&
             (!res->has_relapse || in->events[e].day < res->relapse_day)) {
@@ -825,24 +972,32 @@ rw_status rw_trend_run(const rw_trend_input *in, const rw_trend_config *cfg, rw_
             }
             break;
         }
+}
 
-    free(chemo);
-    free(treat);
-    free(ids);
-    free(run);
-    free(r.ctx);
-    *out = res;
+rw_status rw_trend_run(const rw_trend_input *in, const rw_trend_config *cfg, rw_trend_result **out,
+                       rw_error *err)
+{
+    rw_trend_config defaults;
+    rw_status st;
+    *out = NULL;
+    if (!in)
+        return rw_error_set(err, RW_ERR_USAGE, "trend: no input");
+    if (!cfg) {
+        rw_trend_config_init(&defaults);
+        cfg = &defaults;
+    }
+    if ((st = rw_trend_config_check(cfg, err)) != RW_OK || (st = check_input(in, err)) != RW_OK ||
+        (st = check_unique_ids(in, err)) != RW_OK)
+        return st;
+    replay r;
+    if ((st = replay_init(&r, in, cfg)) != RW_OK || (st = replay_run(&r)) != RW_OK) {
+        replay_free(&r);
+        rw_trend_result_free(r.res);
+        return rw_error_set(err, st, "out of memory in the trend engine");
+    }
+    r.res->state = final_state(&r);
+    lead_time(r.res, in);
+    replay_free(&r);
+    *out = r.res;
     return RW_OK;
-
-nomem:
-    st = rw_error_set(err, RW_ERR_NOMEM, "out of memory in the trend engine");
-fail:
-    ev_builder_free(&eb);
-    rw_trend_result_free(r.res);
-    free(chemo);
-    free(treat);
-    free(ids);
-    free(run);
-    free(r.ctx);
-    return st;
 }

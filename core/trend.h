@@ -304,8 +304,30 @@ rw_status rw_trend_run(const rw_trend_input *in, const rw_trend_config *cfg, rw_
 /* NULL-safe. */
 void rw_trend_result_free(rw_trend_result *r);
 
-/* Names used in JSON and the UI (static strings) and their parsers (0 on success, -1 for an
- * unknown name; the parse is exact and lower-case). */
+/* The rule table: one row a rule, in rw_trend_rule order (the order an alert's evidence lists
+ * its rules in). The engine replays each alert kind as one step that sets the kind's context
+ * (baseline, nadir, pre-treatment draw) and runs the switched-on rules of that kind from this
+ * table; the CLI and the JSON forms read the rules' names and switches from it. */
+struct rw_trend_replay; /* the engine's replay state, private to core/trend.c */
+typedef struct rw_trend_rule_def {
+    rw_trend_rule id;
+    rw_trend_alert_kind kind; /* the alert the rule raises */
+    const char *name;         /* in JSON, the UI and the CLI's --no-rule */
+    size_t on;                /* offsetof(rw_trend_config, rule_<name>): the rule's switch */
+    /* The engine's test at draw i: adds the rule's evidence when it is met (and keeps the
+     * rule's running state, e.g. the CUSUM sum); RW_ERR_NOMEM when out of memory. */
+    rw_status (*test)(struct rw_trend_replay *r, size_t i);
+} rw_trend_rule_def;
+
+/* The table (static, RW_RULE_NRULES rows; *n gets the count when not NULL). */
+const rw_trend_rule_def *rw_trend_rules(size_t *n);
+/* The switch of rule r in cfg (1 on, 0 off); NULL for an unknown rule. */
+int *rw_trend_rule_switch(rw_trend_config *cfg, rw_trend_rule r);
+/* 1 when rule r is switched on in cfg; 0 when off or unknown. */
+int rw_trend_rule_on(const rw_trend_config *cfg, rw_trend_rule r);
+
+/* Names used in JSON and the UI (static strings; rule names from the table above) and their
+ * parsers (0 on success, -1 for an unknown name; the parse is exact and lower-case). */
 const char *rw_trend_assay_name(rw_trend_assay a);
 const char *rw_trend_treatment_name(rw_trend_treatment_kind k);
 const char *rw_trend_event_name(rw_trend_event_kind k);
@@ -319,5 +341,6 @@ int rw_trend_assay_parse(const char *s, rw_trend_assay *out);
 int rw_trend_treatment_parse(const char *s, rw_trend_treatment_kind *out);
 int rw_trend_event_parse(const char *s, rw_trend_event_kind *out);
 int rw_trend_primary_parse(const char *s, rw_trend_primary *out);
+int rw_trend_rule_parse(const char *s, rw_trend_rule *out);
 
 #endif

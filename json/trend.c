@@ -50,13 +50,11 @@ json_t *rw_trend_config_json_new(const rw_trend_config *c)
     put(o, "cusum_k", jnum(c->cusum_k), &bad);
     put(o, "cusum_h", jnum(c->cusum_h), &bad);
     put(o, "responding_requires_positive", json_boolean(c->responding_requires_positive), &bad);
-    const int on[RW_RULE_NRULES] = {
-        c->rule_strong_positive,        c->rule_two_consecutive_positive,
-        c->rule_rise_over_baseline,     c->rule_cusum,
-        c->rule_rise_from_nadir,        c->rule_positive_after_negative,
-        c->rule_fall_below_pretreatment};
-    for (int k = 0; off && k < RW_RULE_NRULES; k++)
-        if (!on[k] && json_array_append_new(off, json_string(rw_trend_rule_name(k))))
+    size_t nrules;
+    const rw_trend_rule_def *rules = rw_trend_rules(&nrules);
+    for (size_t k = 0; off && k < nrules; k++)
+        if (!rw_trend_rule_on(c, rules[k].id) &&
+            json_array_append_new(off, json_string(rules[k].name)))
             bad = 1;
     put(o, "rules_off", off, &bad);
     for (int k = 0; kinds && k < RW_TREAT_NKINDS; k++)

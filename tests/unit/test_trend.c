@@ -118,6 +118,50 @@ static void test_rcv_and_dates(void)
     CHECK(rw_trend_assay_parse("DDPCR", &a) == -1);
 }
 
+/* The rule table: in id order, the documented names, each row's switch is its config field,
+ * and each rule raises the alert kind of its section in core/trend.h. */
+static void test_rule_table(void)
+{
+    static const char *const names[RW_RULE_NRULES] = {
+        "strong_positive", "two_consecutive_positive", "rise_over_baseline",     "cusum",
+        "rise_from_nadir", "positive_after_negative",  "fall_below_pretreatment"};
+    static const rw_trend_alert_kind kinds[RW_RULE_NRULES] = {RW_ALERT_EARLY_RELAPSE,
+                                                              RW_ALERT_EARLY_RELAPSE,
+                                                              RW_ALERT_EARLY_RELAPSE,
+                                                              RW_ALERT_EARLY_RELAPSE,
+                                                              RW_ALERT_EMERGING_CHEMORESISTANCE,
+                                                              RW_ALERT_EMERGING_CHEMORESISTANCE,
+                                                              RW_ALERT_RESPONDING};
+    rw_trend_config c;
+    rw_trend_config_init(&c);
+    int *fields[RW_RULE_NRULES] = {&c.rule_strong_positive,        &c.rule_two_consecutive_positive,
+                                   &c.rule_rise_over_baseline,     &c.rule_cusum,
+                                   &c.rule_rise_from_nadir,        &c.rule_positive_after_negative,
+                                   &c.rule_fall_below_pretreatment};
+    size_t n = 0;
+    const rw_trend_rule_def *t = rw_trend_rules(&n);
+    CHECK(t && n == RW_RULE_NRULES);
+    for (size_t k = 0; t && k < n && k < RW_RULE_NRULES; k++) {
+        CHECK(t[k].id == (rw_trend_rule)k);
+        CHECK(t[k].kind == kinds[k]);
+        CHECK(strcmp(t[k].name, names[k]) == 0);
+        CHECK(strcmp(rw_trend_rule_name(t[k].id), names[k]) == 0);
+        CHECK(t[k].test != NULL);
+        CHECK(rw_trend_rule_switch(&c, t[k].id) == fields[k]);
+        CHECK(rw_trend_rule_on(&c, t[k].id) == (k != RW_RULE_CUSUM));
+        rw_trend_rule r = RW_RULE_NRULES;
+        CHECK(rw_trend_rule_parse(names[k], &r) == 0 && r == t[k].id);
+    }
+    c.rule_rise_from_nadir = 0;
+    CHECK(!rw_trend_rule_on(&c, RW_RULE_RISE_FROM_NADIR));
+    rw_trend_rule r = RW_RULE_CUSUM;
+    CHECK(rw_trend_rule_parse("Cusum", &r) == -1 && r == RW_RULE_CUSUM);
+    CHECK(rw_trend_rule_parse(NULL, &r) == -1);
+    CHECK(strcmp(rw_trend_rule_name((rw_trend_rule)RW_RULE_NRULES), "invalid") == 0);
+    CHECK(rw_trend_rule_switch(&c, (rw_trend_rule)RW_RULE_NRULES) == NULL);
+    CHECK(!rw_trend_rule_on(&c, (rw_trend_rule)-1));
+}
+
 static void test_empty_and_one(void)
 {
     series x = {.ns = 0};
@@ -627,6 +671,7 @@ static void test_simulation(void)
 int main(void)
 {
     test_rcv_and_dates();
+    test_rule_table();
     test_empty_and_one();
     test_two_consecutive_positive();
     test_isolated_positive();
