@@ -4,6 +4,9 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <string.h>
+
+#include "core/settings.h"
 
 #define Z95 1.959963984540054
 /* One-sided 95% upper bound of a Poisson mean when zero events were seen: -ln(0.05). */
@@ -11,10 +14,8 @@
 
 void rw_ddpcr_opts_init(rw_ddpcr_opts *o)
 {
-    o->droplet_volume_nl = 0.85;
-    o->ref_copies = 2.0;
-    o->amplified_lower = 2.2;
-    o->min_droplets = 100;
+    memset(o, 0, sizeof *o);
+    rw_settings_defaults(RW_SET_DDPCR, o); /* every field is an analysis setting */
 }
 
 /* CV^2 of lambda estimated from N droplets: Var(lambda) ~= (e^lambda - 1) / N (delta method on

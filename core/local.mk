@@ -17,6 +17,7 @@ core_libcore_la_SOURCES = \
 	core/purity.c core/purity.h \
 	core/plot.c core/plot.h \
 	core/trend.c core/trend.h \
+	core/settings.c core/settings.h \
 	core/date.c core/date.h \
 	core/analyse.c core/analyse.h \
 	core/stats.c core/stats.h \

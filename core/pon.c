@@ -14,6 +14,7 @@
 #include "core/atomic.h"
 #include "core/gc.h"
 #include "core/score.h"
+#include "core/settings.h"
 #include "core/stats.h"
 #include "core/version.h"
 
@@ -21,11 +22,7 @@
 
 void rw_pon_opts_init(rw_pon_opts *o)
 {
-    o->min_normals = 5;
-    o->recommended_normals = 10;
-    o->min_median = 0.2;
-    o->max_cv = 0.5;
-    o->max_cv_factor = 3.0;
+    rw_settings_defaults(RW_SET_PON, o); /* panel size and masking: analysis settings */
     o->filters = NULL;
     o->id = NULL;
     o->gc = NULL;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/settings.h"
 #include "core/stats.h"
 
 /* Width of the log2 range over which the outlier component is uniform. */
@@ -33,8 +34,7 @@ void rw_purity_opts_init(rw_purity_opts *o)
     o->floor_sd = 0.005;
     o->min_bins = 5;
     o->recentre = 1;
-    o->detection_limit = 0.03;
-    o->caution_limit = 0.05;
+    rw_settings_defaults(RW_SET_PURITY, o); /* the quality gates: analysis settings */
 }
 
 double rw_purity_expected_log2(double f, double ploidy, int c)

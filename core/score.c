@@ -7,15 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/settings.h"
 #include "core/stats.h"
 
 void rw_score_opts_init(rw_score_opts *o)
 {
-    o->z_amplified = 3.0;
-    o->z_strong = 5.0;
-    o->zero_floor = 0.5;
-    o->use_sample_se = 1;
-    o->ci_z = 1.959963984540054;
+    memset(o, 0, sizeof *o);
+    rw_settings_defaults(RW_SET_SCORE, o); /* every field is an analysis setting */
 }
 
 const char *rw_call_name(rw_call c)

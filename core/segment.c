@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/settings.h"
 #include "core/stats.h"
 
 void rw_segment_opts_init(rw_segment_opts *o)
@@ -40,9 +41,7 @@ void rw_segment_opts_init(rw_segment_opts *o)
     o->min_bins = 0;
     o->undo_sd = 0.0;
     o->build = RW_BUILD_UNKNOWN;
-    o->loss_below = -0.15;
-    o->gain_above = 0.10;
-    o->amp_above = 0.585;
+    rw_settings_defaults(RW_SET_SEGMENT, o); /* the calls' thresholds: analysis settings */
 }
 
 void rw_segments_free(rw_segments *s)

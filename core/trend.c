@@ -2,6 +2,7 @@
  * raises early_relapse, emerging_chemoresistance and responding alerts (rules in trend.h). */
 #include "core/trend.h"
 #include "core/date.h"
+#include "core/settings.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -12,33 +13,9 @@
 void rw_trend_config_init(rw_trend_config *cfg)
 {
     memset(cfg, 0, sizeof *cfg);
-    cfg->rcv_z = 1.65;
-    cfg->cv_i = 0.05;
-    cfg->cv_a_default = 0.10;
-    cfg->baseline_draws = 2;
-    cfg->rearm_clear_draws = 2;
-    cfg->z_positive = 3.0;
-    cfg->z_strong = 5.0;
-    cfg->ddpcr_cn_positive = 2.2;
-    cfg->ddpcr_cn_strong = 3.0;
-    cfg->rule_strong_positive = 1;
-    cfg->rule_two_consecutive_positive = 1;
-    cfg->rule_rise_over_baseline = 1;
-    /* CUSUM is off by default: PoN z-scores of one woman are not independent N(0, 1) draws
-     * (her own offset from the panel and the within-person CV add to every z), so S drifts
-     * upward on stable negatives; with 4-10 draws per patient it adds false alerts while the
-     * positivity and RCV rules already catch a rising tumour fraction (tests/unit/test_trend.c
-     * measures both with the rule on and off). */
-    cfg->rule_cusum = 0;
-    cfg->rule_rise_from_nadir = 1;
-    cfg->rule_positive_after_negative = 1;
-    cfg->rule_fall_below_pretreatment = 1;
-    cfg->cusum_k = 0.5;
-    cfg->cusum_h = 4.0;
-    cfg->responding_requires_positive = 1;
-    cfg->responding_kinds = RW_TREAT_BIT(RW_TREAT_CHEMOTHERAPY) | RW_TREAT_BIT(RW_TREAT_ENDOCRINE) |
-                            RW_TREAT_BIT(RW_TREAT_RADIOTHERAPY) | RW_TREAT_BIT(RW_TREAT_TARGETED) |
-                            RW_TREAT_BIT(RW_TREAT_OTHER);
+    /* Every field is an analysis setting: the defaults (and why CUSUM is off) are in the one
+     * table of core/settings.c. */
+    rw_settings_defaults(RW_SET_TREND, cfg);
 }
 
 static int finite_in(double x, double lo, double hi)
