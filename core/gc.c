@@ -138,6 +138,18 @@ static void fractions(const char *s, size_t n, double *gc, double *nfrac)
     *nfrac = n ? (double)(n - g - a) / (double)n : 1.0;
 }
 
+/* The bases [s0, s1) of contig `name` (0-based, new string); NULL when they cannot be read. */
+static char *fetch(rw_gc_ref *ref, const char *name, int64_t s0, int64_t s1)
+{
+    hts_pos_t got = 0;
+    char *s = faidx_fetch_seq64(ref->fai, name, s0, s1 - 1, &got);
+    if (s && got != s1 - s0) {
+        free(s);
+        s = NULL;
+    }
+    return s;
+}
+
 rw_status rw_gc_interval(rw_gc_ref *ref, const char *contig, int64_t start, int64_t end, double *gc,
                          double *nfrac, rw_error *err)
 {
@@ -146,14 +158,11 @@ rw_status rw_gc_interval(rw_gc_ref *ref, const char *contig, int64_t start, int6
                             (long long)start, (long long)end);
     if (!faidx_has_seq(ref->fai, contig))
         return rw_error_set(err, RW_ERR_INPUT, "contig %s is not in the reference", contig);
-    hts_pos_t got = 0;
-    char *s = faidx_fetch_seq64(ref->fai, contig, start, end - 1, &got);
-    if (!s || got != end - start) {
-        free(s);
+    char *s = fetch(ref, contig, start, end);
+    if (!s)
         return rw_error_set(err, RW_ERR_INPUT, "cannot read %s:%lld-%lld from the reference",
                             contig, (long long)start + 1, (long long)end);
-    }
-    fractions(s, (size_t)got, gc, nfrac);
+    fractions(s, (size_t)(end - start), gc, nfrac);
     free(s);
     return RW_OK;
 }
@@ -187,13 +196,10 @@ rw_status rw_gc_fill_bins(rw_gc_ref *ref, const rw_bins *b, double *gc, double *
         for (size_t i = i0; i < i1; i += step) {
             size_t j = i + step < i1 ? i + step : i1;
             int64_t s0 = rw_bins_start(b, i), s1 = rw_bins_end(b, j - 1);
-            hts_pos_t got = 0;
-            char *s = faidx_fetch_seq64(ref->fai, name, s0, s1 - 1, &got);
-            if (!s || got != s1 - s0) {
-                free(s);
+            char *s = fetch(ref, name, s0, s1);
+            if (!s)
                 return rw_error_set(err, RW_ERR_INPUT, "cannot read %s:%lld-%lld of the reference",
                                     name, (long long)s0 + 1, (long long)s1);
-            }
             for (size_t k = i; k < j; k++) {
                 int64_t a = rw_bins_start(b, k) - s0, e = rw_bins_end(b, k) - s0;
                 fractions(s + a, (size_t)(e - a), &gc[k], &nfrac[k]);
@@ -433,43 +439,76 @@ static rw_status robust_fit(xy *p, size_t m, double span, int degree, int iters,
     }
 }
 
-rw_status rw_gc_correct(size_t n, const double *count, const double *gc, const double *nfrac,
-                        const double *map, const rw_gc_opts *o, double *corrected, uint8_t *mask,
-                        rw_gc_info *info, rw_error *err)
+/* Scratch of rw_gc_correct: the fit points and their columns (n each), the GC grid and the
+ * curves on it (ng_max each). */
+typedef struct gc_work {
+    xy *p;
+    double *xs, *ys, *w, *res, *tmp;
+    double *grid, *fit1, *fit2, *g2, *f2in;
+    size_t ng_max;
+} gc_work;
+
+static void gc_work_free(gc_work *wk)
 {
-    rw_status st = RW_OK;
-    xy *p = NULL;
-    double *xs = NULL, *ys = NULL, *w = NULL, *res = NULL, *tmp = NULL;
-    double *grid = NULL, *fit1 = NULL, *fit2 = NULL, *g2 = NULL, *f2in = NULL;
-    if (!o || !count || !gc || !corrected || !mask)
-        return rw_error_set(err, RW_ERR_USAGE, "gc: missing input");
-    if (!(o->span > 0 && o->span2 > 0 && o->grid_step > 0 && o->grid_step < 0.5 &&
-          o->fit_top_quantile > 0 && o->fit_top_quantile <= 1 && o->fit_gc_tail >= 0 &&
-          o->fit_gc_tail < 0.5 && o->map_span > 0 && o->robust_iter >= 0 &&
-          o->map_robust_iter >= 0))
-        return rw_error_set(err, RW_ERR_USAGE, "gc: bad options");
+    free(wk->p);
+    free(wk->xs);
+    free(wk->ys);
+    free(wk->w);
+    free(wk->res);
+    free(wk->tmp);
+    free(wk->grid);
+    free(wk->fit1);
+    free(wk->fit2);
+    free(wk->g2);
+    free(wk->f2in);
+}
+
+/* 0 on success; on failure what was allocated is still to be freed with gc_work_free(). */
+static int gc_work_alloc(gc_work *wk, size_t n, double grid_step)
+{
+    memset(wk, 0, sizeof *wk);
     size_t nn = n ? n : 1;
-    size_t ng_max = (size_t)ceil(1.0 / o->grid_step) + 2;
+    size_t ng_max = (size_t)ceil(1.0 / grid_step) + 2;
     if (ng_max < 102)
         ng_max = 102;
-    p = malloc(nn * sizeof *p);
-    xs = malloc(nn * sizeof *xs);
-    ys = malloc(nn * sizeof *ys);
-    w = malloc(nn * sizeof *w);
-    res = malloc(nn * sizeof *res);
-    tmp = malloc(nn * sizeof *tmp);
-    grid = malloc(ng_max * sizeof *grid);
-    fit1 = malloc(ng_max * sizeof *fit1);
-    fit2 = malloc(ng_max * sizeof *fit2);
-    g2 = malloc(ng_max * sizeof *g2);
-    f2in = malloc(ng_max * sizeof *f2in);
-    if (!p || !xs || !ys || !w || !res || !tmp || !grid || !fit1 || !fit2 || !g2 || !f2in) {
-        st = rw_error_set(err, RW_ERR_NOMEM, "out of memory");
-        goto done;
-    }
+    wk->ng_max = ng_max;
+    wk->p = malloc(nn * sizeof *wk->p);
+    wk->xs = malloc(nn * sizeof *wk->xs);
+    wk->ys = malloc(nn * sizeof *wk->ys);
+    wk->w = malloc(nn * sizeof *wk->w);
+    wk->res = malloc(nn * sizeof *wk->res);
+    wk->tmp = malloc(nn * sizeof *wk->tmp);
+    wk->grid = malloc(ng_max * sizeof *wk->grid);
+    wk->fit1 = malloc(ng_max * sizeof *wk->fit1);
+    wk->fit2 = malloc(ng_max * sizeof *wk->fit2);
+    wk->g2 = malloc(ng_max * sizeof *wk->g2);
+    wk->f2in = malloc(ng_max * sizeof *wk->f2in);
+    return !(wk->p && wk->xs && wk->ys && wk->w && wk->res && wk->tmp && wk->grid && wk->fit1 &&
+             wk->fit2 && wk->g2 && wk->f2in);
+}
 
-    /* 1. output mask */
-    size_t nvalid = 0;
+static int gc_opts_valid(const rw_gc_opts *o)
+{
+    return o->span > 0 && o->span2 > 0 && o->grid_step > 0 && o->grid_step < 0.5 &&
+           o->fit_top_quantile > 0 && o->fit_top_quantile <= 1 && o->fit_gc_tail >= 0 &&
+           o->fit_gc_tail < 0.5 && o->map_span > 0 && o->robust_iter >= 0 &&
+           o->map_robust_iter >= 0;
+}
+
+/* Copies the values v[i] of the bins with mask[i] == 0 to out; returns how many. */
+static size_t unmasked(size_t n, const double *v, const uint8_t *mask, double *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!mask[i])
+            out[k++] = v[i];
+    return k;
+}
+
+/* 1. The output mask of every bin (corrected set to NaN). */
+static void gc_mask(size_t n, const double *count, const double *gc, const double *nfrac,
+                    const double *map, const rw_gc_opts *o, double *corrected, uint8_t *mask)
+{
     for (size_t i = 0; i < n; i++) {
         uint8_t m = 0;
         if (!(isfinite(count[i]) && count[i] > 0))
@@ -484,39 +523,35 @@ rw_status rw_gc_correct(size_t n, const double *count, const double *gc, const d
             m |= RW_GC_MASK_MAP;
         mask[i] = m;
         corrected[i] = NAN;
-        if (!m)
-            tmp[nvalid++] = count[i];
     }
-    /* 2. the fit set: unmasked, well mappable, not top counts, not GC tails */
-    double top = quantile(tmp, nvalid, o->fit_top_quantile);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!mask[i])
-            tmp[k++] = gc[i];
-    double glo = quantile(tmp, k, o->fit_gc_tail);
-    double ghi = quantile(tmp, k, 1.0 - o->fit_gc_tail);
+}
+
+/* 2. The fit set in wk->p: unmasked, well mappable, not top counts, not GC tails; thinned.
+ * Returns its size. */
+static size_t gc_fit_set(size_t n, const double *count, const double *gc, const double *map,
+                         const rw_gc_opts *o, const uint8_t *mask, gc_work *wk)
+{
+    double top = quantile(wk->tmp, unmasked(n, count, mask, wk->tmp), o->fit_top_quantile);
+    size_t k = unmasked(n, gc, mask, wk->tmp);
+    double glo = quantile(wk->tmp, k, o->fit_gc_tail);
+    double ghi = quantile(wk->tmp, k, 1.0 - o->fit_gc_tail);
     size_t m = 0;
     for (size_t i = 0; i < n; i++) {
         if (mask[i] || count[i] > top || gc[i] < glo || gc[i] > ghi)
             continue;
         if (map && map[i] < o->fit_map_min)
             continue;
-        p[m].x = gc[i];
-        p[m].y = count[i];
+        wk->p[m].x = gc[i];
+        wk->p[m].y = count[i];
         m++;
     }
-    m = thin(p, m, o->fit_max_bins);
-    if (info) {
-        info->n_fit = m;
-        info->n_masked = 0;
-        info->median = NAN;
-    }
-    if (m < 50) {
-        st = rw_error_set(err, RW_ERR_INPUT,
-                          "gc: only %zu bins usable for the GC fit (need 50): no GC correction", m);
-        goto done;
-    }
-    /* 3. stage 1: narrow robust loess evaluated on the GC grid inside the data's range */
+    return thin(wk->p, m, o->fit_max_bins);
+}
+
+/* The GC grid points (multiples of grid_step) inside the range of the m fit points; two
+ * points around them when their GC values are (nearly) all equal. Returns how many. */
+static size_t gc_grid(const xy *p, size_t m, const rw_gc_opts *o, size_t ng_max, double *grid)
+{
     double xmin = p[0].x, xmax = p[0].x;
     for (size_t i = 1; i < m; i++) {
         xmin = fmin(xmin, p[i].x);
@@ -536,24 +571,34 @@ rw_status rw_gc_correct(size_t n, const double *count, const double *gc, const d
         grid[1] = xmax > xmin ? xmax : xmin + o->grid_step;
         ng = 2;
     }
-    st = robust_fit(p, m, o->span, 2, o->robust_iter, ng, grid, fit1, xs, ys, w, res, err);
+    return ng;
+}
+
+/* 3-4. The GC curve (a narrow robust loess on the grid, smoothed again by a wide loess) and
+ * each unmasked count divided by it. */
+static rw_status gc_curve_correct(size_t n, const double *count, const double *gc,
+                                  const rw_gc_opts *o, size_t m, gc_work *wk, double *corrected,
+                                  uint8_t *mask, rw_error *err)
+{
+    size_t ng = gc_grid(wk->p, m, o, wk->ng_max, wk->grid);
+    rw_status st = robust_fit(wk->p, m, o->span, 2, o->robust_iter, ng, wk->grid, wk->fit1, wk->xs,
+                              wk->ys, wk->w, wk->res, err);
     if (st != RW_OK)
-        goto done;
-    /* 4. stage 2: wide loess over the stage-1 curve, on the same grid */
+        return st;
     size_t m2 = 0;
     for (size_t g = 0; g < ng; g++)
-        if (isfinite(fit1[g])) {
-            g2[m2] = grid[g];
-            f2in[m2] = fit1[g];
+        if (isfinite(wk->fit1[g])) {
+            wk->g2[m2] = wk->grid[g];
+            wk->f2in[m2] = wk->fit1[g];
             m2++;
         }
-    st = rw_gc_loess_grid(m2, g2, f2in, NULL, o->span2, 2, ng, grid, fit2, err);
+    st = rw_gc_loess_grid(m2, wk->g2, wk->f2in, NULL, o->span2, 2, ng, wk->grid, wk->fit2, err);
     if (st != RW_OK)
-        goto done;
+        return st;
     for (size_t i = 0; i < n; i++) {
         if (mask[i])
             continue;
-        double e = interp(ng, grid, fit2, gc[i]);
+        double e = interp(ng, wk->grid, wk->fit2, gc[i]);
         if (!isfinite(e))
             mask[i] |= RW_GC_MASK_GC;
         else if (e <= 0)
@@ -561,55 +606,60 @@ rw_status rw_gc_correct(size_t n, const double *count, const double *gc, const d
         else
             corrected[i] = count[i] / e;
     }
-    /* 5. mappability: lowess of the GC-corrected depth on mappability */
-    if (map && o->map_correct) {
-        k = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!mask[i])
-                tmp[k++] = corrected[i];
-        double ctop = quantile(tmp, k, o->map_top_quantile);
-        size_t mm = 0;
-        for (size_t i = 0; i < n; i++)
-            if (!mask[i] && corrected[i] < ctop) {
-                p[mm].x = map[i];
-                p[mm].y = corrected[i];
-                mm++;
-            }
-        mm = thin(p, mm, o->fit_max_bins);
-        if (mm >= 50) {
-            double lo = INFINITY, hi = -INFINITY;
-            for (size_t i = 0; i < mm; i++) {
-                lo = fmin(lo, p[i].x);
-                hi = fmax(hi, p[i].x);
-            }
-            /* 101 points: lowess's own delta (1% of the range) skips the same detail */
-            size_t mg = hi > lo ? 101 : 2;
-            for (size_t g = 0; g < mg; g++)
-                grid[g] = hi > lo ? lo + (hi - lo) * (double)g / (double)(mg - 1) : lo + (double)g;
-            st = robust_fit(p, mm, o->map_span, 1, o->map_robust_iter, mg, grid, fit1, xs, ys, w,
-                            res, err);
-            if (st != RW_OK)
-                goto done;
-            for (size_t i = 0; i < n; i++) {
-                if (mask[i])
-                    continue;
-                double x = fmin(fmax(map[i], grid[0]), grid[mg - 1]);
-                double e = interp(mg, grid, fit1, x);
-                if (!(e > 0)) {
-                    mask[i] |= RW_GC_MASK_NOFIT;
-                    corrected[i] = NAN;
-                } else {
-                    corrected[i] /= e;
-                }
-            }
+    return RW_OK;
+}
+
+/* 5. Mappability: a lowess of the GC-corrected depth on mappability divides it (nothing with
+ * fewer than 50 usable bins). */
+static rw_status map_correct(size_t n, const double *map, const rw_gc_opts *o, gc_work *wk,
+                             double *corrected, uint8_t *mask, rw_error *err)
+{
+    xy *p = wk->p;
+    double ctop = quantile(wk->tmp, unmasked(n, corrected, mask, wk->tmp), o->map_top_quantile);
+    size_t mm = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!mask[i] && corrected[i] < ctop) {
+            p[mm].x = map[i];
+            p[mm].y = corrected[i];
+            mm++;
+        }
+    mm = thin(p, mm, o->fit_max_bins);
+    if (mm < 50)
+        return RW_OK;
+    double lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < mm; i++) {
+        lo = fmin(lo, p[i].x);
+        hi = fmax(hi, p[i].x);
+    }
+    /* 101 points: lowess's own delta (1% of the range) skips the same detail */
+    size_t mg = hi > lo ? 101 : 2;
+    double *grid = wk->grid, *fit = wk->fit1;
+    for (size_t g = 0; g < mg; g++)
+        grid[g] = hi > lo ? lo + (hi - lo) * (double)g / (double)(mg - 1) : lo + (double)g;
+    rw_status st = robust_fit(p, mm, o->map_span, 1, o->map_robust_iter, mg, grid, fit, wk->xs,
+                              wk->ys, wk->w, wk->res, err);
+    if (st != RW_OK)
+        return st;
+    for (size_t i = 0; i < n; i++) {
+        if (mask[i])
+            continue;
+        double x = fmin(fmax(map[i], grid[0]), grid[mg - 1]);
+        double e = interp(mg, grid, fit, x);
+        if (!(e > 0)) {
+            mask[i] |= RW_GC_MASK_NOFIT;
+            corrected[i] = NAN;
+        } else {
+            corrected[i] /= e;
         }
     }
-    /* 6. median normalisation */
-    k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!mask[i])
-            tmp[k++] = corrected[i];
-    double med = quantile(tmp, k, 0.5);
+    return RW_OK;
+}
+
+/* 6. Median normalisation; masked bins NaN. */
+static void gc_normalise(size_t n, const rw_gc_opts *o, double *tmp, double *corrected,
+                         const uint8_t *mask, rw_gc_info *info)
+{
+    double med = quantile(tmp, unmasked(n, corrected, mask, tmp), 0.5);
     size_t nmask = 0;
     for (size_t i = 0; i < n; i++) {
         if (mask[i]) {
@@ -623,17 +673,40 @@ rw_status rw_gc_correct(size_t n, const double *count, const double *gc, const d
         info->n_masked = nmask;
         info->median = med;
     }
+}
+
+rw_status rw_gc_correct(size_t n, const double *count, const double *gc, const double *nfrac,
+                        const double *map, const rw_gc_opts *o, double *corrected, uint8_t *mask,
+                        rw_gc_info *info, rw_error *err)
+{
+    if (!o || !count || !gc || !corrected || !mask)
+        return rw_error_set(err, RW_ERR_USAGE, "gc: missing input");
+    if (!gc_opts_valid(o))
+        return rw_error_set(err, RW_ERR_USAGE, "gc: bad options");
+    gc_work wk;
+    rw_status st = RW_OK;
+    if (gc_work_alloc(&wk, n, o->grid_step)) {
+        st = rw_error_set(err, RW_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    gc_mask(n, count, gc, nfrac, map, o, corrected, mask);
+    size_t m = gc_fit_set(n, count, gc, map, o, mask, &wk);
+    if (info) {
+        info->n_fit = m;
+        info->n_masked = 0;
+        info->median = NAN;
+    }
+    if (m < 50) {
+        st = rw_error_set(err, RW_ERR_INPUT,
+                          "gc: only %zu bins usable for the GC fit (need 50): no GC correction", m);
+        goto done;
+    }
+    if ((st = gc_curve_correct(n, count, gc, o, m, &wk, corrected, mask, err)) != RW_OK)
+        goto done;
+    if (map && o->map_correct && (st = map_correct(n, map, o, &wk, corrected, mask, err)) != RW_OK)
+        goto done;
+    gc_normalise(n, o, wk.tmp, corrected, mask, info);
 done:
-    free(p);
-    free(xs);
-    free(ys);
-    free(w);
-    free(res);
-    free(tmp);
-    free(grid);
-    free(fit1);
-    free(fit2);
-    free(g2);
-    free(f2in);
+    gc_work_free(&wk);
     return st;
 }
