@@ -193,15 +193,10 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
 }
 #define FNV_OFFSET 0xcbf29ce484222325ULL
 
-rw_status rw_pon_build(rw_bins *const *normals, size_t nn, const rw_pon_opts *o, rw_pon **out,
-                       rw_error *err)
+/* The options, the count of normals and their layouts. */
+static rw_status check_build_args(rw_bins *const *normals, size_t nn, const rw_pon_opts *o,
+                                  rw_error *err)
 {
-    rw_pon_opts defaults;
-    if (!o) {
-        rw_pon_opts_init(&defaults);
-        o = &defaults;
-    }
-    *out = NULL;
     if (o->min_normals < 3 || !(o->min_median >= 0) || !(o->max_cv > 0) || !(o->max_cv_factor > 0))
         return rw_error_set(err, RW_ERR_USAGE,
                             "bad panel options (min_normals >= 3, min_median >= 0, max_cv > 0, "
@@ -218,64 +213,73 @@ rw_status rw_pon_build(rw_bins *const *normals, size_t nn, const rw_pon_opts *o,
                                 "bins): every normal needs the same build and bin size",
                                 j + 1, rw_build_name(normals[j]->build), (int)normals[j]->bin_size,
                                 rw_build_name(normals[0]->build), (int)normals[0]->bin_size);
+    return RW_OK;
+}
 
-    const rw_bins *lay = normals[0];
-    size_t n = lay->n, n_auto = lay->first[RW_CHROM_X];
-    rw_status st = RW_OK;
-    rw_pon *p = pon_alloc(lay);
-    double **norm = calloc(nn, sizeof *norm);
-    double *v = malloc((n > nn ? n : nn) * sizeof *v);
-    double *cv = malloc((n ? n : 1) * sizeof *cv);
-    if (!p || !norm || !v || !cv)
-        goto nomem;
+static rw_status build_nomem(rw_error *err)
+{
+    return rw_error_set(err, RW_ERR_NOMEM, "out of memory building the panel");
+}
 
-    /* 0. GC correction (scratch mask: the panel's GC mask depends on the GC alone, below) */
+/* 0-1. Normal j (index j0 = j + 1 in messages), GC-corrected when o->gc is set, divided by its
+ * median over the autosomal bins with reads: *out is new (free() it even on failure). gmask
+ * (n bytes, with o->gc) and v (n doubles) are scratch. */
+static rw_status normalise_normal(const rw_bins *b, size_t j0, const rw_pon_opts *o,
+                                  const rw_gc_opts *go, uint8_t *gmask, double *v, double **out,
+                                  rw_error *err)
+{
+    size_t n = b->n, n_auto = b->first[RW_CHROM_X];
+    double *x = *out = malloc((n ? n : 1) * sizeof *x);
+    if (!x)
+        return build_nomem(err);
+    const double *cnt = b->count;
+    if (o->gc) {
+        rw_error ge;
+        if (rw_gc_correct(n, b->count, o->gc, NULL, NULL, go, x, gmask, NULL, &ge) != RW_OK)
+            return rw_error_set(err, ge.status == RW_ERR_NOMEM ? RW_ERR_NOMEM : RW_ERR_INPUT,
+                                "normal %zu: GC correction failed: %s", j0, ge.msg);
+        cnt = x;
+    }
+    size_t m = 0;
+    for (size_t i = 0; i < n_auto; i++)
+        if (isfinite(cnt[i]) && cnt[i] > 0)
+            v[m++] = cnt[i];
+    double scale = rw_stats_median(v, m);
+    if (!(scale > 0))
+        return rw_error_set(err, RW_ERR_INPUT, "normal %zu has no reads on the autosomes", j0);
+    for (size_t i = 0; i < n; i++)
+        x[i] = cnt[i] / scale;
+    return RW_OK;
+}
+
+/* Every normal normalised into norm[] (see normalise_normal). */
+static rw_status normalise_normals(rw_bins *const *normals, size_t nn, const rw_pon_opts *o,
+                                   const rw_gc_opts *go, double **norm, double *v, rw_error *err)
+{
+    size_t n = normals[0]->n;
+    /* scratch mask: the panel's GC mask depends on the GC alone (mask_bins) */
     uint8_t *gmask = o->gc ? malloc(n ? n : 1) : NULL;
     if (o->gc && !gmask)
-        goto nomem;
-    rw_gc_opts go;
-    rw_gc_opts_init(&go);
-    /* 1. median-normalise each normal over its autosomal bins with reads */
-    for (size_t j = 0; j < nn; j++) {
-        norm[j] = malloc((n ? n : 1) * sizeof **norm);
-        if (!norm[j]) {
-            free(gmask);
-            goto nomem;
-        }
-        const double *cnt = normals[j]->count;
-        if (o->gc) {
-            rw_error ge;
-            if (rw_gc_correct(n, normals[j]->count, o->gc, NULL, NULL, &go, norm[j], gmask, NULL,
-                              &ge) != RW_OK) {
-                free(gmask);
-                st = rw_error_set(err, ge.status == RW_ERR_NOMEM ? RW_ERR_NOMEM : RW_ERR_INPUT,
-                                  "normal %zu: GC correction failed: %s", j + 1, ge.msg);
-                goto fail;
-            }
-            cnt = norm[j];
-        }
-        size_t m = 0;
-        for (size_t i = 0; i < n_auto; i++)
-            if (isfinite(cnt[i]) && cnt[i] > 0)
-                v[m++] = cnt[i];
-        double scale = rw_stats_median(v, m);
-        if (!(scale > 0)) {
-            free(gmask);
-            st = rw_error_set(err, RW_ERR_INPUT, "normal %zu has no reads on the autosomes", j + 1);
-            goto fail;
-        }
-        for (size_t i = 0; i < n; i++)
-            norm[j][i] = cnt[i] / scale;
-    }
+        return build_nomem(err);
+    rw_status st = RW_OK;
+    for (size_t j = 0; j < nn && st == RW_OK; j++)
+        st = normalise_normal(normals[j], j + 1, o, go, gmask, v, &norm[j], err);
     free(gmask);
+    return st;
+}
+
+/* The masks a bin gets whatever the normals say: outside the GC range of the correction (with
+ * o->gc, whose values the panel keeps), inside a masked region of the build. */
+static void mask_fixed(rw_pon *p, const rw_pon_opts *o, const rw_gc_opts *go)
+{
+    const rw_bins *lay = p->median;
+    size_t n = lay->n;
     if (o->gc) {
         memcpy(p->gc, o->gc, n * sizeof *p->gc);
         for (size_t i = 0; i < n; i++)
-            if (!(o->gc[i] >= go.gc_min && o->gc[i] <= go.gc_max))
+            if (!(o->gc[i] >= go->gc_min && o->gc[i] <= go->gc_max))
                 p->mask[i] |= RW_PON_MASK_GC;
     }
-
-    /* 2. per-bin median and MAD; 3. mask */
     size_t nr = 0;
     const rw_region *regions = rw_regions(lay->build, &nr);
     for (size_t r = 0; r < nr; r++) {
@@ -285,23 +289,32 @@ rw_status rw_pon_build(rw_bins *const *normals, size_t nn, const rw_pon_opts *o,
             if (rw_bins_start(lay, i) < regions[r].end && rw_bins_end(lay, i) > regions[r].start)
                 p->mask[i] |= RW_PON_MASK_REGION;
     }
-    size_t ncv = 0;
+}
+
+/* 2-3. Per-bin median and MAD of the normalised normals, and the masks they give: too few
+ * normals with data, low median, spread above max_cv or above max_cv_factor times the panel's
+ * typical CV. v (nn doubles) and cv (n doubles) are scratch. */
+static void bin_stats(rw_pon *p, double *const *norm, size_t nn, const rw_pon_opts *o, double *v,
+                      double *cv)
+{
+    size_t n = p->median->n, ncv = 0;
+    double *med = p->median->count;
     for (size_t i = 0; i < n; i++) {
         for (size_t j = 0; j < nn; j++)
             v[j] = norm[j][i];
         size_t k;
-        median_mad(v, nn, &p->median->count[i], &p->mad[i], &k);
+        median_mad(v, nn, &med[i], &p->mad[i], &k);
         if (p->mask[i] & RW_PON_MASK_GC)
             continue;
         if (k < (size_t)o->min_normals) {
             p->mask[i] |= RW_PON_MASK_NODATA;
             continue;
         }
-        if (!(p->median->count[i] >= o->min_median) || p->median->count[i] <= 0) {
+        if (!(med[i] >= o->min_median) || med[i] <= 0) {
             p->mask[i] |= RW_PON_MASK_LOW;
             continue;
         }
-        double c = RW_MAD_TO_SD * p->mad[i] / p->median->count[i];
+        double c = RW_MAD_TO_SD * p->mad[i] / med[i];
         if (c > o->max_cv)
             p->mask[i] |= RW_PON_MASK_SPREAD;
         else if (!p->mask[i])
@@ -309,20 +322,21 @@ rw_status rw_pon_build(rw_bins *const *normals, size_t nn, const rw_pon_opts *o,
     }
     /* the adaptive spread rule: relative to the typical CV of the panel's good bins */
     double typical = rw_stats_median(cv, ncv);
-    if (isfinite(typical) && typical > 0) {
-        for (size_t i = 0; i < n; i++) {
-            if (p->mask[i] & (RW_PON_MASK_NODATA | RW_PON_MASK_LOW))
-                continue;
-            if (RW_MAD_TO_SD * p->mad[i] / p->median->count[i] > o->max_cv_factor * typical)
-                p->mask[i] |= RW_PON_MASK_SPREAD;
-        }
+    if (!(isfinite(typical) && typical > 0))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        if (p->mask[i] & (RW_PON_MASK_NODATA | RW_PON_MASK_LOW))
+            continue;
+        if (RW_MAD_TO_SD * p->mad[i] / med[i] > o->max_cv_factor * typical)
+            p->mask[i] |= RW_PON_MASK_SPREAD;
     }
+}
 
-    /* 4. leave-one-out region statistics */
-    st = pon_loo(p, norm, nn, err);
-    if (st)
-        goto fail;
-
+/* Size, filters, options and id (o->id, else one derived from the content). */
+static void set_identity(rw_pon *p, size_t nn, const rw_pon_opts *o)
+{
+    const rw_bins *lay = p->median;
+    size_t n = lay->n;
     p->n_normals = (int)nn;
     p->low_normals = nn < (size_t)o->recommended_normals;
     char defaults_filters[128];
@@ -338,30 +352,53 @@ rw_status rw_pon_build(rw_bins *const *normals, size_t nn, const rw_pon_opts *o,
         snprintf(p->id, sizeof p->id, "%s", o->id);
     } else {
         uint64_t h = fnv1a(FNV_OFFSET, p->filters, strlen(p->filters));
-        h = fnv1a(h, p->median->count, n * sizeof *p->median->count);
+        h = fnv1a(h, lay->count, n * sizeof *lay->count);
         h = fnv1a(h, p->mad, n * sizeof *p->mad);
         h = fnv1a(h, p->mask, n * sizeof *p->mask);
         snprintf(p->id, sizeof p->id, "pon-%s-%dkb-n%zu-%08" PRIx32, rw_build_name(lay->build),
                  (int)(lay->bin_size / 1000), nn, (uint32_t)(h >> 32));
     }
-    for (size_t j = 0; j < nn; j++)
+}
+
+rw_status rw_pon_build(rw_bins *const *normals, size_t nn, const rw_pon_opts *o, rw_pon **out,
+                       rw_error *err)
+{
+    rw_pon_opts defaults;
+    if (!o) {
+        rw_pon_opts_init(&defaults);
+        o = &defaults;
+    }
+    *out = NULL;
+    rw_status st = check_build_args(normals, nn, o, err);
+    if (st != RW_OK)
+        return st;
+    size_t n = normals[0]->n;
+    rw_pon *p = pon_alloc(normals[0]);
+    double **norm = calloc(nn, sizeof *norm);
+    double *v = malloc((n > nn ? n : nn) * sizeof *v);
+    double *cv = malloc((n ? n : 1) * sizeof *cv);
+    rw_gc_opts go;
+    rw_gc_opts_init(&go);
+    if (!p || !norm || !v || !cv)
+        st = build_nomem(err);
+    else if ((st = normalise_normals(normals, nn, o, &go, norm, v, err)) == RW_OK) {
+        mask_fixed(p, o, &go);
+        bin_stats(p, norm, nn, o, v, cv);
+        st = pon_loo(p, norm, nn, err); /* 4. leave-one-out region statistics */
+    }
+    if (st == RW_OK)
+        set_identity(p, nn, o);
+    for (size_t j = 0; norm && j < nn; j++)
         free(norm[j]);
     free(norm);
     free(v);
     free(cv);
+    if (st != RW_OK) {
+        rw_pon_free(p);
+        return st;
+    }
     *out = p;
     return RW_OK;
-nomem:
-    st = rw_error_set(err, RW_ERR_NOMEM, "out of memory building the panel");
-fail:
-    if (norm)
-        for (size_t j = 0; j < nn; j++)
-            free(norm[j]);
-    free(norm);
-    free(v);
-    free(cv);
-    rw_pon_free(p);
-    return st;
 }
 
 /* ------------------------------------------------------------------ check */
@@ -491,28 +528,41 @@ static int parse_double(const char *s, double *x)
     return end == s || *end || errno == ERANGE;
 }
 
-rw_status rw_pon_read(const char *path, rw_pon **out, rw_error *err)
-{
-    *out = NULL;
-    char *buf = NULL;
-    size_t len = 0;
-    rw_status st = slurp(path, &buf, &len, err);
-    if (st)
-        return st;
-    rw_pon *p = NULL;
-    unsigned char *seen = NULL;
+/* The header of a panel file. */
+typedef struct pon_header {
+    int version, include_y, n_normals, low_normals;
+    long bin_size;
+    rw_build build;
+    char id[80], filters[256], options[128], core_version[16];
+    rw_pon_region regions[16];
+    size_t n_regions;
+} pon_header;
 
-    if (len == 0) {
-        st = rw_error_set(err, RW_ERR_INPUT, "%s: empty file, not a panel of normals", path);
-        goto fail;
-    }
-    if (strncmp(buf, PON_MAGIC, strlen(PON_MAGIC)) || strlen(buf) != len) {
-        st = rw_error_set(err, RW_ERR_INPUT,
-                          "%s: not a relapsewatch panel of normals (first line must start with "
-                          "'%s')",
-                          path, PON_MAGIC);
-        goto fail;
-    }
+/* The file's lines in order (strtok_r over the buffer) and the number of the current one. */
+typedef struct lines {
+    char *line, *save;
+    long lineno;
+} lines;
+
+/* The next line (the first when buf is not NULL); NULL at the end. */
+static char *next_line(lines *l, char *buf)
+{
+    l->line = strtok_r(buf, "\n", &l->save);
+    if (l->line)
+        l->lineno++;
+    return l->line;
+}
+
+/* The magic first line and the checksum of the last line, which is then cut off. */
+static rw_status check_file(const char *path, char *buf, size_t len, rw_error *err)
+{
+    if (len == 0)
+        return rw_error_set(err, RW_ERR_INPUT, "%s: empty file, not a panel of normals", path);
+    if (strncmp(buf, PON_MAGIC, strlen(PON_MAGIC)) || strlen(buf) != len)
+        return rw_error_set(err, RW_ERR_INPUT,
+                            "%s: not a relapsewatch panel of normals (first line must start with "
+                            "'%s')",
+                            path, PON_MAGIC);
     /* checksum line: the last line */
     size_t end = len;
     if (end > 0 && buf[end - 1] == '\n')
@@ -525,37 +575,47 @@ rw_status rw_pon_read(const char *path, rw_pon **out, rw_error *err)
     size_t tl = end - ls < sizeof tail - 1 ? end - ls : sizeof tail - 1;
     memcpy(tail, buf + ls, tl);
     tail[tl] = 0;
-    if (sscanf(tail, "#checksum\tfnv1a64=%16" SCNx64, &want) != 1) {
-        st = rw_error_set(err, RW_ERR_INPUT,
-                          "%s: no checksum line at the end: the file is truncated or was edited",
-                          path);
-        goto fail;
-    }
+    if (sscanf(tail, "#checksum\tfnv1a64=%16" SCNx64, &want) != 1)
+        return rw_error_set(err, RW_ERR_INPUT,
+                            "%s: no checksum line at the end: the file is truncated or was edited",
+                            path);
     uint64_t got = fnv1a(FNV_OFFSET, buf, ls);
-    if (got != want) {
-        st = rw_error_set(err, RW_ERR_INPUT,
-                          "%s: checksum mismatch (file says %016" PRIx64
-                          ", content gives %016" PRIx64 "): the panel of normals is corrupted",
-                          path, want, got);
-        goto fail;
-    }
+    if (got != want)
+        return rw_error_set(err, RW_ERR_INPUT,
+                            "%s: checksum mismatch (file says %016" PRIx64
+                            ", content gives %016" PRIx64 "): the panel of normals is corrupted",
+                            path, want, got);
     buf[ls] = 0;
+    return RW_OK;
+}
 
-    /* header */
-    int version = 0, include_y = -1, n_normals = -1, low_normals = 0;
-    long bin_size = 0;
-    rw_build build = RW_BUILD_UNKNOWN;
-    char id[80] = "", filters[256] = "", options[128] = "", core_version[16] = "";
-    rw_pon_region regions[16];
-    size_t n_regions = 0;
-    long lineno = 0;
-    char *save = NULL;
-    char *line = strtok_r(buf, "\n", &save);
-    for (; line; line = strtok_r(NULL, "\n", &save)) {
-        lineno++;
-        if (lineno == 1) {
+/* One "#region" value: name, n_bins, loo_mean, loo_sd, n_scored; -1 when bad or too many. */
+static int parse_region(const char *val, pon_header *h)
+{
+    rw_pon_region x = {0};
+    char name[32], mean_s[40], sd_s[40];
+    if (h->n_regions == sizeof h->regions / sizeof h->regions[0] ||
+        sscanf(val, "%31[^\t]\t%d\t%39[^\t]\t%39[^\t]\t%d", name, &x.n_bins, mean_s, sd_s,
+               &x.n_scored) != 5 ||
+        parse_double(mean_s, &x.loo_mean) || parse_double(sd_s, &x.loo_sd))
+        return -1;
+    snprintf(x.name, sizeof x.name, "%s", name);
+    h->regions[h->n_regions++] = x;
+    return 0;
+}
+
+/* The first line's version and the "#key<TAB>value" lines after it, up to the first line not
+ * starting with '#' (left in l->line: the column line of a good file). Unknown keys are
+ * skipped. */
+static rw_status parse_header(const char *path, char *buf, lines *l, pon_header *h, rw_error *err)
+{
+    memset(h, 0, sizeof *h);
+    h->include_y = h->n_normals = -1;
+    h->build = RW_BUILD_UNKNOWN;
+    for (char *line = next_line(l, buf); line; line = next_line(l, NULL)) {
+        if (l->lineno == 1) {
             const char *v = strstr(line, "version=");
-            version = v ? atoi(v + 8) : 0;
+            h->version = v ? atoi(v + 8) : 0;
             continue;
         }
         if (line[0] != '#')
@@ -566,76 +626,77 @@ rw_status rw_pon_read(const char *path, rw_pon **out, rw_error *err)
         *tab = 0;
         const char *key = line + 1, *val = tab + 1;
         if (!strcmp(key, "id"))
-            snprintf(id, sizeof id, "%s", val);
+            snprintf(h->id, sizeof h->id, "%s", val);
         else if (!strcmp(key, "build"))
-            build = rw_build_parse(val);
+            h->build = rw_build_parse(val);
         else if (!strcmp(key, "bin_size"))
-            bin_size = strtol(val, NULL, 10);
+            h->bin_size = strtol(val, NULL, 10);
         else if (!strcmp(key, "include_y"))
-            include_y = atoi(val);
+            h->include_y = atoi(val);
         else if (!strcmp(key, "filters"))
-            snprintf(filters, sizeof filters, "%s", val);
+            snprintf(h->filters, sizeof h->filters, "%s", val);
         else if (!strcmp(key, "n_normals"))
-            n_normals = atoi(val);
+            h->n_normals = atoi(val);
         else if (!strcmp(key, "low_normals"))
-            low_normals = atoi(val);
+            h->low_normals = atoi(val);
         else if (!strcmp(key, "core_version"))
-            snprintf(core_version, sizeof core_version, "%s", val);
+            snprintf(h->core_version, sizeof h->core_version, "%s", val);
         else if (!strcmp(key, "options"))
-            snprintf(options, sizeof options, "%s", val);
-        else if (!strcmp(key, "region")) {
-            rw_pon_region x = {0};
-            char name[32], mean_s[40], sd_s[40];
-            if (n_regions == sizeof regions / sizeof regions[0] ||
-                sscanf(val, "%31[^\t]\t%d\t%39[^\t]\t%39[^\t]\t%d", name, &x.n_bins, mean_s, sd_s,
-                       &x.n_scored) != 5 ||
-                parse_double(mean_s, &x.loo_mean) || parse_double(sd_s, &x.loo_sd)) {
-                st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: bad #region line", path, lineno);
-                goto fail;
-            }
-            snprintf(x.name, sizeof x.name, "%s", name);
-            regions[n_regions++] = x;
-        }
+            snprintf(h->options, sizeof h->options, "%s", val);
+        else if (!strcmp(key, "region") && parse_region(val, h))
+            return rw_error_set(err, RW_ERR_INPUT, "%s:%ld: bad #region line", path, l->lineno);
     }
-    if (version != RW_PON_FORMAT_VERSION) {
-        st = rw_error_set(err, RW_ERR_INPUT, "%s: unsupported panel format version %d (this is %d)",
-                          path, version, RW_PON_FORMAT_VERSION);
-        goto fail;
-    }
-    if (build == RW_BUILD_UNKNOWN) {
-        st = rw_error_set(err, RW_ERR_BUILD, "%s: missing or unknown #build", path);
-        goto fail;
-    }
-    if (!id[0] || include_y < 0 || n_normals < 1 || !line || strncmp(line, "chrom\t", 6)) {
-        st = rw_error_set(err, RW_ERR_INPUT,
-                          "%s: incomplete header (#id, #include_y, #n_normals, column line)", path);
-        goto fail;
-    }
-    rw_error e2;
-    rw_bins *lay = rw_bins_new(build, (int32_t)bin_size, include_y, &e2);
-    if (!lay) {
-        st = rw_error_set(err, RW_ERR_INPUT, "%s: %s", path, e2.msg);
-        goto fail;
-    }
-    p = pon_alloc(lay);
-    rw_bins_free(lay);
-    seen = p ? calloc(p->median->n ? p->median->n : 1, 1) : NULL;
-    if (!seen) {
-        st = rw_error_set(err, RW_ERR_NOMEM, "out of memory reading %s", path);
-        goto fail;
-    }
-    snprintf(p->id, sizeof p->id, "%s", id);
-    snprintf(p->filters, sizeof p->filters, "%s", filters);
-    snprintf(p->options, sizeof p->options, "%s", options);
-    snprintf(p->core_version, sizeof p->core_version, "%s", core_version);
-    p->n_normals = n_normals;
-    p->low_normals = low_normals;
+    return RW_OK;
+}
 
-    /* bins */
-    size_t nb = 0;
+/* The version and the fields a panel cannot do without; column = the line after the header. */
+static rw_status check_header(const char *path, const pon_header *h, const char *column,
+                              rw_error *err)
+{
+    if (h->version != RW_PON_FORMAT_VERSION)
+        return rw_error_set(err, RW_ERR_INPUT,
+                            "%s: unsupported panel format version %d (this is %d)", path,
+                            h->version, RW_PON_FORMAT_VERSION);
+    if (h->build == RW_BUILD_UNKNOWN)
+        return rw_error_set(err, RW_ERR_BUILD, "%s: missing or unknown #build", path);
+    if (!h->id[0] || h->include_y < 0 || h->n_normals < 1 || !column ||
+        strncmp(column, "chrom\t", 6))
+        return rw_error_set(err, RW_ERR_INPUT,
+                            "%s: incomplete header (#id, #include_y, #n_normals, column line)",
+                            path);
+    return RW_OK;
+}
+
+/* A new panel of the header's layout and fields (bins NaN, no regions yet). */
+static rw_status pon_from_header(const char *path, const pon_header *h, rw_pon **out, rw_error *err)
+{
+    rw_error e2;
+    rw_bins *lay = rw_bins_new(h->build, (int32_t)h->bin_size, h->include_y, &e2);
+    if (!lay)
+        return rw_error_set(err, RW_ERR_INPUT, "%s: %s", path, e2.msg);
+    rw_pon *p = *out = pon_alloc(lay);
+    rw_bins_free(lay);
+    if (!p)
+        return rw_error_set(err, RW_ERR_NOMEM, "out of memory reading %s", path);
+    snprintf(p->id, sizeof p->id, "%s", h->id);
+    snprintf(p->filters, sizeof p->filters, "%s", h->filters);
+    snprintf(p->options, sizeof p->options, "%s", h->options);
+    snprintf(p->core_version, sizeof p->core_version, "%s", h->core_version);
+    p->n_normals = h->n_normals;
+    p->low_normals = h->low_normals;
+    return RW_OK;
+}
+
+/* The bin lines after the column line: each bin of the layout exactly once. */
+static rw_status parse_bins(const char *path, rw_pon *p, lines *l, rw_error *err)
+{
     const rw_bins *b = p->median;
-    for (line = strtok_r(NULL, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        lineno++;
+    unsigned char *seen = calloc(b->n ? b->n : 1, 1);
+    if (!seen)
+        return rw_error_set(err, RW_ERR_NOMEM, "out of memory reading %s", path);
+    rw_status st = RW_OK;
+    size_t nb = 0;
+    for (char *line = next_line(l, NULL); line && st == RW_OK; line = next_line(l, NULL)) {
         char chrom[32], med_s[40], mad_s[40], gc_s[40];
         long long s, e;
         unsigned mask;
@@ -645,42 +706,57 @@ rw_status rw_pon_read(const char *path, rw_pon **out, rw_error *err)
             line[used] || mask > 255) {
             st = rw_error_set(err, RW_ERR_INPUT,
                               "%s:%ld: expected chrom, start, end, median, mad, mask, gc", path,
-                              lineno);
-            goto fail;
+                              l->lineno);
+            break;
         }
         int c = rw_chrom_index(chrom);
         size_t i = c < 0 ? (size_t)-1 : rw_bins_index(b, c, s);
         if (i == (size_t)-1 || s != rw_bins_start(b, i) || e != rw_bins_end(b, i) || seen[i]) {
             st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: %s:%lld-%lld is not a new bin of %s",
-                              path, lineno, chrom, s, e, rw_build_name(build));
-            goto fail;
+                              path, l->lineno, chrom, s, e, rw_build_name(b->build));
+            break;
         }
         if (parse_double(med_s, &b->count[i]) || parse_double(mad_s, &p->mad[i]) ||
             parse_double(gc_s, &p->gc[i])) {
-            st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: bad number", path, lineno);
-            goto fail;
+            st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: bad number", path, l->lineno);
+            break;
         }
         p->mask[i] = (uint8_t)mask;
         seen[i] = 1;
         nb++;
     }
-    if (nb != b->n) {
+    free(seen);
+    if (st == RW_OK && nb != b->n)
         st = rw_error_set(err, RW_ERR_INPUT, "%s: %zu bins, the layout has %zu", path, nb, b->n);
+    return st;
+}
+
+rw_status rw_pon_read(const char *path, rw_pon **out, rw_error *err)
+{
+    *out = NULL;
+    char *buf = NULL;
+    size_t len = 0;
+    rw_status st = slurp(path, &buf, &len, err);
+    if (st)
+        return st;
+    rw_pon *p = NULL;
+    pon_header h;
+    lines l = {NULL, NULL, 0};
+    if ((st = check_file(path, buf, len, err)) || (st = parse_header(path, buf, &l, &h, err)) ||
+        (st = check_header(path, &h, l.line, err)) || (st = pon_from_header(path, &h, &p, err)) ||
+        (st = parse_bins(path, p, &l, err)))
         goto fail;
-    }
-    p->regions = malloc((n_regions ? n_regions : 1) * sizeof *p->regions);
+    p->regions = malloc((h.n_regions ? h.n_regions : 1) * sizeof *p->regions);
     if (!p->regions) {
         st = rw_error_set(err, RW_ERR_NOMEM, "out of memory reading %s", path);
         goto fail;
     }
-    memcpy(p->regions, regions, n_regions * sizeof *regions);
-    p->n_regions = n_regions;
-    free(seen);
+    memcpy(p->regions, h.regions, h.n_regions * sizeof *h.regions);
+    p->n_regions = h.n_regions;
     free(buf);
     *out = p;
     return RW_OK;
 fail:
-    free(seen);
     free(buf);
     rw_pon_free(p);
     return st;
