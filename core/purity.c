@@ -273,48 +273,22 @@ static double crossing(double fa, double la, double fb, double lb, double level)
     return fa + t * (fb - fa);
 }
 
-rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg_mean,
-                        const size_t *seg_bins, double bin_sd, rw_purity_result *res, int *state,
-                        rw_error *err)
+static int purity_opts_valid(const rw_purity_opts *o)
 {
-    rw_status st = RW_OK;
-    double *mean = NULL, *var = NULL, *prof = NULL;
-    size_t *idx = NULL;
-    int *fit_state = NULL;
-    double *work = NULL;
+    return o->max_cn >= 1 && o->max_cn <= 63 && o->f_max > 0 && o->f_max < 1 && o->f_step > 0 &&
+           o->f_step <= o->f_max && o->ploidy_min > 0 && o->ploidy_max >= o->ploidy_min &&
+           o->ploidy_step > 0 && o->neutral_prior > 0 && o->neutral_prior < 1 &&
+           o->state_decay > 0 && o->state_decay <= 1 && o->homdel_factor > 0 &&
+           o->homdel_factor <= 1 && o->outlier_weight > 0 && o->outlier_weight < 1 &&
+           o->floor_sd >= 0 && o->state_strength > 0;
+}
 
-    if (!o || !res || (n_seg && (!seg_mean || !seg_bins)))
-        return rw_error_set(err, RW_ERR_USAGE, "purity: missing argument");
-    if (o->max_cn < 1 || o->max_cn > 63 || !(o->f_max > 0 && o->f_max < 1) ||
-        !(o->f_step > 0 && o->f_step <= o->f_max) || !(o->ploidy_min > 0) ||
-        !(o->ploidy_max >= o->ploidy_min) || !(o->ploidy_step > 0) ||
-        !(o->neutral_prior > 0 && o->neutral_prior < 1) ||
-        !(o->state_decay > 0 && o->state_decay <= 1) ||
-        !(o->homdel_factor > 0 && o->homdel_factor <= 1) ||
-        !(o->outlier_weight > 0 && o->outlier_weight < 1) || !(o->floor_sd >= 0) ||
-        !(o->state_strength > 0))
-        return rw_error_set(err, RW_ERR_USAGE, "purity: impossible options");
-    if (!(bin_sd > 0) || !isfinite(bin_sd))
-        return rw_error_set(err, RW_ERR_USAGE, "purity: bin-level SD must be positive, got %g",
-                            bin_sd);
-
-    memset(res, 0, sizeof *res);
-    res->method = RW_PURITY_METHOD;
-    res->bin_sd = bin_sd;
-    res->ploidy = 2.0;
-    res->mean_cn = 2.0;
-    for (size_t i = 0; state && i < n_seg; i++)
-        state[i] = -1;
-
-    mean = malloc((n_seg ? n_seg : 1) * sizeof *mean);
-    var = malloc((n_seg ? n_seg : 1) * sizeof *var);
-    idx = malloc((n_seg ? n_seg : 1) * sizeof *idx);
-    fit_state = malloc((n_seg ? n_seg : 1) * sizeof *fit_state);
-    work = malloc((n_seg ? n_seg : 1) * (size_t)(o->max_cn + 2) * sizeof *work);
-    if (!mean || !var || !idx || !fit_state || !work) {
-        st = rw_error_set(err, RW_ERR_NOMEM, "purity: out of memory");
-        goto fail;
-    }
+/* The segments large enough to fit: their means, variances (bin SD over sqrt(bins), plus the
+ * floor) and indices into the input. Returns how many. */
+static size_t fit_segments(const rw_purity_opts *o, size_t n_seg, const double *seg_mean,
+                           const size_t *seg_bins, double bin_sd, double *mean, double *var,
+                           size_t *idx)
+{
     size_t n = 0;
     for (size_t i = 0; i < n_seg; i++) {
         if (seg_bins[i] < o->min_bins || seg_bins[i] == 0 || !isfinite(seg_mean[i]))
@@ -324,61 +298,15 @@ rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg
         idx[n] = i;
         n++;
     }
-    res->n_fitted = n;
-    if (n == 0) {
-        res->flag = RW_PURITY_FLAG_NO_DATA;
-        goto fail; /* RW_OK: nothing to fit is an answer, not an error */
-    }
-    if (o->recentre) {
-        double off = weighted_median(n, mean, seg_bins, idx);
-        if (!isfinite(off)) {
-            st = rw_error_set(err, RW_ERR_NOMEM, "purity: out of memory");
-            goto fail;
-        }
-        for (size_t j = 0; j < n; j++)
-            mean[j] -= off;
-        res->offset = off;
-    }
+    return n;
+}
 
-    fit_ctx x = {
-        .o = o, .n = n, .mean = mean, .var = var, .log_outlier = -log(OUTLIER_RANGE), .work = work};
-
-    /* Profile likelihood over the coarse f grid. */
-    size_t nf = (size_t)floor(o->f_max / o->f_step + 1e-9) + 1;
-    prof = malloc(nf * sizeof *prof);
-    if (!prof) {
-        st = rw_error_set(err, RW_ERR_NOMEM, "purity: out of memory");
-        goto fail;
-    }
-    size_t kbest = 0;
-    double bp = 2.0;
-    for (size_t k = 0; k < nf; k++) {
-        double p;
-        prof[k] = best_over_ploidy(&x, k * o->f_step, &p);
-        if (k == 0)
-            res->loglik_null = prof[0];
-        if (prof[k] > prof[kbest])
-            kbest = k;
-    }
-    /* Refine f 10x around the coarse optimum. */
-    double fbest = kbest * o->f_step, llbest = best_over_ploidy(&x, fbest, &bp);
-    for (int k = -10; k <= 10; k++) {
-        double f = kbest * o->f_step + k * o->f_step / 10.0, p;
-        if (k == 0 || f < 0 || f > o->f_max + 1e-12)
-            continue;
-        double ll = best_over_ploidy(&x, f, &p);
-        if (ll > llbest) {
-            llbest = ll;
-            fbest = f;
-            bp = p;
-        }
-    }
-    res->fraction = fbest;
-    res->ploidy = bp;
-    res->loglik = llbest;
-
-    /* Interval: walk the coarse profile outwards until it drops CHI2_95 / 2 below the best. */
-    double level = llbest - 0.5 * CHI2_95;
+/* Interval of the fraction: walk the coarse profile prof[0, nf) outwards from its optimum kbest
+ * until it drops CHI2_95 / 2 below the best log likelihood. */
+static void fraction_interval(const rw_purity_opts *o, const double *prof, size_t nf, size_t kbest,
+                              rw_purity_result *res)
+{
+    double level = res->loglik - 0.5 * CHI2_95;
     res->fraction_lo = 0.0;
     for (size_t k = kbest; k-- > 0;)
         if (prof[k] < level) {
@@ -397,11 +325,56 @@ rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg
         res->fraction_lo = res->fraction;
     if (res->fraction_hi < res->fraction)
         res->fraction_hi = res->fraction;
+}
 
-    /* States at the optimum; the bin-weighted mean copy number of the fitted segments. */
-    (void)loglik(&x, fbest, bp, fit_state);
+/* The fraction and ploidy of best likelihood: the profile likelihood over the coarse f grid
+ * (each f at its best ploidy), refined 10x around its optimum; then the interval. */
+static rw_status fit_fraction(const fit_ctx *x, rw_purity_result *res, rw_error *err)
+{
+    const rw_purity_opts *o = x->o;
+    size_t nf = (size_t)floor(o->f_max / o->f_step + 1e-9) + 1;
+    double *prof = malloc(nf * sizeof *prof);
+    if (!prof)
+        return rw_error_set(err, RW_ERR_NOMEM, "purity: out of memory");
+    size_t kbest = 0;
+    double bp = 2.0;
+    for (size_t k = 0; k < nf; k++) {
+        double p;
+        prof[k] = best_over_ploidy(x, k * o->f_step, &p);
+        if (k == 0)
+            res->loglik_null = prof[0];
+        if (prof[k] > prof[kbest])
+            kbest = k;
+    }
+    double fbest = kbest * o->f_step, llbest = best_over_ploidy(x, fbest, &bp);
+    for (int k = -10; k <= 10; k++) {
+        double f = kbest * o->f_step + k * o->f_step / 10.0, p;
+        if (k == 0 || f < 0 || f > o->f_max + 1e-12)
+            continue;
+        double ll = best_over_ploidy(x, f, &p);
+        if (ll > llbest) {
+            llbest = ll;
+            fbest = f;
+            bp = p;
+        }
+    }
+    res->fraction = fbest;
+    res->ploidy = bp;
+    res->loglik = llbest;
+    fraction_interval(o, prof, nf, kbest, res);
+    free(prof);
+    return RW_OK;
+}
+
+/* States at the optimum (to state[] of the input segments when not NULL) and the bin-weighted
+ * mean copy number of the fitted segments. fit_state: scratch of x->n. */
+static void fitted_states(const fit_ctx *x, const size_t *seg_bins, const size_t *idx,
+                          int *fit_state, rw_purity_result *res, int *state)
+{
+    double fbest = res->fraction, bp = res->ploidy;
+    (void)loglik(x, fbest, bp, fit_state);
     double wsum = 0.0, cnsum = 0.0;
-    for (size_t j = 0; j < n; j++) {
+    for (size_t j = 0; j < x->n; j++) {
         int c = fit_state[j];
         if (fbest <= 0.0)
             c = (int)lround(bp); /* at f = 0 the states coincide: call them all neutral */
@@ -413,20 +386,75 @@ rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg
         }
     }
     res->mean_cn = wsum > 0 ? cnsum / wsum : bp;
+}
 
-    if (res->fraction < o->detection_limit)
-        res->flag = RW_PURITY_FLAG_BELOW_DETECTION;
-    else if (res->fraction < o->caution_limit)
-        res->flag = RW_PURITY_FLAG_LOW;
-    else
-        res->flag = RW_PURITY_FLAG_OK;
+static const char *flag_of(const rw_purity_opts *o, double fraction)
+{
+    if (fraction < o->detection_limit)
+        return RW_PURITY_FLAG_BELOW_DETECTION;
+    if (fraction < o->caution_limit)
+        return RW_PURITY_FLAG_LOW;
+    return RW_PURITY_FLAG_OK;
+}
 
-fail:
+rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg_mean,
+                        const size_t *seg_bins, double bin_sd, rw_purity_result *res, int *state,
+                        rw_error *err)
+{
+    if (!o || !res || (n_seg && (!seg_mean || !seg_bins)))
+        return rw_error_set(err, RW_ERR_USAGE, "purity: missing argument");
+    if (!purity_opts_valid(o))
+        return rw_error_set(err, RW_ERR_USAGE, "purity: impossible options");
+    if (!(bin_sd > 0) || !isfinite(bin_sd))
+        return rw_error_set(err, RW_ERR_USAGE, "purity: bin-level SD must be positive, got %g",
+                            bin_sd);
+
+    memset(res, 0, sizeof *res);
+    res->method = RW_PURITY_METHOD;
+    res->bin_sd = bin_sd;
+    res->ploidy = 2.0;
+    res->mean_cn = 2.0;
+    for (size_t i = 0; state && i < n_seg; i++)
+        state[i] = -1;
+
+    rw_status st = RW_OK;
+    size_t nn = n_seg ? n_seg : 1;
+    double *mean = malloc(nn * sizeof *mean);
+    double *var = malloc(nn * sizeof *var);
+    size_t *idx = malloc(nn * sizeof *idx);
+    int *fit_state = malloc(nn * sizeof *fit_state);
+    double *work = malloc(nn * (size_t)(o->max_cn + 2) * sizeof *work);
+    if (!mean || !var || !idx || !fit_state || !work) {
+        st = rw_error_set(err, RW_ERR_NOMEM, "purity: out of memory");
+        goto done;
+    }
+    size_t n = fit_segments(o, n_seg, seg_mean, seg_bins, bin_sd, mean, var, idx);
+    res->n_fitted = n;
+    if (n == 0) {
+        res->flag = RW_PURITY_FLAG_NO_DATA;
+        goto done; /* RW_OK: nothing to fit is an answer, not an error */
+    }
+    if (o->recentre) {
+        double off = weighted_median(n, mean, seg_bins, idx);
+        if (!isfinite(off)) {
+            st = rw_error_set(err, RW_ERR_NOMEM, "purity: out of memory");
+            goto done;
+        }
+        for (size_t j = 0; j < n; j++)
+            mean[j] -= off;
+        res->offset = off;
+    }
+    fit_ctx x = {
+        .o = o, .n = n, .mean = mean, .var = var, .log_outlier = -log(OUTLIER_RANGE), .work = work};
+    if ((st = fit_fraction(&x, res, err)) != RW_OK)
+        goto done;
+    fitted_states(&x, seg_bins, idx, fit_state, res, state);
+    res->flag = flag_of(o, res->fraction);
+done:
     free(mean);
     free(var);
     free(idx);
     free(fit_state);
     free(work);
-    free(prof);
     return st;
 }
