@@ -13,24 +13,18 @@
 #define LIST_MAX     1000
 #define COMMENT_MAX  2000
 
-/* The alert `id` as the API shows it (new object), NULL when absent (*err 0) or on error (1). */
-static json_t *alert_row_new(sqlite3 *db, int64_t id, int *err)
+static json_t *alert_pack(sqlite3_stmt *st)
 {
-    json_t *o = NULL;
-    sqlite3_stmt *st =
-        srv_db_prepare(db, "SELECT " SRV_MONITOR_ALERT_COLUMNS
-                           " FROM alerts a JOIN patients p ON p.id = a.patient_id WHERE a.id = ?");
-    *err = 1;
-    if (!st)
-        return NULL;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW)
-        *err = !(o = srv_monitor_alert_json_new(st, 1));
-    else if (rc == SQLITE_DONE)
-        *err = 0;
-    sqlite3_finalize(st);
-    return o;
+    return srv_monitor_alert_json_new(st, 1);
+}
+
+/* The alert `id` as the API shows it (new) in *alert: SRV_OK, SRV_NOT_FOUND or SRV_INTERNAL. */
+static srv_status alert_find(sqlite3 *db, int64_t id, json_t **alert)
+{
+    return srv_row_packed(db,
+                          "SELECT " SRV_MONITOR_ALERT_COLUMNS
+                          " FROM alerts a JOIN patients p ON p.id = a.patient_id WHERE a.id = ?",
+                          id, alert_pack, alert);
 }
 
 /* GET /api/v1/alerts?open=1&kind=&patient_id=&limit=: live (not retracted) alerts, newest
@@ -45,10 +39,10 @@ static enum MHD_Result alert_list(srv_request *req)
     json_t *a;
     sqlite3_stmt *st;
 
-    if (srv_clin_check_query(req, allowed) || srv_clin_query_int(req, "open", 0, 1, -1, &open) ||
-        srv_clin_query_int(req, "patient_id", 1, LONG_MAX, 0, &pid) ||
-        srv_clin_query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit) ||
-        srv_clin_query_enum(req, "kind", kinds, &kind))
+    if (srv_query_check(req, allowed) || srv_query_int(req, "open", 0, 1, -1, &open) ||
+        srv_query_int(req, "patient_id", 1, LONG_MAX, 0, &pid) ||
+        srv_query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit) ||
+        srv_query_enum(req, "kind", kinds, &kind))
         return srv_clin_done(req);
     st = srv_db_prepare(
         req->db, "SELECT " SRV_MONITOR_ALERT_COLUMNS " FROM alerts a JOIN patients p ON p.id = "
@@ -72,13 +66,13 @@ static enum MHD_Result alert_list(srv_request *req)
 static enum MHD_Result alert_get(srv_request *req)
 {
     int64_t id;
-    int err;
     json_t *o;
     if (srv_param_id(req, 0, &id))
         return srv_clin_done(req);
-    if ((o = alert_row_new(req->db, id, &err)))
+    srv_status st = alert_find(req->db, id, &o);
+    if (st == SRV_OK)
         return srv_reply_json(req, 200, o);
-    if (err)
+    if (st != SRV_NOT_FOUND)
         return srv_reply_internal(req, "cannot read an alert");
     return srv_reply_error(req, 404, "not_found", NULL, "no alert %" PRId64, id);
 }
@@ -93,7 +87,6 @@ static enum MHD_Result alert_acknowledge(srv_request *req)
     json_t *have = NULL, *row = NULL, *details = NULL;
     sqlite3_stmt *st = NULL;
     int64_t id;
-    int err;
 
     if (srv_param_id(req, 0, &id) || srv_check_fields(req, req->json, fields))
         return srv_clin_done(req);
@@ -112,11 +105,12 @@ static enum MHD_Result alert_acknowledge(srv_request *req)
 
     if (srv_clin_begin(req))
         return srv_clin_done(req);
-    if (!(have = alert_row_new(req->db, id, &err))) {
-        if (err)
-            srv_clin_abort(req, "cannot read an alert");
-        else
+    srv_status found = alert_find(req->db, id, &have);
+    if (found != SRV_OK) {
+        if (found == SRV_NOT_FOUND)
             srv_clin_reject(req, 404, "not_found", NULL, "no such alert");
+        else
+            srv_clin_abort(req, "cannot read an alert");
         goto out;
     }
     if (!json_is_null(json_object_get(have, "acknowledged_at"))) {
@@ -134,7 +128,7 @@ static enum MHD_Result alert_acknowledge(srv_request *req)
     sqlite3_bind_text(st, 2, comment, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 3, id);
     if (sqlite3_step(st) != SQLITE_DONE || sqlite3_changes(req->db) != 1 ||
-        !(row = alert_row_new(req->db, id, &err))) {
+        alert_find(req->db, id, &row) != SRV_OK) {
         srv_clin_abort(req, "cannot acknowledge an alert");
         goto out;
     }
@@ -144,9 +138,7 @@ static enum MHD_Result alert_acknowledge(srv_request *req)
         srv_clin_abort(req, "cannot audit an acknowledgement");
         goto out;
     }
-    srv_clin_commit_reply(req, 200, json_incref(row));
-    if (req->status == 200)
-        srv_log(SRV_LOG_INFO, "acknowledged alert %" PRId64, id);
+    srv_clin_commit_reply(req, 200, json_incref(row), "acknowledged alert %" PRId64, id);
 out:
     sqlite3_finalize(st);
     json_decref(have);

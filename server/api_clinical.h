@@ -1,6 +1,7 @@
 /* Shared machinery of the clinical resources (api_patients.c, api_treatments.c, api_events.c,
- * api_samples.c): field tables that drive strict body validation, rows read and written as JSON
- * objects, and write transactions that end with their audit row.
+ * api_samples.c, and the generic records of server/resource.h): field tables that drive strict
+ * body validation, and write transactions that end with their audit row. Rows as JSON live in
+ * server/rows.h, query-string parameters in server/query.h.
  * JSON rule: functions whose name ends in _new return a new reference (json_decref it); every
  * json_t argument is borrowed. Table and column names are always constants of the caller, never
  * request data, so building SQL from them is safe. */
@@ -11,6 +12,8 @@
 #include <stdint.h>
 
 #include "server/api.h"
+#include "server/query.h"
+#include "server/rows.h"
 
 typedef enum srv_clin_kind {
     SRV_CLIN_TEXT,   /* string up to max_len bytes */
@@ -53,26 +56,6 @@ json_t *srv_clin_body_new(srv_request *req, const srv_clin_field *fields, int cr
  * absent from want that are neither nullable nor defaulted are not compared. */
 const char *srv_clin_first_difference(const srv_clin_field *fields, json_t *want, json_t *have);
 
-/* Runs sql with the values of the array args bound in order (strings, integers, reals, null);
- * returns a new array holding one object per row (column name -> value), or NULL on an SQL
- * error (logged). */
-json_t *srv_clin_query_new(sqlite3 *db, const char *sql, json_t *args);
-/* The row of table whose column equals key, as a new object; NULL when there is none (*err = 0)
- * or on an SQL error (*err = 1). */
-json_t *srv_clin_row_new(sqlite3 *db, const char *table, const char *column, json_t *key, int *err);
-/* Same, by integer id. */
-json_t *srv_clin_row_by_id_new(sqlite3 *db, const char *table, int64_t id, int *err);
-
-/* INSERTs one row with the columns and values of `values`; returns its id or -1 (logged). */
-int64_t srv_clin_insert(sqlite3 *db, const char *table, json_t *values);
-/* UPDATEs the row `id` with `values` and sets updated_at to now. 0 on success, -1 (logged). */
-int srv_clin_update(sqlite3 *db, const char *table, int64_t id, json_t *values);
-/* DELETEs the row `id`. 0 on success, -1 (logged). */
-int srv_clin_delete(sqlite3 *db, const char *table, int64_t id);
-
-/* Audit details of an update: a new {"before": {changed keys as stored}, "after": values}. */
-json_t *srv_clin_changes_new(json_t *before, json_t *values);
-
 /* Opens the request's write transaction; -1 after answering 500. */
 int srv_clin_begin(srv_request *req);
 /* Rolls back and answers 500 (detail goes to the log only). */
@@ -80,53 +63,34 @@ enum MHD_Result srv_clin_abort(srv_request *req, const char *log_detail);
 /* Rolls back, then answers an error (a rejected request changes nothing). */
 enum MHD_Result srv_clin_reject(srv_request *req, unsigned status, const char *code,
                                 const char *field, const char *message);
-/* Commits and answers `body` (stolen) with status; 500 and rollback when the commit fails. */
-enum MHD_Result srv_clin_commit_reply(srv_request *req, unsigned status, json_t *body);
+/* Commits and answers `body` (stolen) with status, then logs the printf-style line at INFO
+ * (database ids only, never an identifier); 500 and rollback when the commit fails. */
+#define srv_clin_commit_reply(req, status, body, ...)                                              \
+    srv_clin_commit_reply_at(__func__, (req), (status), (body), __VA_ARGS__)
+enum MHD_Result srv_clin_commit_reply_at(const char *func, srv_request *req, unsigned status,
+                                         json_t *body, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 
-/* Answers 422 "unknown_field" (naming it) if the query string has a key not in the
- * NULL-terminated `allowed`; returns -1 then, 0 otherwise. */
-int srv_clin_check_query(srv_request *req, const char *const *allowed);
-/* Integer query parameter: absent -> *out = def; otherwise plain decimal digits within
- * [lo, hi], else 422 "invalid_value" ("key must be an integer from lo to hi"). 0, or -1 after
- * answering. */
-int srv_clin_query_int(srv_request *req, const char *key, long lo, long hi, long def, long *out);
-/* Query parameter that must be one of the NULL-terminated choices: *index is its position, or
- * -1 when absent; else 422 "invalid_value" ("key must be a, b or c"). 0, or -1 after answering. */
-int srv_clin_query_enum(srv_request *req, const char *key, const char *const *choices, int *index);
+/* Inside the open transaction: INSERTs values into table, reads the row back and writes its
+ * "create" audit row (entity: audit entity_type). The new row with *id set, or NULL (logged). */
+json_t *srv_clin_create_new(srv_request *req, const char *table, const char *entity, json_t *values,
+                            int64_t *id);
+/* Inside the open transaction: UPDATEs row id of table (stored as `have`) with changes, reads it
+ * back and writes its "update" audit row ({"before", "after"}). The new row, or NULL (logged). */
+json_t *srv_clin_update_new(srv_request *req, const char *table, const char *entity, int64_t id,
+                            json_t *have, json_t *changes);
+/* The idempotent create met its key already stored as `have`: rolls back, then answers 200 with
+ * have when want agrees with it, else 409 "conflict" naming the first differing field ("<what>
+ * exists with a different <field>", what e.g. "a patient with this external_id"). */
+void srv_clin_answer_existing(srv_request *req, const srv_clin_field *fields, json_t *want,
+                              json_t *have, const char *what);
+
 /* Loads the patient named by path parameter 0 into a new object. NULL after answering 404 (no
  * such patient) or 500; a transaction opened by the caller is rolled back first. */
 json_t *srv_clin_patient_new(srv_request *req, int in_transaction);
 
 /* Answers 200 {key: rows} (rows stolen), or 500 when rows is NULL. */
 enum MHD_Result srv_clin_reply_list(srv_request *req, const char *key, json_t *rows);
-
-/* ---------------------------------------------------------------- records of a patient */
-
-/* Cross-field rule on a record as it would be stored (stored values merged with the request's):
- * returns the offending field with *message set, or NULL when the record is possible. */
-typedef const char *(*srv_clin_check_fn)(json_t *patient, json_t *record, const char **message);
-
-/* A dated record that belongs to one patient (treatment, clinical event, sample). */
-typedef struct srv_clin_child {
-    const char *table;            /* "treatments" */
-    const char *entity;           /* audit entity_type: "treatment" */
-    const char *list_key;         /* key of the list in GET answers: "treatments" */
-    const char *order;            /* ORDER BY of the per-patient list: "start_date, id" */
-    const srv_clin_field *fields; /* the body fields (patient_id comes from the path) */
-    srv_clin_check_fn check;      /* 422 "invalid_date" rule, or NULL */
-    /* Called inside the write's transaction, before the commit, with the record's patient (e.g.
-     * to recompute her monitoring state); non-zero rolls the write back (500). NULL: none. */
-    int (*after_write)(sqlite3 *db, int64_t patient_id);
-} srv_clin_child;
-
-/* POST /patients/{id}/<children>: 201 with the new record. */
-enum MHD_Result srv_clin_child_create(srv_request *req, const srv_clin_child *c);
-/* GET /patients/{id}/<children>: 200 {c->list_key: [...]} in c->order. */
-enum MHD_Result srv_clin_child_list(srv_request *req, const srv_clin_child *c);
-/* PATCH /<children>/{id}: 200 with the updated record. */
-enum MHD_Result srv_clin_child_update(srv_request *req, const srv_clin_child *c);
-/* DELETE /<children>/{id}: 200 with the deleted record. */
-enum MHD_Result srv_clin_child_delete(srv_request *req, const srv_clin_child *c);
 
 /* "YYYY-MM-DD" one calendar year before date (into out, size >= 11). ISO dates compare as text,
  * and "2023-02-29" (from a leap day) still sorts between the 28th of February and the 1st of

@@ -44,7 +44,7 @@ static enum MHD_Result cohort_summary(srv_request *req)
     size_t n = 0, m = 0;
     int rc;
 
-    if (srv_clin_check_query(req, allowed))
+    if (srv_query_check(req, allowed))
         goto answered;
     if (!open || !by_state || !leads ||
         sqlite3_exec(req->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)

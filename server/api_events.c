@@ -4,8 +4,8 @@
 
 #include <string.h>
 
-#include "server/api_clinical.h"
 #include "server/monitor.h"
+#include "server/resource.h"
 
 static const char *const event_kinds[] = {"clinical_relapse", "imaging_progression", "death",
                                           "other", NULL};
@@ -41,44 +41,28 @@ static const srv_clin_child events = {
     .after_write = srv_monitor_recompute,
 };
 
-static enum MHD_Result event_create(srv_request *req)
-{
-    return srv_clin_child_create(req, &events);
-}
-
-static enum MHD_Result event_list(srv_request *req)
-{
-    return srv_clin_child_list(req, &events);
-}
-
-static enum MHD_Result event_update(srv_request *req)
-{
-    return srv_clin_child_update(req, &events);
-}
-
-static enum MHD_Result event_delete(srv_request *req)
-{
-    return srv_clin_child_delete(req, &events);
-}
-
 const srv_route srv_events_routes[] = {
     {.method = "POST",
      .path = "/api/v1/patients/{id}/events",
-     .handler = event_create,
+     .handler = srv_clin_child_create,
+     .ctx = &events,
      .roles = SRV_CLIN_WRITERS,
      .body = SRV_BODY_JSON},
     {.method = "GET",
      .path = "/api/v1/patients/{id}/events",
-     .handler = event_list,
+     .handler = srv_clin_child_list,
+     .ctx = &events,
      .roles = SRV_ROLE_ANY},
     {.method = "PATCH",
      .path = "/api/v1/events/{id}",
-     .handler = event_update,
+     .handler = srv_clin_child_update,
+     .ctx = &events,
      .roles = SRV_CLIN_WRITERS,
      .body = SRV_BODY_JSON},
     {.method = "DELETE",
      .path = "/api/v1/events/{id}",
-     .handler = event_delete,
+     .handler = srv_clin_child_delete,
+     .ctx = &events,
      .roles = SRV_CLIN_WRITERS},
     {0},
 };

@@ -7,19 +7,16 @@
 
 #include "server/api.h"
 #include "server/jobs.h"
+#include "server/rows.h"
 
 static enum MHD_Result job_get(srv_request *req)
 {
     int64_t id;
-    int err;
+    json_t *job;
     if (srv_param_id(req, 0, &id))
         return srv_validate_done(req);
-    json_t *job = srv_jobs_get_new(req->db, id, &err);
-    if (job)
-        return srv_reply_json(req, 200, job);
-    if (err)
-        return srv_reply_internal(req, "cannot read a job");
-    return srv_reply_error(req, 404, "not_found", NULL, "no such job");
+    srv_status st = srv_jobs_get(req->db, id, &job);
+    return srv_reply_lookup(req, st, job, "job");
 }
 
 static enum MHD_Result job_list(srv_request *req)
@@ -50,40 +47,28 @@ static enum MHD_Result job_list(srv_request *req)
     if (state)
         sqlite3_bind_text(st, 1, state, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, limit);
-    json_t *jobs = json_array();
-    int rc, err = 0;
-    while (jobs && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        json_t *j = srv_jobs_get_new(req->db, sqlite3_column_int64(st, 0), &err);
-        if (!j) {
-            err = 1;
-            break;
-        }
-        json_array_append_new(jobs, j);
-    }
+    json_t *jobs = srv_rows_of_ids_new(req->db, st, srv_jobs_get);
     sqlite3_finalize(st);
-    if (!jobs || err) {
-        json_decref(jobs);
+    if (!jobs)
         return srv_reply_internal(req, "cannot list jobs");
-    }
     return srv_reply_json(req, 200, json_pack("{s:o}", "jobs", jobs));
 }
 
 static enum MHD_Result job_retry(srv_request *req)
 {
     int64_t id;
-    int err;
     json_t *job = NULL, *answer = NULL;
+    srv_status st;
     if (srv_param_id(req, 0, &id))
         return srv_validate_done(req);
     if (srv_db_begin(req->db))
         return srv_reply_internal(req, "cannot begin a transaction");
-    if (!(job = srv_jobs_get_new(req->db, id, &err))) {
+    if ((st = srv_jobs_get(req->db, id, &job)) != SRV_OK) {
         srv_db_rollback(req->db);
-        return err ? srv_reply_internal(req, "cannot read a job")
-                   : srv_reply_error(req, 404, "not_found", NULL, "no such job");
+        return srv_reply_lookup(req, st, job, "job");
     }
-    int rc = srv_jobs_requeue(req->db, id);
-    if (rc == 1) {
+    st = srv_jobs_requeue(req->db, id);
+    if (st == SRV_CLIENT) {
         srv_db_rollback(req->db);
         srv_reply_error(req, 409, "conflict", "state",
                         "only a failed job can be retried (this one is %s)",
@@ -93,7 +78,7 @@ static enum MHD_Result job_retry(srv_request *req)
     }
     json_t *details = json_pack("{s:O}", "previous_error", json_object_get(job, "error"));
     json_decref(job);
-    if (rc || srv_audit(req, "retry", "job", id, details) ||
+    if (st != SRV_OK || srv_audit(req, "retry", "job", id, details) ||
         !(answer = srv_jobs_answer_new(req->db, id)) || srv_db_commit(req->db)) {
         json_decref(details);
         json_decref(answer);

@@ -112,42 +112,25 @@ static enum MHD_Result patient_create(srv_request *req)
 {
     json_t *want = srv_clin_body_new(req, patient_fields, 1);
     json_t *have = NULL, *row = NULL;
-    const char *diff;
     int64_t id;
-    int err;
+    srv_status st;
 
     if (!want)
         return srv_clin_done(req);
     if (srv_clin_begin(req))
         goto out;
     /* BEGIN IMMEDIATE serialises writers, so look-up then insert cannot race a twin request. */
-    have = srv_clin_row_new(req->db, "patients", "external_id",
-                            json_object_get(want, "external_id"), &err);
-    if (err) {
+    st = srv_row_find(req->db, "patients", "external_id", json_object_get(want, "external_id"),
+                      &have);
+    if (st == SRV_OK)
+        srv_clin_answer_existing(req, patient_fields, want, have,
+                                 "a patient with this external_id");
+    else if (st != SRV_NOT_FOUND)
         srv_clin_abort(req, "cannot look up a patient");
-        goto out;
-    }
-    if (have) {
-        diff = srv_clin_first_difference(patient_fields, want, have);
-        if (diff) {
-            srv_db_rollback(req->db);
-            srv_reply_error(req, 409, "conflict", diff,
-                            "a patient with this external_id exists with a different %s", diff);
-        } else {
-            srv_db_rollback(req->db); /* nothing written */
-            srv_reply_json(req, 200, json_incref(have));
-        }
-        goto out;
-    }
-    if ((id = srv_clin_insert(req->db, "patients", want)) < 0 ||
-        !(row = srv_clin_row_by_id_new(req->db, "patients", id, &err)) ||
-        srv_audit(req, "create", "patient", id, row)) {
+    else if (!(row = srv_clin_create_new(req, "patients", "patient", want, &id)))
         srv_clin_abort(req, "cannot create a patient");
-        goto out;
-    }
-    srv_clin_commit_reply(req, 201, json_incref(row));
-    if (req->status == 201)
-        srv_log(SRV_LOG_INFO, "created patient %" PRId64, id);
+    else
+        srv_clin_commit_reply(req, 201, json_incref(row), "created patient %" PRId64, id);
 out:
     json_decref(want);
     json_decref(have);
@@ -222,54 +205,73 @@ static int cursor2_decode(const char *s, const list_sort *so, list_key *k)
     return 0;
 }
 
-static enum MHD_Result patient_list(srv_request *req)
+/* The list's query parameters, checked. */
+typedef struct list_params {
+    long limit;
+    const list_sort *so;
+    const char *state;       /* NULL: any */
+    const char *cursor;      /* NULL: first page */
+    list_key after;          /* decoded cursor */
+    const char *external_id; /* NULL: any */
+    const char *q;           /* id prefix, NULL: any */
+    char like[160];          /* q as a LIKE pattern */
+} list_params;
+
+/* Reads and checks the query string into lp: 0, or -1 after answering 422. */
+static int list_params_read(srv_request *req, list_params *lp)
 {
     static const char *const allowed[] = {"limit", "cursor", "external_id", "state",
                                           "sort",  "q",      NULL};
-    const char *cursor, *external_id, *state = NULL, *sort, *q;
-    const list_sort *so = &sorts[0];
-    list_key after = {0};
-    long limit;
+    const char *sort;
     int st;
-    char sql[2048], like[160];
-    json_t *args, *rows, *next = NULL;
 
-    if (srv_clin_check_query(req, allowed) ||
-        srv_clin_query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit))
-        return srv_clin_done(req);
-    sort = srv_query(req, "sort");
-    if (sort) {
-        so = NULL;
-        for (size_t i = 0; i < sizeof sorts / sizeof *sorts && !so; i++)
+    lp->so = &sorts[0];
+    if (srv_query_check(req, allowed) ||
+        srv_query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &lp->limit))
+        return -1;
+    if ((sort = srv_query(req, "sort"))) {
+        lp->so = NULL;
+        for (size_t i = 0; i < sizeof sorts / sizeof *sorts && !lp->so; i++)
             if (strcmp(sorts[i].name, sort) == 0)
-                so = &sorts[i];
-        if (!so)
-            return srv_reply_error(req, 422, "invalid_value", "sort",
-                                   "sort must be id, alerts, external_id or last_sample");
-    }
-    if (srv_clin_query_enum(req, "state", state_names, &st))
-        return srv_clin_done(req);
-    if (st >= 0)
-        state = state_names[st];
-    cursor = srv_query(req, "cursor");
-    if (cursor && cursor2_decode(cursor, so, &after))
-        return srv_reply_error(req, 422, "invalid_value", "cursor",
-                               "cursor is not one this server gave for this sort order");
-    external_id = srv_query(req, "external_id");
-    /* Prefix search: LIKE with the prefix's own % and _ escaped. */
-    q = srv_query(req, "q");
-    if (q) {
-        size_t o = 0;
-        for (const char *c = q; *c && o + 3 < sizeof like; c++) {
-            if (*c == '%' || *c == '_' || *c == '\\')
-                like[o++] = '\\';
-            like[o++] = *c;
+                lp->so = &sorts[i];
+        if (!lp->so) {
+            srv_reply_error(req, 422, "invalid_value", "sort",
+                            "sort must be id, alerts, external_id or last_sample");
+            return -1;
         }
-        if (strlen(q) > 64)
-            return srv_reply_error(req, 422, "invalid_value", "q", "q: longer than 64 bytes");
-        like[o++] = '%';
-        like[o] = '\0';
     }
+    if (srv_query_enum(req, "state", state_names, &st))
+        return -1;
+    lp->state = st >= 0 ? state_names[st] : NULL;
+    lp->cursor = srv_query(req, "cursor");
+    if (lp->cursor && cursor2_decode(lp->cursor, lp->so, &lp->after)) {
+        srv_reply_error(req, 422, "invalid_value", "cursor",
+                        "cursor is not one this server gave for this sort order");
+        return -1;
+    }
+    lp->external_id = srv_query(req, "external_id");
+    /* Prefix search: LIKE with the prefix's own % and _ escaped. */
+    if ((lp->q = srv_query(req, "q"))) {
+        size_t o = 0;
+        if (strlen(lp->q) > 64) {
+            srv_reply_error(req, 422, "invalid_value", "q", "q: longer than 64 bytes");
+            return -1;
+        }
+        for (const char *c = lp->q; *c && o + 3 < sizeof lp->like; c++) {
+            if (*c == '%' || *c == '_' || *c == '\\')
+                lp->like[o++] = '\\';
+            lp->like[o++] = *c;
+        }
+        lp->like[o++] = '%';
+        lp->like[o] = '\0';
+    }
+    return 0;
+}
+
+/* One page (limit + 1 rows, to tell whether another follows), or NULL on an SQL error. */
+static json_t *list_rows_new(sqlite3 *db, const list_params *lp)
+{
+    char sql[2048];
     /* The monitoring columns come from patient_state (none yet: not_detected), the live
      * unacknowledged alerts and the draws. Keyset pagination on (s1, s2, s3, id): stable under
      * inserts; a patient whose keys change between two pages (a new alert) may move. */
@@ -289,31 +291,47 @@ static enum MHD_Result patient_list(srv_request *req)
         "y AS (SELECT x.*, %s AS s1, %s AS s2, %s AS s3 FROM x WHERE (?3 IS NULL OR state = ?3)) "
         "SELECT * FROM y WHERE (?1 IS NULL OR (s1, s2, s3, id) > (?4, ?5, ?6, ?1)) "
         "ORDER BY s1, s2, s3, id LIMIT ?7",
-        so->s1, so->s2, so->s3);
-    args = json_pack("[o, s?, s?, f, f, s, I, s?]",
-                     cursor ? json_integer((json_int_t)after.id) : json_null(), external_id, state,
-                     after.s1, after.s2, after.s3, (json_int_t)limit + 1, q ? like : NULL);
-    rows = args ? srv_clin_query_new(req->db, sql, args) : NULL;
+        lp->so->s1, lp->so->s2, lp->so->s3);
+    json_t *args = json_pack("[o, s?, s?, f, f, s, I, s?]",
+                             lp->cursor ? json_integer((json_int_t)lp->after.id) : json_null(),
+                             lp->external_id, lp->state, lp->after.s1, lp->after.s2, lp->after.s3,
+                             (json_int_t)lp->limit + 1, lp->q ? lp->like : NULL);
+    json_t *rows = args ? srv_rows_query_new(db, sql, args) : NULL;
     json_decref(args);
-    if (!rows)
-        return srv_reply_internal(req, "cannot list patients");
-    if ((long)json_array_size(rows) > limit) {
-        char plain[256], buf[360];
-        json_array_remove(rows, (size_t)limit);
-        json_t *last = json_array_get(rows, (size_t)limit - 1);
-        const char *s3 = json_string_value(json_object_get(last, "s3"));
-        json_int_t last_id = json_integer_value(json_object_get(last, "id"));
-        if (so == &sorts[0]) /* the id order keeps its original cursor format */
-            snprintf(plain, sizeof plain, "p1:%" JSON_INTEGER_FORMAT, last_id);
-        else
-            snprintf(plain, sizeof plain, "p2|%s|%.17g|%.17g|%" JSON_INTEGER_FORMAT "|%s", so->name,
-                     json_number_value(json_object_get(last, "s1")),
-                     json_number_value(json_object_get(last, "s2")), last_id, s3 ? s3 : "");
-        b64_encode(plain, buf, sizeof buf);
-        next = json_string(buf);
-    }
+    return rows;
+}
+
+/* The cursor of the page after rows (the extra row dropped), or null when there is none. */
+static json_t *next_cursor_new(json_t *rows, const list_params *lp)
+{
+    char plain[256], buf[360];
+    if ((long)json_array_size(rows) <= lp->limit)
+        return json_null();
+    json_array_remove(rows, (size_t)lp->limit);
+    json_t *last = json_array_get(rows, (size_t)lp->limit - 1);
+    const char *s3 = json_string_value(json_object_get(last, "s3"));
+    json_int_t last_id = json_integer_value(json_object_get(last, "id"));
+    if (lp->so == &sorts[0]) /* the id order keeps its original cursor format */
+        snprintf(plain, sizeof plain, "p1:%" JSON_INTEGER_FORMAT, last_id);
+    else
+        snprintf(plain, sizeof plain, "p2|%s|%.17g|%.17g|%" JSON_INTEGER_FORMAT "|%s", lp->so->name,
+                 json_number_value(json_object_get(last, "s1")),
+                 json_number_value(json_object_get(last, "s2")), last_id, s3 ? s3 : "");
+    b64_encode(plain, buf, sizeof buf);
+    return json_string(buf);
+}
+
+static enum MHD_Result patient_list(srv_request *req)
+{
+    list_params lp = {0};
+    json_t *rows, *next, *r;
     size_t i;
-    json_t *r;
+
+    if (list_params_read(req, &lp))
+        return srv_clin_done(req);
+    if (!(rows = list_rows_new(req->db, &lp)))
+        return srv_reply_internal(req, "cannot list patients");
+    next = next_cursor_new(rows, &lp);
     json_array_foreach(rows, i, r)
     {
         json_object_del(r, "s1");
@@ -344,7 +362,7 @@ static int check_new_diagnosis(srv_request *req, int64_t id, const char *diagnos
 
     srv_clin_year_before(diagnosis, year_before);
     args = json_pack("[I, s, s]", (json_int_t)id, year_before, diagnosis);
-    rows = args ? srv_clin_query_new(
+    rows = args ? srv_rows_query_new(
                       req->db,
                       "SELECT (SELECT count(*) FROM samples WHERE patient_id = ?1 "
                       "AND collected_at < ?2) AS samples, "
@@ -376,7 +394,6 @@ static enum MHD_Result patient_update(srv_request *req)
 {
     json_t *changes = NULL, *have = NULL, *row = NULL, *diag;
     int64_t id;
-    int err;
 
     if (srv_param_id(req, 0, &id))
         return srv_clin_done(req);
@@ -389,21 +406,12 @@ static enum MHD_Result patient_update(srv_request *req)
         goto out;
     /* The primary tumour's status is an input of the longitudinal engine: the monitoring state
      * is recomputed in the same transaction. */
-    if (srv_clin_update(req->db, "patients", id, changes) || srv_monitor_recompute(req->db, id) ||
-        !(row = srv_clin_row_by_id_new(req->db, "patients", id, &err))) {
+    if (!(row = srv_clin_update_new(req, "patients", "patient", id, have, changes)) ||
+        srv_monitor_recompute(req->db, id)) {
         srv_clin_abort(req, "cannot update a patient");
         goto out;
     }
-    json_t *details = srv_clin_changes_new(have, changes);
-    err = !details || srv_audit(req, "update", "patient", id, details);
-    json_decref(details);
-    if (err) {
-        srv_clin_abort(req, "cannot audit a patient update");
-        goto out;
-    }
-    srv_clin_commit_reply(req, 200, json_incref(row));
-    if (req->status == 200)
-        srv_log(SRV_LOG_INFO, "updated patient %" PRId64, id);
+    srv_clin_commit_reply(req, 200, json_incref(row), "updated patient %" PRId64, id);
 out:
     json_decref(changes);
     json_decref(have);

@@ -16,77 +16,54 @@
 
 #include "core/pon.h"
 #include "server/api.h"
+#include "server/counts.h"
+#include "server/datadir.h"
 #include "server/jobs.h"
-#include "server/pipeline.h"
+#include "server/options.h"
+#include "server/rows.h"
 #include "server/sha256.h"
+#include "server/uploads.h"
 
-static json_t *col_text(sqlite3_stmt *st, int i)
+/* The panel row of pon_get()'s query as the API shows it. */
+static json_t *pon_pack(sqlite3_stmt *st)
 {
-    return sqlite3_column_type(st, i) == SQLITE_NULL
-               ? json_null()
-               : json_string((const char *)sqlite3_column_text(st, i));
+    return json_pack("{s:I, s:o, s:o, s:o, s:i, s:o, s:i, s:o, s:o, s:b, s:I}", "id",
+                     (json_int_t)sqlite3_column_int64(st, 0), "name", srv_col_text_new(st, 1),
+                     "pon_key", srv_col_text_new(st, 2), "build", srv_col_text_new(st, 3),
+                     "bin_size", sqlite3_column_int(st, 4), "filters", srv_col_text_new(st, 5),
+                     "n_normals", sqlite3_column_int(st, 6), "checksum", srv_col_text_new(st, 7),
+                     "created_at", srv_col_text_new(st, 8), "active", sqlite3_column_int(st, 9),
+                     "n_results", (json_int_t)sqlite3_column_int64(st, 10));
 }
 
-/* The panel as the API shows it; NULL when none (*err 0) or on error (*err 1). */
-static json_t *pon_get_new(sqlite3 *c, int64_t id, int *err)
+/* The panel as the API shows it, in *pon: SRV_OK, SRV_NOT_FOUND or SRV_INTERNAL. */
+static srv_status pon_get(sqlite3 *c, int64_t id, json_t **pon)
 {
-    *err = 1;
-    sqlite3_stmt *st = srv_db_prepare(
-        c, "SELECT id, name, pon_key, build, bin_size, filters, n_normals, checksum, created_at, "
-           "active, (SELECT count(*) FROM results r WHERE r.pon_id = pons.id) FROM pons "
-           "WHERE id = ?");
-    if (!st)
-        return NULL;
-    sqlite3_bind_int64(st, 1, id);
-    json_t *j = NULL;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        j = json_pack("{s:I, s:o, s:o, s:o, s:i, s:o, s:i, s:o, s:o, s:b, s:I}", "id",
-                      (json_int_t)sqlite3_column_int64(st, 0), "name", col_text(st, 1), "pon_key",
-                      col_text(st, 2), "build", col_text(st, 3), "bin_size",
-                      sqlite3_column_int(st, 4), "filters", col_text(st, 5), "n_normals",
-                      sqlite3_column_int(st, 6), "checksum", col_text(st, 7), "created_at",
-                      col_text(st, 8), "active", sqlite3_column_int(st, 9), "n_results",
-                      (json_int_t)sqlite3_column_int64(st, 10));
-        *err = !j;
-    } else if (rc == SQLITE_DONE)
-        *err = 0;
-    sqlite3_finalize(st);
-    return j;
+    return srv_row_packed(
+        c,
+        "SELECT id, name, pon_key, build, bin_size, filters, n_normals, checksum, created_at, "
+        "active, (SELECT count(*) FROM results r WHERE r.pon_id = pons.id) FROM pons WHERE id = ?",
+        id, pon_pack, pon);
 }
 
 static enum MHD_Result pon_list(srv_request *req)
 {
     sqlite3_stmt *st = srv_db_prepare(req->db, "SELECT id FROM pons ORDER BY id DESC");
-    json_t *pons = json_array();
-    int err = 0;
-    while (st && pons && sqlite3_step(st) == SQLITE_ROW) {
-        json_t *p = pon_get_new(req->db, sqlite3_column_int64(st, 0), &err);
-        if (!p) {
-            err = 1;
-            break;
-        }
-        json_array_append_new(pons, p);
-    }
+    json_t *pons = st ? srv_rows_of_ids_new(req->db, st, pon_get) : NULL;
     sqlite3_finalize(st);
-    if (!st || !pons || err) {
-        json_decref(pons);
+    if (!pons)
         return srv_reply_internal(req, "cannot list panels");
-    }
     return srv_reply_json(req, 200, json_pack("{s:o}", "pons", pons));
 }
 
 static enum MHD_Result pon_show(srv_request *req)
 {
     int64_t id;
-    int err;
+    json_t *p;
     if (srv_param_id(req, 0, &id))
         return srv_validate_done(req);
-    json_t *p = pon_get_new(req->db, id, &err);
-    if (p)
-        return srv_reply_json(req, 200, p);
-    return err ? srv_reply_internal(req, "cannot read a panel")
-               : srv_reply_error(req, 404, "not_found", NULL, "no such panel of normals");
+    srv_status st = pon_get(req->db, id, &p);
+    return srv_reply_lookup(req, st, p, "panel of normals");
 }
 
 /* ---------------------------------------------------------------- create */
@@ -140,18 +117,22 @@ static int build_from_samples(srv_request *req, json_t *from, const char *path)
                             "build_from[%zu]: no such sample", i);
             goto out;
         }
-        int s = srv_pipeline_sample_counts(req->db, req->cfg->data_dir, sid, &normals[got], err,
-                                           sizeof err);
-        if (s < 0) {
-            srv_reply_error(req, 422, "unreadable_counts", "build_from", "build_from[%zu]: %s", i,
-                            err);
-            goto out;
-        }
-        if (s == 1) {
+        srv_status s =
+            srv_counts_of_sample(req->db, req->cfg->data_dir, sid, &normals[got], err, sizeof err);
+        if (s == SRV_NOT_FOUND) {
             srv_reply_error(req, 422, "no_counts", "build_from",
                             "build_from[%zu]: the sample has no bin counts yet (upload its "
                             "reads or bins and let its job run first)",
                             i);
+            goto out;
+        }
+        if (s == SRV_CLIENT) {
+            srv_reply_error(req, 422, "unreadable_counts", "build_from", "build_from[%zu]: %s", i,
+                            err);
+            goto out;
+        }
+        if (s != SRV_OK) {
+            srv_reply_internal(req, err);
             goto out;
         }
         got++;
@@ -159,7 +140,8 @@ static int build_from_samples(srv_request *req, json_t *from, const char *path)
     rw_pon_opts o;
     rw_pon_opts_init(&o);
     if (rw_pon_build(normals, got, &o, &pon, &e)) {
-        srv_reply_error(req, 422, "invalid_pon", "build_from", "cannot build the panel: %s", e.msg);
+        srv_reply_core_error(req, e.status, "invalid_pon", "build_from",
+                             "cannot build the panel: %s", e.msg);
         goto out;
     }
     if (rw_pon_write(pon, path, &e)) {
@@ -209,7 +191,7 @@ static enum MHD_Result pon_create(srv_request *req)
     rw_pon *pon = NULL;
     rw_error e = {0};
     const char *src;
-    int placed = 0, err;
+    int placed = 0;
 
     if (srv_upload_file(req, &tmp, &up_sha, &size))
         return srv_reply_error(req, 400, "empty_body", NULL,
@@ -249,7 +231,7 @@ static enum MHD_Result pon_create(srv_request *req)
                 goto out;
             }
         snprintf(rel, sizeof rel, "tmp/pon-build-%llu.tsv", (unsigned long long)req->id);
-        if (srv_pipeline_path(req->cfg->data_dir, rel, built, sizeof built)) {
+        if (srv_datadir_path(req->cfg->data_dir, rel, built, sizeof built)) {
             srv_reply_internal(req, "path too long");
             goto out;
         }
@@ -271,7 +253,8 @@ static enum MHD_Result pon_create(srv_request *req)
         goto out;
     }
     if (rw_pon_read(src, &pon, &e)) {
-        srv_reply_error(req, 422, "invalid_pon", NULL, "not a valid panel of normals: %s", e.msg);
+        srv_reply_core_error(req, e.status, "invalid_pon", NULL, "not a valid panel of normals: %s",
+                             e.msg);
         goto out;
     }
     if (srv_db_begin(req->db)) {
@@ -286,14 +269,12 @@ static enum MHD_Result pon_create(srv_request *req)
     sqlite3_finalize(st);
     if (have) {
         srv_db_rollback(req->db);
-        if ((row = pon_get_new(req->db, have, &err)))
-            srv_reply_json(req, 200, json_incref(row));
-        else
-            srv_reply_internal(req, "cannot read a panel");
+        srv_status found = pon_get(req->db, have, &row);
+        srv_reply_lookup(req, found, json_incref(row), "panel of normals");
         goto out;
     }
     snprintf(rel, sizeof rel, "pons/%s.tsv", hex);
-    if (srv_pipeline_path(req->cfg->data_dir, rel, full, sizeof full) || rename(src, full))
+    if (srv_datadir_path(req->cfg->data_dir, rel, full, sizeof full) || rename(src, full))
         goto fail;
     placed = 1;
     if (src == tmp)
@@ -318,7 +299,7 @@ static enum MHD_Result pon_create(srv_request *req)
     if (!ok)
         goto fail;
     int64_t id = sqlite3_last_insert_rowid(req->db);
-    if (!(row = pon_get_new(req->db, id, &err)) || srv_audit(req, "create", "pon", id, row) ||
+    if (pon_get(req->db, id, &row) != SRV_OK || srv_audit(req, "create", "pon", id, row) ||
         srv_db_commit(req->db))
         goto fail;
     srv_log(SRV_LOG_INFO, "panel of normals %" PRId64 " stored (%d normals)", id, pon->n_normals);
@@ -341,39 +322,27 @@ out:
 
 /* ---------------------------------------------------------------- activate */
 
-/* Runs one statement with id bound to its parameter: 0, or -1. */
-static int exec_id(sqlite3 *c, const char *sql, int64_t id)
-{
-    sqlite3_stmt *st = srv_db_prepare(c, sql);
-    if (!st)
-        return -1;
-    sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize(st);
-    return rc;
-}
-
 static enum MHD_Result pon_activate(srv_request *req)
 {
     int64_t id;
-    int err, queued = 0;
+    int queued = 0;
     json_t *row = NULL;
     sqlite3_stmt *st = NULL;
     if (srv_param_id(req, 0, &id))
         return srv_validate_done(req);
     if (srv_db_begin(req->db))
         return srv_reply_internal(req, "cannot begin a transaction");
-    if (!(row = pon_get_new(req->db, id, &err))) {
+    srv_status found = pon_get(req->db, id, &row);
+    if (found != SRV_OK) {
         srv_db_rollback(req->db);
-        return err ? srv_reply_internal(req, "cannot read a panel")
-                   : srv_reply_error(req, 404, "not_found", NULL, "no such panel of normals");
+        return srv_reply_lookup(req, found, row, "panel of normals");
     }
     json_decref(row);
     row = NULL;
     /* The old one first: the partial unique index checks each row as it is written, so a
      * single swapping UPDATE could trip over it. */
-    if (exec_id(req->db, "UPDATE pons SET active = 0 WHERE active = 1 AND id <> ?", id) ||
-        exec_id(req->db, "UPDATE pons SET active = 1 WHERE id = ?", id))
+    if (srv_db_exec_id(req->db, "UPDATE pons SET active = 0 WHERE active = 1 AND id <> ?", id) ||
+        srv_db_exec_id(req->db, "UPDATE pons SET active = 1 WHERE id = ?", id))
         goto fail;
     /* Every sWGS/bins sample with an input re-runs, except those whose queued job will pick the
      * new panel anyway: from stored counts when a result holds them, else from the input. A
@@ -401,7 +370,7 @@ static enum MHD_Result pon_activate(srv_request *req)
     json_t *details = json_pack("{s:i}", "jobs_queued", queued);
     int bad = srv_audit(req, "activate", "pon", id, details);
     json_decref(details);
-    if (bad || !(row = pon_get_new(req->db, id, &err)) || srv_db_commit(req->db))
+    if (bad || pon_get(req->db, id, &row) != SRV_OK || srv_db_commit(req->db))
         goto fail;
     srv_jobs_notify();
     srv_log(SRV_LOG_INFO, "panel of normals %" PRId64 " activated: %d samples re-run", id, queued);

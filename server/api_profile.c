@@ -8,7 +8,7 @@
 
 #include "core/bins.h"
 #include "server/api.h"
-#include "server/pipeline.h"
+#include "server/blob.h"
 
 /* Parsed JSON of a TEXT column, or `fallback` (new) when NULL or unparsable. */
 static json_t *col_json(sqlite3_stmt *st, int i, json_t *fallback)
@@ -32,21 +32,14 @@ static json_t *col_num(sqlite3_stmt *st, int i)
 static json_t *bins_json_new(const char *build, int32_t bin_size, const void *log2, size_t nlog2,
                              const unsigned char *mask, size_t nmask)
 {
-    rw_bins *b = NULL;
+    rw_bins *b = srv_blob_layout_new(build, bin_size, nlog2);
     double *lr = NULL;
-    for (int y = 0; y <= 1 && !b; y++) {
-        b = rw_bins_new(rw_build_parse(build), bin_size, y, NULL);
-        if (b && b->n * 4 != nlog2) {
-            rw_bins_free(b);
-            b = NULL;
-        }
-    }
     json_t *chrom = json_array(), *start = json_array(), *end = json_array(), *l2 = json_array(),
            *masked = json_array();
     if (!b || !(lr = malloc((b->n ? b->n : 1) * sizeof *lr)) || !chrom || !start || !end || !l2 ||
         !masked)
         goto fail;
-    srv_pipeline_f32_decode(log2, b->n, lr);
+    srv_blob_f32_decode(log2, b->n, lr);
     for (size_t i = 0; i < b->n; i++) {
         int m = (mask && i < nmask && mask[i]) || !isfinite(lr[i]);
         json_array_append_new(chrom, json_string(rw_chrom_name(rw_bins_chrom(b, i))));

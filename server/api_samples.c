@@ -5,7 +5,7 @@
 #include <inttypes.h>
 #include <string.h>
 
-#include "server/api_clinical.h"
+#include "server/resource.h"
 
 static const char *const assays[] = {"swgs", "bins", "ddpcr", NULL};
 
@@ -59,7 +59,7 @@ static enum MHD_Result sample_create(srv_request *req)
     const char *field, *message = NULL;
     json_int_t pid;
     int64_t id;
-    int err;
+    srv_status st;
 
     if (!(want = srv_clin_body_new(req, sample_fields, 1)) || srv_clin_begin(req))
         goto out;
@@ -71,37 +71,23 @@ static enum MHD_Result sample_create(srv_request *req)
     }
     pid = json_integer_value(json_object_get(patient, "id"));
     /* BEGIN IMMEDIATE serialises writers, so look-up then insert cannot race a twin request. */
-    have =
-        srv_clin_row_new(req->db, "samples", "accession", json_object_get(want, "accession"), &err);
-    if (err) {
+    st = srv_row_find(req->db, "samples", "accession", json_object_get(want, "accession"), &have);
+    if (st == SRV_OK && json_integer_value(json_object_get(have, "patient_id")) != pid)
+        srv_clin_reject(req, 409, "conflict", "accession",
+                        "this accession is registered for another patient");
+    else if (st == SRV_OK)
+        srv_clin_answer_existing(req, sample_fields, want, have, "a sample with this accession");
+    else if (st != SRV_NOT_FOUND)
         srv_clin_abort(req, "cannot look up a sample");
+    if (st != SRV_NOT_FOUND)
         goto out;
-    }
-    if (have) {
-        if (json_integer_value(json_object_get(have, "patient_id")) != pid)
-            srv_clin_reject(req, 409, "conflict", "accession",
-                            "this accession is registered for another patient");
-        else if ((field = srv_clin_first_difference(sample_fields, want, have))) {
-            srv_db_rollback(req->db);
-            srv_reply_error(req, 409, "conflict", field,
-                            "a sample with this accession exists with a different %s", field);
-        } else {
-            srv_db_rollback(req->db); /* nothing written */
-            srv_reply_json(req, 200, json_incref(have));
-        }
-        goto out;
-    }
     json_object_set_new(want, "patient_id", json_integer(pid));
-    if ((id = srv_clin_insert(req->db, "samples", want)) < 0 ||
-        !(row = srv_clin_row_by_id_new(req->db, "samples", id, &err)) ||
-        srv_audit(req, "create", "sample", id, row)) {
+    if (!(row = srv_clin_create_new(req, "samples", "sample", want, &id))) {
         srv_clin_abort(req, "cannot create a sample");
         goto out;
     }
-    srv_clin_commit_reply(req, 201, json_incref(row));
-    if (req->status == 201)
-        srv_log(SRV_LOG_INFO, "created sample %" PRId64 " of patient %" JSON_INTEGER_FORMAT, id,
-                pid);
+    srv_clin_commit_reply(req, 201, json_incref(row),
+                          "created sample %" PRId64 " of patient %" JSON_INTEGER_FORMAT, id, pid);
 out:
     json_decref(want);
     json_decref(patient);
@@ -112,24 +98,20 @@ out:
 
 static enum MHD_Result sample_get(srv_request *req)
 {
-    json_t *key, *row;
-    int err = 1;
+    json_t *key, *row = NULL;
+    srv_status st = SRV_NOT_FOUND;
 
     if (req->nparams < 1 || !req->params[0])
         return srv_reply_error(req, 404, "not_found", NULL, "no such sample");
     key = json_string(req->params[0]); /* NULL when not UTF-8: then no such sample either */
-    row = key ? srv_clin_row_new(req->db, "samples", "accession", key, &err) : NULL;
+    if (key)
+        st = srv_row_find(req->db, "samples", "accession", key, &row);
     json_decref(key);
-    if (row)
+    if (st == SRV_OK)
         return srv_reply_json(req, 200, row);
-    if (key && err)
+    if (st != SRV_NOT_FOUND)
         return srv_reply_internal(req, "cannot read a sample");
     return srv_reply_error(req, 404, "not_found", NULL, "no such sample");
-}
-
-static enum MHD_Result sample_list(srv_request *req)
-{
-    return srv_clin_child_list(req, &samples);
 }
 
 const srv_route srv_samples_routes[] = {
@@ -140,7 +122,8 @@ const srv_route srv_samples_routes[] = {
      .body = SRV_BODY_JSON},
     {.method = "GET",
      .path = "/api/v1/patients/{id}/samples",
-     .handler = sample_list,
+     .handler = srv_clin_child_list,
+     .ctx = &samples,
      .roles = SRV_ROLE_ANY},
     {.method = "GET",
      .path = "/api/v1/samples/{accession}",

@@ -3,8 +3,8 @@
 
 #include <string.h>
 
-#include "server/api_clinical.h"
 #include "server/monitor.h"
+#include "server/resource.h"
 
 static const char *const treatment_kinds[] = {
     "surgery", "chemotherapy", "endocrine", "radiotherapy", "targeted", "other", NULL};
@@ -40,44 +40,28 @@ static const srv_clin_child treatments = {
     .after_write = srv_monitor_recompute,
 };
 
-static enum MHD_Result treatment_create(srv_request *req)
-{
-    return srv_clin_child_create(req, &treatments);
-}
-
-static enum MHD_Result treatment_list(srv_request *req)
-{
-    return srv_clin_child_list(req, &treatments);
-}
-
-static enum MHD_Result treatment_update(srv_request *req)
-{
-    return srv_clin_child_update(req, &treatments);
-}
-
-static enum MHD_Result treatment_delete(srv_request *req)
-{
-    return srv_clin_child_delete(req, &treatments);
-}
-
 const srv_route srv_treatments_routes[] = {
     {.method = "POST",
      .path = "/api/v1/patients/{id}/treatments",
-     .handler = treatment_create,
+     .handler = srv_clin_child_create,
+     .ctx = &treatments,
      .roles = SRV_CLIN_WRITERS,
      .body = SRV_BODY_JSON},
     {.method = "GET",
      .path = "/api/v1/patients/{id}/treatments",
-     .handler = treatment_list,
+     .handler = srv_clin_child_list,
+     .ctx = &treatments,
      .roles = SRV_ROLE_ANY},
     {.method = "PATCH",
      .path = "/api/v1/treatments/{id}",
-     .handler = treatment_update,
+     .handler = srv_clin_child_update,
+     .ctx = &treatments,
      .roles = SRV_CLIN_WRITERS,
      .body = SRV_BODY_JSON},
     {.method = "DELETE",
      .path = "/api/v1/treatments/{id}",
-     .handler = treatment_delete,
+     .handler = srv_clin_child_delete,
+     .ctx = &treatments,
      .roles = SRV_CLIN_WRITERS},
     {0},
 };

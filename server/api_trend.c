@@ -152,7 +152,7 @@ static enum MHD_Result trend_get(srv_request *req)
     double ratio_th = NAN;
     int64_t pid;
 
-    if (srv_clin_check_query(req, allowed))
+    if (srv_query_check(req, allowed))
         return srv_clin_done(req);
     /* One read snapshot (WAL): a result stored meanwhile shows in all parts or in none. */
     if (sqlite3_exec(req->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
@@ -197,13 +197,13 @@ static enum MHD_Result trend_get(srv_request *req)
         goto fail;
     args = json_pack("[I]", (json_int_t)pid);
     if (!args ||
-        !(rows = srv_clin_query_new(req->db,
+        !(rows = srv_rows_query_new(req->db,
                                     "SELECT id, kind, regimen, start_date, end_date FROM "
                                     "treatments WHERE patient_id = ? ORDER BY start_date, id",
                                     args)) ||
         json_object_set_new(body, "treatments", rows))
         goto fail;
-    if (!(rows = srv_clin_query_new(req->db,
+    if (!(rows = srv_rows_query_new(req->db,
                                     "SELECT id, kind, date, note FROM clinical_events "
                                     "WHERE patient_id = ? ORDER BY date, id",
                                     args)) ||

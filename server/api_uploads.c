@@ -26,122 +26,17 @@
 #include "core/bins.h"
 #include "core/genome.h"
 #include "server/api.h"
+#include "server/datadir.h"
+#include "server/ddpcr_input.h"
 #include "server/jobs.h"
 #include "server/monitor.h"
-#include "server/pipeline.h"
+#include "server/options.h"
+#include "server/panel.h"
 #include "server/sha256.h"
+#include "server/uploads.h"
 
 /* Who may upload. */
 #define UPLOADERS (SRV_ROLE_LIMS | SRV_ROLE_ADMIN)
-
-typedef struct upload {
-    int fd;
-    char tmp[4096]; /* temporary file; removed at completion unless kept */
-    int kept;       /* renamed into place: leave it */
-    srv_sha256 sha;
-    int64_t size;
-    char hex[65]; /* SHA-256 once the body is complete */
-} upload;
-
-static void upload_free(void *p)
-{
-    upload *u = p;
-    if (!u)
-        return;
-    if (u->fd >= 0)
-        close(u->fd);
-    if (u->tmp[0] && !u->kept)
-        unlink(u->tmp);
-    free(u);
-}
-
-static upload *upload_begin(srv_request *req)
-{
-    char rel[64];
-    upload *u = calloc(1, sizeof *u);
-    if (!u)
-        return NULL;
-    u->fd = -1;
-    srv_sha256_init(&u->sha);
-    req->upload = u;
-    req->upload_free = upload_free;
-    snprintf(rel, sizeof rel, "tmp/upload-%llu-XXXXXX", (unsigned long long)req->id);
-    if (srv_pipeline_path(req->cfg->data_dir, rel, u->tmp, sizeof u->tmp) ||
-        (u->fd = mkstemp(u->tmp)) < 0) {
-        srv_log(SRV_LOG_ERROR, "cannot create an upload file in %s/tmp: %s", req->cfg->data_dir,
-                strerror(errno));
-        u->tmp[0] = '\0';
-        return NULL;
-    }
-    return u;
-}
-
-/* Streams one chunk to the temporary file (see router.h: size 0 marks the end). */
-int srv_upload_chunk(srv_request *req, const char *data, size_t size)
-{
-    upload *u = req->upload;
-    if (!u && !(u = upload_begin(req))) {
-        srv_reply_internal(req, "cannot store the upload");
-        return 1;
-    }
-    if (size == 0) {
-        /* Complete: durable before anything refers to it. */
-        if (fsync(u->fd) || close(u->fd)) {
-            u->fd = -1;
-            srv_reply_internal(req, "cannot flush the upload");
-            return 1;
-        }
-        u->fd = -1;
-        uint8_t d[32];
-        srv_sha256_final(&u->sha, d);
-        srv_sha256_to_hex(d, u->hex);
-        return 0;
-    }
-    if (u->size + (int64_t)size > req->cfg->max_upload) {
-        close(u->fd);
-        u->fd = -1;
-        unlink(u->tmp);
-        u->tmp[0] = '\0';
-        srv_reply_error(req, 413, "body_too_large", NULL,
-                        "the upload is larger than the limit of %lld bytes",
-                        (long long)req->cfg->max_upload);
-        return 1;
-    }
-    srv_sha256_update(&u->sha, data, size);
-    u->size += (int64_t)size;
-    while (size > 0) {
-        ssize_t w = write(u->fd, data, size);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            srv_log(SRV_LOG_ERROR, "writing an upload: %s", strerror(errno));
-            srv_reply_error(req, 507, "insufficient_storage", NULL,
-                            "the server could not store the upload");
-            return 1;
-        }
-        data += w;
-        size -= (size_t)w;
-    }
-    return 0;
-}
-
-int srv_upload_file(srv_request *req, const char **path, const char **sha256, int64_t *size)
-{
-    upload *u = req->upload;
-    if (!u || !u->hex[0] || !u->tmp[0])
-        return -1;
-    *path = u->tmp;
-    *sha256 = u->hex;
-    *size = u->size;
-    return 0;
-}
-
-void srv_upload_keep(srv_request *req)
-{
-    upload *u = req->upload;
-    if (u)
-        u->kept = 1;
-}
 
 /* ---------------------------------------------------------------- checks */
 
@@ -249,13 +144,13 @@ static int check_layout(srv_request *req, rw_build build, int32_t bin_size)
 {
     char pon_build[8];
     int32_t pon_bin = 0;
-    int rc = srv_pipeline_active_layout(req->db, pon_build, &pon_bin);
-    if (rc < 0) {
+    srv_status rc = srv_panel_active_layout(req->db, pon_build, &pon_bin);
+    if (rc == SRV_NOT_FOUND)
+        return 0; /* no panel yet: the job will say so */
+    if (rc != SRV_OK) {
         srv_reply_internal(req, "cannot read the active panel");
         return -1;
     }
-    if (rc == 1)
-        return 0; /* no panel yet: the job will say so */
     if (rw_build_parse(pon_build) != build) {
         srv_reply_error(req, 422, "wrong_build", NULL,
                         "the upload is %s but the active panel of normals is %s",
@@ -272,6 +167,16 @@ static int check_layout(srv_request *req, rw_build build, int32_t bin_size)
 }
 
 /* ---------------------------------------------------------------- storing */
+
+/* An input that passed its checks, about to be stored. */
+typedef struct input {
+    const char *kind; /* reads, bins, ddpcr */
+    const char *sha;  /* lowercase hex SHA-256 of the bytes (ddPCR: of the canonical JSON) */
+    int64_t size;
+    rw_build build;         /* RW_BUILD_UNKNOWN for ddPCR */
+    const char *tmp, *ext;  /* the uploaded file and its extension; NULL for ddPCR */
+    const char *ddpcr_text; /* the wells (ddPCR only) */
+} input;
 
 /* What the sample already has, read inside the upload's transaction: its status decides
  * whether the input may be replaced, and only a status read under the write lock cannot change
@@ -312,22 +217,113 @@ static int load_prior(sqlite3 *c, int64_t sample_id, prior *p)
 static void unlink_rel(const char *data_dir, const char *rel)
 {
     char full[4096];
-    if (rel && srv_pipeline_path(data_dir, rel, full, sizeof full) == 0)
+    if (rel && srv_datadir_path(data_dir, rel, full, sizeof full) == 0)
         unlink(full);
+}
+
+/* Before anything is written: the same bytes again answer 200 with the sample's latest job;
+ * another input of a sample that has not failed answers 409. 1 when answered (rolled back), 0
+ * when the upload goes on. */
+static int answer_prior(srv_request *req, int64_t sample_id, const input *in, const prior *p)
+{
+    if (!p->exists)
+        return 0;
+    if (!strcmp(p->sha, in->sha) && !strcmp(p->kind, in->kind)) {
+        srv_db_rollback(req->db);
+        int64_t job = srv_jobs_latest(req->db, sample_id);
+        json_t *answer = job > 0 ? srv_jobs_answer_new(req->db, job) : NULL;
+        if (!answer)
+            srv_reply_internal(req, "cannot read the sample's job");
+        else
+            srv_reply_json(req, 200, answer);
+        return 1;
+    }
+    if (strcmp(p->status, "failed")) {
+        srv_db_rollback(req->db);
+        srv_reply_error(req, 409, "conflict", NULL,
+                        "another input (%s, sha256 %.12s...) was already uploaded for this sample; "
+                        "only a failed sample's input can be replaced",
+                        p->kind, p->sha);
+        return 1;
+    }
+    return 0;
+}
+
+/* Renames the uploaded file to <data>/samples/<id>/<sha256>.<ext>: its relative path in rel,
+ * the full one in full. 0, or -1 after answering 500. */
+static int place_file(srv_request *req, int64_t sample_id, const input *in, char *rel,
+                      size_t rel_size, char *full, size_t full_size)
+{
+    if (srv_datadir_sample(req->cfg->data_dir, sample_id, rel, rel_size)) {
+        srv_reply_internal(req, "cannot create the sample's folder");
+        return -1;
+    }
+    size_t l = strlen(rel);
+    snprintf(rel + l, rel_size - l, "/%s.%s", in->sha, in->ext);
+    if (srv_datadir_path(req->cfg->data_dir, rel, full, full_size) || rename(in->tmp, full)) {
+        srv_reply_internal(req, "cannot move the upload into place");
+        return -1;
+    }
+    srv_upload_keep(req);
+    return 0;
+}
+
+/* The sample_inputs row (rel: the placed file, NULL for ddPCR). 0, or -1. */
+static int insert_input(sqlite3 *c, int64_t sample_id, const input *in, const char *rel)
+{
+    sqlite3_stmt *st = srv_db_prepare(c, "INSERT OR REPLACE INTO sample_inputs (sample_id, kind, "
+                                         "path, sha256, size, build, ddpcr) "
+                                         "VALUES (?, ?, ?, ?, ?, ?, ?)");
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, sample_id);
+    sqlite3_bind_text(st, 2, in->kind, -1, SQLITE_STATIC);
+    if (rel)
+        sqlite3_bind_text(st, 3, rel, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 4, in->sha, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 5, in->size);
+    if (in->build != RW_BUILD_UNKNOWN)
+        sqlite3_bind_text(st, 6, rw_build_name(in->build), -1, SQLITE_STATIC);
+    if (in->ddpcr_text)
+        sqlite3_bind_text(st, 7, in->ddpcr_text, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The rows of a stored input, inside the open transaction: the input, the old result dropped
+ * when it replaces one (it described other data), the job and the audit row. The job's answer
+ * (new), or NULL on a database error. */
+static json_t *write_input(srv_request *req, const sample_row *s, const input *in, const char *rel,
+                           int replaced, int64_t *job_id)
+{
+    int64_t job;
+    if (insert_input(req->db, s->id, in, rel))
+        return NULL;
+    if (replaced && (srv_db_exec_id(req->db, "DELETE FROM results WHERE sample_id = ?", s->id) ||
+                     srv_monitor_recompute(req->db, s->patient_id)))
+        return NULL;
+    if ((job = srv_jobs_enqueue(req->db, s->id, "analyse")) < 0)
+        return NULL;
+    json_t *details =
+        json_pack("{s:s, s:s, s:I, s:s?, s:I, s:b}", "kind", in->kind, "sha256", in->sha, "size",
+                  (json_int_t)in->size, "build", in->build ? rw_build_name(in->build) : NULL,
+                  "job_id", (json_int_t)job, "replaced", replaced);
+    int bad = srv_audit(req, "upload", "sample", s->id, details);
+    json_decref(details);
+    *job_id = job;
+    return bad ? NULL : srv_jobs_answer_new(req->db, job);
 }
 
 /* The common end of every upload, once the input is checked: inside one transaction, the
  * same-checksum no-op (200), the conflict (409), or the replacement of a failed sample's input;
- * the file renamed into place (tmp may be NULL for ddPCR), the input row, the job (202). */
-static enum MHD_Result store_input(srv_request *req, const sample_row *s, const char *kind,
-                                   const char *sha, int64_t size, rw_build build, const char *tmp,
-                                   const char *ext, const char *ddpcr_text, upload *u)
+ * the file renamed into place, the input row, the job (202). */
+static enum MHD_Result store_input(srv_request *req, const sample_row *s, const input *in)
 {
     prior p = {0};
     char rel[256], full[4096];
     int placed = 0;
     int64_t job;
-    sqlite3_stmt *st = NULL;
     json_t *answer = NULL;
 
     if (srv_db_begin(req->db))
@@ -336,87 +332,21 @@ static enum MHD_Result store_input(srv_request *req, const sample_row *s, const 
         srv_reply_internal(req, "cannot read the sample's input");
         goto fail;
     }
-    if (p.exists && !strcmp(p.sha, sha) && !strcmp(p.kind, kind)) {
-        /* The same bytes again: nothing to do, answer with the sample's latest job. */
-        srv_db_rollback(req->db);
-        job = srv_jobs_latest(req->db, s->id);
-        answer = job > 0 ? srv_jobs_answer_new(req->db, job) : NULL;
-        if (!answer)
-            srv_reply_internal(req, "cannot read the sample's job");
-        else
-            srv_reply_json(req, 200, answer);
-        answer = NULL; /* srv_reply_json took it */
+    if (answer_prior(req, s->id, in, &p))
         goto out;
-    }
-    if (p.exists && strcmp(p.status, "failed")) {
-        srv_db_rollback(req->db);
-        srv_reply_error(req, 409, "conflict", NULL,
-                        "another input (%s, sha256 %.12s...) was already uploaded for this sample; "
-                        "only a failed sample's input can be replaced",
-                        p.kind, p.sha);
-        goto out;
-    }
-    if (tmp) {
-        if (srv_pipeline_sample_dir(req->cfg->data_dir, s->id, rel, sizeof rel)) {
-            srv_reply_internal(req, "cannot create the sample's folder");
+    if (in->tmp) {
+        if (place_file(req, s->id, in, rel, sizeof rel, full, sizeof full))
             goto fail;
-        }
-        size_t l = strlen(rel);
-        snprintf(rel + l, sizeof rel - l, "/%s.%s", sha, ext);
-        if (srv_pipeline_path(req->cfg->data_dir, rel, full, sizeof full) || rename(tmp, full)) {
-            srv_reply_internal(req, "cannot move the upload into place");
-            goto fail;
-        }
         placed = 1;
-        u->kept = 1;
     }
-    st = srv_db_prepare(req->db,
-                        "INSERT OR REPLACE INTO sample_inputs (sample_id, kind, path, sha256, "
-                        "size, build, ddpcr) VALUES (?, ?, ?, ?, ?, ?, ?)");
-    if (!st)
-        goto fail_internal;
-    sqlite3_bind_int64(st, 1, s->id);
-    sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
-    if (tmp)
-        sqlite3_bind_text(st, 3, rel, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 4, sha, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 5, size);
-    if (build != RW_BUILD_UNKNOWN)
-        sqlite3_bind_text(st, 6, rw_build_name(build), -1, SQLITE_STATIC);
-    if (ddpcr_text)
-        sqlite3_bind_text(st, 7, ddpcr_text, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) != SQLITE_DONE)
-        goto fail_internal;
-    sqlite3_finalize(st);
-    st = NULL;
-    if (p.exists) {
-        /* A replaced input: the old result described other data. */
-        st = srv_db_prepare(req->db, "DELETE FROM results WHERE sample_id = ?");
-        if (!st)
-            goto fail_internal;
-        sqlite3_bind_int64(st, 1, s->id);
-        if (sqlite3_step(st) != SQLITE_DONE)
-            goto fail_internal;
-        sqlite3_finalize(st);
-        st = NULL;
-        if (srv_monitor_recompute(req->db, s->patient_id))
-            goto fail_internal;
+    if (!(answer = write_input(req, s, in, placed ? rel : NULL, p.exists, &job)) ||
+        srv_db_commit(req->db)) {
+        srv_reply_internal(req, "cannot store an upload");
+        goto fail;
     }
-    if ((job = srv_jobs_enqueue(req->db, s->id, "analyse")) < 0)
-        goto fail_internal;
-    json_t *details =
-        json_pack("{s:s, s:s, s:I, s:s?, s:I, s:b}", "kind", kind, "sha256", sha, "size",
-                  (json_int_t)size, "build", build ? rw_build_name(build) : NULL, "job_id",
-                  (json_int_t)job, "replaced", p.exists);
-    int bad = srv_audit(req, "upload", "sample", s->id, details);
-    json_decref(details);
-    if (bad || !(answer = srv_jobs_answer_new(req->db, job)))
-        goto fail_internal;
-    if (srv_db_commit(req->db))
-        goto fail_internal;
     srv_jobs_notify();
     srv_log(SRV_LOG_INFO, "sample %" PRId64 ": %s input stored (%" PRId64 " bytes), job %" PRId64,
-            s->id, kind, size, job);
+            s->id, in->kind, in->size, job);
     if (p.exists) {
         if (!placed || !p.path || strcmp(p.path, rel))
             unlink_rel(req->cfg->data_dir, p.path);
@@ -425,10 +355,7 @@ static enum MHD_Result store_input(srv_request *req, const sample_row *s, const 
     srv_reply_json(req, 202, answer);
     answer = NULL;
     goto out;
-fail_internal:
-    srv_reply_internal(req, "cannot store an upload");
 fail:
-    sqlite3_finalize(st);
     srv_db_rollback(req->db);
     if (placed)
         unlink(full);
@@ -442,63 +369,57 @@ out:
 /* ---------------------------------------------------------------- handlers */
 
 /* The checks every streamed file upload (reads, bins) starts with: the body complete, the sample
- * known and of an sWGS assay, the body not empty. The upload, or NULL once answered (*ret). */
-static upload *file_upload_ready(srv_request *req, sample_row *s, enum MHD_Result *ret)
+ * known and of an sWGS assay, the body not empty. 0 with in->tmp, sha and size set, or -1 once
+ * answered. */
+static int file_upload_ready(srv_request *req, sample_row *s, input *in)
 {
-    upload *u = req->upload;
-    *ret = MHD_YES;
-    if (!u || !u->hex[0])
-        *ret = srv_reply_internal(req, "upload state missing");
+    if (srv_upload_file(req, &in->tmp, &in->sha, &in->size))
+        srv_reply_internal(req, "upload state missing");
     else if (find_sample(req, s))
         ;
     else if (!assay_accepts(s->assay, "reads"))
-        *ret = srv_reply_error(req, 422, "assay_mismatch", NULL,
-                               "this sample is registered with assay %s: upload its wells to "
-                               ".../ddpcr",
-                               s->assay);
-    else if (u->size == 0)
-        *ret = srv_reply_error(req, 422, "empty_body", NULL, "the upload is empty");
+        srv_reply_error(req, 422, "assay_mismatch", NULL,
+                        "this sample is registered with assay %s: upload its wells to .../ddpcr",
+                        s->assay);
+    else if (in->size == 0)
+        srv_reply_error(req, 422, "empty_body", NULL, "the upload is empty");
     else
-        return u;
-    return NULL;
+        return 0;
+    return -1;
 }
 
 static enum MHD_Result put_reads(srv_request *req)
 {
     sample_row s;
-    rw_build build = RW_BUILD_UNKNOWN;
-    const char *ext = NULL;
-    enum MHD_Result ret;
-    upload *u = file_upload_ready(req, &s, &ret);
-    if (!u)
-        return ret;
-    if (check_reads(req, u->tmp, &build, &ext) || check_layout(req, build, 0))
+    input in = {.kind = "reads", .build = RW_BUILD_UNKNOWN};
+    if (file_upload_ready(req, &s, &in) || check_reads(req, in.tmp, &in.build, &in.ext) ||
+        check_layout(req, in.build, 0))
         return MHD_YES;
-    return store_input(req, &s, "reads", u->hex, u->size, build, u->tmp, ext, NULL, u);
+    return store_input(req, &s, &in);
 }
 
 static enum MHD_Result put_bins(srv_request *req)
 {
     sample_row s;
+    input in = {.kind = "bins", .ext = "tsv"};
     rw_bins *b = NULL;
     rw_error e = {0};
-    enum MHD_Result ret;
-    upload *u = file_upload_ready(req, &s, &ret);
-    if (!u)
-        return ret;
-    if (rw_bins_read(u->tmp, &b, &e)) {
+    if (file_upload_ready(req, &s, &in))
+        return MHD_YES;
+    if (rw_bins_read(in.tmp, &b, &e)) {
         /* The core names the file: the temporary path means nothing to the client. */
-        size_t tl = strlen(u->tmp);
-        const char *m = strncmp(e.msg, u->tmp, tl) ? e.msg : e.msg + tl;
+        size_t tl = strlen(in.tmp);
+        const char *m = strncmp(e.msg, in.tmp, tl) ? e.msg : e.msg + tl;
         m += strspn(m, ": ");
-        return srv_reply_error(req, 422, "invalid_bins", NULL, "not a valid bins file: %s", m);
+        return srv_reply_core_error(req, e.status, "invalid_bins", NULL,
+                                    "not a valid bins file: %s", m);
     }
-    rw_build build = b->build;
+    in.build = b->build;
     int32_t bin_size = b->bin_size;
     rw_bins_free(b);
-    if (check_layout(req, build, bin_size))
+    if (check_layout(req, in.build, bin_size))
         return MHD_YES;
-    return store_input(req, &s, "bins", u->hex, u->size, build, u->tmp, "tsv", NULL, u);
+    return store_input(req, &s, &in);
 }
 
 static enum MHD_Result put_ddpcr(srv_request *req)
@@ -507,25 +428,31 @@ static enum MHD_Result put_ddpcr(srv_request *req)
     rw_ddpcr_well *wells = NULL;
     rw_ddpcr_opts o;
     rw_ddpcr_result r;
+    rw_error e = {0};
     size_t n;
     const char *field;
-    char msg[512], hex[65];
+    char hex[65];
+    rw_status st;
     if (find_sample(req, &s))
         return MHD_YES;
     if (!assay_accepts(s.assay, "ddpcr"))
         return srv_reply_error(req, 422, "assay_mismatch", NULL,
                                "this sample is registered with assay %s: upload reads or bins",
                                s.assay);
-    if (srv_pipeline_ddpcr_parse(req->json, &wells, &n, &o, &r, &field, msg, sizeof msg))
-        return srv_reply_error(req, 422, "invalid_ddpcr", field, "%s", msg);
+    if ((st = srv_ddpcr_parse(req->json, &wells, &n, &o, &r, &field, &e)))
+        return srv_reply_core_error(req, st, "invalid_ddpcr", field, "%s", e.msg);
     free(wells);
     /* The checksum of the canonical JSON: the same wells resent with other spacing match. */
     char *text = json_dumps(req->json, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text)
         return srv_reply_internal(req, "out of memory");
     srv_sha256_hex(text, strlen(text), hex);
-    enum MHD_Result ret = store_input(req, &s, "ddpcr", hex, (int64_t)strlen(text),
-                                      RW_BUILD_UNKNOWN, NULL, NULL, text, NULL);
+    input in = {.kind = "ddpcr",
+                .sha = hex,
+                .size = (int64_t)strlen(text),
+                .build = RW_BUILD_UNKNOWN,
+                .ddpcr_text = text};
+    enum MHD_Result ret = store_input(req, &s, &in);
     free(text);
     return ret;
 }

@@ -191,3 +191,16 @@ sqlite3_stmt *srv_db_prepare(sqlite3 *conn, const char *sql)
     }
     return st;
 }
+
+int srv_db_exec_id(sqlite3 *conn, const char *sql, int64_t id)
+{
+    sqlite3_stmt *st = srv_db_prepare(conn, sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (rc)
+        srv_log(SRV_LOG_ERROR, "write failed: %s", sqlite3_errmsg(conn));
+    sqlite3_finalize(st);
+    return rc;
+}

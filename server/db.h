@@ -26,5 +26,8 @@ void srv_db_rollback(sqlite3 *conn);
 
 /* Prepares sql, or returns NULL after logging the SQLite error. */
 sqlite3_stmt *srv_db_prepare(sqlite3 *conn, const char *sql);
+/* Runs the write statement sql with id bound to its parameter (a statement without one ignores
+ * it): 0 on success, -1 (logged). */
+int srv_db_exec_id(sqlite3 *conn, const char *sql, int64_t id);
 
 #endif

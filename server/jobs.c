@@ -23,10 +23,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/datadir.h"
 #include "server/db.h"
 #include "server/log.h"
 #include "server/options.h"
 #include "server/pipeline.h"
+#include "server/rows.h"
 
 #define IDLE_POLL_SECONDS 5
 
@@ -61,27 +63,13 @@ void srv_jobs_notify(void)
 
 /* ---------------------------------------------------------------- SQL helpers */
 
-static int exec_bind1(sqlite3 *conn, const char *sql, int64_t id)
-{
-    sqlite3_stmt *st = srv_db_prepare(conn, sql);
-    if (!st)
-        return -1;
-    if (id)
-        sqlite3_bind_int64(st, 1, id);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    if (rc)
-        srv_log(SRV_LOG_ERROR, "%s", sqlite3_errmsg(conn));
-    sqlite3_finalize(st);
-    return rc;
-}
-
 /* The sample waits for a job again: status 'queued', its old error cleared. */
 static int sample_queued(sqlite3 *conn, int64_t sample_id)
 {
-    return exec_bind1(conn,
-                      "UPDATE samples SET status = 'queued', error = NULL, updated_at = "
-                      "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-                      sample_id);
+    return srv_db_exec_id(conn,
+                          "UPDATE samples SET status = 'queued', error = NULL, updated_at = "
+                          "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+                          sample_id);
 }
 
 int64_t srv_jobs_enqueue(sqlite3 *conn, int64_t sample_id, const char *kind)
@@ -102,13 +90,13 @@ int64_t srv_jobs_enqueue(sqlite3 *conn, int64_t sample_id, const char *kind)
     return id;
 }
 
-int srv_jobs_requeue(sqlite3 *conn, int64_t job_id)
+srv_status srv_jobs_requeue(sqlite3 *conn, int64_t job_id)
 {
     sqlite3_stmt *st = srv_db_prepare(
         conn, "UPDATE jobs SET state = 'queued', progress = 0, error = NULL, started_at = NULL, "
               "finished_at = NULL WHERE id = ? AND state = 'failed' RETURNING sample_id");
     if (!st)
-        return -1;
+        return SRV_INTERNAL;
     sqlite3_bind_int64(st, 1, job_id);
     int rc = sqlite3_step(st);
     int64_t sample = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
@@ -116,53 +104,40 @@ int srv_jobs_requeue(sqlite3 *conn, int64_t job_id)
         rc = sqlite3_step(st); /* finish the statement */
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
-        return -1;
+        return SRV_INTERNAL;
     if (!sample)
-        return 1;
-    return sample_queued(conn, sample);
+        return SRV_CLIENT;
+    return sample_queued(conn, sample) ? SRV_INTERNAL : SRV_OK;
 }
 
-static json_t *col_text(sqlite3_stmt *st, int i)
+/* The job row of srv_jobs_get()'s query as the API shows it. */
+static json_t *job_pack(sqlite3_stmt *st)
 {
-    return sqlite3_column_type(st, i) == SQLITE_NULL
-               ? json_null()
-               : json_string((const char *)sqlite3_column_text(st, i));
+    return json_pack("{s:I, s:I, s:o, s:I, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:i}", "id",
+                     (json_int_t)sqlite3_column_int64(st, 0), "sample_id",
+                     (json_int_t)sqlite3_column_int64(st, 1), "accession", srv_col_text_new(st, 2),
+                     "patient_id", (json_int_t)sqlite3_column_int64(st, 3), "kind",
+                     srv_col_text_new(st, 4), "state", srv_col_text_new(st, 5), "progress",
+                     sqlite3_column_int(st, 6), "error", srv_col_text_new(st, 7), "created_at",
+                     srv_col_text_new(st, 8), "started_at", srv_col_text_new(st, 9), "finished_at",
+                     srv_col_text_new(st, 10), "attempts", sqlite3_column_int(st, 11));
 }
 
-json_t *srv_jobs_get_new(sqlite3 *conn, int64_t job_id, int *err)
+srv_status srv_jobs_get(sqlite3 *conn, int64_t job_id, json_t **job)
 {
-    *err = 1;
-    sqlite3_stmt *st = srv_db_prepare(
-        conn, "SELECT j.id, j.sample_id, s.accession, s.patient_id, j.kind, j.state, j.progress, "
-              "j.error, j.created_at, j.started_at, j.finished_at, j.attempts FROM jobs j JOIN "
-              "samples s ON s.id = j.sample_id WHERE j.id = ?");
-    if (!st)
-        return NULL;
-    sqlite3_bind_int64(st, 1, job_id);
-    json_t *j = NULL;
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        j = json_pack("{s:I, s:I, s:o, s:I, s:o, s:o, s:i, s:o, s:o, s:o, s:o, s:i}", "id",
-                      (json_int_t)sqlite3_column_int64(st, 0), "sample_id",
-                      (json_int_t)sqlite3_column_int64(st, 1), "accession", col_text(st, 2),
-                      "patient_id", (json_int_t)sqlite3_column_int64(st, 3), "kind",
-                      col_text(st, 4), "state", col_text(st, 5), "progress",
-                      sqlite3_column_int(st, 6), "error", col_text(st, 7), "created_at",
-                      col_text(st, 8), "started_at", col_text(st, 9), "finished_at",
-                      col_text(st, 10), "attempts", sqlite3_column_int(st, 11));
-        *err = !j;
-    } else if (rc == SQLITE_DONE)
-        *err = 0;
-    sqlite3_finalize(st);
-    return j;
+    return srv_row_packed(
+        conn,
+        "SELECT j.id, j.sample_id, s.accession, s.patient_id, j.kind, j.state, j.progress, "
+        "j.error, j.created_at, j.started_at, j.finished_at, j.attempts FROM jobs j JOIN "
+        "samples s ON s.id = j.sample_id WHERE j.id = ?",
+        job_id, job_pack, job);
 }
 
 json_t *srv_jobs_answer_new(sqlite3 *conn, int64_t job_id)
 {
-    int err;
     char url[64];
-    json_t *job = srv_jobs_get_new(conn, job_id, &err);
-    if (!job)
+    json_t *job;
+    if (srv_jobs_get(conn, job_id, &job) != SRV_OK)
         return NULL;
     snprintf(url, sizeof url, "/api/v1/jobs/%" PRId64, job_id);
     return json_pack("{s:o, s:s}", "job", job, "job_url", url);
@@ -187,7 +162,7 @@ typedef struct claimed {
     int attempts; /* runs started, this one included */
 } claimed;
 
-/* A job that failed through no fault of its sample (SRV_PIPELINE_RETRY) runs again, up to this
+/* A job that failed through no fault of its sample (SRV_RETRY) runs again, up to this
  * many runs in all. */
 #define MAX_TRANSIENT_ATTEMPTS 5
 
@@ -220,10 +195,10 @@ static int claim(sqlite3 *c, claimed *job)
     sqlite3_finalize(st);
     if (rc != SQLITE_DONE)
         goto fail;
-    if (got && exec_bind1(c,
-                          "UPDATE samples SET status = 'processing', updated_at = "
-                          "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
-                          job->sample_id))
+    if (got && srv_db_exec_id(c,
+                              "UPDATE samples SET status = 'processing', updated_at = "
+                              "strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ?",
+                              job->sample_id))
         goto fail;
     if (srv_db_commit(c))
         goto fail;
@@ -237,8 +212,8 @@ fail:
 static void requeue(sqlite3 *c, const claimed *job)
 {
     if (srv_db_begin(c) ||
-        exec_bind1(c, "UPDATE jobs SET state = 'queued', progress = 0 WHERE id = ?", job->id) ||
-        exec_bind1(c, "UPDATE samples SET status = 'queued' WHERE id = ?", job->sample_id) ||
+        srv_db_exec_id(c, "UPDATE jobs SET state = 'queued', progress = 0 WHERE id = ?", job->id) ||
+        srv_db_exec_id(c, "UPDATE samples SET status = 'queued' WHERE id = ?", job->sample_id) ||
         srv_db_commit(c)) {
         srv_db_rollback(c);
         srv_log(SRV_LOG_ERROR, "job %" PRId64 ": cannot queue it again (runs at the next start)",
@@ -338,9 +313,9 @@ static void *worker(void *arg)
                     job.recall ? "recall" : "analyse", job.sample_id);
             progress_ctx pc = {c, job.id};
             err[0] = '\0';
-            int rc = srv_pipeline_run(c, q->cfg, job.id, job.sample_id, job.recall, on_progress,
-                                      &pc, err, sizeof err);
-            if (rc == SRV_PIPELINE_RETRY && job.attempts < MAX_TRANSIENT_ATTEMPTS) {
+            srv_status rc = srv_pipeline_run(c, q->cfg, job.id, job.sample_id, job.recall,
+                                             on_progress, &pc, err, sizeof err);
+            if (rc == SRV_RETRY && job.attempts < MAX_TRANSIENT_ATTEMPTS) {
                 srv_log(SRV_LOG_WARN, "job %" PRId64 ": %s; queued again", job.id, err);
                 sleep(1); /* let the other writer finish */
                 requeue(c, &job);
@@ -378,11 +353,12 @@ static int recover(srv_db *db)
     int rc = -1, n = 0;
     if (srv_db_begin(c))
         goto out;
-    if (exec_bind1(c,
-                   "UPDATE samples SET status = 'queued' WHERE id IN (SELECT sample_id FROM "
-                   "jobs WHERE state = 'running')",
-                   0) ||
-        exec_bind1(c, "UPDATE jobs SET state = 'queued', progress = 0 WHERE state = 'running'", 0))
+    if (srv_db_exec_id(c,
+                       "UPDATE samples SET status = 'queued' WHERE id IN (SELECT sample_id FROM "
+                       "jobs WHERE state = 'running')",
+                       0) ||
+        srv_db_exec_id(c, "UPDATE jobs SET state = 'queued', progress = 0 WHERE state = 'running'",
+                       0))
         goto out;
     n = sqlite3_changes(c);
     if (srv_db_commit(c))
@@ -407,7 +383,7 @@ srv_jobs *srv_jobs_start(const srv_config *cfg, srv_db *db, char *err, size_t er
     q->db = db;
     pthread_mutex_init(&q->lock, NULL);
     pthread_cond_init(&q->wake, NULL);
-    if (srv_pipeline_prepare_dir(cfg->data_dir, err, errlen))
+    if (srv_datadir_prepare(cfg->data_dir, err, errlen))
         goto fail;
     if (recover(db)) {
         snprintf(err, errlen, "cannot re-queue the jobs of the previous run (database error)");

@@ -10,6 +10,8 @@
 
 #include <jansson.h>
 
+#include "server/status.h"
+
 struct srv_config;
 struct srv_db;
 
@@ -33,8 +35,9 @@ void srv_jobs_notify(void);
 int64_t srv_jobs_enqueue(sqlite3 *conn, int64_t sample_id, const char *kind);
 
 /* Puts the failed job back to 'queued' (error cleared) inside the caller's transaction; the
- * sample goes to 'queued'. Returns 0, 1 when the job is not failed, -1 on a database error. */
-int srv_jobs_requeue(sqlite3 *conn, int64_t job_id);
+ * sample goes to 'queued'. SRV_OK; SRV_CLIENT when the job is not failed; SRV_INTERNAL on a
+ * database error. */
+srv_status srv_jobs_requeue(sqlite3 *conn, int64_t job_id);
 
 /* The sample's status once job job_id of it ends, inside the caller's transaction: 'queued' when
  * another job of it waits or runs, else 'done' (error NULL) or 'failed' with error (borrowed).
@@ -42,9 +45,9 @@ int srv_jobs_requeue(sqlite3 *conn, int64_t job_id);
 int srv_jobs_settle_sample(sqlite3 *conn, int64_t job_id, int64_t sample_id, const char *error);
 
 /* The job as the API shows it ({"id", "sample_id", "accession", "patient_id", "kind", "state",
- * "progress", "error", "created_at", "started_at", "finished_at", "attempts"}), new; NULL when
- * there is none (*err = 0) or on a database error (*err = 1). */
-json_t *srv_jobs_get_new(sqlite3 *conn, int64_t job_id, int *err);
+ * "progress", "error", "created_at", "started_at", "finished_at", "attempts"}), new, in *job:
+ * SRV_OK, SRV_NOT_FOUND or SRV_INTERNAL (database error). */
+srv_status srv_jobs_get(sqlite3 *conn, int64_t job_id, json_t **job);
 /* {"job": ..., "job_url": "/api/v1/jobs/ID"}, new; NULL on error. */
 json_t *srv_jobs_answer_new(sqlite3 *conn, int64_t job_id);
 /* The newest job of a sample, or 0 when it has none (-1 on a database error). */

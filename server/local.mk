@@ -9,6 +9,7 @@ server_libserver_la_SOURCES = \
 	server/http.c server/http.h \
 	server/router.c server/router.h \
 	server/routes.c \
+	server/status.c server/status.h \
 	server/reply.c server/reply.h \
 	server/validate.c server/validate.h \
 	server/db.c server/db.h \
@@ -19,9 +20,14 @@ server_libserver_la_SOURCES = \
 	server/api.h \
 	server/api_health.c server/api_tokens.c server/api_patients.c \
 	server/api_treatments.c server/api_events.c server/api_samples.c \
+	server/query.c server/query.h server/rows.c server/rows.h \
 	server/monitor.c server/monitor.h \
-	server/api_clinical.c server/api_clinical.h \
+	server/api_clinical.c server/api_clinical.h server/resource.c server/resource.h \
+	server/datadir.c server/datadir.h server/blob.c server/blob.h \
+	server/panel.c server/panel.h server/counts.c server/counts.h \
+	server/ddpcr_input.c server/ddpcr_input.h server/result_row.c server/result_row.h \
 	server/jobs.c server/jobs.h server/pipeline.c server/pipeline.h \
+	server/uploads.c server/uploads.h \
 	server/api_uploads.c server/api_jobs.c server/api_pons.c server/api_profile.c \
 	server/api_trend.c server/api_alerts.c server/api_cohort.c
 nodist_server_libserver_la_SOURCES = server/schema_sql.c

@@ -89,25 +89,28 @@ enum MHD_Result srv_reply_internal(srv_request *req, const char *log_detail)
     return park(req, MHD_HTTP_INTERNAL_SERVER_ERROR, resp);
 }
 
-enum MHD_Result srv_reply_core_error(srv_request *req, rw_status st, const char *message)
+enum MHD_Result srv_reply_core_error(srv_request *req, rw_status st, const char *code,
+                                     const char *field, const char *fmt, ...)
 {
-    const char *msg = message && *message ? message : rw_strerror(st);
-    switch (st) {
-    case RW_OK:
-        return srv_reply_internal(req, "srv_reply_core_error called with RW_OK");
-    case RW_ERR_USAGE:
-    case RW_ERR_INPUT:
-        return srv_reply_error(req, 422, "invalid_input", NULL, "%s", msg);
-    case RW_ERR_BUILD:
-        return srv_reply_error(req, 422, "unknown_build", NULL, "%s", msg);
-    case RW_ERR_MISMATCH:
-        return srv_reply_error(req, 422, "mismatch", NULL, "%s", msg);
-    case RW_ERR_IO:
-    case RW_ERR_NOMEM:
-    case RW_ERR_INTERNAL:
-        break;
-    }
-    char detail[600];
+    char msg[512], detail[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (st != RW_OK && srv_status_of_core(st) == SRV_CLIENT)
+        return srv_reply_error(req, 422, code, field, "%s", msg);
     snprintf(detail, sizeof detail, "core: %s: %s", rw_strerror(st), msg);
+    return srv_reply_internal(req, detail);
+}
+
+enum MHD_Result srv_reply_lookup(srv_request *req, srv_status st, json_t *row, const char *what)
+{
+    char detail[128];
+    if (st == SRV_OK)
+        return srv_reply_json(req, 200, row);
+    json_decref(row);
+    if (st == SRV_NOT_FOUND)
+        return srv_reply_error(req, 404, "not_found", NULL, "no such %s", what);
+    snprintf(detail, sizeof detail, "cannot read %s", what);
     return srv_reply_internal(req, detail);
 }

@@ -5,6 +5,7 @@
 
 #include "core/status.h"
 #include "server/http.h"
+#include "server/status.h"
 
 /* Sends body (stolen: the reference is consumed, even on failure) with the given status. */
 enum MHD_Result srv_reply_json(srv_request *req, unsigned status, json_t *body);
@@ -13,8 +14,16 @@ enum MHD_Result srv_reply_json(srv_request *req, unsigned status, json_t *body);
 enum MHD_Result srv_reply_error(srv_request *req, unsigned status, const char *code,
                                 const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-/* Maps a core status to the HTTP status and code used for it (422 for bad input, ...). */
-enum MHD_Result srv_reply_core_error(srv_request *req, rw_status st, const char *message);
+/* Answers a failure of the core (core/status.h): the one place core errors become HTTP. A
+ * failure the data explains (srv_status_of_core() gives SRV_CLIENT: bad input, unknown build,
+ * mismatch) is 422 with code, field (or NULL) and the message; any other (I/O, memory, a bug)
+ * is 500 "internal", the message going to the log only. */
+enum MHD_Result srv_reply_core_error(srv_request *req, rw_status st, const char *code,
+                                     const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* Answers a look-up by its status: SRV_OK sends row (stolen) with 200, SRV_NOT_FOUND is 404
+ * "not_found" ("no such <what>"), anything else 500 (logged as "cannot read <what>"). */
+enum MHD_Result srv_reply_lookup(srv_request *req, srv_status st, json_t *row, const char *what);
 /* Sends raw bytes with a content type (copied). */
 enum MHD_Result srv_reply_bytes(srv_request *req, unsigned status, const char *content_type,
                                 const void *data, size_t len);

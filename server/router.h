@@ -26,6 +26,8 @@ typedef struct srv_route {
     unsigned roles; /* srv_role_bits admitted */
     srv_body_kind body;
     srv_chunk_handler on_chunk; /* SRV_BODY_STREAM only */
+    const void *ctx; /* the handler's description of what it serves (req->route->ctx), or NULL:
+                      * lets one generic handler serve several resources (server/resource.h) */
 } srv_route;
 
 /* Each table ends with a row whose method is NULL. */

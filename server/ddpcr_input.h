@@ -1,0 +1,21 @@
+/* ddPCR wells as the API takes them (PUT .../ddpcr) and as the job reads them back from the
+ * sample's stored input: {"droplet_volume_nl": 0.85 (optional), "wells": [{"target_positive",
+ * "reference_positive", "accepted"}, ...]}. One parser for both, so what was accepted at upload
+ * is what the job computes. */
+#ifndef SRV_DDPCR_INPUT_H
+#define SRV_DDPCR_INPUT_H
+
+#include <stddef.h>
+
+#include <jansson.h>
+
+#include "core/ddpcr.h"
+#include "core/status.h"
+
+/* Parses body (borrowed) and runs rw_ddpcr_compute() on it to validate it: RW_OK with *wells
+ * new (free()), *n, *o and *res filled. Otherwise the status (RW_ERR_INPUT for bad wells,
+ * RW_ERR_NOMEM) with e's message and *field naming the offending field (static string). */
+rw_status srv_ddpcr_parse(json_t *body, rw_ddpcr_well **wells, size_t *n, rw_ddpcr_opts *o,
+                          rw_ddpcr_result *res, const char **field, rw_error *e);
+
+#endif

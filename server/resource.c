@@ -1,0 +1,157 @@
+/* Generic handlers of a patient's records (see resource.h). */
+#include "server/resource.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "server/query.h"
+#include "server/rows.h"
+
+/* The description of the matched route's records. */
+static const srv_clin_child *child_of(srv_request *req)
+{
+    return req->route->ctx;
+}
+
+/* Runs c's after_write hook for the patient of record (a child row holding patient_id). */
+static int after_write(srv_request *req, const srv_clin_child *c, json_t *record)
+{
+    json_int_t pid = json_integer_value(json_object_get(record, "patient_id"));
+    return c->after_write ? c->after_write(req->db, (int64_t)pid) : 0;
+}
+
+/* Applies c's date rule to record (of patient): 0, or -1 after answering 422 (rolled back). */
+static int check_record(srv_request *req, const srv_clin_child *c, json_t *patient, json_t *record)
+{
+    const char *field, *message = NULL;
+    if (!c->check || !(field = c->check(patient, record, &message)))
+        return 0;
+    srv_clin_reject(req, 422, "invalid_date", field, message);
+    return -1;
+}
+
+enum MHD_Result srv_clin_child_create(srv_request *req)
+{
+    const srv_clin_child *c = child_of(req);
+    json_t *values = NULL, *patient = NULL, *row = NULL;
+    int64_t id;
+
+    if (!(values = srv_clin_body_new(req, c->fields, 1)) || srv_clin_begin(req))
+        goto out;
+    if (!(patient = srv_clin_patient_new(req, 1)) || check_record(req, c, patient, values))
+        goto out;
+    json_object_set(values, "patient_id", json_object_get(patient, "id"));
+    if (!(row = srv_clin_create_new(req, c->table, c->entity, values, &id)) ||
+        after_write(req, c, row)) {
+        srv_clin_abort(req, "cannot create a record");
+        goto out;
+    }
+    srv_clin_commit_reply(req, 201, json_incref(row),
+                          "created %s %" PRId64 " of patient %" JSON_INTEGER_FORMAT, c->entity, id,
+                          json_integer_value(json_object_get(patient, "id")));
+out:
+    json_decref(values);
+    json_decref(patient);
+    json_decref(row);
+    return srv_clin_done(req);
+}
+
+enum MHD_Result srv_clin_child_list(srv_request *req)
+{
+    static const char *const allowed[] = {NULL};
+    const srv_clin_child *c = child_of(req);
+    char sql[160];
+    json_t *patient, *args, *rows;
+
+    if (srv_query_check(req, allowed) || !(patient = srv_clin_patient_new(req, 0)))
+        return srv_clin_done(req);
+    snprintf(sql, sizeof sql, "SELECT * FROM %s WHERE patient_id = ? ORDER BY %s", c->table,
+             c->order);
+    args = json_pack("[O]", json_object_get(patient, "id"));
+    rows = args ? srv_rows_query_new(req->db, sql, args) : NULL;
+    json_decref(args);
+    json_decref(patient);
+    return srv_clin_reply_list(req, c->list_key, rows);
+}
+
+/* Loads the record named by path parameter 0 inside the open transaction; NULL after answering
+ * 404 or 500 (rolled back). */
+static json_t *child_load_new(srv_request *req, const srv_clin_child *c, int64_t *id)
+{
+    json_t *have;
+    srv_status st;
+
+    if (srv_param_id(req, 0, id)) {
+        srv_db_rollback(req->db);
+        return NULL;
+    }
+    if ((st = srv_row_by_id(req->db, c->table, *id, &have)) == SRV_OK)
+        return have;
+    if (st != SRV_NOT_FOUND)
+        srv_clin_abort(req, "cannot read a record");
+    else {
+        srv_db_rollback(req->db);
+        srv_reply_error(req, 404, "not_found", NULL, "no %s %" PRId64, c->entity, *id);
+    }
+    return NULL;
+}
+
+/* The record as it would be stored after changes passes c's date rule: 0, or -1 answered. */
+static int check_changed(srv_request *req, const srv_clin_child *c, json_t *have, json_t *changes)
+{
+    json_t *patient = NULL, *merged = NULL;
+    int rc = -1;
+    if (!c->check)
+        return 0;
+    json_int_t pid = json_integer_value(json_object_get(have, "patient_id"));
+    if (srv_row_by_id(req->db, "patients", (int64_t)pid, &patient) != SRV_OK ||
+        !(merged = json_copy(have)) || json_object_update(merged, changes))
+        srv_clin_abort(req, "cannot read a record's patient");
+    else
+        rc = check_record(req, c, patient, merged);
+    json_decref(patient);
+    json_decref(merged);
+    return rc;
+}
+
+enum MHD_Result srv_clin_child_update(srv_request *req)
+{
+    const srv_clin_child *c = child_of(req);
+    json_t *changes = NULL, *have = NULL, *row = NULL;
+    int64_t id;
+
+    if (!(changes = srv_clin_body_new(req, c->fields, 0)) || srv_clin_begin(req))
+        goto out;
+    if (!(have = child_load_new(req, c, &id)) || check_changed(req, c, have, changes))
+        goto out;
+    if (!(row = srv_clin_update_new(req, c->table, c->entity, id, have, changes)) ||
+        after_write(req, c, row)) {
+        srv_clin_abort(req, "cannot update a record");
+        goto out;
+    }
+    srv_clin_commit_reply(req, 200, json_incref(row), "updated %s %" PRId64, c->entity, id);
+out:
+    json_decref(changes);
+    json_decref(have);
+    json_decref(row);
+    return srv_clin_done(req);
+}
+
+enum MHD_Result srv_clin_child_delete(srv_request *req)
+{
+    const srv_clin_child *c = child_of(req);
+    json_t *have;
+    int64_t id;
+
+    if (srv_clin_begin(req))
+        return srv_clin_done(req);
+    if (!(have = child_load_new(req, c, &id)))
+        return srv_clin_done(req);
+    if (srv_row_delete(req->db, c->table, id) || srv_audit(req, "delete", c->entity, id, have) ||
+        after_write(req, c, have)) {
+        json_decref(have);
+        return srv_clin_abort(req, "cannot delete a record");
+    }
+    srv_clin_commit_reply(req, 200, have, "deleted %s %" PRId64, c->entity, id);
+    return srv_clin_done(req);
+}

@@ -1,0 +1,47 @@
+/* SQL rows as JSON objects (column name -> value): the storage side of the JSON resources.
+ * JSON rule: functions whose name ends in _new return a new reference; every json_t argument is
+ * borrowed. Table and column names are always constants of the caller, never request data, so
+ * building SQL from them is safe. */
+#ifndef SRV_ROWS_H
+#define SRV_ROWS_H
+
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "server/status.h"
+
+/* Runs sql with the values of the array args bound in order (strings, integers, reals, null);
+ * returns a new array holding one object per row, or NULL on an SQL error (logged). */
+json_t *srv_rows_query_new(sqlite3 *db, const char *sql, json_t *args);
+/* The row of table whose column equals key, as a new object in *row: SRV_OK, SRV_NOT_FOUND or
+ * SRV_INTERNAL (SQL error, logged); *row is NULL unless SRV_OK. */
+srv_status srv_row_find(sqlite3 *db, const char *table, const char *column, json_t *key,
+                        json_t **row);
+/* Same, by integer id. */
+srv_status srv_row_by_id(sqlite3 *db, const char *table, int64_t id, json_t **row);
+
+/* INSERTs one row with the columns and values of `values`; returns its id or -1 (logged). */
+int64_t srv_row_insert(sqlite3 *db, const char *table, json_t *values);
+/* UPDATEs the row `id` with `values` and sets updated_at to now. 0 on success, -1 (logged). */
+int srv_row_update(sqlite3 *db, const char *table, int64_t id, json_t *values);
+/* DELETEs the row `id`. 0 on success, -1 (logged). */
+int srv_row_delete(sqlite3 *db, const char *table, int64_t id);
+/* Audit details of an update: a new {"before": {changed keys as stored}, "after": values}. */
+json_t *srv_row_changes_new(json_t *before, json_t *values);
+
+/* Runs sql (one `?` for id) and turns its row into a new object with pack(st): SRV_OK with *out
+ * set, SRV_NOT_FOUND when there is no row, SRV_INTERNAL on an SQL error or when pack fails
+ * (returns NULL). For answers shaped by hand rather than SELECT *. */
+srv_status srv_row_packed(sqlite3 *db, const char *sql, int64_t id,
+                          json_t *(*pack)(sqlite3_stmt *st), json_t **out);
+/* The objects get() gives for each id in the first column of the rows of the prepared ids
+ * (stepped to its end, not finalized), as a new array; NULL when a look-up or the query fails. */
+json_t *srv_rows_of_ids_new(sqlite3 *db, sqlite3_stmt *ids,
+                            srv_status (*get)(sqlite3 *db, int64_t id, json_t **out));
+
+/* Column i of the current row of st as a JSON string, or null when NULL (new). */
+json_t *srv_col_text_new(sqlite3_stmt *st, int i);
+
+#endif
