@@ -101,12 +101,19 @@ static double y_of(const rw_plot_opts *o, double v)
     return o->margin_top + (o->ymax - v) / (o->ymax - o->ymin) * h;
 }
 
-rw_status rw_plot_genome_svg_string(rw_build build, const rw_plot_opts *o, const rw_plot_bins *bins,
-                                    const rw_plot_segments *segs, char **out, rw_error *err)
+/* The picture being written: the text, its failure flag, and what every part draws against. */
+typedef struct canvas {
+    kstring_t s;
+    int bad; /* out of memory */
+    rw_build build;
+    const rw_plot_opts *o;
+    int nchrom;            /* chromosomes on the x axis */
+    double x0, x1, y0, y1; /* the plot area */
+} canvas;
+
+static rw_status check_args(rw_build build, const rw_plot_opts *o, const rw_plot_bins *bins,
+                            const rw_plot_segments *segs, rw_error *err)
 {
-    kstring_t s = {0, 0, NULL};
-    int bad = 0;
-    *out = NULL;
     if (!o || !bins || (bins->n && (!bins->chrom || !bins->start || !bins->end || !bins->log2)))
         return rw_error_set(err, RW_ERR_USAGE, "plot: missing argument");
     if (segs && segs->n && (!segs->chrom || !segs->start || !segs->end || !segs->mean))
@@ -117,74 +124,101 @@ rw_status rw_plot_genome_svg_string(rw_build build, const rw_plot_opts *o, const
         o->height - o->margin_top - o->margin_bottom < 50 || !(o->ymax > o->ymin) ||
         !(o->grid_step > 0) || (o->ymax - o->ymin) / o->grid_step > 100)
         return rw_error_set(err, RW_ERR_USAGE, "plot: impossible geometry");
+    return RW_OK;
+}
 
-    int nchrom = o->include_y ? RW_NCHROM : RW_NCHROM - 1;
-    for (size_t i = 0; i < bins->n; i++)
-        if (bins->chrom[i] == RW_CHROM_Y)
-            nchrom = RW_NCHROM;
-    const double x0 = o->margin_left, x1 = o->width - o->margin_right;
-    const double y0 = o->margin_top, y1 = o->height - o->margin_bottom;
-
-    put(&s, &bad,
+/* The svg element, its title and the white background. */
+static void draw_header(canvas *cv)
+{
+    kstring_t *s = &cv->s;
+    int *bad = &cv->bad;
+    const rw_plot_opts *o = cv->o;
+    put(s, bad,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
         "viewBox=\"0 0 %d %d\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n",
         o->width, o->height, o->width, o->height);
-    put(&s, &bad, "<title>");
-    put_escaped(&s, &bad, o->title ? o->title : "relapsewatch copy-number profile");
-    put(&s, &bad, "</title>\n");
-    put(&s, &bad, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", o->width,
+    put(s, bad, "<title>");
+    put_escaped(s, bad, o->title ? o->title : "relapsewatch copy-number profile");
+    put(s, bad, "</title>\n");
+    put(s, bad, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", o->width,
         o->height);
+}
 
-    /* Chromosome slots: alternate shading, boundaries, labels. */
-    put(&s, &bad, "<g class=\"chromosomes\">\n");
+/* Chromosome slots: alternate shading, boundaries, labels. */
+static void draw_chromosomes(canvas *cv)
+{
+    kstring_t *s = &cv->s;
+    int *bad = &cv->bad;
+    const rw_plot_opts *o = cv->o;
+    const rw_build build = cv->build;
+    const int nchrom = cv->nchrom;
+    const double y0 = cv->y0, y1 = cv->y1;
+    put(s, bad, "<g class=\"chromosomes\">\n");
     for (int c = 0; c < nchrom; c++) {
         double a = rw_plot_x(build, o, nchrom, c, 0);
         double b = rw_plot_x(build, o, nchrom, c, rw_chrom_length(build, c));
         if (c % 2 == 1)
-            put(&s, &bad,
+            put(s, bad,
                 "<rect class=\"shade\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
                 "fill=\"" COL_SHADE "\"/>\n",
                 a, y0, b - a, y1 - y0);
         if (c > 0)
-            put(&s, &bad,
+            put(s, bad,
                 "<line class=\"boundary\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
                 "stroke=\"#999999\" stroke-width=\"0.6\"/>\n",
                 a, y0, a, y1);
         const char *name = rw_chrom_name(c) + 3; /* "chr1" -> "1" */
         /* Small chromosomes get staggered labels so that they do not overlap. */
         double ly = y1 + 16 + (c >= 18 && c < 22 && c % 2 ? 11 : 0);
-        put(&s, &bad,
+        put(s, bad,
             "<text class=\"chrom\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" "
             "font-size=\"11\" fill=\"" COL_TEXT "\">%s</text>\n",
             0.5 * (a + b), ly, name);
     }
-    put(&s, &bad, "</g>\n");
+    put(s, bad, "</g>\n");
+}
 
-    /* The highlighted region, under the points. */
+/* The highlighted region, under the points; returns it (NULL for none). */
+static const rw_region *draw_region(canvas *cv)
+{
+    kstring_t *s = &cv->s;
+    int *bad = &cv->bad;
+    const rw_plot_opts *o = cv->o;
+    const rw_build build = cv->build;
+    const int nchrom = cv->nchrom;
+    const double y0 = cv->y0, y1 = cv->y1;
     const rw_region *reg = o->highlight ? rw_region_find(build, o->highlight) : NULL;
     if (reg && reg->chrom < nchrom) {
         double a = rw_plot_x(build, o, nchrom, reg->chrom, reg->start);
         double b = rw_plot_x(build, o, nchrom, reg->chrom, reg->end);
         /* The band is ~2 px wide on a whole-genome plot: a marker above the plot area and a
          * label make it findable; the rect itself keeps the exact coordinates. */
-        put(&s, &bad,
+        put(s, bad,
             "<rect class=\"region\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
             "fill=\"" COL_REGION "\" fill-opacity=\"0.6\"/>\n",
             a, y0, b - a, y1 - y0);
-        put(&s, &bad,
+        put(s, bad,
             "<path class=\"region-marker\" d=\"M%.2f %.2fl-5 -8h10z\" fill=\"" COL_REGION
             "\" stroke=\"#8a6d00\" stroke-width=\"0.8\"/>\n",
             0.5 * (a + b), y0 - 1);
-        put(&s, &bad,
+        put(s, bad,
             "<text class=\"region-label\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"start\" "
             "font-size=\"11\" fill=\"" COL_TEXT "\">",
             0.5 * (a + b) + 7, y0 - 3);
-        put_escaped(&s, &bad, reg->name);
-        put(&s, &bad, "</text>\n");
+        put_escaped(s, bad, reg->name);
+        put(s, bad, "</text>\n");
     }
+    return reg;
+}
 
-    /* y axis: gridlines and labels. */
-    put(&s, &bad, "<g class=\"axis\">\n");
+/* y axis: gridlines and labels; the frame and the axis titles. */
+static void draw_axis(canvas *cv)
+{
+    kstring_t *s = &cv->s;
+    int *bad = &cv->bad;
+    const rw_plot_opts *o = cv->o;
+    const double x0 = cv->x0, x1 = cv->x1, y0 = cv->y0, y1 = cv->y1;
+    put(s, bad, "<g class=\"axis\">\n");
     int ng = (int)floor((o->ymax - o->ymin) / o->grid_step + 1e-9);
     double g0 = ceil(o->ymin / o->grid_step - 1e-9) * o->grid_step;
     for (int k = 0; k <= ng; k++) {
@@ -193,31 +227,40 @@ rw_status rw_plot_genome_svg_string(rw_build build, const rw_plot_opts *o, const
             break;
         double y = y_of(o, v);
         int zero = fabs(v) < 1e-9;
-        put(&s, &bad,
+        put(s, bad,
             "<line class=\"grid\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
             "stroke=\"%s\" stroke-width=\"%s\"/>\n",
             x0, y, x1, y, zero ? "#888888" : COL_GRID, zero ? "1" : "0.6");
-        put(&s, &bad,
+        put(s, bad,
             "<text class=\"tick\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\" fill=\"" COL_TEXT
             "\">%.1f</text>\n",
             x0 - 6, y + 4, fabs(v) < 1e-9 ? 0.0 : v);
     }
-    put(&s, &bad,
+    put(s, bad,
         "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
         "stroke=\"#666666\" stroke-width=\"0.8\"/>\n",
         x0, y0, x1 - x0, y1 - y0);
-    put(&s, &bad,
+    put(s, bad,
         "<text x=\"16\" y=\"%.2f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.2f)\" "
         "fill=\"" COL_TEXT "\">log2 ratio</text>\n",
         0.5 * (y0 + y1), 0.5 * (y0 + y1));
-    put(&s, &bad,
+    put(s, bad,
         "<text x=\"%.2f\" y=\"%d\" text-anchor=\"middle\" fill=\"" COL_TEXT
         "\">chromosome</text>\n",
         0.5 * (x0 + x1), o->height - 6);
-    put(&s, &bad, "</g>\n");
+    put(s, bad, "</g>\n");
+}
 
-    /* Bins: masked first (faint, underneath), then the others. */
-    put(&s, &bad, "<g class=\"bins\" fill=\"" COL_BIN "\" fill-opacity=\"0.55\">\n");
+/* Bins: masked first (faint, underneath), then the others. */
+static void draw_bins(canvas *cv, const rw_plot_bins *bins)
+{
+    kstring_t *s = &cv->s;
+    int *bad = &cv->bad;
+    const rw_plot_opts *o = cv->o;
+    const rw_build build = cv->build;
+    const int nchrom = cv->nchrom;
+    const double y0 = cv->y0, y1 = cv->y1;
+    put(s, bad, "<g class=\"bins\" fill=\"" COL_BIN "\" fill-opacity=\"0.55\">\n");
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < bins->n; i++) {
             int c = bins->chrom[i];
@@ -231,7 +274,7 @@ rw_status rw_plot_genome_svg_string(rw_build build, const rw_plot_opts *o, const
             if (!isfinite(x))
                 continue;
             if (masked)
-                put(&s, &bad,
+                put(s, bad,
                     "<circle class=\"masked\" cx=\"%.2f\" cy=\"%.2f\" r=\"1.3\" "
                     "fill=\"" COL_MASKED "\"/>\n",
                     x,
@@ -239,17 +282,25 @@ rw_status rw_plot_genome_svg_string(rw_build build, const rw_plot_opts *o, const
                             : v > o->ymax ? o->ymax
                                           : v));
             else if (v > o->ymax)
-                put(&s, &bad, "<path class=\"bin-out\" d=\"M%.2f %.2fl-3 5h6z\"/>\n", x, y0);
+                put(s, bad, "<path class=\"bin-out\" d=\"M%.2f %.2fl-3 5h6z\"/>\n", x, y0);
             else if (v < o->ymin)
-                put(&s, &bad, "<path class=\"bin-out\" d=\"M%.2f %.2fl-3 -5h6z\"/>\n", x, y1);
+                put(s, bad, "<path class=\"bin-out\" d=\"M%.2f %.2fl-3 -5h6z\"/>\n", x, y1);
             else
-                put(&s, &bad, "<circle class=\"bin\" cx=\"%.2f\" cy=\"%.2f\" r=\"1.6\"/>\n", x,
+                put(s, bad, "<circle class=\"bin\" cx=\"%.2f\" cy=\"%.2f\" r=\"1.6\"/>\n", x,
                     y_of(o, v));
         }
-    put(&s, &bad, "</g>\n");
+    put(s, bad, "</g>\n");
+}
 
-    /* Segments. */
-    put(&s, &bad,
+/* Segments. */
+static void draw_segments(canvas *cv, const rw_plot_segments *segs)
+{
+    kstring_t *s = &cv->s;
+    int *bad = &cv->bad;
+    const rw_plot_opts *o = cv->o;
+    const rw_build build = cv->build;
+    const int nchrom = cv->nchrom;
+    put(s, bad,
         "<g class=\"segments\" stroke=\"" COL_SEG "\" stroke-width=\"2.5\" "
         "stroke-linecap=\"butt\">\n");
     for (size_t i = 0; segs && i < segs->n; i++) {
@@ -260,40 +311,71 @@ rw_status rw_plot_genome_svg_string(rw_build build, const rw_plot_opts *o, const
         double a = rw_plot_x(build, o, nchrom, c, segs->start[i]);
         double b = rw_plot_x(build, o, nchrom, c, segs->end[i]);
         double y = y_of(o, v < o->ymin ? o->ymin : v > o->ymax ? o->ymax : v);
-        put(&s, &bad, "<line class=\"seg\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", a,
-            y, b, y);
+        put(s, bad, "<line class=\"seg\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", a, y,
+            b, y);
     }
-    put(&s, &bad, "</g>\n");
+    put(s, bad, "</g>\n");
+}
 
-    /* Title and legend above the plot area. */
-    put(&s, &bad,
+/* Title and legend above the plot area. */
+static void draw_legend(canvas *cv, const rw_region *reg)
+{
+    kstring_t *s = &cv->s;
+    int *bad = &cv->bad;
+    const rw_plot_opts *o = cv->o;
+    const double x0 = cv->x0, x1 = cv->x1;
+    put(s, bad,
         "<text class=\"title\" x=\"%.2f\" y=\"22\" font-size=\"15\" fill=\"" COL_TEXT
         "\" font-weight=\"bold\">",
         x0);
-    put_escaped(&s, &bad, o->title ? o->title : "relapsewatch copy-number profile");
-    put(&s, &bad, "</text>\n");
+    put_escaped(s, bad, o->title ? o->title : "relapsewatch copy-number profile");
+    put(s, bad, "</text>\n");
     double lx = x1 - 330, ly = 24;
-    put(&s, &bad, "<g class=\"legend\" font-size=\"11\" fill=\"" COL_TEXT "\">\n");
-    put(&s, &bad,
+    put(s, bad, "<g class=\"legend\" font-size=\"11\" fill=\"" COL_TEXT "\">\n");
+    put(s, bad,
         "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"" COL_BIN "\"/>"
         "<text x=\"%.2f\" y=\"%.2f\">bin (log2 ratio)</text>\n",
         lx, ly - 4, lx + 8, ly);
-    put(&s, &bad,
+    put(s, bad,
         "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"" COL_SEG
         "\" stroke-width=\"2.5\"/><text x=\"%.2f\" y=\"%.2f\">segment mean</text>\n",
         lx + 110, ly - 4, lx + 128, ly - 4, lx + 133, ly);
     if (reg)
-        put(&s, &bad,
+        put(s, bad,
             "<rect x=\"%.2f\" y=\"%.2f\" width=\"12\" height=\"10\" fill=\"" COL_REGION
             "\" fill-opacity=\"0.45\"/><text x=\"%.2f\" y=\"%.2f\">%s</text>\n",
             lx + 225, ly - 9, lx + 241, ly, reg->name);
-    put(&s, &bad, "</g>\n</svg>\n");
+    put(s, bad, "</g>\n</svg>\n");
+}
 
-    if (bad) {
-        free(s.s);
+rw_status rw_plot_genome_svg_string(rw_build build, const rw_plot_opts *o, const rw_plot_bins *bins,
+                                    const rw_plot_segments *segs, char **out, rw_error *err)
+{
+    *out = NULL;
+    rw_status st = check_args(build, o, bins, segs, err);
+    if (st != RW_OK)
+        return st;
+    canvas v = {.s = {0, 0, NULL}, .build = build, .o = o};
+    v.nchrom = o->include_y ? RW_NCHROM : RW_NCHROM - 1;
+    for (size_t i = 0; i < bins->n; i++)
+        if (bins->chrom[i] == RW_CHROM_Y)
+            v.nchrom = RW_NCHROM;
+    v.x0 = o->margin_left;
+    v.x1 = o->width - o->margin_right;
+    v.y0 = o->margin_top;
+    v.y1 = o->height - o->margin_bottom;
+    draw_header(&v);
+    draw_chromosomes(&v);
+    const rw_region *reg = draw_region(&v);
+    draw_axis(&v);
+    draw_bins(&v, bins);
+    draw_segments(&v, segs);
+    draw_legend(&v, reg);
+    if (v.bad) {
+        free(v.s.s);
         return rw_error_set(err, RW_ERR_NOMEM, "plot: out of memory");
     }
-    *out = ks_release(&s);
+    *out = ks_release(&v.s);
     return RW_OK;
 }
 
