@@ -7,8 +7,10 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "core/count.h"
+#include "core/settings.h"
 #include "core/status.h"
 
 #define RW_EXIT_OK    0
@@ -50,37 +52,47 @@ int rw_cli_opt_double(const char *cmd, const char *opt, const char *arg, double 
 int rw_cli_opt_long(const char *cmd, const char *opt, const char *arg, long lo, long hi, long *out);
 int rw_cli_opt_seed(const char *cmd, const char *opt, const char *arg, uint64_t *out);
 
-/* A new JSON real, or JSON null when x is NaN or infinite (JSON has no such numbers). */
-json_t *rw_cli_json_num(double x);
+/* The counting options that `count`, `pon build` and `call` share, so that a panel and its
+ * samples are counted alike: --build, --min-mapq, --count, --frag-min, --frag-max,
+ * --drop-flags, --threads, --reference. */
+extern const char rw_cli_count_help[];
 
-/* The counting options that `pon build` and `call` share, so that a panel and its samples are
- * counted alike: getopt_long values, the rows to put in a subcommand's option table (its own
- * values must stay below RW_CLI_OPT_BUILD), and the function that applies them. */
-enum {
-    RW_CLI_OPT_BUILD = 0x1000,
-    RW_CLI_OPT_MIN_MAPQ,
-    RW_CLI_OPT_COUNT,
-    RW_CLI_OPT_FRAG_MIN,
-    RW_CLI_OPT_FRAG_MAX,
-    RW_CLI_OPT_DROP_FLAGS,
-    RW_CLI_OPT_THREADS,
-    RW_CLI_OPT_REFERENCE,
-};
-/* clang-format off */
-#define RW_CLI_COUNT_OPTIONS                                                                       \
-    {"build", required_argument, NULL, RW_CLI_OPT_BUILD},                                          \
-    {"min-mapq", required_argument, NULL, RW_CLI_OPT_MIN_MAPQ},                                    \
-    {"count", required_argument, NULL, RW_CLI_OPT_COUNT},                                          \
-    {"frag-min", required_argument, NULL, RW_CLI_OPT_FRAG_MIN},                                    \
-    {"frag-max", required_argument, NULL, RW_CLI_OPT_FRAG_MAX},                                    \
-    {"drop-flags", required_argument, NULL, RW_CLI_OPT_DROP_FLAGS},                                \
-    {"threads", required_argument, NULL, RW_CLI_OPT_THREADS},                                      \
-    {"reference", required_argument, NULL, RW_CLI_OPT_REFERENCE}
-/* clang-format on */
+/* One of a subcommand's own options. A plain one stores its value (or 1) where it points;
+ * the others go to the subcommand's apply() with their id. */
+typedef struct rw_cli_option {
+    const char *name; /* long name without "--"; "output" is also -o */
+    int has_arg;      /* required_argument or no_argument */
+    int id;           /* for apply(): 'o', or a value from 256 up (below 0x1000) */
+    const char **str; /* required_argument: the value is stored here (apply() not called) */
+    int *flag;        /* no_argument: set to `value` here (apply() not called) */
+    int value;
+    double *real; /* required_argument: a number in [lo, hi] is stored here */
+    int *integer; /* required_argument: an integer in [lo, hi] is stored here */
+    double lo, hi;
+} rw_cli_option;
 
-/* Applies counting option c (an RW_CLI_OPT_* value) with value arg (borrowed: co may keep it) to
- * co. RW_EXIT_OK, RW_EXIT_USAGE after printing why, or -1 when c is not a counting option. */
-int rw_cli_count_option(const char *cmd, int c, const char *arg, rw_count_opts *co);
+/* One subcommand's command line: its own options and what they set, and which shared option
+ * families it takes. rw_cli_parse() builds the getopt_long table from them. */
+typedef struct rw_cli_parser {
+    const char *cmd;
+    const rw_cli_option *options; /* the subcommand's own, ended by a row with name NULL */
+    /* Applies own option id (long name `name`) with value arg: RW_EXIT_OK, or an exit code
+     * after printing why. May be NULL when every own option is plain. */
+    int (*apply)(void *ctx, int id, const char *name, const char *arg);
+    void *ctx;
+    void (*help)(FILE *out);
+    rw_count_opts *count;  /* non-NULL: the counting options above go here */
+    rw_settings *settings; /* non-NULL: every analysis setting as --NAME VALUE (core/settings.h),
+                              --set NAME=VALUE and --settings FILE, checked together at the end */
+} rw_cli_parser;
+
+/* Parses argv[1..] with getopt_long (optind is left at the first operand). RW_EXIT_OK, -1 after
+ * --help was printed (exit 0), or the exit code of a usage error (printed). */
+int rw_cli_parse(const rw_cli_parser *p, int argc, char **argv);
+
+/* Prints the analysis settings of the given groups or names (core/settings.h; NULL-ended) as help
+ * lines "--name METAVAR  help (default X)", then the --set and --settings lines. */
+void rw_cli_settings_help(FILE *out, const char *const *groups);
 
 /* The answer to getopt_long's ':' (missing value) or '?' (unknown option) for cmd: prints
  * "option X needs a value (see --help)" or "unknown option X (see --help)" and returns

@@ -14,12 +14,15 @@
 #include "core/atomic.h"
 #include "core/bins.h"
 #include "core/count.h"
+#include "json/num.h"
+#include "json/result.h"
 
 #define CMD "count"
 
-static void help(void)
+static void help(FILE *out)
 {
-    printf(
+    fprintf(
+        out,
         "usage: relapsewatch count [options] -o OUT.tsv INPUT\n"
         "\n"
         "Counts the reads (or fragments) of INPUT in fixed-width genome bins and writes a bins\n"
@@ -34,25 +37,16 @@ static void help(void)
         "      --qc FILE         QC JSON to write ('-' = stdout): reads seen and kept, reads\n"
         "                        dropped per reason, duplicate rate, fragment-length median and\n"
         "                        histogram (0..1000 bp), median count per bin\n"
-        "      --build B         hg38, hg19 or auto (default auto: the build detected from the\n"
-        "                        @SQ lengths; an unknown build is always an error)\n"
         "      --bin-size N      bin width in bp (default 500000; 50000..5000000, or any N >= 1\n"
         "                        with --contig)\n"
-        "      --min-mapq N      drop reads with MAPQ < N (default 20)\n"
-        "      --count MODE      fragments (default) or reads\n"
-        "      --frag-min N      keep fragments of length >= N bp (default 0 = no bound)\n"
-        "      --frag-max N      keep fragments of length <= N bp (default 0 = no bound)\n"
-        "      --drop-flags HEX  flag bits that drop a read, a subset of 0xF04 (default 0xF04:\n"
-        "                        unmapped 0x4, secondary 0x100, QC-fail 0x200, duplicate 0x400,\n"
-        "                        supplementary 0x800)\n"
-        "      --threads N       htslib decompression threads (default 1 = none)\n"
-        "      --reference FASTA reference of a CRAM input (required for CRAM)\n"
         "      --include-y       count chrY too (default: chr1-22 and chrX)\n"
         "      --contig NAME     count one contig of the header only (e.g. chrM, or a non-human\n"
         "                        contig) and write 'chrom start end count' lines for it after a\n"
         "                        '#relapsewatch-contig' line; the build is checked only if\n"
         "                        --build is given\n"
         "  -h, --help            this help\n"
+        "counting options (an unknown build is always an error):\n"
+        "%s"
         "\n"
         "counting rules:\n"
         "  - A read is dropped for the first reason that applies, in this order: unmapped,\n"
@@ -74,7 +68,8 @@ static void help(void)
         "    unmapped or on another contig) are dropped.\n"
         "  - The output is identical for the same input and options (also with --threads).\n"
         "\n"
-        "exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage\n");
+        "exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage\n",
+        rw_cli_count_help);
 }
 
 /* Writes the one-contig counts atomically (temp file + rename). */
@@ -98,192 +93,123 @@ static int write_contig(const rw_contig_counts *cc, const char *path, rw_build b
     return RW_EXIT_OK;
 }
 
+/* The QC document: the counting QC every result carries (json/result.h), the options and the
+ * fragment-length histogram. */
 static json_t *qc_json(const rw_count_qc *qc, const rw_count_opts *o, const char *input,
                        const char *contig)
 {
-    json_t *dropped = json_object(), *hist = json_array();
-    for (int d = 0; d < RW_DROP_N; d++)
-        json_object_set_new(dropped, rw_drop_name((rw_drop)d),
-                            json_integer((json_int_t)qc->dropped[d]));
+    int bad = 0;
+    json_t *doc = rw_count_qc_json_new(qc), *hist = json_array();
     for (int l = 0; l <= RW_FRAG_HIST_MAX; l++)
-        json_array_append_new(hist, json_integer((json_int_t)qc->frag_hist[l]));
+        rw_json_push(hist, json_integer((json_int_t)qc->frag_hist[l]), &bad);
     char flags[16];
     snprintf(flags, sizeof flags, "0x%X", o->drop_flags);
-    json_t *opts = json_pack(
-        "{s:i, s:s, s:s, s:i, s:i, s:i, s:b}", "min_mapq", o->min_mapq, "drop_flags", flags,
-        "count", o->mode == RW_COUNT_READS ? "reads" : "fragments", "frag_min", o->frag_min,
-        "frag_max", o->frag_max, "bin_size", (int)o->bin_size, "include_y", o->include_y);
-    json_t *frag =
-        json_pack("{s:I, s:o, s:o, s:I}", "n", (json_int_t)qc->frag_n, "median",
-                  isnan(qc->frag_median) ? json_null() : json_real(qc->frag_median),
-                  "histogram_0_to_1000bp", hist, "over_1000bp", (json_int_t)qc->frag_over);
-    return json_pack("{s:s, s:s, s:s, s:o, s:o, s:I, s:I, s:o, s:f, s:o, s:o}", "input", input,
-                     "format", qc->format, "build", rw_build_name(qc->build), "contig",
-                     contig ? json_string(contig) : json_null(), "options", opts, "reads_seen",
-                     (json_int_t)qc->seen, "reads_kept", (json_int_t)qc->kept, "dropped", dropped,
-                     "duplicate_rate", qc->duplicate_rate, "fragment_length", frag,
-                     "median_per_bin",
-                     isnan(qc->median_per_bin) ? json_null() : json_real(qc->median_per_bin));
+    rw_json_put(doc, "input", json_string(input), &bad);
+    rw_json_put(doc, "build", json_string(rw_build_name(qc->build)), &bad);
+    rw_json_put(doc, "contig", contig ? json_string(contig) : json_null(), &bad);
+    rw_json_put(doc, "options",
+                json_pack("{s:i, s:s, s:s, s:i, s:i, s:i, s:b}", "min_mapq", o->min_mapq,
+                          "drop_flags", flags, "count",
+                          o->mode == RW_COUNT_READS ? "reads" : "fragments", "frag_min",
+                          o->frag_min, "frag_max", o->frag_max, "bin_size", (int)o->bin_size,
+                          "include_y", o->include_y),
+                &bad);
+    rw_json_put(doc, "fragment_length",
+                json_pack("{s:I, s:o, s:I}", "n", (json_int_t)qc->frag_n, "histogram_0_to_1000bp",
+                          hist, "over_1000bp", (json_int_t)qc->frag_over),
+                &bad);
+    rw_json_put(doc, "median_per_bin", rw_json_num(qc->median_per_bin), &bad);
+    return rw_json_done(doc, bad);
+}
+
+/* What the command line asked for. */
+typedef struct count_args {
+    rw_count_opts o;
+    const char *output, *qc_path, *contig;
+    int bin_size_given;
+} count_args;
+
+/* --bin-size, the one option that is not plain. */
+static int apply_option(void *ctx, int id, const char *name, const char *arg)
+{
+    count_args *a = ctx;
+    long v;
+    (void)id;
+    int rc = rw_cli_opt_long(CMD, name, arg, 1, RW_BIN_SIZE_MAX, &v);
+    if (rc == RW_EXIT_OK) {
+        a->o.bin_size = (int32_t)v;
+        a->bin_size_given = 1;
+    }
+    return rc;
+}
+
+/* Reads the command line into *a: RW_EXIT_OK to run, -1 after --help, else an exit code. */
+static int parse_args(int argc, char **argv, count_args *a)
+{
+    const rw_cli_option own[] = {
+        {.name = "output", .has_arg = required_argument, .str = &a->output},
+        {.name = "qc", .has_arg = required_argument, .str = &a->qc_path},
+        {.name = "bin-size", .has_arg = required_argument, .id = 256},
+        {.name = "include-y", .has_arg = no_argument, .flag = &a->o.include_y, .value = 1},
+        {.name = "contig", .has_arg = required_argument, .str = &a->contig},
+        {.name = NULL},
+    };
+    int rc =
+        rw_cli_parse(&(rw_cli_parser){CMD, own, apply_option, a, help, &a->o, NULL}, argc, argv);
+    if (rc != RW_EXIT_OK)
+        return rc;
+    if (optind != argc - 1)
+        return rw_cli_fail(CMD, RW_ERR_USAGE, "expected one INPUT file, got %d (see --help)",
+                           argc - optind);
+    if (!a->output)
+        return rw_cli_fail(CMD, RW_ERR_USAGE, "-o OUT.tsv is required (see --help)");
+    if (!a->contig && a->bin_size_given && a->o.bin_size < RW_BIN_SIZE_MIN)
+        return rw_cli_fail(CMD, RW_ERR_USAGE,
+                           "--bin-size %d: genome bins are %d..%d bp (smaller only with --contig)",
+                           (int)a->o.bin_size, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX);
+    return RW_EXIT_OK;
+}
+
+/* Counts input into the bins file (or the one-contig table); qc receives the counting QC. */
+static int count_input(const count_args *a, const char *input, rw_count_qc *qc)
+{
+    rw_error err = {0};
+    int rc = RW_EXIT_OK;
+    rw_status st;
+    if (a->contig) {
+        rw_contig_counts *cc = NULL;
+        st = rw_count_contig(input, &a->o, a->contig, &cc, qc, rw_cli_progress, (void *)CMD, &err);
+        if (st == RW_OK)
+            rc = write_contig(cc, a->output, qc->build);
+        rw_contig_counts_free(cc);
+    } else {
+        rw_bins *bins = NULL;
+        st = rw_count_load(input, &a->o, &bins, qc, rw_cli_progress, (void *)CMD, &err);
+        if (st == RW_OK && rw_bins_write(bins, a->output, &err) != RW_OK)
+            rc = rw_cli_fail(CMD, err.status, "%s", err.msg);
+        rw_bins_free(bins);
+    }
+    return st != RW_OK ? rw_cli_fail(CMD, st, "%s", err.msg) : rc;
 }
 
 int rw_cli_count(int argc, char **argv)
 {
-    enum {
-        OPT_QC = 256,
-        OPT_BUILD,
-        OPT_BIN_SIZE,
-        OPT_MIN_MAPQ,
-        OPT_COUNT,
-        OPT_FRAG_MIN,
-        OPT_FRAG_MAX,
-        OPT_DROP_FLAGS,
-        OPT_THREADS,
-        OPT_REFERENCE,
-        OPT_INCLUDE_Y,
-        OPT_CONTIG,
-    };
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"qc", required_argument, NULL, OPT_QC},
-        {"build", required_argument, NULL, OPT_BUILD},
-        {"bin-size", required_argument, NULL, OPT_BIN_SIZE},
-        {"min-mapq", required_argument, NULL, OPT_MIN_MAPQ},
-        {"count", required_argument, NULL, OPT_COUNT},
-        {"frag-min", required_argument, NULL, OPT_FRAG_MIN},
-        {"frag-max", required_argument, NULL, OPT_FRAG_MAX},
-        {"drop-flags", required_argument, NULL, OPT_DROP_FLAGS},
-        {"threads", required_argument, NULL, OPT_THREADS},
-        {"reference", required_argument, NULL, OPT_REFERENCE},
-        {"include-y", no_argument, NULL, OPT_INCLUDE_Y},
-        {"contig", required_argument, NULL, OPT_CONTIG},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    rw_count_opts o;
-    rw_count_opts_init(&o);
-    const char *output = NULL, *qc_path = NULL, *contig = NULL;
-    int bin_size_given = 0;
-    long v;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            output = optarg;
-            break;
-        case OPT_QC:
-            qc_path = optarg;
-            break;
-        case OPT_BUILD:
-            if (!strcmp(optarg, "auto"))
-                o.build = RW_BUILD_UNKNOWN;
-            else if ((o.build = rw_build_parse(optarg)) == RW_BUILD_UNKNOWN)
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--build: '%s' is not hg38, hg19 or auto",
-                                   optarg);
-            break;
-        case OPT_BIN_SIZE:
-            if (rw_cli_parse_long(optarg, 10, 1, RW_BIN_SIZE_MAX, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--bin-size: '%s' is not in 1..%d", optarg,
-                                   RW_BIN_SIZE_MAX);
-            o.bin_size = (int32_t)v;
-            bin_size_given = 1;
-            break;
-        case OPT_MIN_MAPQ:
-            if (rw_cli_parse_long(optarg, 10, 0, 255, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-mapq: '%s' is not in 0..255", optarg);
-            o.min_mapq = (int)v;
-            break;
-        case OPT_COUNT:
-            if (!strcmp(optarg, "reads"))
-                o.mode = RW_COUNT_READS;
-            else if (!strcmp(optarg, "fragments"))
-                o.mode = RW_COUNT_FRAGMENTS;
-            else
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--count: '%s' is not reads or fragments",
-                                   optarg);
-            break;
-        case OPT_FRAG_MIN:
-        case OPT_FRAG_MAX:
-            if (rw_cli_parse_long(optarg, 10, 0, 100000, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--%s: '%s' is not in 0..100000",
-                                   c == OPT_FRAG_MIN ? "frag-min" : "frag-max", optarg);
-            *(c == OPT_FRAG_MIN ? &o.frag_min : &o.frag_max) = (int)v;
-            break;
-        case OPT_DROP_FLAGS: {
-            char *end;
-            errno = 0;
-            unsigned long f = strtoul(optarg, &end, 0);
-            if (errno || end == optarg || *end || (f & ~(unsigned long)RW_COUNT_DROP_FLAGS))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--drop-flags: '%s' is not a subset of 0x%X",
-                                   optarg, RW_COUNT_DROP_FLAGS);
-            o.drop_flags = (unsigned)f;
-            break;
-        }
-        case OPT_THREADS:
-            if (rw_cli_parse_long(optarg, 10, 1, 64, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--threads: '%s' is not in 1..64", optarg);
-            o.threads = (int)v;
-            break;
-        case OPT_REFERENCE:
-            o.reference = optarg;
-            break;
-        case OPT_INCLUDE_Y:
-            o.include_y = 1;
-            break;
-        case OPT_CONTIG:
-            contig = optarg;
-            break;
-        case 'h':
-            help();
-            return RW_EXIT_OK;
-        case ':':
-        default:
-            return rw_cli_getopt_error(CMD, c, argv);
-        }
-    }
-    if (optind != argc - 1)
-        return rw_cli_fail(CMD, RW_ERR_USAGE, "expected one INPUT file, got %d (see --help)",
-                           argc - optind);
-    if (!output)
-        return rw_cli_fail(CMD, RW_ERR_USAGE, "-o OUT.tsv is required (see --help)");
-    if (o.frag_max && o.frag_min > o.frag_max)
-        return rw_cli_fail(CMD, RW_ERR_USAGE, "--frag-min %d is above --frag-max %d", o.frag_min,
-                           o.frag_max);
-    if (!contig && bin_size_given && o.bin_size < RW_BIN_SIZE_MIN)
-        return rw_cli_fail(CMD, RW_ERR_USAGE,
-                           "--bin-size %d: genome bins are %d..%d bp (smaller only with --contig)",
-                           (int)o.bin_size, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX);
+    count_args a = {0};
+    rw_count_opts_init(&a.o);
+    int rc = parse_args(argc, argv, &a);
+    if (rc != RW_EXIT_OK)
+        return rc < 0 ? RW_EXIT_OK : rc;
     const char *input = argv[optind];
-
     /* Our messages say what went wrong and where; htslib's own lines would only repeat them. */
     hts_set_log_level(HTS_LOG_OFF);
-    rw_error err = {0};
     rw_count_qc *qc = calloc(1, sizeof *qc);
     if (!qc)
         return rw_cli_fail(CMD, RW_ERR_NOMEM, "out of memory");
-    int rc = RW_EXIT_OK;
-    rw_status st;
-    if (contig) {
-        rw_contig_counts *cc = NULL;
-        st = rw_count_contig(input, &o, contig, &cc, qc, rw_cli_progress, (void *)CMD, &err);
-        if (st == RW_OK)
-            rc = write_contig(cc, output, qc->build);
-        rw_contig_counts_free(cc);
-    } else {
-        rw_bins *bins = NULL;
-        st = rw_count_load(input, &o, &bins, qc, rw_cli_progress, (void *)CMD, &err);
-        if (st == RW_OK && rw_bins_write(bins, output, &err) != RW_OK)
-            rc = rw_cli_fail(CMD, err.status, "%s", err.msg);
-        rw_bins_free(bins);
-    }
-    if (st != RW_OK)
-        rc = rw_cli_fail(CMD, st, "%s", err.msg);
-    if (rc == RW_EXIT_OK && qc_path) {
-        json_t *doc = qc_json(qc, &o, input, contig);
-        rc = rw_cli_write_json(CMD, doc, qc_path);
+    rc = count_input(&a, input, qc);
+    if (rc == RW_EXIT_OK && a.qc_path) {
+        rc = rw_cli_write_json(CMD, qc_json(qc, &a.o, input, a.contig), a.qc_path);
         if (rc != RW_EXIT_OK)
-            unlink(output); /* all or nothing: no bins file without its QC */
+            unlink(a.output); /* all or nothing: no bins file without its QC */
     }
     free(qc);
     return rc;

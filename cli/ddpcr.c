@@ -5,14 +5,15 @@
  * target_positive reference_positive droplets, tab- or space-separated; '#' lines and a header
  * line starting with a letter skipped) or a JSON document {"wells": [{"target_positive": T,
  * "reference_positive": R, "droplets": N}, ...]} (or the bare array).
- * JSON output, besides schema_version and core_version: command "ddpcr", wells [{target_positive,
- * reference_positive, droplets}], merged {droplets, target_positive, reference_positive},
+ * JSON output, besides schema_version and core_version (keys as the daemon stores and the API
+ * shows them, json/result.h): command "ddpcr"; the 1q21.3 answer ratio (CN / 2), ratio_low,
+ * ratio_high, log2_ratio, se (null), cv, z (null), call ("amplified" / "not_detected"), strong;
+ * ddpcr {cn, cn_low, cn_high (95%; with no target positive cn is null, cn_low 0 and cn_high the
+ * one-sided 95% upper bound), cv, n_wells, droplets, target_positive, reference_positive,
  * lambda_target, lambda_reference (copies/droplet), conc_target, conc_reference (copies/uL),
- * droplet_volume_nl, reference_copies, copy_number (null when no target droplet was positive),
- * copy_number_lo, copy_number_hi (95%; with no target positive lo = 0 and hi the one-sided 95%
- * upper bound), upper_bound_only (bool), cv, call ("amplified" / "not_detected"), threshold,
- * flags [strings: low_target_positive, low_target_negative, low_reference_positive,
- * low_reference_negative, no_target_positive]. */
+ * droplet_volume_nl, threshold, amplified, flags [low_target_positive, low_target_negative,
+ * low_reference_positive, low_reference_negative, no_target]}; wells [{target_positive,
+ * reference_positive, droplets}]; settings (every analysis setting in force). */
 #include "cli/cli.h"
 
 #include <ctype.h>
@@ -25,11 +26,16 @@
 #include <string.h>
 
 #include "core/ddpcr.h"
+#include "core/settings.h"
+#include "json/num.h"
+#include "json/result.h"
+#include "json/settings.h"
 
 #define CMD "ddpcr"
 
 static void help(FILE *out)
 {
+    static const char *const groups[] = {"ddpcr", NULL};
     fputs("usage: relapsewatch ddpcr [options] [--well T,R,N]... [WELLS.tsv|WELLS.json]...\n"
           "\n"
           "Copy number of 1q21.3 from ddPCR droplet counts: per well the target-positive (T),\n"
@@ -40,7 +46,7 @@ static void help(FILE *out)
           "positive gives a one-sided 95% upper bound, not zero; a saturated well (no negative\n"
           "droplet) is rejected; fewer than --min-droplets positive or negative droplets in a\n"
           "channel is flagged. The call is amplified when the lower 95% bound exceeds\n"
-          "--threshold.\n"
+          "--ddpcr-cn-amplified.\n"
           "\n"
           "input (at least one well):\n"
           "      --well T,R,N          one well (repeatable)\n"
@@ -50,12 +56,10 @@ static void help(FILE *out)
           "                            \"reference_positive\": R, \"droplets\": N}]}\n"
           "options:\n"
           "  -o, --output FILE         JSON result ('-' = stdout, the default)\n"
-          "      --droplet-volume NL   droplet volume in nL (default 0.85)\n"
-          "      --ref-copies N        reference copies per genome (default 2)\n"
-          "      --threshold CN        amplified when the lower 95% bound > CN (default 2.2)\n"
-          "      --min-droplets N      flag channels with fewer positive or negative droplets\n"
-          "                            (default 100)\n"
-          "  -h, --help                this help\n"
+          "analysis settings (core/settings.h; recorded in the JSON's settings):\n",
+          out);
+    rw_cli_settings_help(out, groups);
+    fputs("  -h, --help                this help\n"
           "\n"
           "exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage\n",
           out);
@@ -215,135 +219,68 @@ static int read_file(const char *path, wells *w)
     return rc;
 }
 
-static json_t *result_json(const wells *w, const rw_ddpcr_result *r, const rw_ddpcr_opts *o)
+static json_t *result_json(const wells *w, const rw_ddpcr_result *r, const rw_settings *set)
 {
-    json_t *wa = json_array();
+    int bad = 0;
+    rw_call_summary cs;
+    rw_call_summary_ddpcr(r, &cs);
+    json_t *doc = json_object(), *wa = json_array(), *summary = rw_call_summary_json_new(&cs);
     for (size_t i = 0; i < w->n; i++)
-        json_array_append_new(wa, json_pack("{s:I, s:I, s:I}", "target_positive",
-                                            (json_int_t)w->a[i].target_pos, "reference_positive",
-                                            (json_int_t)w->a[i].ref_pos, "droplets",
-                                            (json_int_t)w->a[i].droplets));
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } flag_names[] = {
-        {RW_DDPCR_LOW_TARGET_POS, "low_target_positive"},
-        {RW_DDPCR_LOW_TARGET_NEG, "low_target_negative"},
-        {RW_DDPCR_LOW_REF_POS, "low_reference_positive"},
-        {RW_DDPCR_LOW_REF_NEG, "low_reference_negative"},
-        {RW_DDPCR_NO_TARGET, "no_target_positive"},
-    };
-    json_t *flags = json_array();
-    for (size_t i = 0; i < sizeof flag_names / sizeof flag_names[0]; i++)
-        if (r->flags & flag_names[i].bit)
-            json_array_append_new(flags, json_string(flag_names[i].name));
-    json_t *doc = json_object();
-    json_object_set_new(doc, "command", json_string("ddpcr"));
-    json_object_set_new(doc, "wells", wa);
-    json_object_set_new(doc, "merged",
-                        json_pack("{s:I, s:I, s:I}", "droplets", (json_int_t)r->droplets,
-                                  "target_positive", (json_int_t)r->target_pos,
-                                  "reference_positive", (json_int_t)r->ref_pos));
-    json_object_set_new(doc, "lambda_target", rw_cli_json_num(r->lambda_target));
-    json_object_set_new(doc, "lambda_reference", rw_cli_json_num(r->lambda_ref));
-    json_object_set_new(doc, "conc_target", rw_cli_json_num(r->conc_target));
-    json_object_set_new(doc, "conc_reference", rw_cli_json_num(r->conc_ref));
-    json_object_set_new(doc, "droplet_volume_nl", rw_cli_json_num(r->droplet_volume_nl));
-    json_object_set_new(doc, "reference_copies", rw_cli_json_num(o->ref_copies));
-    json_object_set_new(doc, "copy_number", rw_cli_json_num(r->cn));
-    json_object_set_new(doc, "copy_number_lo", rw_cli_json_num(r->cn_lo));
-    json_object_set_new(doc, "copy_number_hi", rw_cli_json_num(r->cn_hi));
-    json_object_set_new(doc, "upper_bound_only", json_boolean(r->flags & RW_DDPCR_NO_TARGET));
-    json_object_set_new(doc, "cv", rw_cli_json_num(r->cv));
-    json_object_set_new(doc, "call", json_string(r->amplified ? "amplified" : "not_detected"));
-    json_object_set_new(doc, "threshold", rw_cli_json_num(r->threshold));
-    json_object_set_new(doc, "flags", flags);
-    return doc;
+        rw_json_push(wa,
+                     json_pack("{s:I, s:I, s:I}", "target_positive", (json_int_t)w->a[i].target_pos,
+                               "reference_positive", (json_int_t)w->a[i].ref_pos, "droplets",
+                               (json_int_t)w->a[i].droplets),
+                     &bad);
+    rw_json_put(doc, "command", json_string("ddpcr"), &bad);
+    if (!summary || !doc || json_object_update(doc, summary))
+        bad = 1;
+    json_decref(summary);
+    rw_json_put(doc, "ddpcr", rw_ddpcr_json_new(r), &bad);
+    rw_json_put(doc, "wells", wa, &bad);
+    rw_json_put(doc, "settings", rw_settings_json_new(set), &bad);
+    return rw_json_done(doc, bad);
+}
+
+/* What the command line asked for. */
+typedef struct ddpcr_args {
+    rw_settings set;
+    wells w;
+    const char *output;
+} ddpcr_args;
+
+/* --well T,R,N (repeatable). */
+static int apply_option(void *ctx, int id, const char *name, const char *arg)
+{
+    ddpcr_args *a = ctx;
+    (void)id;
+    (void)name;
+    int k = parse_well(arg, &a->w);
+    return k ? rw_cli_fail(CMD, k == -2 ? RW_ERR_NOMEM : RW_ERR_USAGE,
+                           "--well '%s': expected three counts T,R,N", arg)
+             : RW_EXIT_OK;
 }
 
 int rw_cli_ddpcr(int argc, char **argv)
 {
-    enum { OPT_WELL = 256, OPT_VOLUME, OPT_REF_COPIES, OPT_THRESHOLD, OPT_MIN_DROPLETS };
-    static const struct option longopts[] = {
-        {"well", required_argument, NULL, OPT_WELL},
-        {"output", required_argument, NULL, 'o'},
-        {"droplet-volume", required_argument, NULL, OPT_VOLUME},
-        {"ref-copies", required_argument, NULL, OPT_REF_COPIES},
-        {"threshold", required_argument, NULL, OPT_THRESHOLD},
-        {"min-droplets", required_argument, NULL, OPT_MIN_DROPLETS},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
+    ddpcr_args a = {.output = "-"};
+    rw_settings_init(&a.set);
+    const rw_cli_option own[] = {
+        {.name = "well", .has_arg = required_argument, .id = 256},
+        {.name = "output", .has_arg = required_argument, .str = &a.output},
+        {.name = NULL},
     };
-    rw_ddpcr_opts o;
-    rw_ddpcr_opts_init(&o);
-    wells w = {0};
-    const char *output = "-";
-    int rc = RW_EXIT_OK, c;
-    double x;
-    uint64_t u;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case OPT_WELL: {
-            int k = parse_well(optarg, &w);
-            if (k) {
-                rc = rw_cli_fail(CMD, k == -2 ? RW_ERR_NOMEM : RW_ERR_USAGE,
-                                 "--well '%s': expected three counts T,R,N", optarg);
-                goto done;
-            }
-            break;
-        }
-        case 'o':
-            output = optarg;
-            break;
-        case OPT_VOLUME:
-        case OPT_REF_COPIES:
-            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &x) || x <= 0) {
-                rc = rw_cli_fail(CMD, RW_ERR_USAGE, "%s: a number > 0",
-                                 c == OPT_VOLUME ? "--droplet-volume" : "--ref-copies");
-                goto done;
-            }
-            *(c == OPT_VOLUME ? &o.droplet_volume_nl : &o.ref_copies) = x;
-            break;
-        case OPT_THRESHOLD:
-            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &x) || x < 0) {
-                rc = rw_cli_fail(CMD, RW_ERR_USAGE, "--threshold: a copy number >= 0");
-                goto done;
-            }
-            o.amplified_lower = x;
-            break;
-        case OPT_MIN_DROPLETS:
-            if (parse_count(optarg, &u)) {
-                rc = rw_cli_fail(CMD, RW_ERR_USAGE, "--min-droplets: a count >= 0");
-                goto done;
-            }
-            o.min_droplets = u;
-            break;
-        case 'h':
-            help(stdout);
-            goto done;
-        case ':':
-        default:
-            rc = rw_cli_getopt_error(CMD, c, argv);
-            goto done;
-        }
-    }
-    for (int i = optind; i < argc; i++)
-        if ((rc = read_file(argv[i], &w)) != RW_EXIT_OK)
-            goto done;
-    if (w.n == 0) {
+    int rc =
+        rw_cli_parse(&(rw_cli_parser){CMD, own, apply_option, &a, help, NULL, &a.set}, argc, argv);
+    for (int i = optind; rc == RW_EXIT_OK && i < argc; i++)
+        rc = read_file(argv[i], &a.w);
+    if (rc == RW_EXIT_OK && a.w.n == 0)
         rc = rw_cli_fail(CMD, RW_ERR_USAGE, "no well given: --well T,R,N or a file (see --help)");
-        goto done;
-    }
     rw_ddpcr_result r;
     rw_error e;
-    if (rw_ddpcr_compute(w.a, w.n, &o, &r, &e) != RW_OK) {
+    if (rc == RW_EXIT_OK && rw_ddpcr_compute(a.w.a, a.w.n, &a.set.ddpcr, &r, &e) != RW_OK)
         rc = rw_cli_fail(CMD, e.status, "%s", e.msg);
-        goto done;
-    }
-    rc = rw_cli_write_json(CMD, result_json(&w, &r, &o), output);
-done:
-    free(w.a);
-    return rc;
+    if (rc == RW_EXIT_OK)
+        rc = rw_cli_write_json(CMD, result_json(&a.w, &r, &a.set), a.output);
+    free(a.w.a);
+    return rc < 0 ? RW_EXIT_OK : rc;
 }

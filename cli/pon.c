@@ -21,11 +21,14 @@
 #include "core/gc.h"
 #include "core/pon.h"
 #include "core/simulate.h"
+#include "json/num.h"
 
 #define CMD "pon"
 
 static void help(FILE *out)
 {
+    static const char *const groups[] = {"pon_min_normals", "pon_recommended_normals", "masking",
+                                         NULL};
     fprintf(
         out,
         "usage: relapsewatch pon build -o PON.tsv [options] NORMAL...\n"
@@ -48,35 +51,26 @@ static void help(FILE *out)
         "  -o, --output FILE          the panel to write (required)\n"
         "      --summary FILE         JSON summary to write ('-' = stdout; default none)\n"
         "      --id ID                panel id (default pon-BUILD-SIZEkb-nN-HASH, from content)\n"
-        "      --min-normals N        fewest normals accepted (default 5)\n"
-        "      --recommended-normals N  fewer gives a warning and low_normals (default 10)\n"
-        "      --min-median X         mask bins whose median normalised depth < X (default 0.2)\n"
-        "      --max-cv X             mask bins whose robust CV (1.4826 MAD / median) > X\n"
-        "                             (default 0.5)\n"
-        "      --max-cv-factor X      ... or > X times the median robust CV (default 3)\n"
         "      --gc-fasta FASTA       GC-correct the normals with the GC fraction of each bin\n"
         "                             read from this faidx-indexed reference, and keep the\n"
         "                             GC values in the panel so that `call` corrects each\n"
         "                             sample alike (default: no GC correction)\n"
         "      --gc-simulated         the same with the GC table of the simulator's genome\n"
         "                             (for samples made by relapsewatch simulate)\n"
-        "counting options (for BAM/CRAM/SAM normals; they form the panel's filters string,\n"
-        "which samples must share; a bins file stating other filters is refused, one\n"
-        "stating none is taken as counted with them):\n"
-        "      --build B              hg38, hg19 or auto (default auto: detected, and every\n"
-        "                             normal must have the first one's build)\n"
-        "      --bin-size N           bin width in bp (default 500000; 50000..5000000)\n"
-        "      --include-y            bins on chrY too (default: chr1-22 and chrX)\n"
-        "      --min-mapq N           drop reads with MAPQ < N (default 20)\n"
-        "      --count MODE           fragments (default) or reads\n"
-        "      --frag-min N           keep fragments >= N bp (default 0 = no bound)\n"
-        "      --frag-max N           keep fragments <= N bp (default 0 = no bound)\n"
-        "      --drop-flags HEX       flag bits that drop a read (default 0xF04)\n"
-        "      --threads N            htslib decompression threads (default 1)\n"
-        "      --reference FASTA      reference of CRAM normals\n"
-        "  -h, --help                 this help\n"
-        "\n"
-        "exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage\n");
+        "analysis settings (core/settings.h) of the panel's size and masking:\n");
+    rw_cli_settings_help(out, groups);
+    fprintf(out,
+            "counting options (for BAM/CRAM/SAM normals; they form the panel's filters string,\n"
+            "which samples must share; a bins file stating other filters is refused, one\n"
+            "stating none is taken as counted with them; with --build auto every normal must\n"
+            "have the first one's build):\n"
+            "%s"
+            "      --bin-size N           bin width in bp (default 500000; 50000..5000000)\n"
+            "      --include-y            bins on chrY too (default: chr1-22 and chrX)\n"
+            "  -h, --help                 this help\n"
+            "\n"
+            "exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage\n",
+            rw_cli_count_help);
 }
 
 static json_t *summary_json(const rw_pon *p, const char *file, char **normals, int n_normals)
@@ -89,10 +83,10 @@ static json_t *summary_json(const rw_pon *p, const char *file, char **normals, i
     json_t *regions = json_array();
     for (size_t r = 0; r < p->n_regions; r++) {
         const rw_pon_region *x = &p->regions[r];
-        json_array_append_new(
-            regions, json_pack("{s:s, s:i, s:o, s:o, s:i}", "name", x->name, "n_bins", x->n_bins,
-                               "loo_mean", rw_cli_json_num(x->loo_mean), "loo_sd",
-                               rw_cli_json_num(x->loo_sd), "n_scored", x->n_scored));
+        json_array_append_new(regions,
+                              json_pack("{s:s, s:i, s:o, s:o, s:i}", "name", x->name, "n_bins",
+                                        x->n_bins, "loo_mean", rw_json_num(x->loo_mean), "loo_sd",
+                                        rw_json_num(x->loo_sd), "n_scored", x->n_scored));
     }
     json_t *doc = json_pack(
         "{s:s, s:s, s:s, s:s, s:i, s:b, s:s, s:i, s:b, s:s, s:I, s:I, s:o, s:o}", "command", "pon",
@@ -170,160 +164,86 @@ static int pon_info(int argc, char **argv)
     return rc;
 }
 
-static int pon_build(int argc, char **argv)
-{
-    enum {
-        OPT_SUMMARY = 256,
-        OPT_ID,
-        OPT_MIN_NORMALS,
-        OPT_RECOMMENDED,
-        OPT_MIN_MEDIAN,
-        OPT_MAX_CV,
-        OPT_MAX_CV_FACTOR,
-        OPT_BIN_SIZE,
-        OPT_INCLUDE_Y,
-        OPT_GC_FASTA,
-        OPT_GC_SIM,
-    };
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"summary", required_argument, NULL, OPT_SUMMARY},
-        {"id", required_argument, NULL, OPT_ID},
-        {"min-normals", required_argument, NULL, OPT_MIN_NORMALS},
-        {"recommended-normals", required_argument, NULL, OPT_RECOMMENDED},
-        {"min-median", required_argument, NULL, OPT_MIN_MEDIAN},
-        {"max-cv", required_argument, NULL, OPT_MAX_CV},
-        {"max-cv-factor", required_argument, NULL, OPT_MAX_CV_FACTOR},
-        RW_CLI_COUNT_OPTIONS,
-        {"bin-size", required_argument, NULL, OPT_BIN_SIZE},
-        {"include-y", no_argument, NULL, OPT_INCLUDE_Y},
-        {"gc-fasta", required_argument, NULL, OPT_GC_FASTA},
-        {"gc-simulated", no_argument, NULL, OPT_GC_SIM},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    rw_pon_opts po;
-    rw_pon_opts_init(&po);
+/* What `pon build`'s command line asked for. */
+typedef struct build_args {
+    rw_settings set; /* set.pon: panel size and masking */
     rw_count_opts co;
-    rw_count_opts_init(&co);
-    const char *output = NULL, *summary = NULL, *gc_fasta = NULL;
-    int gc_sim = 0;
-    long v;
-    double x;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-        int counting = rw_cli_count_option(CMD, c, optarg, &co);
-        if (counting >= 0) {
-            if (counting != RW_EXIT_OK)
-                return counting;
-            continue;
-        }
-        switch (c) {
-        case 'o':
-            output = optarg;
-            break;
-        case OPT_SUMMARY:
-            summary = optarg;
-            break;
-        case OPT_ID:
-            if (!optarg[0] || strlen(optarg) >= sizeof((rw_pon *)0)->id ||
-                strpbrk(optarg, "\t\n\r"))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--id: 1..79 characters, no tab/newline");
-            po.id = optarg;
-            break;
-        case OPT_MIN_NORMALS:
-            if (rw_cli_parse_long(optarg, 10, 3, 100000, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-normals: an integer >= 3");
-            po.min_normals = (int)v;
-            break;
-        case OPT_RECOMMENDED:
-            if (rw_cli_parse_long(optarg, 10, 1, 100000, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--recommended-normals: an integer >= 1");
-            po.recommended_normals = (int)v;
-            break;
-        case OPT_MIN_MEDIAN:
-            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &x) || x < 0)
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-median: a number >= 0");
-            po.min_median = x;
-            break;
-        case OPT_MAX_CV:
-            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &x) || x <= 0)
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--max-cv: a number > 0");
-            po.max_cv = x;
-            break;
-        case OPT_MAX_CV_FACTOR:
-            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &x) || x <= 0)
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--max-cv-factor: a number > 0");
-            po.max_cv_factor = x;
-            break;
-        case OPT_BIN_SIZE:
-            if (rw_cli_parse_long(optarg, 10, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--bin-size: an integer in %d..%d",
-                                   RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX);
-            co.bin_size = (int32_t)v;
-            break;
-        case OPT_INCLUDE_Y:
-            co.include_y = 1;
-            break;
-        case OPT_GC_FASTA:
-            gc_fasta = optarg;
-            break;
-        case OPT_GC_SIM:
-            gc_sim = 1;
-            break;
-        case 'h':
-            help(stdout);
-            return RW_EXIT_OK;
-        case ':':
-        default:
-            return rw_cli_getopt_error(CMD, c, argv);
-        }
-    }
-    if (!output)
-        return rw_cli_fail(CMD, RW_ERR_USAGE, "-o PON.tsv is required (see --help)");
-    int n = argc - optind;
-    if (n < 1)
-        return rw_cli_fail(CMD, RW_ERR_USAGE, "no normal sample given (see --help)");
-    if (co.frag_max && co.frag_min > co.frag_max)
-        return rw_cli_fail(CMD, RW_ERR_USAGE, "--frag-min is above --frag-max");
-    if (gc_fasta && gc_sim)
-        return rw_cli_fail(CMD, RW_ERR_USAGE, "--gc-fasta and --gc-simulated exclude each other");
-    char filters[128];
-    po.filters = rw_count_filters(&co, filters, sizeof filters);
+    const char *output, *summary, *gc_fasta;
+    int gc_sim;
+} build_args;
 
-    int rc = RW_EXIT_OK;
+enum { OPT_ID = 256, OPT_BIN_SIZE };
+
+static int apply_option(void *ctx, int id, const char *name, const char *arg)
+{
+    build_args *a = ctx;
+    long v;
+    int rc;
+    if (id == OPT_BIN_SIZE) {
+        if ((rc = rw_cli_opt_long(CMD, name, arg, RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX, &v)) == 0)
+            a->co.bin_size = (int32_t)v;
+        return rc;
+    }
+    /* OPT_ID */
+    if (!arg[0] || strlen(arg) >= sizeof((rw_pon *)0)->id || strpbrk(arg, "\t\n\r"))
+        return rw_cli_fail(CMD, RW_ERR_USAGE, "--id: 1..79 characters, no tab/newline");
+    a->set.pon.id = arg;
+    return RW_EXIT_OK;
+}
+
+/* Reads the command line into *a: RW_EXIT_OK to run, -1 after --help, else an exit code. */
+static int parse_args(int argc, char **argv, build_args *a)
+{
+    const rw_cli_option own[] = {
+        {.name = "output", .has_arg = required_argument, .str = &a->output},
+        {.name = "summary", .has_arg = required_argument, .str = &a->summary},
+        {.name = "id", .has_arg = required_argument, .id = OPT_ID},
+        {.name = "bin-size", .has_arg = required_argument, .id = OPT_BIN_SIZE},
+        {.name = "include-y", .has_arg = no_argument, .flag = &a->co.include_y, .value = 1},
+        {.name = "gc-fasta", .has_arg = required_argument, .str = &a->gc_fasta},
+        {.name = "gc-simulated", .has_arg = no_argument, .flag = &a->gc_sim, .value = 1},
+        {.name = NULL},
+    };
+    int rc = rw_cli_parse(&(rw_cli_parser){CMD, own, apply_option, a, help, &a->co, &a->set}, argc,
+                          argv);
+    if (rc != RW_EXIT_OK)
+        return rc;
+    if (!a->output)
+        return rw_cli_fail(CMD, RW_ERR_USAGE, "-o PON.tsv is required (see --help)");
+    if (argc - optind < 1)
+        return rw_cli_fail(CMD, RW_ERR_USAGE, "no normal sample given (see --help)");
+    if (a->gc_fasta && a->gc_sim)
+        return rw_cli_fail(CMD, RW_ERR_USAGE, "--gc-fasta and --gc-simulated exclude each other");
+    return RW_EXIT_OK;
+}
+
+/* Counts (or reads) the n normals into nb[]; every later one must have the first one's build. */
+static int load_normals(char **paths, int n, rw_count_opts *co, rw_bins **nb)
+{
+    rw_error e;
+    for (int i = 0; i < n; i++) {
+        rw_count_qc qc;
+        if (rw_count_load(paths[i], co, &nb[i], &qc, rw_cli_progress, paths[i], &e) != RW_OK)
+            return rw_cli_fail(CMD, e.status, "%s", e.msg);
+        co->build = nb[i]->build;
+    }
+    return RW_EXIT_OK;
+}
+
+/* Builds the panel of the loaded normals and writes it (and its summary): both or neither. */
+static int build_and_write(build_args *a, rw_bins **nb, char **paths, int n)
+{
+    rw_pon_opts *po = &a->set.pon;
     rw_error e;
     rw_pon *p = NULL;
     double *gc = NULL;
-    rw_bins **nb = calloc((size_t)n, sizeof *nb);
-    if (!nb)
-        return rw_cli_fail(CMD, RW_ERR_NOMEM, "out of memory");
-    for (int i = 0; i < n; i++) {
-        const char *path = argv[optind + i];
-        rw_count_qc qc;
-        if (rw_count_load(path, &co, &nb[i], &qc, rw_cli_progress, (void *)path, &e) != RW_OK) {
-            rc = rw_cli_fail(CMD, e.status, "%s", e.msg);
-            goto done;
-        }
-        /* every later normal must have the first one's build */
-        co.build = nb[i]->build;
+    int rc = RW_EXIT_OK;
+    if (a->gc_fasta || a->gc_sim) {
+        if ((rc = load_gc(a->gc_fasta, nb[0], &gc)) != RW_EXIT_OK)
+            return rc;
+        po->gc = gc;
     }
-    if (n < po.min_normals) {
-        rc = rw_cli_fail(CMD, RW_ERR_INPUT,
-                         "%d normal sample(s) given: a panel needs at least %d (%d or more "
-                         "recommended)",
-                         n, po.min_normals, po.recommended_normals);
-        goto done;
-    }
-    if (gc_fasta || gc_sim) {
-        rc = load_gc(gc_fasta, nb[0], &gc);
-        if (rc != RW_EXIT_OK)
-            goto done;
-        po.gc = gc;
-    }
-    if (rw_pon_build(nb, (size_t)n, &po, &p, &e) != RW_OK) {
+    if (rw_pon_build(nb, (size_t)n, po, &p, &e) != RW_OK || rw_pon_write(p, a->output, &e)) {
         rc = rw_cli_fail(CMD, e.status, "%s", e.msg);
         goto done;
     }
@@ -331,26 +251,49 @@ static int pon_build(int argc, char **argv)
         fprintf(stderr,
                 "relapsewatch pon: warning: %d normals, fewer than the %d recommended: the "
                 "z-scores rest on a noisy spread estimate\n",
-                p->n_normals, po.recommended_normals);
-    if (rw_pon_write(p, output, &e) != RW_OK) {
-        rc = rw_cli_fail(CMD, e.status, "%s", e.msg);
-        goto done;
-    }
-    if (summary) {
-        rc = rw_cli_write_json(CMD, summary_json(p, output, argv + optind, n), summary);
+                p->n_normals, po->recommended_normals);
+    if (a->summary) {
+        rc = rw_cli_write_json(CMD, summary_json(p, a->output, paths, n), a->summary);
         if (rc != RW_EXIT_OK) {
-            unlink(output); /* all or nothing */
+            unlink(a->output); /* all or nothing */
             goto done;
         }
     }
-    fprintf(stderr, "relapsewatch pon: wrote %s (%s, %d normals, %zu of %zu bins usable)\n", output,
-            p->id, p->n_normals, rw_pon_usable(p), p->median->n);
+    fprintf(stderr, "relapsewatch pon: wrote %s (%s, %d normals, %zu of %zu bins usable)\n",
+            a->output, p->id, p->n_normals, rw_pon_usable(p), p->median->n);
 done:
+    po->gc = NULL;
+    free(gc);
+    rw_pon_free(p);
+    return rc;
+}
+
+static int pon_build(int argc, char **argv)
+{
+    build_args a = {0};
+    rw_settings_init(&a.set);
+    rw_count_opts_init(&a.co);
+    int rc = parse_args(argc, argv, &a);
+    if (rc != RW_EXIT_OK)
+        return rc < 0 ? RW_EXIT_OK : rc;
+    char filters[128];
+    a.set.pon.filters = rw_count_filters(&a.co, filters, sizeof filters);
+    int n = argc - optind;
+    char **paths = argv + optind;
+    rw_bins **nb = calloc((size_t)n, sizeof *nb);
+    if (!nb)
+        return rw_cli_fail(CMD, RW_ERR_NOMEM, "out of memory");
+    rc = load_normals(paths, n, &a.co, nb);
+    if (rc == RW_EXIT_OK && n < a.set.pon.min_normals)
+        rc = rw_cli_fail(CMD, RW_ERR_INPUT,
+                         "%d normal sample(s) given: a panel needs at least %d (%d or more "
+                         "recommended)",
+                         n, a.set.pon.min_normals, a.set.pon.recommended_normals);
+    if (rc == RW_EXIT_OK)
+        rc = build_and_write(&a, nb, paths, n);
     for (int i = 0; i < n; i++)
         rw_bins_free(nb[i]);
     free(nb);
-    free(gc);
-    rw_pon_free(p);
     return rc;
 }
 

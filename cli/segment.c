@@ -16,11 +16,12 @@
 
 #define CMD "segment"
 
-static void help(void)
+static void help(FILE *out)
 {
     rw_segment_opts o;
     rw_segment_opts_init(&o);
-    printf(
+    fprintf(
+        out,
         "usage: relapsewatch segment [options] INPUT.tsv\n"
         "\n"
         "Segments log2 ratios by circular binary segmentation (Olshen et al. 2004, the DNAcopy\n"
@@ -331,139 +332,96 @@ static int write_segments(const char *path, const table *t, const rw_segments *s
     return RW_EXIT_OK;
 }
 
+/* What the command line asked for. */
+typedef struct segment_args {
+    rw_segment_opts o;
+    const char *output, *columns;
+} segment_args;
+
+enum { OPT_BUILD = 256, OPT_ALPHA, OPT_SEED };
+
+/* The options that are not plain: --build, --alpha, --seed. */
+static int apply_option(void *ctx, int id, const char *name, const char *arg)
+{
+    segment_args *a = ctx;
+    double d;
+    switch (id) {
+    case OPT_BUILD:
+        if (!strcmp(arg, "none"))
+            a->o.build = RW_BUILD_UNKNOWN;
+        else if ((a->o.build = rw_build_parse(arg)) == RW_BUILD_UNKNOWN)
+            return rw_cli_fail(CMD, RW_ERR_USAGE, "--build: '%s' is not hg38, hg19 or none", arg);
+        return RW_EXIT_OK;
+    case OPT_ALPHA:
+        if (rw_cli_parse_double(arg, -INFINITY, INFINITY, &d) || !(d > 0 && d < 1))
+            return rw_cli_fail(CMD, RW_ERR_USAGE, "--alpha: '%s' is not in (0, 1)", arg);
+        a->o.alpha = d;
+        return RW_EXIT_OK;
+    }
+    return rw_cli_opt_seed(CMD, name, arg, &a->o.seed);
+}
+
 int rw_cli_segment(int argc, char **argv)
 {
-    enum {
-        OPT_COLUMNS = 256,
-        OPT_BUILD,
-        OPT_ALPHA,
-        OPT_NPERM,
-        OPT_MIN_WIDTH,
-        OPT_MIN_BINS,
-        OPT_UNDO_SD,
-        OPT_SMOOTH,
-        OPT_SEED,
-        OPT_LOSS,
-        OPT_GAIN,
-        OPT_AMP,
+    segment_args a = {0};
+    rw_segment_opts_init(&a.o);
+    rw_segment_opts *o = &a.o;
+    const rw_cli_option own[] = {
+        {.name = "output", .has_arg = required_argument, .str = &a.output},
+        {.name = "columns", .has_arg = required_argument, .str = &a.columns},
+        {.name = "build", .has_arg = required_argument, .id = OPT_BUILD},
+        {.name = "alpha", .has_arg = required_argument, .id = OPT_ALPHA},
+        {.name = "nperm", .has_arg = required_argument, .integer = &o->nperm, .lo = 1, .hi = 1e6},
+        {.name = "min-width",
+         .has_arg = required_argument,
+         .integer = &o->min_width,
+         .lo = 2,
+         .hi = 5},
+        {.name = "min-bins", .has_arg = required_argument, .integer = &o->min_bins, .hi = 1e6},
+        {.name = "undo-sd", .has_arg = required_argument, .real = &o->undo_sd, .hi = INFINITY},
+        {.name = "smooth-region",
+         .has_arg = required_argument,
+         .integer = &o->smooth_region,
+         .hi = 1000},
+        {.name = "seed", .has_arg = required_argument, .id = OPT_SEED},
+        {.name = "loss",
+         .has_arg = required_argument,
+         .real = &o->loss_below,
+         .lo = -INFINITY,
+         .hi = INFINITY},
+        {.name = "gain",
+         .has_arg = required_argument,
+         .real = &o->gain_above,
+         .lo = -INFINITY,
+         .hi = INFINITY},
+        {.name = "amp",
+         .has_arg = required_argument,
+         .real = &o->amp_above,
+         .lo = -INFINITY,
+         .hi = INFINITY},
+        {.name = NULL},
     };
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"columns", required_argument, NULL, OPT_COLUMNS},
-        {"build", required_argument, NULL, OPT_BUILD},
-        {"alpha", required_argument, NULL, OPT_ALPHA},
-        {"nperm", required_argument, NULL, OPT_NPERM},
-        {"min-width", required_argument, NULL, OPT_MIN_WIDTH},
-        {"min-bins", required_argument, NULL, OPT_MIN_BINS},
-        {"undo-sd", required_argument, NULL, OPT_UNDO_SD},
-        {"smooth-region", required_argument, NULL, OPT_SMOOTH},
-        {"seed", required_argument, NULL, OPT_SEED},
-        {"loss", required_argument, NULL, OPT_LOSS},
-        {"gain", required_argument, NULL, OPT_GAIN},
-        {"amp", required_argument, NULL, OPT_AMP},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0},
-    };
-    rw_segment_opts o;
-    rw_segment_opts_init(&o);
-    const char *output = NULL, *columns = NULL;
-    double d;
-    long v;
-    int c;
-    optind = 1;
-    opterr = 0;
-    while ((c = getopt_long(argc, argv, ":o:h", longopts, NULL)) != -1) {
-        switch (c) {
-        case 'o':
-            output = optarg;
-            break;
-        case OPT_COLUMNS:
-            columns = optarg;
-            break;
-        case OPT_BUILD:
-            if (!strcmp(optarg, "none"))
-                o.build = RW_BUILD_UNKNOWN;
-            else if ((o.build = rw_build_parse(optarg)) == RW_BUILD_UNKNOWN)
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--build: '%s' is not hg38, hg19 or none",
-                                   optarg);
-            break;
-        case OPT_ALPHA:
-            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &d) || !(d > 0 && d < 1))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--alpha: '%s' is not in (0, 1)", optarg);
-            o.alpha = d;
-            break;
-        case OPT_NPERM:
-            if (rw_cli_parse_long(optarg, 10, 1, 1000000, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--nperm: '%s' is not in 1..1000000", optarg);
-            o.nperm = (int)v;
-            break;
-        case OPT_MIN_WIDTH:
-            if (rw_cli_parse_long(optarg, 10, 2, 5, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-width: '%s' is not in 2..5", optarg);
-            o.min_width = (int)v;
-            break;
-        case OPT_MIN_BINS:
-            if (rw_cli_parse_long(optarg, 10, 0, 1000000, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--min-bins: '%s' is not in 0..1000000",
-                                   optarg);
-            o.min_bins = (int)v;
-            break;
-        case OPT_UNDO_SD:
-            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &d) || d < 0)
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--undo-sd: '%s' is not >= 0", optarg);
-            o.undo_sd = d;
-            break;
-        case OPT_SMOOTH:
-            if (rw_cli_parse_long(optarg, 10, 0, 1000, &v))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--smooth-region: '%s' is not in 0..1000",
-                                   optarg);
-            o.smooth_region = (int)v;
-            break;
-        case OPT_SEED: {
-            char *end;
-            errno = 0;
-            unsigned long long s = strtoull(optarg, &end, 10);
-            if (errno || end == optarg || *end || optarg[0] == '-')
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--seed: '%s' is not a whole number", optarg);
-            o.seed = s;
-            break;
-        }
-        case OPT_LOSS:
-        case OPT_GAIN:
-        case OPT_AMP:
-            if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &d))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--%s: '%s' is not a number",
-                                   c == OPT_LOSS   ? "loss"
-                                   : c == OPT_GAIN ? "gain"
-                                                   : "amp",
-                                   optarg);
-            *(c == OPT_LOSS ? &o.loss_below : c == OPT_GAIN ? &o.gain_above : &o.amp_above) = d;
-            break;
-        case 'h':
-            help();
-            return RW_EXIT_OK;
-        case ':':
-        default:
-            return rw_cli_getopt_error(CMD, c, argv);
-        }
-    }
+    int rc =
+        rw_cli_parse(&(rw_cli_parser){CMD, own, apply_option, &a, help, NULL, NULL}, argc, argv);
+    if (rc != RW_EXIT_OK)
+        return rc < 0 ? RW_EXIT_OK : rc;
     if (optind != argc - 1)
         return rw_cli_fail(CMD, RW_ERR_USAGE, "give exactly one INPUT.tsv (see --help)");
-    if (!(o.loss_below < o.gain_above && o.gain_above < o.amp_above))
+    if (!(o->loss_below < o->gain_above && o->gain_above < o->amp_above))
         return rw_cli_fail(CMD, RW_ERR_USAGE, "thresholds must satisfy loss < gain < amp");
 
     table t = {0};
     rw_segments s = {0};
     rw_error err = {0};
-    int rc = read_table(argv[optind], columns, &t);
+    rc = read_table(argv[optind], a.columns, &t);
     if (rc != RW_EXIT_OK)
         goto done;
-    rw_status st = rw_segment_run(t.n, t.chrom, t.start, t.end, t.value, &o, &s, &err);
+    rw_status st = rw_segment_run(t.n, t.chrom, t.start, t.end, t.value, o, &s, &err);
     if (st != RW_OK) {
         rc = rw_cli_fail(CMD, st, "%s", err.msg);
         goto done;
     }
-    rc = write_segments(output, &t, &s, &o);
+    rc = write_segments(a.output, &t, &s, o);
 done:
     rw_segments_free(&s);
     table_free(&t);

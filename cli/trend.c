@@ -31,15 +31,18 @@
 #include <string.h>
 
 #include "core/date.h"
+#include "core/settings.h"
 #include "core/trend.h"
+#include "json/num.h"
+#include "json/settings.h"
 #include "json/trend.h"
 
 #define CMD "trend"
 
 static void usage(FILE *out)
 {
-    rw_trend_config d;
-    rw_trend_config_init(&d);
+    static const char *const groups[] = {"z_amplified",     "z_strong",   "ddpcr_cn_amplified",
+                                         "ddpcr_cn_strong", "monitoring", NULL};
     fprintf(
         out,
         "usage: relapsewatch trend [options] INPUT.json [-o OUT.json]\n\n"
@@ -59,7 +62,8 @@ static void usage(FILE *out)
         "   \"events\": [{\"kind\": "
         "\"clinical_relapse\"|\"imaging_progression\"|\"death\"|\"other\",\n"
         "               \"date\": \"YYYY-MM-DD\"}]}\n\n"
-        "OUTPUT: {\"state\", \"primary_1q21_3\", \"config\", \"series\" (each draw with its\n"
+        "OUTPUT: {\"state\", \"primary_1q21_3\", \"config\", \"settings\", \"series\" (each draw "
+        "with its\n"
         "  context and the baseline/nadir limits), \"treatments\", \"events\", \"alerts\" (kind,\n"
         "  rule, fired_on, sample_id, open, closed_by, evidence.rules[]: rule, reference,\n"
         "  thresholds, draws with role/ratio/cv/z/rcv/limit), \"lead_time_days\", "
@@ -78,26 +82,14 @@ static void usage(FILE *out)
         "  RCV_up = exp(Z sqrt(sa^2 + sb^2 + 2 si^2)) - 1, sigma = sqrt(ln(1 + CV^2)).\n\n"
         "options:\n"
         "  -o, --output FILE          output JSON (default: stdout; written atomically)\n"
-        "      --rcv-z Z              one-sided z of the RCV (default %.2f)\n"
-        "      --cv-i CV              within-person CV (default %.2f)\n"
-        "      --cv-default CV        analytical CV of a draw without one (default %.2f)\n"
-        "      --baseline-draws N     negative draws in the baseline (default %d, 1..%d)\n"
-        "      --rearm N              clear draws that re-arm an open alert (default %d)\n"
-        "      --z-positive Z         derived sWGS call (default %.1f)\n"
-        "      --z-strong Z           derived sWGS strong call (default %.1f)\n"
-        "      --ddpcr-cn-positive CN derived ddPCR call: lower 95%% CN bound above (default "
-        "%.1f)\n"
-        "      --ddpcr-cn-strong CN   derived ddPCR strong call (default %.1f)\n"
-        "      --cusum                turn the CUSUM rule on (default off)\n"
-        "      --cusum-k K            CUSUM allowance in z units (default %.1f)\n"
-        "      --cusum-h H            CUSUM alarm level in z units (default %.1f)\n"
+        "      --cusum                turn the CUSUM rule on (same as --rule-cusum true)\n"
         "      --no-rule NAME         turn a rule off (repeatable)\n"
         "      --responding-any-pre   responding also from a negative pre-treatment draw\n"
-        "  -h, --help                 this help\n\n"
-        "exit codes: 0 ok, 1 bad input, 2 usage\n",
-        d.rcv_z, d.cv_i, d.cv_a_default, d.baseline_draws, RW_TREND_BASELINE_MAX,
-        d.rearm_clear_draws, d.z_positive, d.z_strong, d.ddpcr_cn_positive, d.ddpcr_cn_strong,
-        d.cusum_k, d.cusum_h);
+        "analysis settings (core/settings.h; the output's config and settings show them):\n");
+    rw_cli_settings_help(out, groups);
+    fputs("  -h, --help                 this help\n\n"
+          "exit codes: 0 ok, 1 bad input, 2 usage\n",
+          out);
 }
 
 /* ---------------------------------------------------------------- reading */
@@ -275,20 +267,6 @@ static int parse_doc(const json_t *doc, const char *path, parsed *p)
 
 /* ---------------------------------------------------------------- writing */
 
-static json_t *jdate(int32_t day)
-{
-    char buf[11];
-    rw_date_format(day, buf);
-    return json_string(buf);
-}
-
-/* json_object_set_new that remembers a failure in *bad (jansson returns -1 on NULL values). */
-static void put(json_t *o, const char *key, json_t *v, int *bad)
-{
-    if (json_object_set_new(o, key, v))
-        *bad = 1;
-}
-
 static json_t *series_json(const rw_trend_result *r, int *bad)
 {
     json_t *a = json_array();
@@ -299,15 +277,15 @@ static json_t *series_json(const rw_trend_result *r, int *bad)
             *bad = 1;
             break;
         }
-        put(o, "preoperative", json_boolean(p->preoperative), bad);
-        put(o, "epoch", json_integer(p->epoch), bad);
-        put(o, "on_chemotherapy", json_boolean(p->on_chemo), bad);
-        put(o, "on_treatment", json_boolean(p->on_treatment), bad);
-        put(o, "baseline", rw_cli_json_num(p->baseline), bad);
-        put(o, "baseline_limit", rw_cli_json_num(p->baseline_limit), bad);
-        put(o, "nadir", rw_cli_json_num(p->nadir), bad);
-        put(o, "nadir_limit", rw_cli_json_num(p->nadir_limit), bad);
-        put(o, "cusum", rw_cli_json_num(p->cusum), bad);
+        rw_json_put(o, "preoperative", json_boolean(p->preoperative), bad);
+        rw_json_put(o, "epoch", json_integer(p->epoch), bad);
+        rw_json_put(o, "on_chemotherapy", json_boolean(p->on_chemo), bad);
+        rw_json_put(o, "on_treatment", json_boolean(p->on_treatment), bad);
+        rw_json_put(o, "baseline", rw_json_num(p->baseline), bad);
+        rw_json_put(o, "baseline_limit", rw_json_num(p->baseline_limit), bad);
+        rw_json_put(o, "nadir", rw_json_num(p->nadir), bad);
+        rw_json_put(o, "nadir_limit", rw_json_num(p->nadir_limit), bad);
+        rw_json_put(o, "cusum", rw_json_num(p->cusum), bad);
         if (json_array_append_new(a, o))
             *bad = 1;
     }
@@ -329,25 +307,27 @@ static json_t *alerts_json(const rw_trend_result *r, int *bad)
             *bad = 1;
             break;
         }
-        put(o, "kind", json_string(rw_trend_alert_name(al->kind)), bad);
-        put(o, "rule",
-            al->nevidence ? json_string(rw_trend_rule_name(al->evidence[0].rule)) : json_null(),
-            bad);
-        put(o, "fired_on", jdate(al->day), bad);
-        put(o, "day", json_integer(al->day), bad);
-        put(o, "sample_id", json_integer(al->sample_id), bad);
-        put(o, "open", json_boolean(al->closed_by == RW_CLOSE_NONE), bad);
-        put(o, "closed_by", json_string(rw_trend_close_name(al->closed_by)), bad);
-        put(o, "closed_on", al->closed_by ? jdate(al->closed_day) : json_null(), bad);
-        put(o, "closed_sample_id", al->closed_by ? json_integer(al->closed_sample_id) : json_null(),
-            bad);
+        rw_json_put(o, "kind", json_string(rw_trend_alert_name(al->kind)), bad);
+        rw_json_put(o, "rule",
+                    al->nevidence ? json_string(rw_trend_rule_name(al->evidence[0].rule))
+                                  : json_null(),
+                    bad);
+        rw_json_put(o, "fired_on", rw_json_date(al->day), bad);
+        rw_json_put(o, "day", json_integer(al->day), bad);
+        rw_json_put(o, "sample_id", json_integer(al->sample_id), bad);
+        rw_json_put(o, "open", json_boolean(al->closed_by == RW_CLOSE_NONE), bad);
+        rw_json_put(o, "closed_by", json_string(rw_trend_close_name(al->closed_by)), bad);
+        rw_json_put(o, "closed_on", al->closed_by ? rw_json_date(al->closed_day) : json_null(),
+                    bad);
+        rw_json_put(o, "closed_sample_id",
+                    al->closed_by ? json_integer(al->closed_sample_id) : json_null(), bad);
         for (size_t e = 0; e < al->nevidence; e++) {
             json_t *x = rw_trend_evidence_json_new(&al->evidence[e]);
             if (!x || json_array_append_new(rules, x))
                 *bad = 1;
         }
-        put(ev, "rules", rules, bad);
-        put(o, "evidence", ev, bad);
+        rw_json_put(ev, "rules", rules, bad);
+        rw_json_put(o, "evidence", ev, bad);
         if (json_array_append_new(a, o))
             *bad = 1;
     }
@@ -357,7 +337,7 @@ static json_t *alerts_json(const rw_trend_result *r, int *bad)
 }
 
 static json_t *result_json(const rw_trend_result *r, const rw_trend_input *in,
-                           const rw_trend_config *cfg)
+                           const rw_settings *set)
 {
     int bad = 0;
     json_t *doc = json_object(), *tr = json_array(), *ev = json_array();
@@ -367,41 +347,43 @@ static json_t *result_json(const rw_trend_result *r, const rw_trend_input *in,
         json_decref(ev);
         return NULL;
     }
-    put(doc, "state", json_string(rw_trend_state_name(r->state)), &bad);
-    put(doc, "primary_1q21_3", json_string(rw_trend_primary_name(r->primary)), &bad);
-    put(doc, "config", rw_trend_config_json_new(cfg), &bad);
-    put(doc, "series", series_json(r, &bad), &bad);
+    rw_json_put(doc, "state", json_string(rw_trend_state_name(r->state)), &bad);
+    rw_json_put(doc, "primary_1q21_3", json_string(rw_trend_primary_name(r->primary)), &bad);
+    rw_json_put(doc, "config", rw_trend_config_json_new(&set->trend), &bad);
+    rw_json_put(doc, "settings", rw_settings_json_new(set), &bad);
+    rw_json_put(doc, "series", series_json(r, &bad), &bad);
     for (size_t i = 0; i < in->ntreatments; i++) {
         const rw_trend_treatment *t = &in->treatments[i];
         json_t *o = json_object();
-        put(o, "kind", json_string(rw_trend_treatment_name(t->kind)), &bad);
-        put(o, "start", jdate(t->start), &bad);
-        put(o, "end", t->end == RW_TREND_OPEN_END ? json_null() : jdate(t->end), &bad);
+        rw_json_put(o, "kind", json_string(rw_trend_treatment_name(t->kind)), &bad);
+        rw_json_put(o, "start", rw_json_date(t->start), &bad);
+        rw_json_put(o, "end", t->end == RW_TREND_OPEN_END ? json_null() : rw_json_date(t->end),
+                    &bad);
         if (json_array_append_new(tr, o))
             bad = 1;
     }
-    put(doc, "treatments", tr, &bad);
+    rw_json_put(doc, "treatments", tr, &bad);
     for (size_t i = 0; i < in->nevents; i++) {
         json_t *o = json_object();
-        put(o, "kind", json_string(rw_trend_event_name(in->events[i].kind)), &bad);
-        put(o, "date", jdate(in->events[i].day), &bad);
+        rw_json_put(o, "kind", json_string(rw_trend_event_name(in->events[i].kind)), &bad);
+        rw_json_put(o, "date", rw_json_date(in->events[i].day), &bad);
         if (json_array_append_new(ev, o))
             bad = 1;
     }
-    put(doc, "events", ev, &bad);
-    put(doc, "alerts", alerts_json(r, &bad), &bad);
+    rw_json_put(doc, "events", ev, &bad);
+    rw_json_put(doc, "alerts", alerts_json(r, &bad), &bad);
     if (r->has_lead_time) {
         json_t *lt = json_object();
-        put(lt, "days", json_integer(r->lead_time_days), &bad);
-        put(lt, "months", json_real(r->lead_time_days / (365.25 / 12)), &bad);
-        put(lt, "alert_sample_id", json_integer(r->lead_sample_id), &bad);
-        put(lt, "alert_date", jdate(r->lead_alert_day), &bad);
-        put(lt, "clinical_relapse_date", jdate(r->relapse_day), &bad);
-        put(doc, "lead_time", lt, &bad);
-        put(doc, "lead_time_days", json_integer(r->lead_time_days), &bad);
+        rw_json_put(lt, "days", json_integer(r->lead_time_days), &bad);
+        rw_json_put(lt, "months", json_real(r->lead_time_days / (365.25 / 12)), &bad);
+        rw_json_put(lt, "alert_sample_id", json_integer(r->lead_sample_id), &bad);
+        rw_json_put(lt, "alert_date", rw_json_date(r->lead_alert_day), &bad);
+        rw_json_put(lt, "clinical_relapse_date", rw_json_date(r->relapse_day), &bad);
+        rw_json_put(doc, "lead_time", lt, &bad);
+        rw_json_put(doc, "lead_time_days", json_integer(r->lead_time_days), &bad);
     } else {
-        put(doc, "lead_time", json_null(), &bad);
-        put(doc, "lead_time_days", json_null(), &bad);
+        rw_json_put(doc, "lead_time", json_null(), &bad);
+        rw_json_put(doc, "lead_time_days", json_null(), &bad);
     }
     if (bad) {
         json_decref(doc);
@@ -412,131 +394,47 @@ static json_t *result_json(const rw_trend_result *r, const rw_trend_input *in,
 
 /* ---------------------------------------------------------------- main */
 
-static int disable_rule(rw_trend_config *c, const char *name)
+/* What the command line asked for. */
+typedef struct trend_args {
+    rw_settings set;
+    const char *output;
+} trend_args;
+
+/* --no-rule NAME (repeatable). */
+static int apply_option(void *ctx, int id, const char *name, const char *arg)
 {
+    trend_args *a = ctx;
     rw_trend_rule r;
-    if (rw_trend_rule_parse(name, &r))
-        return -1;
-    *rw_trend_rule_switch(c, r) = 0;
-    return 0;
+    (void)id;
+    (void)name;
+    if (rw_trend_rule_parse(arg, &r))
+        return rw_cli_fail(CMD, RW_ERR_USAGE, "--no-rule: unknown rule '%s'", arg);
+    *rw_trend_rule_switch(&a->set.trend, r) = 0;
+    return RW_EXIT_OK;
 }
 
 int rw_cli_trend(int argc, char **argv)
 {
-    enum {
-        O_RCV_Z = 256,
-        O_CV_I,
-        O_CV_DEF,
-        O_BASE,
-        O_REARM,
-        O_ZPOS,
-        O_ZSTRONG,
-        O_DPOS,
-        O_DSTRONG,
-        O_CUSUM,
-        O_CK,
-        O_CH,
-        O_NORULE,
-        O_ANYPRE
+    trend_args a = {.output = "-"};
+    rw_settings_init(&a.set);
+    const rw_cli_option own[] = {
+        {.name = "output", .has_arg = required_argument, .str = &a.output},
+        {.name = "cusum", .has_arg = no_argument, .flag = &a.set.trend.rule_cusum, .value = 1},
+        {.name = "no-rule", .has_arg = required_argument, .id = 256},
+        {.name = "responding-any-pre",
+         .has_arg = no_argument,
+         .flag = &a.set.trend.responding_requires_positive,
+         .value = 0},
+        {.name = NULL},
     };
-    static const struct option longopts[] = {
-        {"output", required_argument, NULL, 'o'},
-        {"rcv-z", required_argument, NULL, O_RCV_Z},
-        {"cv-i", required_argument, NULL, O_CV_I},
-        {"cv-default", required_argument, NULL, O_CV_DEF},
-        {"baseline-draws", required_argument, NULL, O_BASE},
-        {"rearm", required_argument, NULL, O_REARM},
-        {"z-positive", required_argument, NULL, O_ZPOS},
-        {"z-strong", required_argument, NULL, O_ZSTRONG},
-        {"ddpcr-cn-positive", required_argument, NULL, O_DPOS},
-        {"ddpcr-cn-strong", required_argument, NULL, O_DSTRONG},
-        {"cusum", no_argument, NULL, O_CUSUM},
-        {"cusum-k", required_argument, NULL, O_CK},
-        {"cusum-h", required_argument, NULL, O_CH},
-        {"no-rule", required_argument, NULL, O_NORULE},
-        {"responding-any-pre", no_argument, NULL, O_ANYPRE},
-        {"help", no_argument, NULL, 'h'},
-        {NULL, 0, NULL, 0}};
-    rw_trend_config cfg;
-    rw_trend_config_init(&cfg);
-    const char *output = "-";
-    int opt;
-    optind = 1;
-    while ((opt = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
-        double v = 0;
-        double *dst = NULL;
-        int *idst = NULL;
-        switch (opt) {
-        case 'o':
-            output = optarg;
-            continue;
-        case 'h':
-            usage(stdout);
-            return RW_EXIT_OK;
-        case O_RCV_Z:
-            dst = &cfg.rcv_z;
-            break;
-        case O_CV_I:
-            dst = &cfg.cv_i;
-            break;
-        case O_CV_DEF:
-            dst = &cfg.cv_a_default;
-            break;
-        case O_ZPOS:
-            dst = &cfg.z_positive;
-            break;
-        case O_ZSTRONG:
-            dst = &cfg.z_strong;
-            break;
-        case O_DPOS:
-            dst = &cfg.ddpcr_cn_positive;
-            break;
-        case O_DSTRONG:
-            dst = &cfg.ddpcr_cn_strong;
-            break;
-        case O_CK:
-            dst = &cfg.cusum_k;
-            break;
-        case O_CH:
-            dst = &cfg.cusum_h;
-            break;
-        case O_BASE:
-            idst = &cfg.baseline_draws;
-            break;
-        case O_REARM:
-            idst = &cfg.rearm_clear_draws;
-            break;
-        case O_CUSUM:
-            cfg.rule_cusum = 1;
-            continue;
-        case O_ANYPRE:
-            cfg.responding_requires_positive = 0;
-            continue;
-        case O_NORULE:
-            if (disable_rule(&cfg, optarg))
-                return rw_cli_fail(CMD, RW_ERR_USAGE, "--no-rule: unknown rule '%s'", optarg);
-            continue;
-        default:
-            usage(stderr);
-            return RW_EXIT_USAGE;
-        }
-        if (rw_cli_parse_double(optarg, -INFINITY, INFINITY, &v) ||
-            (idst && (v != floor(v) || fabs(v) > 1e6)))
-            return rw_cli_fail(CMD, RW_ERR_USAGE, "bad value '%s' for --%s", optarg,
-                               longopts[opt - O_RCV_Z + 1].name);
-        if (dst)
-            *dst = v;
-        else
-            *idst = (int)v;
-    }
-    if (optind != argc - 1) {
-        usage(stderr);
-        return RW_EXIT_USAGE;
-    }
+    int rc =
+        rw_cli_parse(&(rw_cli_parser){CMD, own, apply_option, &a, usage, NULL, &a.set}, argc, argv);
+    if (rc != RW_EXIT_OK)
+        return rc < 0 ? RW_EXIT_OK : rc;
+    if (optind != argc - 1)
+        return rw_cli_fail(CMD, RW_ERR_USAGE, "one INPUT.json expected (see --help)");
     rw_error err = {0};
-    if (rw_trend_config_check(&cfg, &err) != RW_OK)
-        return rw_cli_fail(CMD, RW_ERR_USAGE, "%s", err.msg);
-
+    const rw_trend_config *cfg = &a.set.trend;
     const char *path = argv[optind];
     json_error_t jerr;
     json_t *doc = !strcmp(path, "-") ? json_loadf(stdin, JSON_REJECT_DUPLICATES, &jerr)
@@ -545,22 +443,22 @@ int rw_cli_trend(int argc, char **argv)
         return rw_cli_fail(CMD, RW_ERR_INPUT, "%s:%d:%d: %s", path, jerr.line, jerr.column,
                            jerr.text);
     parsed p;
-    int rc = parse_doc(doc, path, &p);
+    rc = parse_doc(doc, path, &p);
     json_decref(doc);
     rw_trend_result *res = NULL;
     if (rc != RW_EXIT_OK)
         goto done;
-    rw_status st = rw_trend_run(&p.in, &cfg, &res, &err);
+    rw_status st = rw_trend_run(&p.in, cfg, &res, &err);
     if (st != RW_OK) {
         rc = rw_cli_fail(CMD, st == RW_ERR_USAGE ? RW_ERR_INPUT : st, "%s: %s", path, err.msg);
         goto done;
     }
-    json_t *out = result_json(res, &p.in, &cfg);
+    json_t *out = result_json(res, &p.in, &a.set);
     if (!out) {
         rc = rw_cli_fail(CMD, RW_ERR_NOMEM, "cannot build the JSON document");
         goto done;
     }
-    rc = rw_cli_write_json(CMD, out, output);
+    rc = rw_cli_write_json(CMD, out, a.output);
 done:
     rw_trend_result_free(res);
     parsed_free(&p);

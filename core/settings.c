@@ -137,7 +137,7 @@ static const rw_setting table[] = {
      * panel and the within-person CV add to every z), so S drifts upward on stable negatives;
      * with 4-10 draws per patient it adds false alerts while the positivity and RCV rules
      * already catch a rising tumour fraction (tests/unit/test_trend.c measures both). */
-    {"rule_cusum", "cusum", "monitoring", RW_SETTING_BOOL, {TREND(rule_cusum), NONE},
+    {"rule_cusum", NULL, "monitoring", RW_SETTING_BOOL, {TREND(rule_cusum), NONE},
      0, 0, 1, "BOOL", "", "early_relapse rule: CUSUM of the z-scores above cusum_h", M6},
     {"cusum_k", NULL, "monitoring", RW_SETTING_REAL, {TREND(cusum_k), NONE},
      0.5, 0, 100, "Z", "z", "CUSUM allowance k", M6},

@@ -44,7 +44,7 @@ check "chrM counts equal the oracle" cmp -s "$D/chrM.body" "$ORACLE"
 check_eq "chrM total" "$(awk '{s += $4} END {print s}' "$D/chrM.body")" 54729
 check_eq "QC reads_kept" "$(jq .reads_kept "$D/chrM.json")" 54729
 check_eq "QC build" "$(jq -r .build "$D/chrM.json")" hg19
-check_eq "QC schema_version" "$(jq .schema_version "$D/chrM.json")" 1
+check_eq "QC schema_version" "$(jq .schema_version "$D/chrM.json")" 2
 check_eq "QC histogram length" "$(jq '.fragment_length.histogram_0_to_1000bp | length' "$D/chrM.json")" 1001
 check_eq "QC dropped sum + kept = seen" \
     "$(jq '([.dropped[]] | add) + .reads_kept == .reads_seen' "$D/chrM.json")" true

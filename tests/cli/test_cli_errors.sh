@@ -44,9 +44,9 @@ check_eq "pon info verifies" "$("$RW_CLI" pon info "$d/pon38.tsv" | jq -r '.buil
     "$d/s38.tsv" 2>"$d/err"
 check_eq "call exit" "$?" 0
 check_eq "call JSON" "$(jq -r '[.schema_version, .core_version, .call, .region, (.regions|length)] | @tsv' "$d/ok.json")" \
-    "$(printf '1\t0.1.0\tamplified\t1q21.3\t3')"
+    "$(printf '2\t0.1.0\tamplified\t1q21.3\t3')"
 check_eq "tumour-informed fraction near 0.3" \
-    "$(jq '.tumour_informed.fraction > 0.2 and .tumour_informed.fraction < 0.4' "$d/ok.json")" true
+    "$(jq '.tumour_fraction.tumour_informed.estimate > 0.2 and .tumour_fraction.tumour_informed.estimate < 0.4' "$d/ok.json")" true
 check "bins TSV written" grep -q "^chrom	start	end	log2	mask" "$d/ok.bins.tsv"
 rm -f "$d/ok.json" "$d/ok.bins.tsv"
 
@@ -149,10 +149,10 @@ no_file "usage errors" "$d/p.tsv"
 # ---------------------------------------------------------------- --help: exit 0, every default
 "$RW_CLI" call --help >"$d/h" 2>&1
 check_eq "call --help exit" "$?" 0
-check "call --help defaults" grep -q "default 3.0" "$d/h"
+check "call --help defaults" grep -q "(default 3; also --z-threshold)" "$d/h"
 "$RW_CLI" pon build --help >"$d/h" 2>&1
 check_eq "pon --help exit" "$?" 0
-check "pon --help defaults" grep -q "default 5)" "$d/h"
+check "pon --help defaults" grep -q "(default 5 normals" "$d/h"
 "$RW_CLI" ddpcr --help >"$d/h" 2>&1
 check_eq "ddpcr --help exit" "$?" 0
 check "ddpcr --help defaults" grep -q "default 0.85" "$d/h"
