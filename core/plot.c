@@ -55,19 +55,29 @@ double rw_plot_x(rw_build build, const rw_plot_opts *o, int nchrom, int chrom, i
     return o->margin_left + (off + (double)pos) / total * w;
 }
 
-/* Appends with printf formatting; remembers a failure in *bad (out of memory). */
-static void put(kstring_t *s, int *bad, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-static void put(kstring_t *s, int *bad, const char *fmt, ...)
+/* The picture being written: the text, its failure flag, and what every part draws against. */
+typedef struct canvas {
+    kstring_t s;
+    int bad; /* out of memory */
+    rw_build build;
+    const rw_plot_opts *o;
+    int nchrom;            /* chromosomes on the x axis */
+    double x0, x1, y0, y1; /* the plot area */
+} canvas;
+
+/* Appends with printf formatting; remembers a failure in cv->bad (out of memory). */
+static void put(canvas *cv, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void put(canvas *cv, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (kvsprintf(s, fmt, ap) < 0)
-        *bad = 1;
+    if (kvsprintf(&cv->s, fmt, ap) < 0)
+        cv->bad = 1;
     va_end(ap);
 }
 
 /* Appends text escaped for XML character data and attribute values. */
-static void put_escaped(kstring_t *s, int *bad, const char *t)
+static void put_escaped(canvas *cv, const char *t)
 {
     for (; *t; t++) {
         const char *rep = NULL;
@@ -90,9 +100,15 @@ static void put_escaped(kstring_t *s, int *bad, const char *t)
         /* Control characters are not allowed in XML 1.0: drop them. */
         if (!rep && (unsigned char)*t < 0x20 && *t != '\t')
             continue;
-        if ((rep ? kputs(rep, s) : kputc(*t, s)) < 0)
-            *bad = 1;
+        if ((rep ? kputs(rep, &cv->s) : kputc(*t, &cv->s)) < 0)
+            cv->bad = 1;
     }
+}
+
+/* x of a position of chromosome c on the canvas. */
+static double x_of(const canvas *cv, int c, int64_t pos)
+{
+    return rw_plot_x(cv->build, cv->o, cv->nchrom, c, pos);
 }
 
 static double y_of(const rw_plot_opts *o, double v)
@@ -100,16 +116,6 @@ static double y_of(const rw_plot_opts *o, double v)
     double h = o->height - o->margin_top - o->margin_bottom;
     return o->margin_top + (o->ymax - v) / (o->ymax - o->ymin) * h;
 }
-
-/* The picture being written: the text, its failure flag, and what every part draws against. */
-typedef struct canvas {
-    kstring_t s;
-    int bad; /* out of memory */
-    rw_build build;
-    const rw_plot_opts *o;
-    int nchrom;            /* chromosomes on the x axis */
-    double x0, x1, y0, y1; /* the plot area */
-} canvas;
 
 static rw_status check_args(rw_build build, const rw_plot_opts *o, const rw_plot_bins *bins,
                             const rw_plot_segments *segs, rw_error *err)
@@ -130,83 +136,72 @@ static rw_status check_args(rw_build build, const rw_plot_opts *o, const rw_plot
 /* The svg element, its title and the white background. */
 static void draw_header(canvas *cv)
 {
-    kstring_t *s = &cv->s;
-    int *bad = &cv->bad;
     const rw_plot_opts *o = cv->o;
-    put(s, bad,
+    put(cv,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
         "viewBox=\"0 0 %d %d\" font-family=\"Helvetica, Arial, sans-serif\" font-size=\"12\">\n",
         o->width, o->height, o->width, o->height);
-    put(s, bad, "<title>");
-    put_escaped(s, bad, o->title ? o->title : "relapsewatch copy-number profile");
-    put(s, bad, "</title>\n");
-    put(s, bad, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", o->width,
+    put(cv, "<title>");
+    put_escaped(cv, o->title ? o->title : "relapsewatch copy-number profile");
+    put(cv, "</title>\n");
+    put(cv, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"#ffffff\"/>\n", o->width,
         o->height);
 }
 
 /* Chromosome slots: alternate shading, boundaries, labels. */
 static void draw_chromosomes(canvas *cv)
 {
-    kstring_t *s = &cv->s;
-    int *bad = &cv->bad;
-    const rw_plot_opts *o = cv->o;
-    const rw_build build = cv->build;
-    const int nchrom = cv->nchrom;
     const double y0 = cv->y0, y1 = cv->y1;
-    put(s, bad, "<g class=\"chromosomes\">\n");
-    for (int c = 0; c < nchrom; c++) {
-        double a = rw_plot_x(build, o, nchrom, c, 0);
-        double b = rw_plot_x(build, o, nchrom, c, rw_chrom_length(build, c));
+    put(cv, "<g class=\"chromosomes\">\n");
+    for (int c = 0; c < cv->nchrom; c++) {
+        double a = x_of(cv, c, 0);
+        double b = x_of(cv, c, rw_chrom_length(cv->build, c));
         if (c % 2 == 1)
-            put(s, bad,
+            put(cv,
                 "<rect class=\"shade\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
                 "fill=\"" COL_SHADE "\"/>\n",
                 a, y0, b - a, y1 - y0);
         if (c > 0)
-            put(s, bad,
+            put(cv,
                 "<line class=\"boundary\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
                 "stroke=\"#999999\" stroke-width=\"0.6\"/>\n",
                 a, y0, a, y1);
         const char *name = rw_chrom_name(c) + 3; /* "chr1" -> "1" */
         /* Small chromosomes get staggered labels so that they do not overlap. */
         double ly = y1 + 16 + (c >= 18 && c < 22 && c % 2 ? 11 : 0);
-        put(s, bad,
+        put(cv,
             "<text class=\"chrom\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"middle\" "
             "font-size=\"11\" fill=\"" COL_TEXT "\">%s</text>\n",
             0.5 * (a + b), ly, name);
     }
-    put(s, bad, "</g>\n");
+    put(cv, "</g>\n");
 }
 
 /* The highlighted region, under the points; returns it (NULL for none). */
 static const rw_region *draw_region(canvas *cv)
 {
-    kstring_t *s = &cv->s;
-    int *bad = &cv->bad;
     const rw_plot_opts *o = cv->o;
-    const rw_build build = cv->build;
-    const int nchrom = cv->nchrom;
     const double y0 = cv->y0, y1 = cv->y1;
-    const rw_region *reg = o->highlight ? rw_region_find(build, o->highlight) : NULL;
-    if (reg && reg->chrom < nchrom) {
-        double a = rw_plot_x(build, o, nchrom, reg->chrom, reg->start);
-        double b = rw_plot_x(build, o, nchrom, reg->chrom, reg->end);
+    const rw_region *reg = o->highlight ? rw_region_find(cv->build, o->highlight) : NULL;
+    if (reg && reg->chrom < cv->nchrom) {
+        double a = x_of(cv, reg->chrom, reg->start);
+        double b = x_of(cv, reg->chrom, reg->end);
         /* The band is ~2 px wide on a whole-genome plot: a marker above the plot area and a
          * label make it findable; the rect itself keeps the exact coordinates. */
-        put(s, bad,
+        put(cv,
             "<rect class=\"region\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
             "fill=\"" COL_REGION "\" fill-opacity=\"0.6\"/>\n",
             a, y0, b - a, y1 - y0);
-        put(s, bad,
+        put(cv,
             "<path class=\"region-marker\" d=\"M%.2f %.2fl-5 -8h10z\" fill=\"" COL_REGION
             "\" stroke=\"#8a6d00\" stroke-width=\"0.8\"/>\n",
             0.5 * (a + b), y0 - 1);
-        put(s, bad,
+        put(cv,
             "<text class=\"region-label\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"start\" "
             "font-size=\"11\" fill=\"" COL_TEXT "\">",
             0.5 * (a + b) + 7, y0 - 3);
-        put_escaped(s, bad, reg->name);
-        put(s, bad, "</text>\n");
+        put_escaped(cv, reg->name);
+        put(cv, "</text>\n");
     }
     return reg;
 }
@@ -214,11 +209,9 @@ static const rw_region *draw_region(canvas *cv)
 /* y axis: gridlines and labels; the frame and the axis titles. */
 static void draw_axis(canvas *cv)
 {
-    kstring_t *s = &cv->s;
-    int *bad = &cv->bad;
     const rw_plot_opts *o = cv->o;
     const double x0 = cv->x0, x1 = cv->x1, y0 = cv->y0, y1 = cv->y1;
-    put(s, bad, "<g class=\"axis\">\n");
+    put(cv, "<g class=\"axis\">\n");
     int ng = (int)floor((o->ymax - o->ymin) / o->grid_step + 1e-9);
     double g0 = ceil(o->ymin / o->grid_step - 1e-9) * o->grid_step;
     for (int k = 0; k <= ng; k++) {
@@ -227,54 +220,50 @@ static void draw_axis(canvas *cv)
             break;
         double y = y_of(o, v);
         int zero = fabs(v) < 1e-9;
-        put(s, bad,
+        put(cv,
             "<line class=\"grid\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" "
             "stroke=\"%s\" stroke-width=\"%s\"/>\n",
             x0, y, x1, y, zero ? "#888888" : COL_GRID, zero ? "1" : "0.6");
-        put(s, bad,
+        put(cv,
             "<text class=\"tick\" x=\"%.2f\" y=\"%.2f\" text-anchor=\"end\" fill=\"" COL_TEXT
             "\">%.1f</text>\n",
             x0 - 6, y + 4, fabs(v) < 1e-9 ? 0.0 : v);
     }
-    put(s, bad,
+    put(cv,
         "<rect x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" fill=\"none\" "
         "stroke=\"#666666\" stroke-width=\"0.8\"/>\n",
         x0, y0, x1 - x0, y1 - y0);
-    put(s, bad,
+    put(cv,
         "<text x=\"16\" y=\"%.2f\" text-anchor=\"middle\" transform=\"rotate(-90 16 %.2f)\" "
         "fill=\"" COL_TEXT "\">log2 ratio</text>\n",
         0.5 * (y0 + y1), 0.5 * (y0 + y1));
-    put(s, bad,
+    put(cv,
         "<text x=\"%.2f\" y=\"%d\" text-anchor=\"middle\" fill=\"" COL_TEXT
         "\">chromosome</text>\n",
         0.5 * (x0 + x1), o->height - 6);
-    put(s, bad, "</g>\n");
+    put(cv, "</g>\n");
 }
 
 /* Bins: masked first (faint, underneath), then the others. */
 static void draw_bins(canvas *cv, const rw_plot_bins *bins)
 {
-    kstring_t *s = &cv->s;
-    int *bad = &cv->bad;
     const rw_plot_opts *o = cv->o;
-    const rw_build build = cv->build;
-    const int nchrom = cv->nchrom;
     const double y0 = cv->y0, y1 = cv->y1;
-    put(s, bad, "<g class=\"bins\" fill=\"" COL_BIN "\" fill-opacity=\"0.55\">\n");
+    put(cv, "<g class=\"bins\" fill=\"" COL_BIN "\" fill-opacity=\"0.55\">\n");
     for (int pass = 0; pass < 2; pass++)
         for (size_t i = 0; i < bins->n; i++) {
             int c = bins->chrom[i];
             double v = bins->log2[i];
             int masked = bins->mask && bins->mask[i];
-            if (c < 0 || c >= nchrom || !isfinite(v) || masked != (pass == 0))
+            if (c < 0 || c >= cv->nchrom || !isfinite(v) || masked != (pass == 0))
                 continue;
             if (masked && !o->show_masked)
                 continue;
-            double x = rw_plot_x(build, o, nchrom, c, (bins->start[i] + bins->end[i]) / 2);
+            double x = x_of(cv, c, (bins->start[i] + bins->end[i]) / 2);
             if (!isfinite(x))
                 continue;
             if (masked)
-                put(s, bad,
+                put(cv,
                     "<circle class=\"masked\" cx=\"%.2f\" cy=\"%.2f\" r=\"1.3\" "
                     "fill=\"" COL_MASKED "\"/>\n",
                     x,
@@ -282,70 +271,63 @@ static void draw_bins(canvas *cv, const rw_plot_bins *bins)
                             : v > o->ymax ? o->ymax
                                           : v));
             else if (v > o->ymax)
-                put(s, bad, "<path class=\"bin-out\" d=\"M%.2f %.2fl-3 5h6z\"/>\n", x, y0);
+                put(cv, "<path class=\"bin-out\" d=\"M%.2f %.2fl-3 5h6z\"/>\n", x, y0);
             else if (v < o->ymin)
-                put(s, bad, "<path class=\"bin-out\" d=\"M%.2f %.2fl-3 -5h6z\"/>\n", x, y1);
+                put(cv, "<path class=\"bin-out\" d=\"M%.2f %.2fl-3 -5h6z\"/>\n", x, y1);
             else
-                put(s, bad, "<circle class=\"bin\" cx=\"%.2f\" cy=\"%.2f\" r=\"1.6\"/>\n", x,
+                put(cv, "<circle class=\"bin\" cx=\"%.2f\" cy=\"%.2f\" r=\"1.6\"/>\n", x,
                     y_of(o, v));
         }
-    put(s, bad, "</g>\n");
+    put(cv, "</g>\n");
 }
 
 /* Segments. */
 static void draw_segments(canvas *cv, const rw_plot_segments *segs)
 {
-    kstring_t *s = &cv->s;
-    int *bad = &cv->bad;
     const rw_plot_opts *o = cv->o;
-    const rw_build build = cv->build;
-    const int nchrom = cv->nchrom;
-    put(s, bad,
-        "<g class=\"segments\" stroke=\"" COL_SEG "\" stroke-width=\"2.5\" "
-        "stroke-linecap=\"butt\">\n");
+    put(cv, "<g class=\"segments\" stroke=\"" COL_SEG "\" stroke-width=\"2.5\" "
+            "stroke-linecap=\"butt\">\n");
     for (size_t i = 0; segs && i < segs->n; i++) {
         int c = segs->chrom[i];
         double v = segs->mean[i];
-        if (c < 0 || c >= nchrom || !isfinite(v))
+        if (c < 0 || c >= cv->nchrom || !isfinite(v))
             continue;
-        double a = rw_plot_x(build, o, nchrom, c, segs->start[i]);
-        double b = rw_plot_x(build, o, nchrom, c, segs->end[i]);
+        double a = x_of(cv, c, segs->start[i]);
+        double b = x_of(cv, c, segs->end[i]);
         double y = y_of(o, v < o->ymin ? o->ymin : v > o->ymax ? o->ymax : v);
-        put(s, bad, "<line class=\"seg\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", a, y,
-            b, y);
+        put(cv, "<line class=\"seg\" x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\"/>\n", a, y, b,
+            y);
     }
-    put(s, bad, "</g>\n");
+    put(cv, "</g>\n");
 }
 
 /* Title and legend above the plot area. */
 static void draw_legend(canvas *cv, const rw_region *reg)
 {
-    kstring_t *s = &cv->s;
-    int *bad = &cv->bad;
     const rw_plot_opts *o = cv->o;
     const double x0 = cv->x0, x1 = cv->x1;
-    put(s, bad,
+    put(cv,
         "<text class=\"title\" x=\"%.2f\" y=\"22\" font-size=\"15\" fill=\"" COL_TEXT
         "\" font-weight=\"bold\">",
         x0);
-    put_escaped(s, bad, o->title ? o->title : "relapsewatch copy-number profile");
-    put(s, bad, "</text>\n");
+    put_escaped(cv, o->title ? o->title : "relapsewatch copy-number profile");
+    put(cv, "</text>\n");
     double lx = x1 - 330, ly = 24;
-    put(s, bad, "<g class=\"legend\" font-size=\"11\" fill=\"" COL_TEXT "\">\n");
-    put(s, bad,
+    put(cv, "<g class=\"legend\" font-size=\"11\" fill=\"" COL_TEXT "\">\n");
+    put(cv,
         "<circle cx=\"%.2f\" cy=\"%.2f\" r=\"3\" fill=\"" COL_BIN "\"/>"
         "<text x=\"%.2f\" y=\"%.2f\">bin (log2 ratio)</text>\n",
         lx, ly - 4, lx + 8, ly);
-    put(s, bad,
+    put(cv,
         "<line x1=\"%.2f\" y1=\"%.2f\" x2=\"%.2f\" y2=\"%.2f\" stroke=\"" COL_SEG
         "\" stroke-width=\"2.5\"/><text x=\"%.2f\" y=\"%.2f\">segment mean</text>\n",
         lx + 110, ly - 4, lx + 128, ly - 4, lx + 133, ly);
     if (reg)
-        put(s, bad,
+        put(cv,
             "<rect x=\"%.2f\" y=\"%.2f\" width=\"12\" height=\"10\" fill=\"" COL_REGION
             "\" fill-opacity=\"0.45\"/><text x=\"%.2f\" y=\"%.2f\">%s</text>\n",
             lx + 225, ly - 9, lx + 241, ly, reg->name);
-    put(s, bad, "</g>\n</svg>\n");
+    put(cv, "</g>\n</svg>\n");
 }
 
 rw_status rw_plot_genome_svg_string(rw_build build, const rw_plot_opts *o, const rw_plot_bins *bins,
