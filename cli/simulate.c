@@ -51,8 +51,19 @@ static void help(void)
         "      --paired            paired-end reads (default single-end)\n"
         "      --read-len N        read length in bp (default %d)\n"
         "      --bin-noise CV      extra depth CV of a 500 kb bin beyond Poisson (default %g)\n"
-        "      --gc-bias S         strength of a smooth per-sample GC bias (default %g = none;\n"
-        "                          1 = strong)\n"
+        "      --gc-bias S         strength of the sample's smooth GC curve (default %g; 0 =\n"
+        "                          none; 0.7: depth changes ~1.5-fold, up or down, from 34%%\n"
+        "                          to 48%% GC, as in real plasma)\n"
+        "      --gc-strength-sd S  spread of that strength between samples: gc-bias * exp(S z)\n"
+        "                          (default %g)\n"
+        "      --wave-amp A        SD of the sample's random genomic waves in log depth, smooth\n"
+        "                          components of 5, 15 and 50 Mb periods (default %g)\n"
+        "      --wave-gc-amp A     SD over samples of the waves that follow the GC of the\n"
+        "                          surrounding 10 Mb (default %g)\n"
+        "      --overdispersion CV extra depth CV of a 500 kb bin from gamma-distributed depth\n"
+        "                          (gamma-Poisson counts) (default %g)\n"
+        "      --ideal             the ideal profile: the five biases above 0 (the clean model\n"
+        "                          of relapsewatch 0.1) unless given explicitly\n"
         "      --dup-rate R        fraction of reads that are flagged duplicates (default %g)\n"
         "      --lowmapq-rate R    fraction of reads with MAPQ < 20 (default %g)\n"
         "      --frag-normal BP    modal fragment length of normal cfDNA (default %g)\n"
@@ -68,22 +79,28 @@ static void help(void)
         "nearly empty; ~1.5%% of tiles segmental-duplication-like), so a panel of normals can\n"
         "learn them. Expected depth is proportional to 2(1-f) + C f; a fragment is tumour-derived\n"
         "with probability C f / (2(1-f) + C f) and then takes the tumour length distribution.\n"
+        "By default each sample also carries its own GC curve, genomic waves and\n"
+        "overdispersion, which a panel of normals cannot remove (the realistic profile,\n"
+        "calibrated on real plasma cfDNA: see the README); --ideal leaves them out.\n"
         "\n"
         "exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage\n",
         RW_BIN_SIZE_DEFAULT, rw_build_name(d.build), d.depth, (unsigned long long)d.seed,
-        d.tumour_fraction, d.read_len, d.bin_noise, d.gc_bias, d.dup_rate, d.lowmapq_rate,
-        d.frag_mode_normal, d.frag_mode_tumour);
+        d.tumour_fraction, d.read_len, d.bin_noise, d.gc_bias, d.gc_strength_sd, d.wave_amp,
+        d.wave_gc_amp, d.overdispersion, d.dup_rate, d.lowmapq_rate, d.frag_mode_normal,
+        d.frag_mode_tumour);
 }
 
 static json_t *truth_json(const rw_sim_opts *o, const char *spec, int normals, json_t *outputs)
 {
-    json_t *opts = json_pack("{s:s, s:I, s:f, s:i, s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:b}",
-                             "build", rw_build_name(o->build), "seed", (json_int_t)o->seed, "depth",
-                             o->depth, "read_len", o->read_len, "paired", o->paired,
-                             "tumour_fraction", o->tumour_fraction, "bin_noise", o->bin_noise,
-                             "gc_bias", o->gc_bias, "dup_rate", o->dup_rate, "lowmapq_rate",
-                             o->lowmapq_rate, "frag_mode_normal", o->frag_mode_normal,
-                             "frag_mode_tumour", o->frag_mode_tumour, "include_y", o->include_y);
+    json_t *opts = json_pack(
+        "{s:s, s:I, s:f, s:i, s:b, s:f, s:f, s:f, s:f, s:f, s:f, s:f, s:f, "
+        "s:f, s:f, s:f, s:b}",
+        "build", rw_build_name(o->build), "seed", (json_int_t)o->seed, "depth", o->depth,
+        "read_len", o->read_len, "paired", o->paired, "tumour_fraction", o->tumour_fraction,
+        "bin_noise", o->bin_noise, "gc_bias", o->gc_bias, "gc_strength_sd", o->gc_strength_sd,
+        "wave_amp", o->wave_amp, "wave_gc_amp", o->wave_gc_amp, "overdispersion", o->overdispersion,
+        "dup_rate", o->dup_rate, "lowmapq_rate", o->lowmapq_rate, "frag_mode_normal",
+        o->frag_mode_normal, "frag_mode_tumour", o->frag_mode_tumour, "include_y", o->include_y);
     json_t *events = json_array(), *regions = json_object();
     for (size_t i = 0; i < o->n_events; i++) {
         const rw_sim_event *e = &o->events[i];
@@ -154,6 +171,8 @@ typedef struct sim_args {
     const char *output, *bins, *truth, *spec;
     long bin_size, normals;
     int tf_given;
+    int ideal;      /* --ideal */
+    unsigned given; /* bit i: numbers[i] was given (it then stands over --ideal) */
 } sim_args;
 
 enum {
@@ -175,6 +194,11 @@ enum {
     OPT_FRAG_TUMOUR,
     OPT_INCLUDE_Y,
     OPT_NORMALS,
+    OPT_GC_STRENGTH_SD,
+    OPT_WAVE_AMP,
+    OPT_WAVE_GC_AMP,
+    OPT_OVERDISPERSION,
+    OPT_IDEAL,
 };
 
 static const struct option longopts[] = {
@@ -197,6 +221,11 @@ static const struct option longopts[] = {
     {"frag-tumour", required_argument, NULL, OPT_FRAG_TUMOUR},
     {"include-y", no_argument, NULL, OPT_INCLUDE_Y},
     {"normals", required_argument, NULL, OPT_NORMALS},
+    {"gc-strength-sd", required_argument, NULL, OPT_GC_STRENGTH_SD},
+    {"wave-amp", required_argument, NULL, OPT_WAVE_AMP},
+    {"wave-gc-amp", required_argument, NULL, OPT_WAVE_GC_AMP},
+    {"overdispersion", required_argument, NULL, OPT_OVERDISPERSION},
+    {"ideal", no_argument, NULL, OPT_IDEAL},
     {"help", no_argument, NULL, 'h'},
     {NULL, 0, NULL, 0},
 };
@@ -215,6 +244,10 @@ static const struct {
     {OPT_LOWMAPQ, 0, 0.99, offsetof(rw_sim_opts, lowmapq_rate)},
     {OPT_FRAG_NORMAL, 50, 1000, offsetof(rw_sim_opts, frag_mode_normal)},
     {OPT_FRAG_TUMOUR, 50, 1000, offsetof(rw_sim_opts, frag_mode_tumour)},
+    {OPT_GC_STRENGTH_SD, 0, 2, offsetof(rw_sim_opts, gc_strength_sd)},
+    {OPT_WAVE_AMP, 0, 0.5, offsetof(rw_sim_opts, wave_amp)},
+    {OPT_WAVE_GC_AMP, 0, 0.5, offsetof(rw_sim_opts, wave_gc_amp)},
+    {OPT_OVERDISPERSION, 0, 0.3, offsetof(rw_sim_opts, overdispersion)},
 };
 
 /* Applies option c (long name `name`) with value arg; RW_EXIT_OK or the exit code of an error. */
@@ -226,6 +259,7 @@ static int apply_option(sim_args *a, int c, const char *name, const char *arg)
         if (numbers[i].id == c) {
             if (c == OPT_TF)
                 a->tf_given = 1;
+            a->given |= 1u << i;
             return rw_cli_opt_double(CMD, name, arg, numbers[i].lo, numbers[i].hi,
                                      (double *)((char *)&a->o + numbers[i].offset));
         }
@@ -262,6 +296,9 @@ static int apply_option(sim_args *a, int c, const char *name, const char *arg)
         return RW_EXIT_OK;
     case OPT_NORMALS:
         return rw_cli_opt_long(CMD, name, arg, 1, 10000, &a->normals);
+    case OPT_IDEAL:
+        a->ideal = 1;
+        return RW_EXIT_OK;
     }
     return -1;
 }
@@ -288,6 +325,14 @@ static int parse_args(int argc, char **argv, sim_args *a)
     }
     if (optind < argc)
         return rw_cli_fail(CMD, RW_ERR_USAGE, "unexpected argument '%s'", argv[optind]);
+    if (a->ideal) { /* the ideal profile, then the numbers given explicitly, wherever they were */
+        rw_sim_opts given = a->o;
+        rw_sim_opts_ideal(&a->o);
+        for (size_t i = 0; i < sizeof numbers / sizeof *numbers; i++)
+            if (a->given & (1u << i))
+                memcpy((char *)&a->o + numbers[i].offset, (char *)&given + numbers[i].offset,
+                       sizeof(double));
+    }
     if (!a->output && !a->bins)
         return rw_cli_fail(CMD, RW_ERR_USAGE, "give -o OUT.bam and/or --bins OUT.tsv (see --help)");
     if (a->normals && (a->tf_given || a->spec))

@@ -10,8 +10,14 @@
  *    heterochromatin and acrocentric short arms (approximate tables below).
  *  - Per sample (from the seed): a log-normal depth factor per tile whose spread makes the extra
  *    CV of a 500 kb bin equal to bin_noise, and, when gc_bias > 0, a smooth curve in GC
- *    exp(gc_bias * (c1 x - c2 x^2)), x = (gc - 0.41) / 0.05, with sample-seeded c1 (either sign)
- *    and c2.
+ *    exp(s * (c1 x - c2 x^2)), x = (gc - 0.41) / 0.05, with sample-seeded c1 (either sign)
+ *    and c2 and strength s = gc_bias * exp(gc_strength_sd * z).
+ *  - The realistic profile's other per-sample biases, one factor per tile computed once per
+ *    sample (bias_init): genomic waves exp(wave_amp R + wave_gc_amp b G), R the sum of WAVE_N
+ *    smooth random components (periods 5, 15 and 50 Mb, add_waves) scaled to unit variance, G
+ *    the standardised mean GC of the WAVE_GC_WIN around the tile, b the sample's standard normal
+ *    coefficient; and a Gamma(k, 1/k) depth factor (overdispersion: counts gamma-Poisson) with
+ *    1/k = overdispersion^2 * (500 kb / TILE), so a 500 kb bin's extra CV is `overdispersion`.
  *  - Tumour: tumour copy number C over each position (events; later ones win), normal copy
  *    number n (2; 1 for chrX/chrY of a male sample when include_y), tumour fraction f. The
  *    expected depth is proportional to n(1-f) + C f (domain.md section 3) and a fragment there is
@@ -44,8 +50,10 @@
 #define MAPQ_GOOD      60
 #define FRAG_MIN       40
 #define FRAG_MAX       700
-#define EDGE_BP        100000  /* telomere-adjacent stretch with almost no unique sequence */
-#define CEN_HALF_WIDTH 2000000 /* half-width of the low-mappability zone around a centromere */
+#define EDGE_BP        100000   /* telomere-adjacent stretch with almost no unique sequence */
+#define CEN_HALF_WIDTH 2000000  /* half-width of the low-mappability zone around a centromere */
+#define WAVE_N         3        /* components of the random waves (periods 5, 15, 50 Mb) */
+#define WAVE_GC_WIN    10000000 /* window of the GC that the GC-tied waves follow */
 
 /* ------------------------------------------------------------------ genome structure tables */
 
@@ -188,9 +196,36 @@ static int64_t rng_poisson(rng *r, double lam)
     }
 }
 
+/* Gamma(shape, 1) for shape >= 1 (Marsaglia and Tsang, ACM TOMS 26:363, 2000). */
+static double rng_gamma(rng *r, double shape)
+{
+    double d = shape - 1.0 / 3, c = 1 / sqrt(9 * d);
+    for (;;) {
+        double x = rng_norm(r), v = 1 + c * x;
+        if (v <= 0)
+            continue;
+        v = v * v * v;
+        double u = rng_unif(r);
+        if (u < 1 - 0.0331 * x * x * x * x || log(u) < 0.5 * x * x + d * (1 - v + log(v)))
+            return d * v;
+    }
+}
+
 /* ------------------------------------------------------------------ the model */
 
-enum { K_GC_KNOT = 1, K_GC_TILE, K_MAP, K_MAPLOW, K_MAPLOW2, K_NOISE, K_GCCURVE };
+enum {
+    K_GC_KNOT = 1,
+    K_GC_TILE,
+    K_MAP,
+    K_MAPLOW,
+    K_MAPLOW2,
+    K_NOISE,
+    K_GCCURVE,
+    K_GCSTRENGTH,
+    K_WAVE,
+    K_WAVEGC,
+    K_OVERDISP
+};
 enum { STREAM_BINS = 1, STREAM_READS };
 
 /* GC fraction of a tile: a regional (1 Mb, linearly interpolated, isochore-like) component plus
@@ -242,13 +277,17 @@ typedef struct model {
     cnseg *seg[RW_NCHROM];
     size_t nseg[RW_NCHROM];
     double noise_sd, gc_c1, gc_c2;
+    double gc_scale;         /* the sample's GC strength: gc_bias * exp(gc_strength_sd * z) */
+    double *bias[RW_NCHROM]; /* per-tile factor of waves and overdispersion; NULL = none */
     double k; /* expected fragments (before low-MAPQ thinning, without duplicates) per weight */
 } model;
 
 static void model_free(model *m)
 {
-    for (int c = 0; c < RW_NCHROM; c++)
+    for (int c = 0; c < RW_NCHROM; c++) {
         free(m->seg[c]);
+        free(m->bias[c]);
+    }
 }
 
 /* Paints [s, e) with cn over a chromosome's sorted, gapless segment list (later events win). */
@@ -310,8 +349,10 @@ static double tile_density(const model *m, int c, int64_t t)
     }
     if (o->gc_bias > 0) {
         double x = (tile_gc(o->build, c, t) - 0.41) / 0.05;
-        d *= exp(o->gc_bias * (m->gc_c1 * x - m->gc_c2 * x * x));
+        d *= exp(m->gc_scale * (m->gc_c1 * x - m->gc_c2 * x * x));
     }
+    if (m->bias[c])
+        d *= m->bias[c][t];
     return d;
 }
 
@@ -364,6 +405,15 @@ static rw_status check_opts(const rw_sim_opts *o, rw_error *err)
                             o->bin_noise);
     if (!(o->gc_bias >= 0 && o->gc_bias <= 5))
         return rw_error_set(err, RW_ERR_USAGE, "simulate: GC bias %g outside [0, 5]", o->gc_bias);
+    if (!(o->gc_strength_sd >= 0 && o->gc_strength_sd <= 2))
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: GC strength SD %g outside [0, 2]",
+                            o->gc_strength_sd);
+    if (!(o->wave_amp >= 0 && o->wave_amp <= 0.5) ||
+        !(o->wave_gc_amp >= 0 && o->wave_gc_amp <= 0.5))
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: wave amplitudes must lie in [0, 0.5]");
+    if (!(o->overdispersion >= 0 && o->overdispersion <= 0.3))
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: overdispersion %g outside [0, 0.3]",
+                            o->overdispersion);
     if (!(o->dup_rate >= 0 && o->dup_rate <= 0.9))
         return rw_error_set(err, RW_ERR_USAGE, "simulate: duplicate rate %g outside [0, 0.9]",
                             o->dup_rate);
@@ -385,6 +435,113 @@ static rw_status check_opts(const rw_sim_opts *o, rw_error *err)
                                 e->cn);
     }
     return RW_OK;
+}
+
+static int64_t n_tiles(rw_build b, int c)
+{
+    return (rw_chrom_length(b, c) + TILE - 1) / TILE;
+}
+
+/* Mean GC of the WAVE_GC_WIN centred on each tile of chromosome c (clipped at its ends), into g. */
+static int window_gc(rw_build b, int c, double *g)
+{
+    int64_t nt = n_tiles(b, c), half = WAVE_GC_WIN / TILE / 2;
+    double *cum = malloc((size_t)(nt + 1) * sizeof *cum);
+    if (!cum)
+        return -1;
+    cum[0] = 0;
+    for (int64_t t = 0; t < nt; t++)
+        cum[t + 1] = cum[t] + tile_gc(b, c, t);
+    for (int64_t t = 0; t < nt; t++) {
+        int64_t lo = t - half < 0 ? 0 : t - half, hi = t + half + 1 > nt ? nt : t + half + 1;
+        g[t] = (cum[hi] - cum[lo]) / (double)(hi - lo);
+    }
+    free(cum);
+    return 0;
+}
+
+/* The random waves of chromosome c at each tile's centre, added to w[]: WAVE_N components of
+ * equal variance, each a cubic B-spline through standard normal knots spaced half its period
+ * (5, 15, 50 Mb) with the sample's random offset of the knot grid: smooth, stationary, and
+ * correlated over about a period (never negatively, unlike a sinusoid). Total SD amp. */
+static int add_waves(const model *m, int c, int64_t nt, double amp, double *w)
+{
+    static const double period[WAVE_N] = {5e6, 15e6, 50e6};
+    /* the mean over positions of the sum of squared B-spline weights is 151/315 */
+    double scale = amp * sqrt(315.0 / 151 / WAVE_N);
+    double len = (double)rw_chrom_length(m->o->build, c);
+    for (int j = 0; j < WAVE_N; j++) {
+        double h = period[j] / 2;
+        uint64_t key = (uint64_t)c * WAVE_N + (uint64_t)j;
+        double shift = u01(hash4(K_WAVE, m->o->seed, key, UINT64_MAX));
+        size_t nk = (size_t)(len / h + shift) + 4;
+        double *z = malloc(nk * sizeof *z);
+        if (!z)
+            return -1;
+        for (size_t k = 0; k < nk; k++) /* z[k] is the knot at u = k - 1 */
+            z[k] = hash_norm(hash4(K_WAVE, m->o->seed, key, k));
+        for (int64_t t = 0; t < nt; t++) {
+            double u = ((double)t + 0.5) * TILE / h + shift, f = u - floor(u);
+            size_t k = (size_t)u; /* knots k-1 .. k+2 are z[k] .. z[k+3] */
+            double f2 = f * f, f3 = f2 * f;
+            w[t] += scale *
+                    ((1 - f) * (1 - f) * (1 - f) * z[k] + (3 * f3 - 6 * f2 + 4) * z[k + 1] +
+                     (-3 * f3 + 3 * f2 + 3 * f + 1) * z[k + 2] + f3 * z[k + 3]) /
+                    6;
+        }
+        free(z);
+    }
+    return 0;
+}
+
+/* The GC-tied waves: the sample's coefficient times the standardised window GC, added to w[]. */
+static int add_gc_waves(const model *m, double **w)
+{
+    const rw_sim_opts *o = m->o;
+    double coef = o->wave_gc_amp * hash_norm(hash4(K_WAVEGC, o->seed, 0, 0)), s = 0, s2 = 0, n = 0;
+    double *g[RW_NCHROM] = {0};
+    int rc = 0;
+    for (int c = 0; c < m->nchrom && !rc; c++) {
+        int64_t nt = n_tiles(o->build, c);
+        g[c] = malloc((size_t)nt * sizeof *g[c]);
+        rc = !g[c] || window_gc(o->build, c, g[c]);
+        for (int64_t t = 0; t < nt && !rc; t++)
+            s += g[c][t], s2 += g[c][t] * g[c][t], n++;
+    }
+    double mean = s / n, sd = sqrt(s2 / n - mean * mean);
+    for (int c = 0; c < m->nchrom && !rc; c++)
+        for (int64_t t = 0; t < n_tiles(o->build, c); t++)
+            w[c][t] += coef * (g[c][t] - mean) / sd;
+    for (int c = 0; c < m->nchrom; c++)
+        free(g[c]);
+    return rc ? -1 : 0;
+}
+
+/* The per-tile factors of the realistic profile's waves and overdispersion (m->bias), when any
+ * is on. Seeded per chromosome, so a sample's factors never depend on the order of work. */
+static int bias_init(model *m)
+{
+    const rw_sim_opts *o = m->o;
+    if (!(o->wave_amp > 0 || o->wave_gc_amp > 0 || o->overdispersion > 0))
+        return 0;
+    for (int c = 0; c < m->nchrom; c++)
+        if (!(m->bias[c] = calloc((size_t)n_tiles(o->build, c), sizeof *m->bias[c])))
+            return -1;
+    if (o->wave_gc_amp > 0 && add_gc_waves(m, m->bias))
+        return -1;
+    double shape = o->overdispersion > 0
+                       ? 1 / (o->overdispersion * o->overdispersion * NOISE_REF_BIN / TILE)
+                       : 0;
+    for (int c = 0; c < m->nchrom; c++) {
+        int64_t nt = n_tiles(o->build, c);
+        if (o->wave_amp > 0 && add_waves(m, c, nt, o->wave_amp, m->bias[c]))
+            return -1;
+        rng r;
+        rng_seed(&r, o->seed, hash4(K_OVERDISP, (uint64_t)c, 0, 0));
+        for (int64_t t = 0; t < nt; t++)
+            m->bias[c][t] = exp(m->bias[c][t]) * (shape > 0 ? rng_gamma(&r, shape) / shape : 1);
+    }
+    return 0;
 }
 
 static rw_status model_init(model *m, const rw_sim_opts *o, rw_error *err)
@@ -415,6 +572,11 @@ static rw_status model_init(model *m, const rw_sim_opts *o, rw_error *err)
     double u3 = u01(hash4(K_GCCURVE, o->seed, 3, 0));
     m->gc_c1 = (0.15 + 0.2 * u1) * (u2 < 0.5 ? -1 : 1);
     m->gc_c2 = 0.03 + 0.05 * u3;
+    m->gc_scale = o->gc_bias;
+    if (o->gc_strength_sd > 0)
+        m->gc_scale *= exp(o->gc_strength_sd * hash_norm(hash4(K_GCSTRENGTH, o->seed, 0, 0)));
+    if (bias_init(m))
+        goto nomem;
 
     double total_w = 0, glen = 0;
     m->k = 1;
@@ -441,12 +603,25 @@ void rw_sim_opts_init(rw_sim_opts *o)
     o->paired = 0;
     o->tumour_fraction = 0;
     o->bin_noise = 0.02;
-    o->gc_bias = 0;
+    o->gc_bias = 0.7;
+    o->gc_strength_sd = 0.3;
+    o->wave_amp = 0.01;
+    o->wave_gc_amp = 0.01;
+    o->overdispersion = 0.03;
     o->dup_rate = 0.02;
     o->lowmapq_rate = 0.03;
     o->frag_mode_normal = 167;
     o->frag_mode_tumour = 145;
     o->include_y = 0;
+}
+
+void rw_sim_opts_ideal(rw_sim_opts *o)
+{
+    o->gc_bias = 0;
+    o->gc_strength_sd = 0;
+    o->wave_amp = 0;
+    o->wave_gc_amp = 0;
+    o->overdispersion = 0;
 }
 
 /* ------------------------------------------------------------------ bins */
@@ -973,12 +1148,13 @@ static rw_status make_header(writer *w)
     /* The options, so that a file says how it was made (deterministic: no date, no path). */
     int n = snprintf(co, sizeof co,
                      "@CO\trelapsewatch-simulate build=%s seed=%llu depth=%g read_len=%d paired=%d "
-                     "tumour_fraction=%g bin_noise=%g gc_bias=%g dup_rate=%g lowmapq_rate=%g "
+                     "tumour_fraction=%g bin_noise=%g gc_bias=%g gc_strength_sd=%g wave_amp=%g "
+                     "wave_gc_amp=%g overdispersion=%g dup_rate=%g lowmapq_rate=%g "
                      "frag_normal=%g frag_tumour=%g include_y=%d events=%zu\n",
                      rw_build_name(o->build), (unsigned long long)o->seed, o->depth, o->read_len,
-                     o->paired, o->tumour_fraction, o->bin_noise, o->gc_bias, o->dup_rate,
-                     o->lowmapq_rate, o->frag_mode_normal, o->frag_mode_tumour, o->include_y,
-                     o->n_events);
+                     o->paired, o->tumour_fraction, o->bin_noise, o->gc_bias, o->gc_strength_sd,
+                     o->wave_amp, o->wave_gc_amp, o->overdispersion, o->dup_rate, o->lowmapq_rate,
+                     o->frag_mode_normal, o->frag_mode_tumour, o->include_y, o->n_events);
     if (n <= 0 || (size_t)n >= sizeof co || sam_hdr_add_lines(w->hdr, co, 0) < 0)
         goto fail;
     for (size_t i = 0; i < o->n_events; i++) {

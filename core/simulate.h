@@ -1,6 +1,18 @@
 /* Simulator of shallow-WGS cfDNA samples with known truth: real sorted BAM files written with
  * htslib, or (for large statistical series) the bin counts such a BAM would give, drawn directly
- * from the same model. Deterministic given the options (seeded). */
+ * from the same model. Deterministic given the options (seeded).
+ *
+ * Two profiles. The default is REALISTIC: each sample carries its own large-scale depth biases,
+ * which a panel of normals cannot remove because they differ from sample to sample, calibrated on
+ * real plasma cfDNA (tests/unit/test_realism.c, README "Realistic simulation"):
+ *  - a GC curve whose strength is the sample's (gc_bias scaled by exp(gc_strength_sd * z));
+ *  - genomic waves: smooth undulations of depth with periods of 5-50 Mb, a random part
+ *    (wave_amp) and a part tied to the GC content of the surrounding 10 Mb (wave_gc_amp);
+ *  - overdispersion beyond Poisson: gamma-distributed depth per 50 kb tile (gamma-Poisson, i.e.
+ *    negative binomial counts), the `overdispersion` extra CV of a 500 kb bin.
+ * The IDEAL profile (rw_sim_opts_ideal(), `simulate --ideal`) is the clean model of relapsewatch
+ * 0.1: none of the three (same bytes as then for the same options), for figures that show the
+ * method's limit without them. Each bias is switched off on its own by setting it to 0. */
 #ifndef RW_SIMULATE_H
 #define RW_SIMULATE_H
 
@@ -27,18 +39,36 @@ typedef struct rw_sim_opts {
     double tumour_fraction;     /* f in [0, 1] (default 0) */
     const rw_sim_event *events; /* tumour profile (borrowed); none = diploid tumour */
     size_t n_events;
-    double bin_noise;    /* sample-specific depth CV between bins beyond Poisson (default 0.02) */
-    double gc_bias;      /* strength of the GC-like depth bias (default 0 = none) */
-    double dup_rate;     /* fraction of reads added as flagged duplicates (default 0.02) */
-    double lowmapq_rate; /* fraction of reads given MAPQ < 20 (default 0.03) */
+    double bin_noise;      /* sample-specific depth CV between bins beyond Poisson (default 0.02) */
+    double gc_bias;        /* strength of the GC-like depth bias (default 0.7; 0 = none). The curve
+                              is exp(strength * (c1 x - c2 x^2)), x = (GC - 0.41) / 0.05, c1 and c2
+                              the sample's (c1 of either sign); 0.7 makes depth vary ~1.4-1.6 fold
+                              between 34% and 48% GC, as on the real plasma of test_realism */
+    double gc_strength_sd; /* per-sample spread of that strength: it is gc_bias * exp(sd * z), z
+                              the sample's standard normal (default 0.3; 0 = gc_bias for all) */
+    double wave_amp;       /* SD of the random genomic waves, in log depth (default 0.01; 0 =
+                              none): per chromosome three smooth random components of equal
+                              variance with periods of 5, 15 and 50 Mb (cubic B-splines through
+                              random knots), correlated over about their period */
+    double wave_gc_amp;    /* SD over samples of the GC-tied waves, in log depth (default 0.01;
+                              0 = none): the sample's coefficient times the standardised GC of
+                              the 10 Mb around each position */
+    double overdispersion; /* extra depth CV of a 500 kb bin from gamma-distributed depth per
+                              50 kb tile (default 0.03; 0 = Poisson around bin_noise only) */
+    double dup_rate;       /* fraction of reads added as flagged duplicates (default 0.02) */
+    double lowmapq_rate;   /* fraction of reads given MAPQ < 20 (default 0.03) */
     double frag_mode_normal; /* modal fragment length of normal cfDNA (default 167) */
     double frag_mode_tumour; /* modal fragment length of tumour cfDNA (default 145) */
     int include_y;           /* simulate chrY reads too (default 0): a male sample, one copy of
                                 X and of Y (the default sample is female: XX, no Y reads) */
 } rw_sim_opts;
 
-/* Sets every default above. */
+/* Sets every default above (the realistic profile). */
 void rw_sim_opts_init(rw_sim_opts *o);
+/* Switches o to the ideal profile: gc_bias, gc_strength_sd, wave_amp, wave_gc_amp and
+ * overdispersion set to 0, the other options left as they are (set a bias again afterwards to
+ * study it alone). */
+void rw_sim_opts_ideal(rw_sim_opts *o);
 
 /* Writes a coordinate-sorted BAM to path (atomically: temp file then rename) with the build's
  * header. progress may be NULL. */

@@ -39,6 +39,7 @@ static rw_status sim(uint64_t seed, double f, const rw_sim_event *ev, size_t nev
 {
     rw_sim_opts o;
     rw_sim_opts_init(&o);
+    rw_sim_opts_ideal(&o); /* the figures of the ideal model (README) */
     o.seed = seed;
     o.depth = 0.1;
     o.tumour_fraction = f;
@@ -160,6 +161,7 @@ int main(void)
     for (int k = 0; k < 2; k++) {
         rw_sim_opts so;
         rw_sim_opts_init(&so);
+        rw_sim_opts_ideal(&so);
         so.seed = 777 + (uint64_t)k;
         so.tumour_fraction = bam_f[k];
         so.events = &ev;

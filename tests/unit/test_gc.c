@@ -320,6 +320,7 @@ static rw_bins *sim(uint64_t seed, double depth, double gc_bias)
 {
     rw_sim_opts o;
     rw_sim_opts_init(&o);
+    rw_sim_opts_ideal(&o); /* the ideal model, with only the GC bias asked for (README) */
     o.seed = seed;
     o.depth = depth;
     o.gc_bias = gc_bias;

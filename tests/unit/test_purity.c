@@ -150,6 +150,7 @@ static rw_bins *sim_sample_depth(double f, uint64_t seed, const rw_sim_event *ev
 {
     rw_sim_opts so;
     rw_sim_opts_init(&so);
+    rw_sim_opts_ideal(&so); /* the figures of the ideal model (README) */
     so.paired = paired;
     so.depth = depth;
     so.seed = seed;

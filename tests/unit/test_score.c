@@ -261,6 +261,7 @@ static rw_bins *sim(uint64_t seed, double gc_bias, double f)
     rw_sim_event ev = {reg->chrom, reg->start, reg->end, 6};
     rw_sim_opts o;
     rw_sim_opts_init(&o);
+    rw_sim_opts_ideal(&o); /* the ideal model, with only the GC bias asked for */
     o.seed = seed;
     o.gc_bias = gc_bias;
     o.tumour_fraction = f;

@@ -1,6 +1,8 @@
 /* Unit tests of the simulator against its own known truth: BAM validity and order, depth,
  * duplicates, low MAPQ, copy ratio at a tumour fraction, shorter tumour fragments, the agreement
- * of rw_sim_bins with counting the BAM, GC bias, determinism and the events parser. */
+ * of rw_sim_bins with counting the BAM (realistic profile), GC bias, the realistic profile's
+ * per-sample biases one by one (GC strength, random and GC-tied waves, overdispersion),
+ * determinism and the events parser. Its calibration on real plasma is test_realism. */
 #include "core/simulate.h"
 #include "tests/unit/harness.h"
 
@@ -266,6 +268,12 @@ static void test_options(void)
     rw_sim_opts_init(&o);
     CHECK(o.build == RW_BUILD_HG38 && o.depth == 0.1 && o.read_len == 100 && !o.paired);
     CHECK(o.frag_mode_normal == 167 && o.frag_mode_tumour == 145 && o.tumour_fraction == 0);
+    /* The realistic profile is the default; the ideal one switches its five biases off. */
+    CHECK(o.gc_bias == 0.7 && o.gc_strength_sd == 0.3 && o.wave_amp == 0.01 &&
+          o.wave_gc_amp == 0.01 && o.overdispersion == 0.03 && o.bin_noise == 0.02);
+    rw_sim_opts_ideal(&o);
+    CHECK(o.gc_bias == 0 && o.gc_strength_sd == 0 && o.wave_amp == 0 && o.wave_gc_amp == 0 &&
+          o.overdispersion == 0 && o.bin_noise == 0.02 && o.depth == 0.1);
     rw_error err = {0};
     rw_bins *b = NULL;
     o.depth = 0;
@@ -280,6 +288,18 @@ static void test_options(void)
     rw_sim_event e = {0, 100, 50, 3};
     o.events = &e, o.n_events = 1;
     CHECK(rw_sim_bins(&o, 500000, &b, &err) == RW_ERR_USAGE && !b);
+    const double bad_bias[][5] = {{-0.1, 0, 0, 0, 0},
+                                  {0, 2.5, 0, 0, 0},
+                                  {0, 0, 0.6, 0, 0},
+                                  {0, 0, 0, -1, 0},
+                                  {0, 0, 0, 0, 0.4}};
+    for (size_t i = 0; i < sizeof bad_bias / sizeof *bad_bias; i++) {
+        rw_sim_opts_init(&o);
+        o.gc_bias = bad_bias[i][0], o.gc_strength_sd = bad_bias[i][1];
+        o.wave_amp = bad_bias[i][2], o.wave_gc_amp = bad_bias[i][3];
+        o.overdispersion = bad_bias[i][4];
+        CHECK(rw_sim_bins(&o, 500000, &b, &err) == RW_ERR_USAGE && !b);
+    }
     rw_sim_opts_init(&o);
     CHECK(rw_sim_bins(&o, 1000, &b, &err) != RW_OK && !b);
     CHECK(rw_sim_bins_frag(&o, 500000, 90, 150, &b, &err) == RW_ERR_USAGE && !b); /* single-end */
@@ -354,9 +374,10 @@ static void test_bins(void)
     rw_bins_free(b);
     a = b = NULL;
 
-    /* bin_noise: two samples of different seeds at high depth; the variance of their log ratio
-     * over ordinary bins is 2 (noise^2 + 1/lambda). */
+    /* bin_noise (ideal profile): two samples of different seeds at high depth; the variance of
+     * their log ratio over ordinary bins is 2 (noise^2 + 1/lambda). */
     rw_sim_opts_init(&o);
+    rw_sim_opts_ideal(&o);
     o.depth = 2, o.bin_noise = 0.05, o.lowmapq_rate = 0;
     CHECK(rw_sim_bins(&o, 500000, &a, &err) == RW_OK);
     o.seed = 99;
@@ -378,11 +399,13 @@ static void test_bins(void)
     rw_bins_free(b);
     a = b = NULL;
 
-    /* GC bias: depth correlates with the simulator's GC only when gc_bias > 0. */
+    /* GC bias (ideal profile otherwise): depth correlates with the simulator's GC only when
+     * gc_bias > 0. */
     CHECK(rw_sim_gc(RW_BUILD_HG38, 500000, &c, &err) == RW_OK);
     for (int bias = 0; bias <= 1 && c; bias++)
         for (uint64_t seed = 1; seed <= 3; seed++) {
             rw_sim_opts_init(&o);
+            rw_sim_opts_ideal(&o);
             o.seed = seed, o.gc_bias = bias, o.depth = 0.5;
             CHECK(rw_sim_bins(&o, 500000, &a, &err) == RW_OK);
             if (!a)
@@ -418,6 +441,179 @@ static void test_bins(void)
     free(ev);
 }
 
+/* ln(a / b) over the autosomal bins where both have a count near the expected lam (ordinary,
+ * well-mappable bins), NaN elsewhere; returns how many are finite. */
+static size_t log_ratio(const rw_bins *a, const rw_bins *b, double lam, double *out)
+{
+    size_t k = 0;
+    for (size_t i = 0; i < a->n; i++) {
+        int ok = i < a->first[22] && a->count[i] > 0.6 * lam && b->count[i] > 0.6 * lam &&
+                 a->count[i] < 1.5 * lam && b->count[i] < 1.5 * lam;
+        out[i] = ok ? log(a->count[i] / b->count[i]) : NAN;
+        k += ok;
+    }
+    return k;
+}
+
+/* Variance and lag-`lag` autocorrelation (pairs within a chromosome) of the finite x[]. */
+static void var_acf(const rw_bins *b, const double *x, int lag, double *var, double *acf)
+{
+    double m = 0, v = 0, sxy = 0;
+    size_t n = 0, np = 0;
+    for (size_t i = 0; i < b->n; i++)
+        if (isfinite(x[i]))
+            m += x[i], n++;
+    m /= (double)n;
+    for (size_t i = 0; i < b->n; i++)
+        if (isfinite(x[i]))
+            v += (x[i] - m) * (x[i] - m);
+    v /= (double)n;
+    for (size_t i = 0; i + (size_t)lag < b->n; i++)
+        if (isfinite(x[i]) && isfinite(x[i + lag]) &&
+            rw_bins_chrom(b, i) == rw_bins_chrom(b, i + lag))
+            sxy += (x[i] - m) * (x[i + lag] - m), np++;
+    *var = v;
+    *acf = sxy / (double)np / v;
+}
+
+/* Bins of options o (500 kb), or NULL after a failed CHECK. */
+static rw_bins *sim500(const rw_sim_opts *o)
+{
+    rw_bins *b = NULL;
+    rw_error err = {0};
+    CHECK(rw_sim_bins(o, 500000, &b, &err) == RW_OK);
+    return b;
+}
+
+/* The realistic profile's biases one at a time on the ideal model, at depth 2 (~10,000 fragments
+ * per bin, 1% Poisson), each against a sample of the same options and another seed or against
+ * the same seed without it: its size and its shape are the documented ones. */
+static void test_realistic(void)
+{
+    rw_sim_opts o;
+    rw_sim_opts_init(&o);
+    rw_sim_opts_ideal(&o);
+    o.depth = 2, o.lowmapq_rate = 0, o.bin_noise = 0;
+    double lam = 500000 * o.depth / o.read_len, var, acf;
+    rw_bins *a = NULL, *b = NULL, *c = NULL, *gc = NULL;
+    double *x = NULL;
+
+    /* Overdispersion: the log ratio of two seeds has variance 2 (od^2 + 1/lambda), and none is
+     * shared between neighbours (independent per tile). Without it (od = 0, the ideal model: a
+     * in the end), pure Poisson around the shared genome. */
+    for (int k = 0; k < 2; k++) {
+        double od = k ? 0 : 0.05;
+        o.overdispersion = od, o.seed = 1;
+        rw_bins_free(a);
+        rw_bins_free(b);
+        a = sim500(&o);
+        o.seed = 2;
+        b = sim500(&o);
+        if (!a || !b || (!x && !(x = malloc(a->n * sizeof *x))))
+            goto done;
+        CHECK(log_ratio(a, b, lam, x) > 4000);
+        var_acf(a, x, 1, &var, &acf);
+        CHECK_NEAR(var / (2 * (od * od + 1 / lam)), 1, 0.2);
+        CHECK(fabs(acf) < 0.05);
+    }
+    rw_bins_free(b);
+    b = NULL;
+
+    /* Random waves: against the ideal twin (same seed), variance wave_amp^2 and smooth (strong
+     * correlation between neighbours, still some at 10 Mb); another seed, other waves. */
+    o.seed = 1, o.wave_amp = 0.05;
+    b = sim500(&o);
+    o.seed = 2;
+    c = sim500(&o);
+    if (!b || !c)
+        goto done;
+    log_ratio(b, a, lam, x);
+    var_acf(a, x, 1, &var, &acf);
+    CHECK_NEAR(var / (0.05 * 0.05 + 2 / lam), 1, 0.3);
+    CHECK(acf > 0.8);
+    var_acf(a, x, 20, &var, &acf);
+    CHECK(acf > 0.2 && acf < 0.9);
+    log_ratio(c, b, lam, x);
+    var_acf(a, x, 1, &var, &acf);
+    CHECK_NEAR(var / (2 * 0.05 * 0.05 + 2 / lam), 1, 0.3);
+    rw_bins_free(b);
+    rw_bins_free(c);
+    b = c = NULL;
+
+    /* GC-tied waves: against the ideal twin, the log ratio follows the mean GC of the 10 Mb
+     * around each bin, with a coefficient of the sample's (another seed, another one). */
+    CHECK(rw_sim_gc(o.build, 500000, &gc, NULL) == RW_OK);
+    o.wave_amp = 0, o.wave_gc_amp = 0.05;
+    double coef[3] = {0};
+    for (uint64_t seed = 1; seed <= 3 && gc; seed++) {
+        o.seed = seed, o.wave_gc_amp = 0;
+        rw_bins_free(a);
+        a = sim500(&o);
+        o.wave_gc_amp = 0.05;
+        b = sim500(&o);
+        if (!a || !b)
+            goto done;
+        size_t k = log_ratio(b, a, lam, x);
+        double *wx = malloc(k * sizeof *wx), *wy = malloc(k * sizeof *wy);
+        size_t m = 0;
+        for (size_t i = 0; i < a->n && wx && wy; i++) {
+            if (!isfinite(x[i]))
+                continue;
+            int ch = rw_bins_chrom(a, i);
+            double sum = 0, nw = 0;
+            for (size_t j = i >= 10 ? i - 10 : 0; j <= i + 10 && j < a->first[ch + 1]; j++)
+                if (j >= a->first[ch])
+                    sum += gc->count[j], nw++;
+            wx[m] = sum / nw, wy[m] = x[i], m++;
+        }
+        double r = wx && wy ? pearson(wx, wy, m) : 0;
+        CHECK(fabs(r) > 0.5);
+        coef[seed - 1] = r;
+        free(wx), free(wy);
+        rw_bins_free(b);
+        b = NULL;
+    }
+    /* seeds 1-3 draw coefficients of both signs */
+    CHECK(fmin(coef[0], fmin(coef[1], coef[2])) < 0 && fmax(coef[0], fmax(coef[1], coef[2])) > 0);
+
+    /* GC strength: the slope of log depth on GC is the sample's curve times
+     * exp(gc_strength_sd * z): the same seed with and without the spread differs by a factor
+     * that changes from seed to seed. */
+    o.wave_gc_amp = 0, o.gc_bias = 1;
+    int differ = 0;
+    for (uint64_t seed = 1; seed <= 4 && gc; seed++) {
+        double slope[2];
+        for (int k = 0; k < 2; k++) {
+            o.seed = seed, o.gc_strength_sd = k ? 0.5 : 0;
+            rw_bins_free(a);
+            a = sim500(&o);
+            if (!a)
+                goto done;
+            double *gx = malloc(a->n * sizeof *gx), *gy = malloc(a->n * sizeof *gy);
+            size_t m = 0;
+            double mx = 0, my = 0, sxy = 0, sxx = 0;
+            for (size_t i = 0; i < a->first[22] && gx && gy; i++)
+                if (a->count[i] > 0.3 * lam) /* leave out the unmappable bins */
+                    gx[m] = gc->count[i], gy[m] = log(a->count[i]), mx += gx[m], my += gy[m], m++;
+            mx /= (double)m, my /= (double)m;
+            for (size_t i = 0; i < m; i++)
+                sxy += (gx[i] - mx) * (gy[i] - my), sxx += (gx[i] - mx) * (gx[i] - mx);
+            slope[k] = sxy / sxx;
+            free(gx), free(gy);
+        }
+        double ratio = slope[1] / slope[0];
+        CHECK(ratio > exp(-0.5 * 4) && ratio < exp(0.5 * 4));
+        differ += fabs(ratio - 1) > 0.1;
+    }
+    CHECK(differ >= 2);
+done:
+    free(x);
+    rw_bins_free(a);
+    rw_bins_free(b);
+    rw_bins_free(c);
+    rw_bins_free(gc);
+}
+
 /* The BAM: valid, sorted, the asked depth, duplicates and low MAPQ, the copy ratio at 1q21.3,
  * shorter tumour fragments, and the same bin statistics as rw_sim_bins. */
 static void test_bam(void)
@@ -447,15 +643,26 @@ static void test_bam(void)
     CHECK_NEAR((double)s.dups / (double)s.reads, o.dup_rate, 0.003);
     CHECK_NEAR((double)s.lowmapq / (double)s.reads, o.lowmapq_rate, 0.003);
 
-    if (s.kept) {
-        /* Copy ratio of 1q21.3 against the rest of chr1 (its ends and centromere left out):
-         * 1 + f (C - 2) / 2 = 2.0. ~2,000 normal-equivalent fragments: 2-3% Poisson. */
+    /* The sample's normal twin: same seed, so the same per-sample biases (waves, GC curve,
+     * overdispersion), no tumour, 20 times deeper so that its Poisson noise hardly counts. */
+    rw_sim_opts twin = o;
+    twin.tumour_fraction = 0, twin.n_events = 0, twin.events = NULL, twin.depth = 2;
+    rw_bins *tb = NULL;
+    CHECK(rw_sim_bins(&twin, 500000, &tb, &err) == RW_OK);
+    if (s.kept && tb) {
+        /* Copy ratio of 1q21.3 against the rest of chr1 (its ends and centromere left out),
+         * relative to the twin, which cancels the biases: 1 + f (C - 2) / 2 = 2.0. ~2,000
+         * normal-equivalent fragments: 2-3% Poisson. */
         const rw_region *q = rw_region_find(o.build, RW_REGION_1Q213);
         double ctl = (density(s.kept, 0, 5000000, 120000000) * 115e6 +
                       density(s.kept, 0, 160000000, 240000000) * 80e6) /
                      195e6;
+        double tctl = (density(tb, 0, 5000000, 120000000) * 115e6 +
+                       density(tb, 0, 160000000, 240000000) * 80e6) /
+                      195e6;
         int64_t qs = (q->start + 499999) / 500000 * 500000, qe = q->end / 500000 * 500000;
-        CHECK_NEAR(density(s.kept, 0, qs, qe) / ctl, 1 + 0.5 * (6 - 2) / 2.0, 0.12);
+        CHECK_NEAR(density(s.kept, 0, qs, qe) / ctl / (density(tb, 0, qs, qe) / tctl),
+                   1 + 0.5 * (6 - 2) / 2.0, 0.12);
         /* Tumour fragments are shorter: 75% tumour inside 1q21.3, 50% elsewhere. */
         double all = median(s.tlen, s.ntlen), amp = median(s.tlen_1q213, s.n1q);
         CHECK(all > 140 && all < 167);
@@ -504,6 +711,7 @@ static void test_bam(void)
         }
         rw_bins_free(sb);
     }
+    rw_bins_free(tb);
     scan_free(&s);
     unlink(path);
 
@@ -550,6 +758,7 @@ int main(void)
     test_events();
     test_options();
     test_bins();
+    test_realistic();
     test_bam();
     rmdir(dir);
     DONE();
