@@ -546,61 +546,110 @@ static rw_status counter_table(counter *c, const input *in, rw_error *err)
 
 /* ------------------------------------------------------------------ public API */
 
+/* One count of an input: the counter, the open input, and the QC it fills. */
+typedef struct count_run {
+    counter c;
+    input in;
+    rw_count_qc *qc;
+    rw_count_qc local_qc; /* when the caller wants no QC */
+    rw_build build;       /* detected from the header */
+} count_run;
+
+/* The start of a count: the QC zeroed, the options checked, the input opened and its build
+ * detected (into qc->build) and checked against o->build. For whole-genome bins (genome 1) the
+ * build must be known and the bin size in RW_BIN_SIZE_MIN..MAX; one contig (genome 0) takes any
+ * bin size >= 1 and a build not known to relapsewatch. Then count_reads(); count_end() always. */
+static rw_status count_start(count_run *r, const char *path, const rw_count_opts *o,
+                             rw_count_qc *qc, int genome, rw_error *err)
+{
+    memset(&r->in, 0, sizeof r->in);
+    r->qc = qc ? qc : &r->local_qc;
+    counter_init(&r->c, o, r->qc);
+    rw_status st = check_opts(o, err);
+    if (st)
+        return st;
+    if (genome && (o->bin_size < RW_BIN_SIZE_MIN || o->bin_size > RW_BIN_SIZE_MAX))
+        return rw_error_set(err, RW_ERR_USAGE, "bin size %d outside %d..%d", (int)o->bin_size,
+                            RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX);
+    if (!genome && o->bin_size < 1)
+        return rw_error_set(err, RW_ERR_USAGE, "bin size %d must be >= 1", (int)o->bin_size);
+    if ((st = input_open(&r->in, path, o, r->qc, err)) ||
+        (st = detect_build(&r->in, &r->build, err)))
+        return st;
+    r->qc->build = r->build;
+    if (genome || o->build != RW_BUILD_UNKNOWN)
+        st = check_build(&r->in, r->build, o->build, err);
+    return st;
+}
+
+/* Counts the reads into r->c.cnt[0, n) (new, zeroed here) by the contig table already set. */
+static rw_status count_reads(count_run *r, size_t n, rw_progress_fn progress, void *progress_ctx,
+                             rw_error *err)
+{
+    rw_status st;
+    r->c.ncnt = n;
+    r->c.cnt = calloc(n ? n : 1, sizeof *r->c.cnt);
+    if (!r->c.cnt)
+        return rw_error_set(err, RW_ERR_NOMEM, "out of memory");
+    if ((st = run(&r->in, &r->c, progress, progress_ctx, err)))
+        return st;
+    return counter_finish(&r->c, err);
+}
+
+static void count_end(count_run *r)
+{
+    counter_free(&r->c);
+    input_close(&r->in);
+}
+
 rw_status rw_count_bam(const char *path, const rw_count_opts *o, rw_bins **out, rw_count_qc *qc,
                        rw_progress_fn progress, void *progress_ctx, rw_error *err)
 {
     *out = NULL;
-    rw_count_qc local_qc;
-    if (!qc)
-        qc = &local_qc;
-    counter c;
-    counter_init(&c, o, qc);
-    input in = {0};
+    count_run r;
     rw_bins *bins = NULL;
-    rw_status st = check_opts(o, err);
+    rw_status st = count_start(&r, path, o, qc, 1, err);
     if (st)
-        return st;
-    if (o->bin_size < RW_BIN_SIZE_MIN || o->bin_size > RW_BIN_SIZE_MAX)
-        return rw_error_set(err, RW_ERR_USAGE, "bin size %d outside %d..%d", (int)o->bin_size,
-                            RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX);
-    if ((st = input_open(&in, path, o, qc, err)))
-        return st;
-    rw_build build;
-    if ((st = detect_build(&in, &build, err)) || (st = check_build(&in, build, o->build, err)))
         goto fail;
-    qc->build = build;
-    bins = rw_bins_new(build, o->bin_size, o->include_y, err);
+    bins = rw_bins_new(r.build, o->bin_size, o->include_y, err);
     if (!bins) {
         st = err ? err->status : RW_ERR_NOMEM;
         goto fail;
     }
-    if ((st = counter_table(&c, &in, err)))
+    if ((st = counter_table(&r.c, &r.in, err)))
         goto fail;
-    for (int32_t t = 0; t < c.ntid; t++) {
-        int chrom = rw_chrom_index(sam_hdr_tid2name(in.hdr, t));
+    for (int32_t t = 0; t < r.c.ntid; t++) {
+        int chrom = rw_chrom_index(sam_hdr_tid2name(r.in.hdr, t));
         if (chrom >= 0 && chrom < bins->nchrom) {
-            c.base[t] = (int64_t)bins->first[chrom];
-            c.len[t] = rw_chrom_length(build, chrom);
+            r.c.base[t] = (int64_t)bins->first[chrom];
+            r.c.len[t] = rw_chrom_length(r.build, chrom);
         }
     }
-    c.ncnt = bins->n;
-    c.cnt = calloc(c.ncnt, sizeof *c.cnt);
-    if (!c.cnt) {
-        st = rw_error_set(err, RW_ERR_NOMEM, "out of memory");
-        goto fail;
-    }
-    if ((st = run(&in, &c, progress, progress_ctx, err)) || (st = counter_finish(&c, err)))
+    if ((st = count_reads(&r, bins->n, progress, progress_ctx, err)))
         goto fail;
     for (size_t i = 0; i < bins->n; i++)
-        bins->count[i] = (double)c.cnt[i];
+        bins->count[i] = (double)r.c.cnt[i];
     rw_count_filters(o, bins->filters, sizeof bins->filters);
     *out = bins;
     bins = NULL;
 fail:
     rw_bins_free(bins);
-    counter_free(&c);
-    input_close(&in);
+    count_end(&r);
     return st;
+}
+
+/* The error for a contig missing from the header: it lists the header's contigs (cut short). */
+static rw_status no_contig(const input *in, const char *path, const char *contig, rw_error *err)
+{
+    char names[200] = "";
+    size_t used = 0;
+    for (int t = 0; t < sam_hdr_nref(in->hdr) && used < sizeof names - 8; t++)
+        used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", t ? ", " : "",
+                                 sam_hdr_tid2name(in->hdr, t));
+    if (used >= sizeof names - 8)
+        snprintf(names + sizeof names - 5, 5, "...");
+    return rw_error_set(err, RW_ERR_INPUT, "%s: contig '%s' is not in the header (it has: %s)",
+                        path, contig, names);
 }
 
 rw_status rw_count_contig(const char *path, const rw_count_opts *o, const char *contig,
@@ -608,66 +657,36 @@ rw_status rw_count_contig(const char *path, const rw_count_opts *o, const char *
                           void *progress_ctx, rw_error *err)
 {
     *out = NULL;
-    rw_count_qc local_qc;
-    if (!qc)
-        qc = &local_qc;
-    counter c;
-    counter_init(&c, o, qc);
-    input in = {0};
+    count_run r;
     rw_contig_counts *cc = NULL;
-    rw_status st = check_opts(o, err);
+    rw_status st = count_start(&r, path, o, qc, 0, err);
     if (st)
-        return st;
-    if (o->bin_size < 1)
-        return rw_error_set(err, RW_ERR_USAGE, "bin size %d must be >= 1", (int)o->bin_size);
-    if ((st = input_open(&in, path, o, qc, err)))
-        return st;
-    rw_build build;
-    if ((st = detect_build(&in, &build, err)))
         goto fail;
-    qc->build = build;
-    if (o->build != RW_BUILD_UNKNOWN && (st = check_build(&in, build, o->build, err)))
-        goto fail;
-    int tid = sam_hdr_name2tid(in.hdr, contig);
+    int tid = sam_hdr_name2tid(r.in.hdr, contig);
     if (tid < 0) {
-        char names[200] = "";
-        size_t used = 0;
-        for (int t = 0; t < sam_hdr_nref(in.hdr) && used < sizeof names - 8; t++)
-            used += (size_t)snprintf(names + used, sizeof names - used, "%s%s", t ? ", " : "",
-                                     sam_hdr_tid2name(in.hdr, t));
-        if (used >= sizeof names - 8)
-            snprintf(names + sizeof names - 5, 5, "...");
-        st = rw_error_set(err, RW_ERR_INPUT, "%s: contig '%s' is not in the header (it has: %s)",
-                          path, contig, names);
+        st = no_contig(&r.in, path, contig, err);
         goto fail;
     }
-    if ((st = counter_table(&c, &in, err)))
+    if ((st = counter_table(&r.c, &r.in, err)))
         goto fail;
     cc = calloc(1, sizeof *cc);
     if (!cc || !(cc->contig = strdup(contig))) {
         st = rw_error_set(err, RW_ERR_NOMEM, "out of memory");
         goto fail;
     }
-    cc->length = c.len[tid];
+    cc->length = r.c.len[tid];
     cc->bin_size = o->bin_size;
     cc->n = (size_t)((cc->length + o->bin_size - 1) / o->bin_size);
-    c.base[tid] = 0;
-    c.ncnt = cc->n;
-    c.cnt = calloc(c.ncnt ? c.ncnt : 1, sizeof *c.cnt);
-    if (!c.cnt) {
-        st = rw_error_set(err, RW_ERR_NOMEM, "out of memory");
+    r.c.base[tid] = 0;
+    if ((st = count_reads(&r, cc->n, progress, progress_ctx, err)))
         goto fail;
-    }
-    if ((st = run(&in, &c, progress, progress_ctx, err)) || (st = counter_finish(&c, err)))
-        goto fail;
-    cc->count = c.cnt;
-    c.cnt = NULL;
+    cc->count = r.c.cnt;
+    r.c.cnt = NULL;
     *out = cc;
     cc = NULL;
 fail:
     rw_contig_counts_free(cc);
-    counter_free(&c);
-    input_close(&in);
+    count_end(&r);
     return st;
 }
 
