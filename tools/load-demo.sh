@@ -91,7 +91,7 @@ if [ "$(jq '[.pons[] | select(.active)] | length' "$OUT")" != 0 ]; then
     say "an active panel of normals exists: kept"
 else
     say "simulating 12 normal cfDNA samples and building the panel of normals"
-    "$CLI" simulate --normals 12 --bins "$W/normals" --depth 0.1 --seed 9100 >/dev/null
+    "$CLI" simulate --ideal --normals 12 --bins "$W/normals" --depth 0.1 --seed 9100 >/dev/null
     "$CLI" pon build -o "$W/pon.tsv" "$W"/normals/*.tsv >/dev/null 2>"$W/pon.log" ||
         die "pon build failed: $(cat "$W/pon.log")"
     code=$(upload "$ADMIN" POST '/api/v1/pons?name=demo-12-normals' "$W/pon.tsv" \
@@ -160,13 +160,13 @@ series() {
         if [[ $bams == *",$i,"* ]]; then
             draw "$acc" "$days" swgs
             file="$W/$acc.bam"
-            [ -s "$file" ] || "$CLI" simulate --depth 0.03 --seed "$seed" --tumour-fraction "$f" \
+            [ -s "$file" ] || "$CLI" simulate --ideal --depth 0.03 --seed "$seed" --tumour-fraction "$f" \
                 --events 1q21.3:6 -o "$file" >/dev/null
             code=$(upload "$LIMS" PUT "/api/v1/samples/$acc/reads" "$file" application/octet-stream)
         else
             draw "$acc" "$days" bins
             file="$W/$acc.tsv"
-            [ -s "$file" ] || "$CLI" simulate --depth 0.1 --seed "$seed" --tumour-fraction "$f" \
+            [ -s "$file" ] || "$CLI" simulate --ideal --depth 0.1 --seed "$seed" --tumour-fraction "$f" \
                 --events 1q21.3:6 --bins "$file" >/dev/null
             code=$(upload "$LIMS" PUT "/api/v1/samples/$acc/bins" "$file" text/tab-separated-values)
         fi

@@ -26,9 +26,9 @@ no_file() {
 }
 
 # ---------------------------------------------------------------- fixtures (simulated bins)
-"$RW_CLI" simulate --normals 5 --seed 10 --bins "$d/n38" >/dev/null 2>&1
+"$RW_CLI" simulate --ideal --normals 5 --seed 10 --bins "$d/n38" >/dev/null 2>&1
 "$RW_CLI" simulate --normals 5 --seed 20 --build hg19 --bins "$d/n19" >/dev/null 2>&1
-"$RW_CLI" simulate --seed 99 --tumour-fraction 0.3 --events 1q21.3:6 --bins "$d/s38.tsv" \
+"$RW_CLI" simulate --ideal --seed 99 --tumour-fraction 0.3 --events 1q21.3:6 --bins "$d/s38.tsv" \
     >/dev/null 2>&1
 check "fixtures simulated" test -s "$d/s38.tsv" -a -s "$d/n38/normal_10.tsv" -a -s "$d/n19/normal_20.tsv"
 

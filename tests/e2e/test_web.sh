@@ -21,7 +21,7 @@ lims=$(token_of lims e2e-lims)
 clin=$(token_of clinician dr-e2e)
 
 # Panel of normals from 10 simulated normals, uploaded and activated.
-"$RW_CLI" simulate --normals 10 --bins "$t_tmp/normals" --seed 500 >/dev/null 2>&1
+"$RW_CLI" simulate --ideal --normals 10 --bins "$t_tmp/normals" --seed 500 >/dev/null 2>&1
 "$RW_CLI" pon build -o "$t_tmp/pon.tsv" "$t_tmp"/normals/*.tsv >/dev/null 2>&1
 pon_id=$(curl -s -H "Authorization: Bearer $admin" -H 'Content-Type: text/tab-separated-values' \
     --data-binary @"$t_tmp/pon.tsv" "$RW_URL/api/v1/pons" | jq -r .id)
@@ -39,7 +39,7 @@ patient() {
 sample() {
     rw_req POST "/api/v1/patients/$1/samples" \
         "{\"accession\": \"$2\", \"collected_at\": \"$3\", \"assay\": \"bins\"}" >/dev/null
-    "$RW_CLI" simulate --bins "$t_tmp/$2.tsv" --seed "$5" --tumour-fraction "$4" \
+    "$RW_CLI" simulate --ideal --bins "$t_tmp/$2.tsv" --seed "$5" --tumour-fraction "$4" \
         --events "1q21.3:6" >/dev/null 2>&1
     code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $lims" \
         -H 'Content-Type: text/tab-separated-values' --data-binary @"$t_tmp/$2.tsv" \

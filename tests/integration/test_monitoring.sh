@@ -47,7 +47,7 @@ wait_idle() {
 trend() { RW_TOKEN=$ADMIN rw_req GET "/api/v1/patients/$1/trend" >/dev/null; }
 # sim NAME SEED F: a 0.1x bins file with 1q21.3 at CN 6 in a fraction F of the DNA.
 sim() {
-    "$RW_CLI" simulate --depth 0.1 --seed "$2" --tumour-fraction "$3" --events 1q21.3:6 \
+    "$RW_CLI" simulate --ideal --depth 0.1 --seed "$2" --tumour-fraction "$3" --events 1q21.3:6 \
         --bins "$SIM/$1.tsv" >/dev/null 2>&1 || echo "simulate $1 failed" >&2
 }
 # patient EXTERNAL_ID: creates a patient (diagnosed 2022-12-01); prints its id.
@@ -64,10 +64,10 @@ draw() {
 sample_id() { sql "SELECT id FROM samples WHERE accession = '$1'"; }
 
 # ---------------------------------------------------------------- data (simulated truth)
-"$RW_CLI" simulate --normals 12 --bins "$SIM/normals" --depth 0.1 --seed 100 >/dev/null 2>&1
+"$RW_CLI" simulate --ideal --normals 12 --bins "$SIM/normals" --depth 0.1 --seed 100 >/dev/null 2>&1
 "$RW_CLI" pon build -o "$SIM/pon1.tsv" "$SIM"/normals/*.tsv >/dev/null 2>&1
 check "panel of 12 simulated normals" test -s "$SIM/pon1.tsv"
-"$RW_CLI" simulate --normals 10 --bins "$SIM/normals2" --depth 0.1 --seed 300 >/dev/null 2>&1
+"$RW_CLI" simulate --ideal --normals 10 --bins "$SIM/normals2" --depth 0.1 --seed 300 >/dev/null 2>&1
 "$RW_CLI" pon build -o "$SIM/pon2.tsv" "$SIM"/normals2/*.tsv >/dev/null 2>&1
 check "a second panel" test -s "$SIM/pon2.tsv"
 # Relapse: surgery, then 1q21.3 emerging at 0 -> 0.5% -> 2% -> 6% -> 12% tumour DNA. At 0.1x the

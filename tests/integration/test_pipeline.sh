@@ -37,12 +37,12 @@ new_sample() { # ACCESSION ASSAY [PATIENT]
 }
 
 # ---------------------------------------------------------------- simulated data (truth known)
-"$RW_CLI" simulate --normals 10 --bins "$SIM/normals" --depth 0.1 --seed 100 >/dev/null 2>&1
+"$RW_CLI" simulate --ideal --normals 10 --bins "$SIM/normals" --depth 0.1 --seed 100 >/dev/null 2>&1
 check "simulated 10 normals" test -s "$SIM/normals/normal_109.tsv"
-"$RW_CLI" simulate --depth 0.02 --seed 7 --tumour-fraction 0.2 --events 1q21.3:6 \
+"$RW_CLI" simulate --ideal --depth 0.02 --seed 7 --tumour-fraction 0.2 --events 1q21.3:6 \
     -o "$SIM/tumour.bam" >/dev/null 2>&1
-"$RW_CLI" simulate --depth 0.1 --seed 8 --bins "$SIM/clear.tsv" >/dev/null 2>&1
-"$RW_CLI" simulate --depth 0.1 --seed 9 --tumour-fraction 0.2 --events 1q21.3:6 \
+"$RW_CLI" simulate --ideal --depth 0.1 --seed 8 --bins "$SIM/clear.tsv" >/dev/null 2>&1
+"$RW_CLI" simulate --ideal --depth 0.1 --seed 9 --tumour-fraction 0.2 --events 1q21.3:6 \
     --bins "$SIM/amp.tsv" >/dev/null 2>&1
 "$RW_CLI" simulate --depth 0.005 --seed 10 --build hg19 -o "$SIM/hg19.bam" >/dev/null 2>&1
 for i in 1 2 3; do

@@ -6,7 +6,7 @@ command -v bash >/dev/null || { echo "SKIP: bash missing"; exit 77; }
 
 rw_start_daemon "$t_tmp/d" --workers 2 || { fail "daemon start"; done_tests; exit 1; }
 RW_TOKEN=$RW_ADMIN_TOKEN
-"$RW_CLI" simulate --normals 10 --bins "$t_tmp/normals" --seed 900 >/dev/null 2>&1
+"$RW_CLI" simulate --ideal --normals 10 --bins "$t_tmp/normals" --seed 900 >/dev/null 2>&1
 "$RW_CLI" pon build -o "$t_tmp/pon.tsv" "$t_tmp"/normals/*.tsv >/dev/null 2>&1
 pon_id=$(curl -s -H "Authorization: Bearer $RW_TOKEN" -H 'Content-Type: text/tab-separated-values' \
     --data-binary @"$t_tmp/pon.tsv" "$RW_URL/api/v1/pons" | jq -r .id)
