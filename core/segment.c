@@ -507,6 +507,16 @@ static int two_sample_test(const double *y, int n1, int n, const rw_segment_opts
 
 /* ------------------------------------------------------------------ one stretch */
 
+/* Resizes *p to n doubles; on failure *p stays as it was (freed by work_free). 0 on success. */
+static int grow(double **p, size_t n)
+{
+    double *q = realloc(*p, n * sizeof *q);
+    if (!q)
+        return -1;
+    *p = q;
+    return 0;
+}
+
 static int work_reserve(work *wk, size_t n)
 {
     if (n + 1 <= wk->cap)
@@ -514,25 +524,13 @@ static int work_reserve(work *wk, size_t n)
     size_t cap = n + 1;
     size_t nb = (size_t)ceil(sqrt((double)cap)) + 2;
     size_t pcap = nb * (nb + 1) / 2 + 1;
-    double *x = realloc(wk->x, cap * sizeof *x);
-    if (x)
-        wk->x = x;
-    double *px = realloc(wk->px, cap * sizeof *px);
-    if (px)
-        wk->px = px;
-    double *cum = realloc(wk->cum, (cap + 1) * sizeof *cum);
-    if (cum)
-        wk->cum = cum;
-    double *bmin = realloc(wk->bmin, nb * sizeof *bmin);
-    if (bmin)
-        wk->bmin = bmin;
-    double *bmax = realloc(wk->bmax, nb * sizeof *bmax);
-    if (bmax)
-        wk->bmax = bmax;
+    /* | (not ||): every array is resized, as each keeps its own size in cap */
+    int bad = grow(&wk->x, cap) | grow(&wk->px, cap) | grow(&wk->cum, cap + 1) |
+              grow(&wk->bmin, nb) | grow(&wk->bmax, nb);
     struct bpair *pairs = realloc(wk->pairs, pcap * sizeof *pairs);
     if (pairs)
         wk->pairs = pairs;
-    if (!x || !px || !cum || !bmin || !bmax || !pairs)
+    if (bad || !pairs)
         return -1;
     wk->cap = cap;
     wk->pcap = pcap;
