@@ -524,7 +524,7 @@ static int work_reserve(work *wk, size_t n)
     size_t cap = n + 1;
     size_t nb = (size_t)ceil(sqrt((double)cap)) + 2;
     size_t pcap = nb * (nb + 1) / 2 + 1;
-    /* | (not ||): every array is resized, as each keeps its own size in cap */
+    /* wk->cap grows only when every array did */
     int bad = grow(&wk->x, cap) | grow(&wk->px, cap) | grow(&wk->cum, cap + 1) |
               grow(&wk->bmin, nb) | grow(&wk->bmax, nb);
     struct bpair *pairs = realloc(wk->pairs, pcap * sizeof *pairs);
