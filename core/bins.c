@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "core/atomic.h"
+#include "core/wig.h"
 
 #define BINS_MAGIC "#relapsewatch-bins"
 
@@ -151,6 +152,10 @@ rw_status rw_bins_read(const char *path, rw_bins **out, rw_error *err)
 
     if (!fgets(line, sizeof line, f) ||
         (lineno = 1, parse_magic(line, &build, &bin_size, &version, filters, sizeof filters))) {
+        if (rw_wig_sniff(path) == 1) { /* HMMcopy WIG read counts (core/wig.h) */
+            fclose(f);
+            return rw_wig_read_bins(path, out, err);
+        }
         st =
             rw_error_set(err, RW_ERR_INPUT, "%s: not a bins file (first line must start with '%s')",
                          path, BINS_MAGIC);

@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "core/stats.h"
+#include "core/wig.h"
 
 #define BINS_MAGIC "#relapsewatch-bins"
 
@@ -708,7 +709,7 @@ static int is_bins_file(const char *path)
     char head[sizeof BINS_MAGIC - 1];
     size_t n = fread(head, 1, sizeof head, f);
     fclose(f);
-    return n == sizeof head && !memcmp(head, BINS_MAGIC, sizeof head);
+    return (n == sizeof head && !memcmp(head, BINS_MAGIC, sizeof head)) || rw_wig_sniff(path) == 1;
 }
 
 char *rw_count_filters(const rw_count_opts *o, char *buf, size_t n)

@@ -12,6 +12,7 @@ core_libcore_la_SOURCES = \
 	core/score.c core/score.h \
 	core/ddpcr.c core/ddpcr.h \
 	core/simulate.c core/simulate.h \
+	core/wig.c core/wig.h \
 	core/gc.c core/gc.h \
 	core/segment.c core/segment.h \
 	core/purity.c core/purity.h \

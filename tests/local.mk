@@ -6,6 +6,7 @@ UNIT_TESTS = \
 	tests/unit/test_score tests/unit/test_ddpcr tests/unit/test_simulate tests/unit/test_gc \
 	tests/unit/test_segment tests/unit/test_purity tests/unit/test_plot tests/unit/test_trend \
 	tests/unit/test_dilution tests/unit/test_server tests/unit/test_monitor tests/unit/test_settings
+UNIT_TESTS += tests/unit/test_wig
 check_PROGRAMS += $(UNIT_TESTS)
 SCRIPT_TESTS = \
 	tests/cli/test_cli_count.sh tests/cli/test_cli_errors.sh \
