@@ -126,7 +126,10 @@ fail:
     return NULL;
 }
 
-const char *srv_clin_first_difference(const srv_clin_field *fields, json_t *want, json_t *have)
+/* Name of the first field whose wanted value (in `want`, or null when absent and nullable)
+ * differs from `have` (a stored row), or NULL when they agree: the idempotency test. Fields
+ * absent from want that are neither nullable nor defaulted are not compared. */
+static const char *first_difference(const srv_clin_field *fields, json_t *want, json_t *have)
 {
     for (const srv_clin_field *f = fields; f->name; f++) {
         json_t *w = json_object_get(want, f->name);
@@ -214,7 +217,7 @@ json_t *srv_clin_update_new(srv_request *req, const char *table, const char *ent
 void srv_clin_answer_existing(srv_request *req, const srv_clin_field *fields, json_t *want,
                               json_t *have, const char *what)
 {
-    const char *diff = srv_clin_first_difference(fields, want, have);
+    const char *diff = first_difference(fields, want, have);
     srv_db_rollback(req->db); /* nothing written */
     if (diff)
         srv_reply_error(req, 409, "conflict", diff, "%s exists with a different %s", what, diff);

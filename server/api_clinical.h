@@ -51,11 +51,6 @@ typedef struct srv_clin_field {
  * normalised values (strings, reals, null) keyed by field name, or NULL after answering 422. */
 json_t *srv_clin_body_new(srv_request *req, const srv_clin_field *fields, int create);
 
-/* Name of the first field whose wanted value (in `want`, or null when absent and nullable)
- * differs from `have` (a stored row), or NULL when they agree: the idempotency test. Fields
- * absent from want that are neither nullable nor defaulted are not compared. */
-const char *srv_clin_first_difference(const srv_clin_field *fields, json_t *want, json_t *have);
-
 /* Opens the request's write transaction; -1 after answering 500. */
 int srv_clin_begin(srv_request *req);
 /* Rolls back and answers 500 (detail goes to the log only). */

@@ -81,11 +81,6 @@ const char *srv_query(srv_request *req, const char *key)
     return o ? o->text : NULL;
 }
 
-int srv_http_active(const srv_http *h)
-{
-    return atomic_load(&h->active);
-}
-
 /* ---------------------------------------------------------------- static files */
 
 static const char *content_type_of(const char *path)
@@ -402,6 +397,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return send_parked(req);
 }
 
+void srv_request_release(srv_request *req)
+{
+    for (int i = 0; i < req->nparams; i++)
+        free(req->params[i]);
+    free(req->body);
+    json_decref(req->json);
+    if (req->upload_free)
+        req->upload_free(req->upload);
+    if (req->response)
+        MHD_destroy_response(req->response);
+    while (req->owned) {
+        struct srv_owned *next = req->owned->next;
+        free(req->owned);
+        req->owned = next;
+    }
+    memset(req, 0, sizeof *req);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
@@ -419,21 +432,9 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         srv_log_write(level, "request", "req=%llu %s %s %u %.1fms%s", (unsigned long long)req->id,
                       req->method, req->log_path, req->status, (now_mono() - req->started) * 1000.0,
                       (unsigned)toe < sizeof reasons / sizeof reasons[0] ? reasons[toe] : " (?)");
-    for (int i = 0; i < req->nparams; i++)
-        free(req->params[i]);
-    free(req->body);
-    json_decref(req->json);
-    if (req->upload_free)
-        req->upload_free(req->upload);
-    if (req->response)
-        MHD_destroy_response(req->response);
     if (req->db)
         srv_db_release(h->db, req->db);
-    while (req->owned) {
-        struct srv_owned *next = req->owned->next;
-        free(req->owned);
-        req->owned = next;
-    }
+    srv_request_release(req);
     free(req);
     atomic_fetch_sub(&h->active, 1);
 }

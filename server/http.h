@@ -72,6 +72,10 @@ typedef struct srv_request {
 const char *srv_query(srv_request *req, const char *key);
 /* Request header (borrowed), or NULL. */
 const char *srv_header(srv_request *req, const char *name);
+/* Frees what req owns (captured parameters, body, parsed JSON, upload, the answer not yet sent,
+ * decoded query strings) and zeroes it, so it can serve again (the unit tests answer many
+ * requests with one). The connection req->db is not given back: its lender does that. */
+void srv_request_release(srv_request *req);
 
 typedef struct srv_http srv_http;
 /* Starts MHD in internal thread-pool mode (cfg->threads threads, epoll) on cfg->listen; requests
@@ -82,7 +86,5 @@ srv_http *srv_http_start(const struct srv_config *cfg, struct srv_db *db, int *p
                          size_t errlen);
 /* Stops accepting, lets in-flight requests finish (up to 10 s), frees. NULL-safe. */
 void srv_http_stop(srv_http *h);
-/* Requests currently being processed (not idle keep-alive connections). */
-int srv_http_active(const srv_http *h);
 
 #endif

@@ -13,7 +13,7 @@ srv_log_level srv_log_threshold = SRV_LOG_INFO;
 
 static const char *const level_names[] = {"debug", "info", "warn", "error"};
 
-const char *srv_log_level_name(srv_log_level level)
+static const char *level_name(srv_log_level level)
 {
     if ((int)level < 0 || level > SRV_LOG_ERROR)
         return "?";
@@ -37,7 +37,7 @@ void srv_log_vwrite(srv_log_level level, const char *func, const char *fmt, va_l
     gmtime_r(&tv.tv_sec, &tm);
     int n = (int)strftime(line, sizeof line, "%Y-%m-%dT%H:%M:%S", &tm);
     n += snprintf(line + n, sizeof line - (size_t)n, ".%03dZ %-5s %s: ", (int)(tv.tv_usec / 1000),
-                  srv_log_level_name(level), func ? func : "-");
+                  level_name(level), func ? func : "-");
     int m = vsnprintf(line + n, sizeof line - (size_t)n, fmt, ap);
     if (m < 0)
         m = 0;

@@ -21,7 +21,6 @@ void srv_log_vwrite(srv_log_level level, const char *func, const char *fmt, va_l
     __attribute__((format(printf, 3, 0)));
 /* "debug", "info", "warn", "error" -> level; -1 for anything else. */
 int srv_log_level_parse(const char *name);
-const char *srv_log_level_name(srv_log_level level);
 /* Routes htslib's messages into srv_log at the matching levels. htslib 1.16 has no log hook, so
  * this sets htslib's own threshold to ours: its lines ("[E::func] ...") appear exactly when a
  * srv_log line of that level would. Call again after changing srv_log_threshold. */

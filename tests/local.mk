@@ -5,7 +5,10 @@ UNIT_TESTS = \
 	tests/unit/test_genome tests/unit/test_bins tests/unit/test_count tests/unit/test_pon \
 	tests/unit/test_score tests/unit/test_ddpcr tests/unit/test_simulate tests/unit/test_gc \
 	tests/unit/test_segment tests/unit/test_purity tests/unit/test_plot tests/unit/test_trend \
-	tests/unit/test_dilution tests/unit/test_server tests/unit/test_monitor tests/unit/test_settings
+	tests/unit/test_dilution tests/unit/test_monitor tests/unit/test_sha256 \
+	tests/unit/test_validate tests/unit/test_options tests/unit/test_migrate tests/unit/test_router \
+	tests/unit/test_auth tests/unit/test_reply tests/unit/test_resource tests/unit/test_ddpcr_input \
+	tests/unit/test_blob tests/unit/test_settings
 UNIT_TESTS += tests/unit/test_wig
 check_PROGRAMS += $(UNIT_TESTS)
 SCRIPT_TESTS = \
