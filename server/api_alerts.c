@@ -59,7 +59,7 @@ static enum MHD_Result alert_list(srv_request *req)
     sqlite3_bind_int64(st, 4, limit);
     a = srv_monitor_alerts_new(st, 1);
     sqlite3_finalize(st);
-    return srv_clin_reply_list(req, "alerts", a);
+    return srv_reply_list(req, "alerts", a);
 }
 
 /* GET /api/v1/alerts/{id} */

@@ -247,13 +247,6 @@ json_t *srv_clin_patient_new(srv_request *req, int in_transaction)
     return NULL;
 }
 
-enum MHD_Result srv_clin_reply_list(srv_request *req, const char *key, json_t *rows)
-{
-    if (!rows)
-        return srv_reply_internal(req, "cannot list rows");
-    return srv_reply_json(req, 200, json_pack("{s:o}", key, rows));
-}
-
 void srv_clin_year_before(const char *date, char *out)
 {
     int year = 0;

@@ -84,9 +84,6 @@ void srv_clin_answer_existing(srv_request *req, const srv_clin_field *fields, js
  * such patient) or 500; a transaction opened by the caller is rolled back first. */
 json_t *srv_clin_patient_new(srv_request *req, int in_transaction);
 
-/* Answers 200 {key: rows} (rows stolen), or 500 when rows is NULL. */
-enum MHD_Result srv_clin_reply_list(srv_request *req, const char *key, json_t *rows);
-
 /* "YYYY-MM-DD" one calendar year before date (into out, size >= 11). ISO dates compare as text,
  * and "2023-02-29" (from a leap day) still sorts between the 28th of February and the 1st of
  * March, so the result only needs to compare right. */

@@ -49,9 +49,7 @@ static enum MHD_Result job_list(srv_request *req)
     sqlite3_bind_int64(st, 2, limit);
     json_t *jobs = srv_rows_of_ids_new(req->db, st, srv_jobs_get);
     sqlite3_finalize(st);
-    if (!jobs)
-        return srv_reply_internal(req, "cannot list jobs");
-    return srv_reply_json(req, 200, json_pack("{s:o}", "jobs", jobs));
+    return srv_reply_list(req, "jobs", jobs);
 }
 
 static enum MHD_Result job_retry(srv_request *req)

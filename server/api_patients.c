@@ -395,24 +395,19 @@ static enum MHD_Result patient_update(srv_request *req)
     json_t *changes = NULL, *have = NULL, *row = NULL, *diag;
     int64_t id;
 
-    if (srv_param_id(req, 0, &id))
+    if (srv_param_id(req, 0, &id) || !(changes = srv_clin_body_new(req, patient_fields, 0)))
         return srv_clin_done(req);
-    if (!(changes = srv_clin_body_new(req, patient_fields, 0)) || srv_clin_begin(req))
-        goto out;
-    if (!(have = srv_clin_patient_new(req, 1)))
-        goto out;
-    diag = json_object_get(changes, "diagnosis_date");
-    if (diag && check_new_diagnosis(req, id, json_string_value(diag)))
-        goto out;
-    /* The primary tumour's status is an input of the longitudinal engine: the monitoring state
-     * is recomputed in the same transaction. */
-    if (!(row = srv_clin_update_new(req, "patients", "patient", id, have, changes)) ||
-        srv_monitor_recompute(req->db, id)) {
-        srv_clin_abort(req, "cannot update a patient");
-        goto out;
+    if (srv_clin_begin(req) == 0 && (have = srv_clin_patient_new(req, 1)) &&
+        !((diag = json_object_get(changes, "diagnosis_date")) &&
+          check_new_diagnosis(req, id, json_string_value(diag)))) {
+        /* The primary tumour's status is an input of the longitudinal engine: the monitoring
+         * state is recomputed in the same transaction. */
+        if (!(row = srv_clin_update_new(req, "patients", "patient", id, have, changes)) ||
+            srv_monitor_recompute(req->db, id))
+            srv_clin_abort(req, "cannot update a patient");
+        else
+            srv_clin_commit_reply(req, 200, json_incref(row), "updated patient %" PRId64, id);
     }
-    srv_clin_commit_reply(req, 200, json_incref(row), "updated patient %" PRId64, id);
-out:
     json_decref(changes);
     json_decref(have);
     json_decref(row);

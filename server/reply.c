@@ -114,3 +114,12 @@ enum MHD_Result srv_reply_lookup(srv_request *req, srv_status st, json_t *row, c
     snprintf(detail, sizeof detail, "cannot read %s", what);
     return srv_reply_internal(req, detail);
 }
+
+enum MHD_Result srv_reply_list(srv_request *req, const char *key, json_t *rows)
+{
+    char detail[96];
+    if (rows)
+        return srv_reply_json(req, 200, json_pack("{s:o}", key, rows));
+    snprintf(detail, sizeof detail, "cannot list %s", key);
+    return srv_reply_internal(req, detail);
+}

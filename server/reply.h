@@ -24,6 +24,8 @@ enum MHD_Result srv_reply_core_error(srv_request *req, rw_status st, const char 
 /* Answers a look-up by its status: SRV_OK sends row (stolen) with 200, SRV_NOT_FOUND is 404
  * "not_found" ("no such <what>"), anything else 500 (logged as "cannot read <what>"). */
 enum MHD_Result srv_reply_lookup(srv_request *req, srv_status st, json_t *row, const char *what);
+/* Answers 200 {key: rows} (rows stolen), or 500 when rows is NULL (the query failed). */
+enum MHD_Result srv_reply_list(srv_request *req, const char *key, json_t *rows);
 /* Sends raw bytes with a content type (copied). */
 enum MHD_Result srv_reply_bytes(srv_request *req, unsigned status, const char *content_type,
                                 const void *data, size_t len);

@@ -30,26 +30,45 @@ static int check_record(srv_request *req, const srv_clin_child *c, json_t *patie
     return -1;
 }
 
+/* The checked body of a write (create != 0: POST) with its transaction open; NULL after
+ * answering. */
+static json_t *write_body_new(srv_request *req, const srv_clin_child *c, int create)
+{
+    json_t *body = srv_clin_body_new(req, c->fields, create);
+    if (body && srv_clin_begin(req)) {
+        json_decref(body);
+        return NULL;
+    }
+    return body;
+}
+
+/* The end of a write once its row is in place (row NULL: the write failed): c's hook, then the
+ * commit and the answer with the row; else the rollback and 500. verb names the write in the
+ * log line ("created"). */
+static void finish(srv_request *req, const srv_clin_child *c, json_t *row, unsigned status,
+                   const char *verb, int64_t id)
+{
+    if (!row || after_write(req, c, row)) {
+        srv_clin_abort(req, "cannot write a record");
+        return;
+    }
+    srv_clin_commit_reply(req, status, json_incref(row),
+                          "%s %s %" PRId64 " of patient %" JSON_INTEGER_FORMAT, verb, c->entity, id,
+                          json_integer_value(json_object_get(row, "patient_id")));
+}
+
 enum MHD_Result srv_clin_child_create(srv_request *req)
 {
     const srv_clin_child *c = child_of(req);
-    json_t *values = NULL, *patient = NULL, *row = NULL;
-    int64_t id;
+    json_t *values, *patient = NULL, *row = NULL;
+    int64_t id = 0;
 
-    if (!(values = srv_clin_body_new(req, c->fields, 1)) || srv_clin_begin(req))
-        goto out;
-    if (!(patient = srv_clin_patient_new(req, 1)) || check_record(req, c, patient, values))
-        goto out;
-    json_object_set(values, "patient_id", json_object_get(patient, "id"));
-    if (!(row = srv_clin_create_new(req, c->table, c->entity, values, &id)) ||
-        after_write(req, c, row)) {
-        srv_clin_abort(req, "cannot create a record");
-        goto out;
+    if ((values = write_body_new(req, c, 1)) && (patient = srv_clin_patient_new(req, 1)) &&
+        !check_record(req, c, patient, values)) {
+        json_object_set(values, "patient_id", json_object_get(patient, "id"));
+        row = srv_clin_create_new(req, c->table, c->entity, values, &id);
+        finish(req, c, row, 201, "created", id);
     }
-    srv_clin_commit_reply(req, 201, json_incref(row),
-                          "created %s %" PRId64 " of patient %" JSON_INTEGER_FORMAT, c->entity, id,
-                          json_integer_value(json_object_get(patient, "id")));
-out:
     json_decref(values);
     json_decref(patient);
     json_decref(row);
@@ -71,7 +90,7 @@ enum MHD_Result srv_clin_child_list(srv_request *req)
     rows = args ? srv_rows_query_new(req->db, sql, args) : NULL;
     json_decref(args);
     json_decref(patient);
-    return srv_clin_reply_list(req, c->list_key, rows);
+    return srv_reply_list(req, c->list_key, rows);
 }
 
 /* Loads the record named by path parameter 0 inside the open transaction; NULL after answering
@@ -117,20 +136,14 @@ static int check_changed(srv_request *req, const srv_clin_child *c, json_t *have
 enum MHD_Result srv_clin_child_update(srv_request *req)
 {
     const srv_clin_child *c = child_of(req);
-    json_t *changes = NULL, *have = NULL, *row = NULL;
-    int64_t id;
+    json_t *changes, *have = NULL, *row = NULL;
+    int64_t id = 0;
 
-    if (!(changes = srv_clin_body_new(req, c->fields, 0)) || srv_clin_begin(req))
-        goto out;
-    if (!(have = child_load_new(req, c, &id)) || check_changed(req, c, have, changes))
-        goto out;
-    if (!(row = srv_clin_update_new(req, c->table, c->entity, id, have, changes)) ||
-        after_write(req, c, row)) {
-        srv_clin_abort(req, "cannot update a record");
-        goto out;
+    if ((changes = write_body_new(req, c, 0)) && (have = child_load_new(req, c, &id)) &&
+        !check_changed(req, c, have, changes)) {
+        row = srv_clin_update_new(req, c->table, c->entity, id, have, changes);
+        finish(req, c, row, 200, "updated", id);
     }
-    srv_clin_commit_reply(req, 200, json_incref(row), "updated %s %" PRId64, c->entity, id);
-out:
     json_decref(changes);
     json_decref(have);
     json_decref(row);
@@ -143,15 +156,12 @@ enum MHD_Result srv_clin_child_delete(srv_request *req)
     json_t *have;
     int64_t id;
 
-    if (srv_clin_begin(req))
+    if (srv_clin_begin(req) || !(have = child_load_new(req, c, &id)))
         return srv_clin_done(req);
-    if (!(have = child_load_new(req, c, &id)))
-        return srv_clin_done(req);
-    if (srv_row_delete(req->db, c->table, id) || srv_audit(req, "delete", c->entity, id, have) ||
-        after_write(req, c, have)) {
-        json_decref(have);
-        return srv_clin_abort(req, "cannot delete a record");
-    }
-    srv_clin_commit_reply(req, 200, have, "deleted %s %" PRId64, c->entity, id);
+    if (srv_row_delete(req->db, c->table, id) || srv_audit(req, "delete", c->entity, id, have))
+        srv_clin_abort(req, "cannot delete a record");
+    else
+        finish(req, c, have, 200, "deleted", id);
+    json_decref(have);
     return srv_clin_done(req);
 }
