@@ -603,7 +603,7 @@ void rw_sim_opts_init(rw_sim_opts *o)
     o->paired = 0;
     o->tumour_fraction = 0;
     o->bin_noise = 0.02;
-    o->gc_bias = 0.7;
+    o->gc_bias = 0.55;
     o->gc_strength_sd = 0.3;
     o->wave_amp = 0.01;
     o->wave_gc_amp = 0.01;

@@ -40,10 +40,11 @@ typedef struct rw_sim_opts {
     const rw_sim_event *events; /* tumour profile (borrowed); none = diploid tumour */
     size_t n_events;
     double bin_noise;      /* sample-specific depth CV between bins beyond Poisson (default 0.02) */
-    double gc_bias;        /* strength of the GC-like depth bias (default 0.7; 0 = none). The curve
-                              is exp(strength * (c1 x - c2 x^2)), x = (GC - 0.41) / 0.05, c1 and c2
-                              the sample's (c1 of either sign); 0.7 makes depth vary ~1.4-1.6 fold
-                              between 34% and 48% GC, as on the real plasma of test_realism */
+    double gc_bias;        /* strength of the GC-like depth bias (default 0.55; 0 = none). The
+                              curve is exp(strength * (c1 x - c2 x^2)), x = (GC - 0.41) / 0.05, c1
+                              and c2 the sample's (c1 of either sign); 0.55 makes depth change
+                              ~1.4-fold between 35% and 47% GC on average, as on the real plasma
+                              of test_realism */
     double gc_strength_sd; /* per-sample spread of that strength: it is gc_bias * exp(sd * z), z
                               the sample's standard normal (default 0.3; 0 = gc_bias for all) */
     double wave_amp;       /* SD of the random genomic waves, in log depth (default 0.01; 0 =

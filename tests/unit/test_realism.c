@@ -39,14 +39,31 @@
 #define TOL     0.25 /* relative agreement asked */
 
 typedef struct noise {
+    double
+        gc_span; /* |log2 GC-fitted depth at 45-49% GC - at 33-37% GC|: the GC curve's strength */
     double diff_sd;          /* bin-to-bin noise (SD units) */
     double acf[MAX_LAG + 1]; /* autocorrelation at lag k Mb (acf[0] unused) */
     double acf_mean;         /* mean of acf[1..MAX_LAG] */
 } noise;
 
-/* Step 1: median-centred log2 of the GC-corrected depth over the usable bins, NaN elsewhere. */
+/* |mean log2 of the fitted depth (count / corrected) of usable bins at 45-49% GC - at 33-37%|. */
+static double gc_span(const rw_bins *b, const double *gc, const double *corr, const uint8_t *mask,
+                      const unsigned char *usable)
+{
+    double s[2] = {0, 0};
+    int n[2] = {0, 0};
+    for (size_t i = 0; i < b->n; i++)
+        if (usable[i] && !mask[i] && corr[i] > 0 && b->count[i] > 0)
+            for (int k = 0; k < 2; k++)
+                if (fabs(gc[i] - (k ? 0.47 : 0.35)) <= 0.02)
+                    s[k] += log2(b->count[i] / corr[i]), n[k]++;
+    return fabs(s[1] / n[1] - s[0] / n[0]);
+}
+
+/* Step 1: median-centred log2 of the GC-corrected depth over the usable bins, NaN elsewhere;
+ * the strength of the GC curve in *span. */
 static int log2_ratios(const rw_bins *b, const double *gc, const double *map,
-                       const unsigned char *usable, double *l2)
+                       const unsigned char *usable, double *l2, double *span)
 {
     size_t n = b->n;
     double *corr = malloc(n * sizeof *corr), *tmp = malloc(n * sizeof *tmp);
@@ -61,6 +78,7 @@ static int log2_ratios(const rw_bins *b, const double *gc, const double *map,
     for (size_t i = 0; i < n && !rc; i++)
         l2[i] = tmp[i] = usable[i] && !mask[i] && corr[i] > 0 ? log2(corr[i]) : NAN;
     double med = rc ? 0 : rw_stats_median(tmp, n);
+    *span = rc ? NAN : gc_span(b, gc, corr, mask, usable);
     for (size_t i = 0; i < n && !rc; i++)
         l2[i] -= med;
     free(corr), free(tmp), free(mask);
@@ -163,13 +181,16 @@ static int sim_normal(const ctx *x, int ideal, uint64_t seed, double depth, rw_b
     }
     double *l2 = malloc(b->n * sizeof *l2);
     unsigned char *ex = malloc(b->n);
-    int rc = !l2 || !ex || log2_ratios(b, x->sim_gc, NULL, x->usable, l2);
+    double span = NAN;
+    int rc = !l2 || !ex || log2_ratios(b, x->sim_gc, NULL, x->usable, l2, &span);
     if (!rc) {
         memcpy(ex, x->excluded, b->n);
         rc = exclude_segments(b, l2, ex);
     }
-    if (!rc)
+    if (!rc) {
         *out = measure(b, l2, ex);
+        out->gc_span = span;
+    }
     free(l2), free(ex);
     if (keep)
         *keep = b;
@@ -193,6 +214,7 @@ static int sim_set(const ctx *x, int ideal, uint64_t seed0, double target, noise
         if (sim_normal(x, ideal, seed0 + (uint64_t)s, depth, NULL, &r))
             return -1;
         mean->diff_sd += r.diff_sd / N_SIM;
+        mean->gc_span += r.gc_span / N_SIM;
         mean->acf_mean += r.acf_mean / N_SIM;
         for (int l = 1; l <= MAX_LAG; l++)
             mean->acf[l] += r.acf[l] / N_SIM;
@@ -213,6 +235,11 @@ static void table(FILE *f, const noise real[2], const noise sim[2][2], const dou
         fprintf(o, "statistic\treal_T1\treal_T2\treal\trealistic\tideal\trealistic_vs_real\t"
                    "ideal_vs_real\n");
         fprintf(o, "median_reads_per_bin\t%.0f\t%.0f\t\t\t\t\t\n", count[0], count[1]);
+        double rs = (real[0].gc_span + real[1].gc_span) / 2;
+        double ss = (sim[0][0].gc_span + sim[0][1].gc_span) / 2;
+        double is = (sim[1][0].gc_span + sim[1][1].gc_span) / 2;
+        fprintf(o, "gc_curve_span_log2\t%.3f\t%.3f\t%.3f\t%.3f\t%.3f\t%+.1f%%\t%+.1f%%\n",
+                real[0].gc_span, real[1].gc_span, rs, ss, is, 100 * rel(ss, rs), 100 * rel(is, rs));
         for (int t = 0; t < 2; t++) {
             char cells[64];
             snprintf(cells, sizeof cells, t ? "\t%.4f" : "%.4f\t", real[t].diff_sd);
@@ -237,7 +264,7 @@ static void table(FILE *f, const noise real[2], const noise sim[2][2], const dou
 
 /* The real samples: log2 ratios and the patient's left-out segments (both time points). */
 static int load_real(rw_bins *t[2], double **gc, double **map, unsigned char **usable,
-                     double *l2[2], unsigned char **excluded)
+                     double *l2[2], unsigned char **excluded, double span[2])
 {
     static const char *const files[2] = {"ichorcna/MBC_315.ctDNA.reads.wig",
                                          "ichorcna/MBC_315_T2.ctDNA.reads.wig"};
@@ -262,7 +289,7 @@ static int load_real(rw_bins *t[2], double **gc, double **map, unsigned char **u
     for (size_t i = 0; i < t[0]->first[RW_CHROM_X]; i++)
         (*usable)[i] = !isnan((*gc)[i]) && (*map)[i] >= 0.9;
     for (int k = 0; k < 2; k++)
-        if (log2_ratios(t[k], *gc, *map, *usable, l2[k]) ||
+        if (log2_ratios(t[k], *gc, *map, *usable, l2[k], &span[k]) ||
             exclude_segments(t[k], l2[k], *excluded))
             return -1;
     return 0;
@@ -271,9 +298,9 @@ static int load_real(rw_bins *t[2], double **gc, double **map, unsigned char **u
 int main(void)
 {
     rw_bins *t[2] = {NULL, NULL}, *sgc = NULL;
-    double *gc = NULL, *map = NULL, *l2[2] = {NULL, NULL};
+    double *gc = NULL, *map = NULL, *l2[2] = {NULL, NULL}, span[2] = {NAN, NAN};
     unsigned char *usable = NULL, *excluded = NULL;
-    int ok = load_real(t, &gc, &map, &usable, l2, &excluded) == 0 &&
+    int ok = load_real(t, &gc, &map, &usable, l2, &excluded, span) == 0 &&
              rw_sim_gc(RW_BUILD_HG19, BIN, &sgc, NULL) == RW_OK;
     CHECK(ok);
     if (ok) {
@@ -288,6 +315,7 @@ int main(void)
         CHECK(left > 1400);
         for (int k = 0; k < 2; k++) {
             real[k] = measure(t[k], l2[k], excluded);
+            real[k].gc_span = span[k];
             count[k] = median_count(t[k], usable, excluded);
             for (int p = 0; p < 2 && ok; p++)
                 ok = sim_set(&x, p, 1000 * (uint64_t)(k + 1), count[k], &sim[p][k]) == 0;
@@ -299,6 +327,10 @@ int main(void)
             table(f, real, sim, count);
             if (f)
                 fclose(f);
+            /* the strength of the GC curve: realistic as the real ones, none in the ideal model */
+            double rs = (real[0].gc_span + real[1].gc_span) / 2;
+            CHECK(fabs(rel((sim[0][0].gc_span + sim[0][1].gc_span) / 2, rs)) <= TOL);
+            CHECK(fabs(rel((sim[1][0].gc_span + sim[1][1].gc_span) / 2, rs)) > TOL);
             for (int k = 0; k < 2; k++) /* the realistic noise at each time point's depth */
                 CHECK(fabs(rel(sim[0][k].diff_sd, real[k].diff_sd)) <= TOL);
             double rm = (real[0].acf_mean + real[1].acf_mean) / 2;

@@ -269,7 +269,7 @@ static void test_options(void)
     CHECK(o.build == RW_BUILD_HG38 && o.depth == 0.1 && o.read_len == 100 && !o.paired);
     CHECK(o.frag_mode_normal == 167 && o.frag_mode_tumour == 145 && o.tumour_fraction == 0);
     /* The realistic profile is the default; the ideal one switches its five biases off. */
-    CHECK(o.gc_bias == 0.7 && o.gc_strength_sd == 0.3 && o.wave_amp == 0.01 &&
+    CHECK(o.gc_bias == 0.55 && o.gc_strength_sd == 0.3 && o.wave_amp == 0.01 &&
           o.wave_gc_amp == 0.01 && o.overdispersion == 0.03 && o.bin_noise == 0.02);
     rw_sim_opts_ideal(&o);
     CHECK(o.gc_bias == 0 && o.gc_strength_sd == 0 && o.wave_amp == 0 && o.wave_gc_amp == 0 &&
