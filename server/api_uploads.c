@@ -230,8 +230,10 @@ static int answer_prior(srv_request *req, int64_t sample_id, const input *in, co
         return 0;
     if (!strcmp(p->sha, in->sha) && !strcmp(p->kind, in->kind)) {
         srv_db_rollback(req->db);
-        int64_t job = srv_jobs_latest(req->db, sample_id);
-        json_t *answer = job > 0 ? srv_jobs_answer_new(req->db, job) : NULL;
+        int64_t job;
+        json_t *answer = srv_jobs_latest(req->db, sample_id, &job) == SRV_OK
+                             ? srv_jobs_answer_new(req->db, job)
+                             : NULL;
         if (!answer)
             srv_reply_internal(req, "cannot read the sample's job");
         else

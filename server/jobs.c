@@ -143,15 +143,20 @@ json_t *srv_jobs_answer_new(sqlite3 *conn, int64_t job_id)
     return json_pack("{s:o, s:s}", "job", job, "job_url", url);
 }
 
-int64_t srv_jobs_latest(sqlite3 *conn, int64_t sample_id)
+srv_status srv_jobs_latest(sqlite3 *conn, int64_t sample_id, int64_t *job_id)
 {
     sqlite3_stmt *st = srv_db_prepare(conn, "SELECT max(id) FROM jobs WHERE sample_id = ?");
+    srv_status rc = SRV_INTERNAL;
+    *job_id = 0;
     if (!st)
-        return -1;
+        return rc;
     sqlite3_bind_int64(st, 1, sample_id);
-    int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *job_id = sqlite3_column_int64(st, 0);
+        rc = *job_id > 0 ? SRV_OK : SRV_NOT_FOUND;
+    }
     sqlite3_finalize(st);
-    return id;
+    return rc;
 }
 
 /* ---------------------------------------------------------------- workers */
@@ -166,15 +171,16 @@ typedef struct claimed {
  * many runs in all. */
 #define MAX_TRANSIENT_ATTEMPTS 5
 
-/* Claims the oldest queued job whose sample has no job running: 1 claimed, 0 none, -1 database
- * error. One job per sample at a time: a PoN activation queues a recall for a sample whose job
- * is running (that job counts against the old panel), and two workers storing results of one
- * sample at once could leave the older panel's result last. The worker that ends a sample's job
- * claims again at once, so the waiting job does not wait for a poll. */
-static int claim(sqlite3 *c, claimed *job)
+/* Claims the oldest queued job whose sample has no job running: SRV_OK claimed, SRV_NOT_FOUND
+ * none, SRV_RETRY when the database failed or stayed busy. One job per sample at a time: a PoN
+ * activation queues a recall for a sample whose job is running (that job counts against the old
+ * panel), and two workers storing results of one sample at once could leave the older panel's
+ * result last. The worker that ends a sample's job claims again at once, so the waiting job does
+ * not wait for a poll. */
+static srv_status claim(sqlite3 *c, claimed *job)
 {
     if (srv_db_begin(c))
-        return -1;
+        return SRV_RETRY;
     sqlite3_stmt *st = srv_db_prepare(
         c, "UPDATE jobs SET state = 'running', attempts = attempts + 1, progress = 0, "
            "error = NULL, started_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now'), finished_at = NULL "
@@ -202,10 +208,10 @@ static int claim(sqlite3 *c, claimed *job)
         goto fail;
     if (srv_db_commit(c))
         goto fail;
-    return got;
+    return got ? SRV_OK : SRV_NOT_FOUND;
 fail:
     srv_db_rollback(c);
-    return -1;
+    return SRV_RETRY;
 }
 
 /* Puts a claimed job back in the queue (its sample waits again). */
@@ -305,8 +311,8 @@ static void *worker(void *arg)
         pthread_mutex_unlock(&q->lock);
 
         claimed job;
-        int got = claim(c, &job);
-        if (got == 1) {
+        srv_status got = claim(c, &job);
+        if (got == SRV_OK) {
             struct timespec t0, t1;
             clock_gettime(CLOCK_MONOTONIC, &t0);
             srv_log(SRV_LOG_INFO, "job %" PRId64 " (%s) of sample %" PRId64 " started", job.id,
@@ -332,7 +338,7 @@ static void *worker(void *arg)
         /* Nothing to do (or the database was busy): sleep until notified, or poll again later. */
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += got < 0 ? 1 : IDLE_POLL_SECONDS;
+        until.tv_sec += got == SRV_RETRY ? 1 : IDLE_POLL_SECONDS;
         pthread_mutex_lock(&q->lock);
         while (!q->stop && q->wakeup == seen) {
             if (pthread_cond_timedwait(&q->wake, &q->lock, &until) == ETIMEDOUT)

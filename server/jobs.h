@@ -50,7 +50,8 @@ int srv_jobs_settle_sample(sqlite3 *conn, int64_t job_id, int64_t sample_id, con
 srv_status srv_jobs_get(sqlite3 *conn, int64_t job_id, json_t **job);
 /* {"job": ..., "job_url": "/api/v1/jobs/ID"}, new; NULL on error. */
 json_t *srv_jobs_answer_new(sqlite3 *conn, int64_t job_id);
-/* The newest job of a sample, or 0 when it has none (-1 on a database error). */
-int64_t srv_jobs_latest(sqlite3 *conn, int64_t sample_id);
+/* The newest job of a sample in *job_id: SRV_OK, SRV_NOT_FOUND when it has none, SRV_INTERNAL
+ * on a database error. */
+srv_status srv_jobs_latest(sqlite3 *conn, int64_t sample_id, int64_t *job_id);
 
 #endif
