@@ -469,12 +469,11 @@ static int add_waves(const model *m, int c, int64_t nt, double amp, double *w)
     static const double period[WAVE_N] = {5e6, 15e6, 50e6};
     /* the mean over positions of the sum of squared B-spline weights is 151/315 */
     double scale = amp * sqrt(315.0 / 151 / WAVE_N);
-    double len = (double)rw_chrom_length(m->o->build, c);
     for (int j = 0; j < WAVE_N; j++) {
         double h = period[j] / 2;
         uint64_t key = (uint64_t)c * WAVE_N + (uint64_t)j;
         double shift = u01(hash4(K_WAVE, m->o->seed, key, UINT64_MAX));
-        size_t nk = (size_t)(len / h + shift) + 4;
+        size_t nk = (size_t)((double)nt * TILE / h + shift) + 4; /* u < nk - 3 */
         double *z = malloc(nk * sizeof *z);
         if (!z)
             return -1;
