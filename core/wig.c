@@ -230,9 +230,10 @@ static rw_status misfit(const wig *w, const char *path, rw_error *err)
                         path);
 }
 
+/* Has the file a block of chr1-22 or X (chrY alone gives no bins of ours)? */
 static int any_present(const wig *w)
 {
-    for (int c = 0; c < RW_NCHROM; c++)
+    for (int c = 0; c < RW_CHROM_Y; c++)
         if (w->present[c])
             return 1;
     return 0;
@@ -255,7 +256,7 @@ rw_status rw_wig_read_bins(const char *path, rw_bins **out, rw_error *err)
         return st;
     int hg19 = fits(&w, RW_BUILD_HG19), hg38 = fits(&w, RW_BUILD_HG38);
     if (!any_present(&w))
-        st = rw_error_set(err, RW_ERR_INPUT, "%s: no bins of chr1-22, X or Y", path);
+        st = rw_error_set(err, RW_ERR_INPUT, "%s: no bins of chr1-22 or X", path);
     else if (hg19 && hg38)
         st = rw_error_set(err, RW_ERR_BUILD,
                           "%s: its chromosome extents at %ld bp bins fit both hg19 and hg38: "
@@ -283,7 +284,7 @@ rw_status rw_wig_read_track(const char *path, const rw_bins *layout, double *val
     if (st)
         return st;
     if (!any_present(&w))
-        st = rw_error_set(err, RW_ERR_INPUT, "%s: no bins of chr1-22, X or Y", path);
+        st = rw_error_set(err, RW_ERR_INPUT, "%s: no bins of chr1-22 or X", path);
     else if (w.step != layout->bin_size)
         st = rw_error_set(err, RW_ERR_MISMATCH, "%s: bins of %ld bp, not %d", path, w.step,
                           (int)layout->bin_size);

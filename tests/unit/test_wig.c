@@ -247,6 +247,8 @@ static void test_errors(void)
         {write_text("empty.wig", ""), "no bins", RW_ERR_INPUT},
         {write_text("onlymt.wig", "fixedStep chrom=MT start=1 step=1000000\n1\n"), "no bins",
          RW_ERR_INPUT},
+        {write_text("onlyy.wig", "fixedStep chrom=chrY start=1 step=1000000\n1\n"), "no bins",
+         RW_ERR_INPUT},
         /* chr11 alone has 136 bins of 1 Mb in both builds */
         {gen("ambiguous.wig", RW_BUILD_HG19, 1000000, "", 10, 11, "", ""), "both", RW_ERR_BUILD},
         /* chr2 of hg38 after chr1 of hg19 */
