@@ -13,13 +13,14 @@
  *  3. residuals = the rest, minus their median, without outliers beyond 5 robust SDs;
  *  4. bin-to-bin noise = median |r[i+1] - r[i]| over neighbouring bins of a chromosome, divided
  *     by sqrt(2) * 0.6745 (so it estimates the SD of independent noise of a bin), and the
- *     autocorrelation of the residuals at lags 1-20 Mb (pairs within a chromosome).
+ *     autocorrelation of the residuals at lags 1-20 Mb (pairs within a chromosome);
+ *  5. the strength of the GC curve: |log2 fitted depth at 47% GC - at 35%| (step 1's fit).
  * Each time point is compared with N_SIM simulated normals at its own depth (the median count of
  * the usable bins matched), for the noise; the autocorrelation, whose estimate from one sample is
  * noisy (about +-0.03 per lag), is compared as its mean over lags 1-20 and over both time points
- * against the mean over all simulated normals. Both must agree within TOL for the realistic
- * profile; the ideal profile's autocorrelation must not (the test can fail). The table goes to
- * RW_BUILD_DIR/realism.tsv and stdout. */
+ * against the mean over all simulated normals, and so is the GC curve. All must agree within TOL
+ * for the realistic profile; the ideal profile's autocorrelation and GC curve must not (the test
+ * can fail). The table goes to RW_BUILD_DIR/realism.tsv and stdout. */
 #include "core/gc.h"
 #include "core/segment.h"
 #include "core/simulate.h"
