@@ -11,8 +11,8 @@
  *  - overdispersion beyond Poisson: gamma-distributed depth per 50 kb tile (gamma-Poisson, i.e.
  *    negative binomial counts), the `overdispersion` extra CV of a 500 kb bin.
  * The IDEAL profile (rw_sim_opts_ideal(), `simulate --ideal`) is the clean model of relapsewatch
- * 0.1: none of the three (same bytes as then for the same options), for figures that show the
- * method's limit without them. Each bias is switched off on its own by setting it to 0. */
+ * 0.1: none of the three (the same reads and counts as then for the same options), for figures that
+ * show the method's limit without them. Each bias is switched off on its own by setting it to 0. */
 #ifndef RW_SIMULATE_H
 #define RW_SIMULATE_H
 
