@@ -34,6 +34,9 @@ static const subcommand subcommands[] = {
     {.name = "plot", .run = rw_cli_plot, .summary = "draw a sample's genome-wide copy-number plot"},
     {.name = "trend", .run = rw_cli_trend, .summary = "serial monitoring of a patient's draws"},
     {.name = "segment", .run = rw_cli_segment, .summary = "segment a copy-number profile"},
+    {.name = "settings",
+     .run = rw_cli_settings,
+     .summary = "list the analysis settings: defaults, ranges, meaning"},
     {.name = NULL},
 };
 

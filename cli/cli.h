@@ -25,6 +25,7 @@ int rw_cli_simulate(int argc, char **argv);
 int rw_cli_plot(int argc, char **argv);
 int rw_cli_trend(int argc, char **argv);
 int rw_cli_segment(int argc, char **argv);
+int rw_cli_settings(int argc, char **argv);
 
 /* Prints "relapsewatch <cmd>: <message>" on stderr and returns the exit code for st
  * (RW_EXIT_USAGE for RW_ERR_USAGE, RW_EXIT_INPUT otherwise). */

@@ -137,8 +137,7 @@ static int build_from_samples(srv_request *req, json_t *from, const char *path)
         }
         got++;
     }
-    rw_pon_opts o;
-    rw_pon_opts_init(&o);
+    rw_pon_opts o = srv_settings()->pon; /* panel size and masking: analysis settings */
     if (rw_pon_build(normals, got, &o, &pon, &e)) {
         srv_reply_core_error(req, e.status, "invalid_pon", "build_from",
                              "cannot build the panel: %s", e.msg);

@@ -76,7 +76,7 @@ static enum MHD_Result profile_get(srv_request *req)
         "SELECT s.id, s.patient_id, s.assay, s.status, r.sample_id, r.build, r.bin_size, r.log2, "
         "r.mask, r.segments, r.regions, r.qc, r.tumour_fraction, r.ddpcr, r.core_version, "
         "p.pon_key, p.id, r.ratio, r.ratio_low, r.ratio_high, r.log2_ratio, r.se, r.cv, r.z, "
-        "r.call, r.strong, r.computed_at, r.job_id FROM samples s "
+        "r.call, r.strong, r.computed_at, r.job_id, r.settings FROM samples s "
         "LEFT JOIN results r ON r.sample_id = s.id LEFT JOIN pons p ON p.id = r.pon_id "
         "WHERE s.accession = ?");
     if (!st)
@@ -132,6 +132,8 @@ static enum MHD_Result profile_get(srv_request *req)
         "job_id", (json_int_t)sqlite3_column_int64(st, 27));
     if (body && ddpcr)
         json_object_set_new(body, "ddpcr", col_json(st, 13, json_null()));
+    if (body) /* the provenance: every analysis setting the result was made with */
+        json_object_set_new(body, "settings", col_json(st, 28, json_null()));
     sqlite3_finalize(st);
     if (!body || !bins) {
         json_decref(body);

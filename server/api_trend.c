@@ -8,6 +8,8 @@
 
 #include "server/api_clinical.h"
 #include "server/monitor.h"
+#include "server/options.h"
+#include "json/settings.h"
 
 static json_t *jnum(double x)
 {
@@ -48,6 +50,17 @@ static json_t *tumour_fraction(const char *tf_text, double ratio, double primary
     return jnum(f);
 }
 
+/* The call thresholds a draw's result was made with, from the settings stored with it (the
+ * daemon's present ones for a result stored before they were recorded: "recorded" false). */
+static json_t *draw_thresholds(const char *settings_text, const char *assay)
+{
+    json_t *stored = settings_text ? json_loads(settings_text, 0, NULL) : NULL;
+    json_t *th =
+        rw_settings_thresholds_json_new(stored, assay && !strcmp(assay, "ddpcr"), srv_settings());
+    json_decref(stored);
+    return th ? th : json_null();
+}
+
 /* Every draw of the patient by date, null values for those without a result. */
 static json_t *series_new(sqlite3 *db, int64_t pid, double primary_cn)
 {
@@ -55,7 +68,8 @@ static json_t *series_new(sqlite3 *db, int64_t pid, double primary_cn)
     sqlite3_stmt *st = srv_db_prepare(
         db, "SELECT s.id, s.accession, s.collected_at, s.assay, s.status, r.ratio, r.ratio_low, "
             "r.ratio_high, r.log2_ratio, r.z, r.call, r.tumour_fraction, r.strong, r.cv, r.se, "
-            "r.sample_id IS NOT NULL FROM samples s LEFT JOIN results r ON r.sample_id = s.id "
+            "r.sample_id IS NOT NULL, r.settings FROM samples s LEFT JOIN results r ON "
+            "r.sample_id = s.id "
             "WHERE s.patient_id = ? ORDER BY s.collected_at, s.id");
     int rc = SQLITE_ERROR;
     if (!st || !a)
@@ -75,6 +89,12 @@ static json_t *series_new(sqlite3 *db, int64_t pid, double primary_cn)
                 : json_null(),
             "strong", has ? json_boolean(sqlite3_column_int(st, 12)) : json_null(), "cv",
             col_num(st, 13), "se", col_num(st, 14));
+        if (o && has)
+            json_object_set_new(o, "thresholds",
+                                draw_thresholds((const char *)sqlite3_column_text(st, 16),
+                                                (const char *)sqlite3_column_text(st, 3)));
+        else if (o)
+            json_object_set_new(o, "thresholds", json_null());
         if (!o || json_array_append_new(a, o))
             goto fail;
     }

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/options.h"
+
 /* The keys of the body: only droplet_volume_nl and wells. */
 static rw_status check_keys(json_t *body, const char **field, rw_error *e)
 {
@@ -60,7 +62,7 @@ rw_status srv_ddpcr_parse(json_t *body, rw_ddpcr_well **wells, size_t *n, rw_ddp
     json_t *v, *arr;
     *wells = NULL;
     *n = 0;
-    rw_ddpcr_opts_init(o);
+    *o = srv_settings()->ddpcr; /* the daemon's analysis settings */
     *field = NULL;
     if ((st = check_keys(body, field, e)))
         return st;

@@ -20,15 +20,15 @@
 #include "core/date.h"
 #include "server/audit.h"
 #include "server/db.h"
+#include "server/options.h"
 #include "server/log.h"
 #include "json/trend.h"
 
 void srv_monitor_config(rw_trend_config *cfg)
 {
-    /* The engine's defaults are domain.md's defaults (z >= 3 positive, z >= 5 strong, ddPCR
-     * lower bound above 2.2, CV_I 5%, RCV at one-sided 95%). A site that wants other values
-     * changes them here: the state, the alerts and the trend page's thresholds follow. */
-    rw_trend_config_init(cfg);
+    /* The daemon's analysis settings (core/settings.h defaults, its config file and flags): the
+     * state, the alerts and the trend page's thresholds follow them. */
+    *cfg = srv_settings()->trend;
 }
 
 /* ---------------------------------------------------------------- JSON helpers */

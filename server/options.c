@@ -1,8 +1,10 @@
 /* Daemon configuration: one table of settings drives the defaults, the config file, the flags and
- * --help, so the three can never disagree. Precedence: defaults < file < command line. */
+ * --help, so the three can never disagree; the analysis settings come the same ways from the
+ * analysis table (core/settings.h). Precedence: defaults < file < command line. */
 #include "server/options.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -161,6 +163,17 @@ bad:
     return -1;
 }
 
+/* Sets analysis setting `name` (core/settings.h) from its text. */
+static int set_analysis(srv_config *cfg, const char *name, const char *val, char *err,
+                        size_t errlen)
+{
+    rw_error e;
+    if (rw_settings_set(&cfg->settings, name, val, &e) == RW_OK)
+        return 0;
+    snprintf(err, errlen, "%s", e.msg);
+    return -1;
+}
+
 static char *trim(char *s)
 {
     while (*s == ' ' || *s == '\t')
@@ -199,6 +212,13 @@ static int load_file(srv_config *cfg, const char *path, char *err, size_t errlen
             val++;
         }
         const opt *o = find_opt(key, strlen(key));
+        if (!o && rw_setting_find(key)) {
+            if (set_analysis(cfg, key, val, msg, sizeof msg)) {
+                snprintf(err, errlen, "%s:%d: %s", path, lineno, msg);
+                goto fail;
+            }
+            continue;
+        }
         if (!o) {
             snprintf(err, errlen, "%s:%d: unknown setting '%s'", path, lineno, key);
             goto fail;
@@ -219,6 +239,53 @@ fail:
     return -1;
 }
 
+/* Prints text from column col, wrapped within 100 columns with continuation lines at 27. */
+static void print_wrapped(const char *text, int col)
+{
+    const char *w = text;
+    while (*w) {
+        const char *e = strchr(w, ' ');
+        int len = e ? (int)(e - w) : (int)strlen(w);
+        if (col + 1 + len > 100 && col > 27) {
+            printf("\n%27s", "");
+            col = 27;
+        } else if (w != text) {
+            putchar(' ');
+            col++;
+        }
+        printf("%.*s", len, w);
+        col += len;
+        w += len + (e != NULL);
+    }
+    putchar('\n');
+}
+
+/* The analysis settings, from their table (core/settings.h). */
+static void print_settings_help(void)
+{
+    size_t n;
+    const rw_setting *t = rw_settings_table(&n);
+    printf(
+        "\nAnalysis settings (core/settings.c; the same `name = value` lines in the --config\n"
+        "file, or --name VALUE with '-' for '_'; every result records those it was made with):\n");
+    for (size_t i = 0; i < n; i++) {
+        char lhs[80], def[128], text[512];
+        int len = snprintf(lhs, sizeof lhs, "--%s %s", t[i].name, t[i].metavar);
+        for (int k = 2; k < len && lhs[k] != ' '; k++)
+            lhs[k] = lhs[k] == '_' ? '-' : lhs[k];
+        rw_setting_format_default(&t[i], def, sizeof def);
+        snprintf(text, sizeof text, "%s [default: %s]", t[i].help, def);
+        if (len > 24) {
+            printf("  %s\n%27s", lhs, "");
+            print_wrapped(text, 27);
+        } else {
+            printf("  %-24s ", lhs);
+            print_wrapped(text, 27);
+        }
+    }
+    printf("\n");
+}
+
 static void print_help(void)
 {
     printf("Usage: relapsewatchd [OPTION]...\n"
@@ -237,6 +304,7 @@ static void print_help(void)
         else
             printf("  %-24s %s\n  %-24s [default: %s]\n", lhs, o->help, "", def);
     }
+    print_settings_help();
     printf("  %-24s %s\n", "--config FILE", "read settings from FILE");
     printf("  %-24s %s\n", "--help", "print this help and exit");
     printf("  %-24s %s\n", "--version", "print the versions and exit");
@@ -251,10 +319,10 @@ static void print_version(void)
            schema);
 }
 
-/* Splits "--name=value" / "--name value"; returns the option or NULL. *val may stay NULL for a
- * flag. Advances *i past a consumed value. */
-static int parse_arg(int argc, char **argv, int *i, const opt **o, const char **val, char *err,
-                     size_t errlen)
+/* Splits "--name=value" / "--name value": *o is the daemon option, or NULL for an analysis
+ * setting (its name in `setting`). Advances *i past a consumed value. */
+static int parse_arg(int argc, char **argv, int *i, const opt **o, const char **val, char *setting,
+                     size_t setting_len, char *err, size_t errlen)
 {
     const char *a = argv[*i];
     if (strncmp(a, "--", 2) != 0) {
@@ -265,13 +333,14 @@ static int parse_arg(int argc, char **argv, int *i, const opt **o, const char **
     size_t len = eq ? (size_t)(eq - name) : strlen(name);
     *o = find_opt(name, len);
     *val = eq ? eq + 1 : NULL;
-    if (!*o) {
+    snprintf(setting, setting_len, "%.*s", (int)len, name);
+    if (!*o && !rw_setting_find(setting)) {
         snprintf(err, errlen, "unknown option '%.*s'", (int)(len + 2), a);
         return -1;
     }
     if (!*val) {
         if (*i + 1 >= argc) {
-            snprintf(err, errlen, "option --%s needs a value", (*o)->name);
+            snprintf(err, errlen, "option --%s needs a value", setting);
             return -1;
         }
         *val = argv[++*i];
@@ -279,11 +348,31 @@ static int parse_arg(int argc, char **argv, int *i, const opt **o, const char **
     return 0;
 }
 
+/* The settings of the last successful load (read-only once threads run). */
+static rw_settings loaded;
+static int have_loaded;
+static pthread_once_t defaults_once = PTHREAD_ONCE_INIT;
+static rw_settings defaults;
+
+static void init_defaults(void)
+{
+    rw_settings_init(&defaults);
+}
+
+const rw_settings *srv_settings(void)
+{
+    if (have_loaded)
+        return &loaded;
+    pthread_once(&defaults_once, init_defaults);
+    return &defaults;
+}
+
 int srv_config_load(srv_config *cfg, int argc, char **argv)
 {
     char err[1024];
     const char *config_file = NULL;
     memset(cfg, 0, sizeof *cfg);
+    rw_settings_init(&cfg->settings);
     for (size_t i = 0; i < NOPTS; i++)
         if (set_opt(cfg, &opts[i], opts[i].def, err, sizeof err))
             goto fail; /* a bad default is a bug; say so rather than run with zeros */
@@ -317,16 +406,25 @@ int srv_config_load(srv_config *cfg, int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         const opt *o;
         const char *val;
+        char setting[64];
         if (strcmp(argv[i], "--config") == 0) {
             i++;
             continue;
         }
         if (strncmp(argv[i], "--config=", 9) == 0)
             continue;
-        if (parse_arg(argc, argv, &i, &o, &val, err, sizeof err) ||
-            set_opt(cfg, o, val, err, sizeof err))
+        if (parse_arg(argc, argv, &i, &o, &val, setting, sizeof setting, err, sizeof err) ||
+            (o ? set_opt(cfg, o, val, err, sizeof err)
+               : set_analysis(cfg, setting, val, err, sizeof err)))
             goto fail;
     }
+    rw_error e;
+    if (rw_settings_check(&cfg->settings, &e) != RW_OK) {
+        snprintf(err, sizeof err, "%s", e.msg);
+        goto fail;
+    }
+    loaded = cfg->settings;
+    have_loaded = 1;
     if (!*cfg->db_path || !*cfg->listen || !*cfg->web_root) {
         snprintf(err, sizeof err, "--db, --listen and --web-root must not be empty");
         goto fail;

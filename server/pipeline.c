@@ -22,6 +22,7 @@
 #include "core/analyse.h"
 #include "server/audit.h"
 #include "server/counts.h"
+#include "server/options.h"
 #include "server/datadir.h"
 #include "server/db.h"
 #include "server/jobs.h"
@@ -269,9 +270,8 @@ static srv_status run_swgs(job_ctx *j, const struct srv_config *cfg, char *err, 
         goto out;
     if (j->progress)
         j->progress(j->progress_ctx, 90);
-    rw_analyse_opts ao;
+    rw_analyse_opts ao = srv_settings()->analyse; /* the daemon's analysis settings */
     rw_count_opts co;
-    rw_analyse_opts_init(&ao);
     srv_panel_count_opts(&co, bins->bin_size, bins->nchrom == RW_NCHROM);
     ao.filters = rw_pon_filters(&co, filters, sizeof filters);
     /* The tumour-informed fraction needs an amplified primary (C > 2). */

@@ -12,13 +12,11 @@
 #include "server/db.h"
 #include "server/ddpcr_input.h"
 #include "server/log.h"
+#include "server/options.h"
 #include "server/panel.h"
-
-/* A JSON number, or null when not finite (JSON has no NaN). */
-static json_t *jnum(double v)
-{
-    return isfinite(v) ? json_real(v) : json_null();
-}
+#include "json/num.h"
+#include "json/result.h"
+#include "json/settings.h"
 
 void srv_result_row_free(srv_result_row *r)
 {
@@ -35,30 +33,6 @@ void srv_result_row_free(srv_result_row *r)
 
 /* ---------------------------------------------------------------- sWGS and bins */
 
-/* The analytical CV of a copy ratio 2^m whose log2 has SD sigma (log-normal). */
-static double ratio_cv(double sigma)
-{
-    double s = M_LN2 * sigma;
-    return isfinite(s) ? sqrt(expm1(s * s)) : NAN;
-}
-
-static json_t *region_json_new(const rw_region_score *g)
-{
-    json_t *tf = json_null();
-    if (isfinite(g->tf))
-        tf = json_pack("{s:o, s:o, s:o, s:o}", "estimate", jnum(g->tf), "low", jnum(g->tf_lo),
-                       "high", jnum(g->tf_hi), "primary_cn", jnum(g->primary_cn));
-    return json_pack("{s:s, s:s, s:I, s:I, s:i, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, "
-                     "s:s, s:b, s:o, s:o}",
-                     "name", g->name, "chrom", rw_chrom_name(g->chrom), "start",
-                     (json_int_t)g->start, "end", (json_int_t)g->end, "n_bins", g->n_bins,
-                     "mean_log2", jnum(g->mean_log2), "se", jnum(g->se), "sigma", jnum(g->sigma),
-                     "pon_mean", jnum(g->pon_mean), "pon_sd", jnum(g->pon_sd), "z", jnum(g->z),
-                     "ratio", jnum(g->copy_ratio), "ratio_low", jnum(g->copy_ratio_lo),
-                     "ratio_high", jnum(g->copy_ratio_hi), "call", rw_call_name(g->call), "strong",
-                     g->strong, "threshold", jnum(g->threshold), "tumour_fraction", tf);
-}
-
 /* The bins as BLOBs, the segments and the region scores. 0, or -1 out of memory. */
 static int bins_and_calls(srv_result_row *row, const rw_result *res)
 {
@@ -69,22 +43,11 @@ static int bins_and_calls(srv_result_row *row, const rw_result *res)
     row->counts = srv_blob_f32_encode(b->count, b->n);
     row->log2 = srv_blob_f32_encode(res->log2, b->n);
     row->mask = malloc(b->n ? b->n : 1);
-    row->segments = json_array();
-    row->regions = json_array();
+    row->segments = rw_segments_json_new(&res->segments);
+    row->regions = rw_regions_json_new(res);
     if (!row->counts || !row->log2 || !row->mask || !row->segments || !row->regions)
         return -1;
     memcpy(row->mask, res->mask, b->n);
-    for (size_t i = 0; i < res->segments.n; i++) {
-        const rw_segment *s = &res->segments.a[i];
-        json_array_append_new(row->segments,
-                              json_pack("{s:s, s:s, s:I, s:I, s:I, s:o, s:s}", "chrom",
-                                        rw_chrom_name(s->chrom), "arm", s->arm ? "q" : "p", "start",
-                                        (json_int_t)s->start, "end", (json_int_t)s->end, "n_bins",
-                                        (json_int_t)s->n, "mean", jnum(s->mean), "call",
-                                        rw_seg_call_name(s->call)));
-    }
-    for (size_t i = 0; i < res->n_regions; i++)
-        json_array_append_new(row->regions, region_json_new(&res->regions[i]));
     return 0;
 }
 
@@ -92,22 +55,8 @@ static int bins_and_calls(srv_result_row *row, const rw_result *res)
  * the analysis' own. NULL when out of memory. */
 static json_t *qc_json_new(const rw_result *res, const srv_swgs_source *src)
 {
-    json_t *qc = json_object();
-    if (!qc)
-        return NULL;
-    const rw_count_qc *cqc = src->counted;
-    if (cqc) {
-        json_t *dropped = json_object();
-        for (int d = 0; d < RW_DROP_N; d++)
-            json_object_set_new(dropped, rw_drop_name((rw_drop)d),
-                                json_integer((json_int_t)cqc->dropped[d]));
-        json_object_set_new(qc, "format", json_string(cqc->format));
-        json_object_set_new(qc, "reads_seen", json_integer((json_int_t)cqc->seen));
-        json_object_set_new(qc, "reads_kept", json_integer((json_int_t)cqc->kept));
-        json_object_set_new(qc, "dropped", dropped);
-        json_object_set_new(qc, "duplicate_rate", jnum(cqc->duplicate_rate));
-        json_object_set_new(qc, "frag_median", jnum(cqc->frag_median));
-    } else if (src->old_qc) {
+    json_t *qc = rw_qc_json_new(src->counted, &res->qc);
+    if (qc && !src->counted && src->old_qc) {
         static const char *const keep[] = {"format",  "reads_seen",     "reads_kept",
                                            "dropped", "duplicate_rate", "frag_median"};
         for (size_t i = 0; i < sizeof keep / sizeof keep[0]; i++) {
@@ -116,60 +65,46 @@ static json_t *qc_json_new(const rw_result *res, const srv_swgs_source *src)
                 json_object_set(qc, keep[i], v);
         }
     }
-    const rw_result_qc *q = &res->qc;
-    json_object_set_new(qc, "median_reads_per_bin", jnum(q->median_reads_per_bin));
-    json_object_set_new(qc, "mad_log2", jnum(q->mad_log2));
-    json_object_set_new(qc, "noise_sd", jnum(q->noise_sd));
-    json_object_set_new(qc, "n_bins", json_integer((json_int_t)q->n_bins));
-    json_object_set_new(qc, "n_masked", json_integer((json_int_t)q->n_masked));
-    json_object_set_new(qc, "n_used", json_integer((json_int_t)q->n_used));
-    json_object_set_new(qc, "gc_corrected", json_boolean(q->gc_corrected));
-    json_object_set_new(qc, "pon_n_normals", json_integer(q->pon_n_normals));
-    json_object_set_new(qc, "pon_low_normals", json_boolean(q->pon_low_normals));
     return qc;
 }
 
-/* Tumour fraction: the genome-wide fit when it ran, the tumour-informed estimate beside; NULL
- * when there is neither. */
-static json_t *tf_json_new(const rw_result *res)
-{
-    json_t *informed = json_null();
-    if (isfinite(res->tf))
-        informed =
-            json_pack("{s:o, s:o, s:o, s:o}", "estimate", jnum(res->tf), "low", jnum(res->tf_lo),
-                      "high", jnum(res->tf_hi), "primary_cn", jnum(res->primary_cn));
-    if (res->has_purity) {
-        const rw_purity_result *f = &res->purity;
-        const char *flag = f->flag && strcmp(f->flag, RW_PURITY_FLAG_OK) ? f->flag : NULL;
-        return json_pack("{s:o, s:o, s:o, s:s, s:s?, s:o, s:I, s:o}", "estimate", jnum(f->fraction),
-                         "low", jnum(f->fraction_lo), "high", jnum(f->fraction_hi), "method",
-                         f->method ? f->method : "", "flag", flag, "ploidy", jnum(f->ploidy),
-                         "n_segments", (json_int_t)f->n_fitted, "tumour_informed", informed);
-    }
-    if (isfinite(res->tf))
-        return json_pack("{s:o, s:o, s:o, s:s, s:n, s:o}", "estimate", jnum(res->tf), "low",
-                         jnum(res->tf_lo), "high", jnum(res->tf_hi), "method",
-                         "tumour-informed: 2(R-1)/(C-2) from the 1q21.3 ratio", "flag",
-                         "tumour_informed", informed);
-    json_decref(informed);
-    return NULL;
-}
-
-/* The settings the result was computed with: filters, thresholds, panel, source. */
+/* The provenance of a result: the schema and core versions, every analysis setting in force
+ * (core/settings.h) and, for sWGS, the run's counting filters, panel and source. */
 static json_t *settings_json_new(const rw_result *res, const srv_swgs_source *src)
 {
-    const rw_bins *b = res->bins;
-    char filters[256];
-    rw_count_opts co;
-    rw_analyse_opts ao;
-    srv_panel_count_opts(&co, b->bin_size, b->nchrom == RW_NCHROM);
-    rw_analyse_opts_init(&ao);
-    return json_pack("{s:s, s:i, s:i, s:b, s:o, s:o, s:o, s:s, s:s, s:s}", "filters",
-                     rw_pon_filters(&co, filters, sizeof filters), "min_mapq", co.min_mapq,
-                     "bin_size", (int)b->bin_size, "include_y", b->nchrom == RW_NCHROM,
-                     "z_amplified", jnum(ao.score.z_amplified), "z_strong", jnum(ao.score.z_strong),
-                     "primary_cn", jnum(res->primary_cn), "pon_key", src->pon->id, "source",
-                     src->input, "job_kind", src->recall ? "recall" : "analyse");
+    int bad = 0;
+    json_t *o = rw_settings_json_new(srv_settings());
+    rw_json_put(o, "schema_version", json_integer(RW_SCHEMA_VERSION), &bad);
+    rw_json_put(o, "core_version", json_string(RW_CORE_VERSION), &bad);
+    if (res) {
+        const rw_bins *b = res->bins;
+        char filters[256];
+        rw_count_opts co;
+        srv_panel_count_opts(&co, b->bin_size, b->nchrom == RW_NCHROM);
+        rw_json_put(o, "filters", json_string(rw_pon_filters(&co, filters, sizeof filters)), &bad);
+        rw_json_put(o, "min_mapq", json_integer(co.min_mapq), &bad);
+        rw_json_put(o, "bin_size", json_integer(b->bin_size), &bad);
+        rw_json_put(o, "include_y", json_boolean(b->nchrom == RW_NCHROM), &bad);
+        rw_json_put(o, "primary_cn", rw_json_num(res->primary_cn), &bad);
+        rw_json_put(o, "pon_key", json_string(src->pon->id), &bad);
+        rw_json_put(o, "source", json_string(src->input), &bad);
+        rw_json_put(o, "job_kind", json_string(src->recall ? "recall" : "analyse"), &bad);
+    }
+    return rw_json_done(o, bad);
+}
+
+/* The row's 1q21.3 columns from the answer's summary. */
+static void set_call(srv_result_row *row, const rw_call_summary *c)
+{
+    row->ratio = c->ratio;
+    row->ratio_lo = c->ratio_low;
+    row->ratio_hi = c->ratio_high;
+    row->log2_ratio = c->log2_ratio;
+    row->se = c->se;
+    row->cv = c->cv;
+    row->z = c->z;
+    row->call = c->call;
+    row->strong = c->strong;
 }
 
 srv_status srv_result_row_swgs(srv_result_row *row, const rw_result *res,
@@ -185,18 +120,16 @@ srv_status srv_result_row_swgs(srv_result_row *row, const rw_result *res,
     row->pon_id = src->pon_id;
     if (bins_and_calls(row, res) || !(row->qc = qc_json_new(res, src)))
         goto nomem;
-    row->tf = tf_json_new(res);
+    row->tf = rw_tumour_fraction_json_new(res);
+    if (json_is_null(row->tf)) { /* neither a fit nor a tumour-informed estimate: no value */
+        json_decref(row->tf);
+        row->tf = NULL;
+    }
     if (!(row->settings = settings_json_new(res, src)))
         goto nomem;
-    row->ratio = p->copy_ratio;
-    row->ratio_lo = p->copy_ratio_lo;
-    row->ratio_hi = p->copy_ratio_hi;
-    row->log2_ratio = p->mean_log2;
-    row->se = p->se;
-    row->cv = ratio_cv(p->sigma);
-    row->z = p->z;
-    row->call = p->call == RW_CALL_AMPLIFIED ? "amplified" : "not_detected";
-    row->strong = p->strong;
+    rw_call_summary cs;
+    rw_call_summary_swgs(res, &cs); /* call: amplified or not_detected (no_data refused above) */
+    set_call(row, &cs);
     return SRV_OK;
 nomem:
     snprintf(err, errlen, "out of memory building the result");
@@ -204,24 +137,6 @@ nomem:
 }
 
 /* ---------------------------------------------------------------- ddPCR */
-
-/* The flags of a ddPCR result by name; NULL when out of memory. */
-static json_t *ddpcr_flags_new(unsigned bits)
-{
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } fl[] = {{RW_DDPCR_LOW_TARGET_POS, "low_target_positive"},
-              {RW_DDPCR_LOW_TARGET_NEG, "low_target_negative"},
-              {RW_DDPCR_LOW_REF_POS, "low_reference_positive"},
-              {RW_DDPCR_LOW_REF_NEG, "low_reference_negative"},
-              {RW_DDPCR_NO_TARGET, "no_target"}};
-    json_t *flags = json_array();
-    for (size_t i = 0; flags && i < sizeof fl / sizeof fl[0]; i++)
-        if (bits & fl[i].bit)
-            json_array_append_new(flags, json_string(fl[i].name));
-    return flags;
-}
 
 srv_status srv_result_row_ddpcr(srv_result_row *row, const char *wells_text, char *err,
                                 size_t errlen)
@@ -244,21 +159,12 @@ srv_status srv_result_row_ddpcr(srv_result_row *row, const char *wells_text, cha
         rc = srv_status_of_core(st);
         goto out;
     }
-    int none = (r.flags & RW_DDPCR_NO_TARGET) != 0;
-    json_t *flags = ddpcr_flags_new(r.flags);
-    row->ddpcr = json_pack(
-        "{s:o, s:o, s:o, s:o, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:b, s:o, s:O}", "cn",
-        jnum(r.cn), "cn_low", jnum(r.cn_lo), "cn_high", jnum(r.cn_hi), "cv", jnum(r.cv), "n_wells",
-        (json_int_t)r.n_wells, "droplets", (json_int_t)r.droplets, "target_positive",
-        (json_int_t)r.target_pos, "reference_positive", (json_int_t)r.ref_pos, "lambda_target",
-        jnum(r.lambda_target), "lambda_reference", jnum(r.lambda_ref), "conc_target",
-        jnum(r.conc_target), "conc_reference", jnum(r.conc_ref), "threshold", jnum(r.threshold),
-        "amplified", r.amplified, "flags", flags ? flags : json_array(), "wells",
-        json_object_get(body, "wells"));
-    row->settings =
-        json_pack("{s:o, s:o, s:o, s:I}", "droplet_volume_nl", jnum(o.droplet_volume_nl),
-                  "ref_copies", jnum(o.ref_copies), "amplified_lower", jnum(o.amplified_lower),
-                  "min_droplets", (json_int_t)o.min_droplets);
+    row->ddpcr = rw_ddpcr_json_new(&r);
+    if (row->ddpcr && json_object_set(row->ddpcr, "wells", json_object_get(body, "wells"))) {
+        json_decref(row->ddpcr);
+        row->ddpcr = NULL;
+    }
+    row->settings = settings_json_new(NULL, NULL);
     row->qc = json_pack("{s:I, s:O}", "droplets", (json_int_t)r.droplets, "flags",
                         json_object_get(row->ddpcr, "flags"));
     if (!row->ddpcr || !row->settings || !row->qc) {
@@ -266,16 +172,9 @@ srv_status srv_result_row_ddpcr(srv_result_row *row, const char *wells_text, cha
         rc = SRV_INTERNAL;
         goto out;
     }
-    /* No positive droplet: the estimate is 0 copies with a one-sided upper bound. */
-    row->ratio = none ? 0.0 : r.cn / 2.0;
-    row->ratio_lo = none ? 0.0 : r.cn_lo / 2.0;
-    row->ratio_hi = r.cn_hi / 2.0;
-    row->log2_ratio = none ? NAN : log2(r.cn / 2.0);
-    row->se = NAN;
-    row->cv = r.cv;
-    row->z = NAN;
-    row->call = r.amplified ? "amplified" : "not_detected";
-    row->strong = 0;
+    rw_call_summary cs;
+    rw_call_summary_ddpcr(&r, &cs);
+    set_call(row, &cs);
     rc = SRV_OK;
 out:
     json_decref(body);

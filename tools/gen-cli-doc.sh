@@ -12,7 +12,7 @@ echo
 echo '```'
 "$rw" --help
 echo '```'
-for cmd in count pon call ddpcr segment plot trend simulate; do
+for cmd in count pon call ddpcr segment plot trend simulate settings; do
     echo
     echo "## relapsewatch $cmd"
     echo

@@ -141,6 +141,12 @@ check "relapse: evidence lists the draws" \
     sh -c "jq -e '.alerts[0].evidence.rules[0].draws | length >= 1' $RW_BODY >/dev/null"
 check_eq "relapse: the truth agrees (5th draw positive, 4th not)" \
     "$(jqb '[.series[3].call, .series[4].call] | join(",")')" "not_detected,amplified"
+check_eq "relapse: each draw shows the thresholds its result was made with" \
+    "$(jqb '[.series[] | .thresholds | "\(.z_amplified)/\(.z_strong)/\(.recorded)"] | unique | join(",")')" \
+    "3/5/true"
+check_eq "relapse: the stored result records every analysis setting" \
+    "$(sql "SELECT json_extract(r.settings, '$.z_amplified') || ',' || json_extract(r.settings, '$.rcv_z') || ',' || json_extract(r.settings, '$.schema_version') FROM results r JOIN samples s ON s.id = r.sample_id WHERE s.accession = 'MR-5'")" \
+    "3.0,1.65,2"
 check "relapse: ratios rise with f" \
     sh -c "jq -e '.series[5].ratio > .series[4].ratio and .series[4].ratio > .series[1].ratio' $RW_BODY >/dev/null"
 check "relapse: intervals around the ratio" \
@@ -288,10 +294,15 @@ check_eq "chemo removed: acknowledgement kept" "$(jqb '.alerts[0].acknowledged_b
 # ---------------------------------------------------------------- restart
 rw_stop_daemon
 check_eq "clean shutdown" "$?" 0
-rw_start_daemon "$D" --workers 1 || { done_tests; exit 1; }
+# Restarted with other call thresholds (a site's choice): the trend shows them as the ones in
+# force, while each stored result keeps the thresholds it was made with until it is re-run.
+printf 'z_amplified = 3.2\n# a comment\nz_strong = "5.5"\n' >"$D/analysis.conf"
+rw_start_daemon "$D" --workers 1 --config "$D/analysis.conf" || { done_tests; exit 1; }
 trend "$PR"
 check_eq "after restart: acknowledgement kept" "$(jqb '.alerts[0].comment')" "PET-CT ordered"
 check_eq "after restart: state" "$(jqb .state)" early_relapse
+check_eq "after restart: the thresholds in force" "$(jqb '.thresholds.z_amplified')" 3.2
+check_eq "after restart: each draw keeps its own" "$(jqb '.series[4].thresholds.z_amplified')" 3
 
 # ---------------------------------------------------------------- PoN change
 code=$(curl -s -o "$RW_BODY" -w '%{http_code}' -X POST -H "Authorization: Bearer $ADMIN" \
@@ -310,6 +321,8 @@ check_eq "every patient recomputed" \
     "$(sql "SELECT count(*) FROM patient_state WHERE computed_at > '$before'")" 3
 trend "$PR"
 check_eq "new panel: relapse still raised" "$(jqb .state)" early_relapse
+check_eq "new panel: the re-run results record the thresholds in force" \
+    "$(jqb '[.series[] | .thresholds | "\(.z_amplified)/\(.z_strong)"] | unique | join(",")')" "3.2/5.5"
 check_eq "new panel: no alert before the 5th draw" \
     "$(jqb "[.alerts[] | select(.fired_on < \"2024-02-01\")] | length")" 0
 trend "$PS"
