@@ -1,6 +1,6 @@
 // relapsewatch clinicians' pages: a small hash-routed app over the documented /api/v1.
 // Pages: sign-in, cohort, patient (trend + alerts + samples), sample (genome plot), jobs.
-import { trendChart, genomeChart } from './charts.js';
+import { trendChart, genomeChart, thresholdText } from './charts.js';
 
 const main = document.getElementById('main');
 const TOKEN_KEY = 'relapsewatch.token';
@@ -234,7 +234,8 @@ async function renderPatient(id) {
     'aria-label': `1q21.3 copy ratio over time: ${done.length} results, ${t.alerts.length} alerts` });
   chartBox.append(h('div', { class: 'chart-wrap' }, canvas),
     h('figcaption', {}, '1q21.3 copy ratio (1.00 = diploid) with 95 % intervals. ',
-      'Dashed lines: detection thresholds. Shaded bands: treatments. ',
+      'Dashed lines: detection thresholds in force now; each point was called at the thresholds ',
+      'of its own result (tooltip, and "Called at" below). Shaded bands: treatments. ',
       'Red triangles: alerts. Vertical lines: clinical events.'));
 
   const alerts = h('section', { 'aria-labelledby': 'alerts-h' }, h('h2', { id: 'alerts-h' }, 'Alerts'),
@@ -244,7 +245,7 @@ async function renderPatient(id) {
   const samples = h('section', { 'aria-labelledby': 'samples-h' }, h('h2', { id: 'samples-h' }, 'Samples'),
     t.series.length ? h('table', { class: 'grid', id: 'samples-table' },
       h('thead', {}, h('tr', {}, ['Accession', 'Collected', 'Assay', 'Status', '1q21.3 ratio (95 % CI)',
-        'z', 'Call', 'Tumour fraction'].map((x) => h('th', { scope: 'col' }, x)))),
+        'z', 'Call', 'Called at', 'Tumour fraction'].map((x) => h('th', { scope: 'col' }, x)))),
       h('tbody', {}, t.series.map((s) => h('tr', {},
         h('td', {}, s.status === 'done' ? h('a', { href: `#/sample/${encodeURIComponent(s.accession)}` }, s.accession) : s.accession),
         h('td', {}, fmt.date(s.date)),
@@ -254,6 +255,7 @@ async function renderPatient(id) {
           : `${fmt.num(s.ratio, 3)} (${fmt.num(s.ratio_low, 3)}–${fmt.num(s.ratio_high, 3)})`),
         h('td', { class: 'num' }, fmt.num(s.z, 1)),
         h('td', {}, s.call ? h('span', { class: `call call-${s.call}` }, s.call.replace('_', ' ')) : '—'),
+        h('td', { class: 'thresholds' }, thresholdText(s.thresholds, s.assay) || '—'),
         h('td', { class: 'num' }, fmt.pct(s.tumour_fraction)))))) : empty('No sample yet.'));
 
   show(head, chartBox, alerts, samples);

@@ -81,6 +81,15 @@ const trendDecor = {
   },
 };
 
+// The call thresholds a draw's result was made with (series[].thresholds of the trend), as text.
+export function thresholdText(th, assay) {
+  if (!th) return '';
+  const text = assay === 'ddpcr'
+    ? `CN lower bound > ${th.ddpcr_cn_amplified} (strong > ${th.ddpcr_cn_strong})`
+    : `z ≥ ${th.z_amplified} (strong ≥ ${th.z_strong})`;
+  return th.recorded === false ? `${text}, not recorded: the present ones` : text;
+}
+
 export function trendChart(canvas, t) {
   const done = t.series.filter((s) => s.ratio !== null && s.ratio !== undefined);
   const point = (s) => ({ x: toDay(s.date), y: s.ratio, lo: s.ratio_low, hi: s.ratio_high, s });
@@ -133,7 +142,9 @@ export function trendChart(canvas, t) {
         tooltip: { callbacks: { label: (c) => {
           const p = c.raw;
           if (p.alert) return `Alert: ${p.alert.kind.replaceAll('_', ' ')} (${p.alert.rule.replaceAll('_', ' ')})`;
-          return `${p.s.accession} ${isoOf(p.x)}: ratio ${p.y.toFixed(3)} (${(p.lo ?? p.y).toFixed(3)}–${(p.hi ?? p.y).toFixed(3)})${p.s.z !== null && p.s.z !== undefined ? `, z ${p.s.z.toFixed(1)}` : ''}`;
+          const head = `${p.s.accession} ${isoOf(p.x)}: ratio ${p.y.toFixed(3)} (${(p.lo ?? p.y).toFixed(3)}–${(p.hi ?? p.y).toFixed(3)})${p.s.z !== null && p.s.z !== undefined ? `, z ${p.s.z.toFixed(1)}` : ''}`;
+          const th = thresholdText(p.s.thresholds, p.s.assay);
+          return th ? [head, `called ${p.s.call ? p.s.call.replace('_', ' ') : ''} at ${th}`] : head;
         } } },
         trendDecor: {
           treatments: t.treatments.map((x) => ({ kind: x.kind, regimen: x.regimen, start: toDay(x.start_date),

@@ -81,6 +81,20 @@ try {
   check('points drawn on the canvas', chart.drawn > 0);
   check('chart marks the alert', chart.alerts >= 1 && chart.alerts === series.alerts.length,
     `alerts=${chart.alerts}`);
+  // Each draw shows the thresholds its result was called at, in the table and the tooltip.
+  const shown = await page.locator('#samples-table tbody td.thresholds').allTextContents();
+  const want = series.series.map((s) => (!s.thresholds ? '—' : s.assay === 'ddpcr'
+    ? `CN lower bound > ${s.thresholds.ddpcr_cn_amplified}` : `z ≥ ${s.thresholds.z_amplified} (strong ≥ ${s.thresholds.z_strong})`));
+  check('table shows each draw\'s thresholds', shown.length === want.length && done >= 4 &&
+    shown.every((x, i) => x.startsWith(want[i])), `shown=${JSON.stringify(shown)} want=${JSON.stringify(want)}`);
+  check('the thresholds come from the results', series.series.filter((s) => s.thresholds)
+    .every((s) => s.thresholds.recorded === true && (s.thresholds.z_amplified ?? s.thresholds.ddpcr_cn_amplified) > 0));
+  const tip = await page.evaluate(() => {
+    const c = Chart.getChart(document.querySelector('#trend canvas'));
+    const p = c.data.datasets[0].data.at(-1);
+    return [].concat(c.options.plugins.tooltip.callbacks.label({ raw: p })).join(' | ');
+  });
+  check('tooltip names the thresholds of the point', /called .* at (z ≥ [0-9.]+|CN lower bound > [0-9.]+)/.test(tip), tip);
   const openAlerts = page.locator('article.alert.open');
   check('alert listed with its evidence', await openAlerts.count() >= 1 &&
     (await openAlerts.first().textContent()).includes('Rule'));
