@@ -2,5 +2,5 @@
 #ifndef RW_VERSION_H
 #define RW_VERSION_H
 #define RW_CORE_VERSION   "0.1.0"
-#define RW_SCHEMA_VERSION 2 /* schema_version of the JSON documents (CLI outputs, stored provenance) */
+#define RW_SCHEMA_VERSION 2 /* schema_version of JSON documents: CLI output, stored provenance */
 #endif

@@ -20,8 +20,8 @@
 #include "core/date.h"
 #include "server/audit.h"
 #include "server/db.h"
-#include "server/options.h"
 #include "server/log.h"
+#include "server/options.h"
 #include "json/trend.h"
 
 void srv_monitor_config(rw_trend_config *cfg)

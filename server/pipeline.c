@@ -22,12 +22,12 @@
 #include "core/analyse.h"
 #include "server/audit.h"
 #include "server/counts.h"
-#include "server/options.h"
 #include "server/datadir.h"
 #include "server/db.h"
 #include "server/jobs.h"
 #include "server/log.h"
 #include "server/monitor.h"
+#include "server/options.h"
 #include "server/panel.h"
 #include "server/result_row.h"
 
