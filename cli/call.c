@@ -16,9 +16,10 @@
  *                   pon_mean, pon_sd, z, ratio, ratio_low, ratio_high, call, strong, threshold,
  *                   tumour_fraction {estimate, low, high, primary_cn} | null}] for 1q21.3, 1q
  *                  and S100A7-9 (0-based half-open coordinates)
- *   qc             {format, reads_seen, reads_kept, dropped, duplicate_rate, frag_median (these
- *                   six for BAM/CRAM/SAM input only), median_reads_per_bin, mad_log2, noise_sd,
- *                   n_bins, n_masked, n_used, gc_corrected, pon_n_normals, pon_low_normals}
+ *   qc             {format, reads_seen, reads_kept, dropped, duplicate_rate, frag_median (the
+ *                   counting QC; reads 0 for a bins file), median_reads_per_bin, mad_log2,
+ *                   noise_sd, n_bins, n_masked, n_used, gc_corrected, pon_n_normals,
+ *                   pon_low_normals}
  *   segments       [{chrom, arm ("p"/"q"), start, end, n_bins, mean, call}] ([] with
  *                  --no-segment)
  *   tumour_fraction {estimate, low, high, method, flag, ploidy, n_segments, tumour_informed}
@@ -100,7 +101,7 @@ static json_t *result_json(const rw_result *r, const rw_count_qc *qc, const rw_p
                            const char *pon_path, const char *input, const char *sample,
                            const rw_settings *set, int with_bins)
 {
-    int bad = 0, counted = strcmp(qc->format, "bins") != 0;
+    int bad = 0;
     rw_call_summary cs;
     rw_call_summary_swgs(r, &cs);
     json_t *doc = json_object(), *summary = rw_call_summary_json_new(&cs);
@@ -121,7 +122,7 @@ static json_t *result_json(const rw_result *r, const rw_count_qc *qc, const rw_p
         bad = 1;
     json_decref(summary);
     rw_json_put(doc, "regions", rw_regions_json_new(r), &bad);
-    rw_json_put(doc, "qc", rw_qc_json_new(counted ? qc : NULL, &r->qc), &bad);
+    rw_json_put(doc, "qc", rw_qc_json_new(qc, &r->qc), &bad);
     rw_json_put(doc, "segments", rw_segments_json_new(&r->segments), &bad);
     rw_json_put(doc, "tumour_fraction", rw_tumour_fraction_json_new(r), &bad);
     rw_json_put(doc, "settings", rw_settings_json_new(set), &bad);

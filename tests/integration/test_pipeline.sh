@@ -175,6 +175,32 @@ check_eq "f = 20%: amplified" \
     "$(sql "SELECT r.call FROM results r JOIN samples s ON s.id = r.sample_id WHERE s.accession = 'T-AMPBINS'")" \
     amplified
 
+# One JSON form (json/result.h): `relapsewatch call` on the same bins against the same panel
+# answers with the keys and values the daemon stores and the profile shows.
+"$RW_CLI" call --no-bins --pon "$PONFILE" -o "$t_tmp/cli_call.json" "$SIM/amp.tsv" 2>/dev/null
+check_eq "profile of the bins sample" "$(rw_req GET /api/v1/samples/T-AMPBINS/profile)" 200
+cp "$RW_BODY" "$t_tmp/api_profile.json"
+same() { # JQ_FILTER: the same JSON from the CLI's output ($c) and the profile ($p); near(a; b):
+    # equal to the profile's 6 significant digits
+    jq -n --slurpfile c "$t_tmp/cli_call.json" --slurpfile p "$t_tmp/api_profile.json" \
+        "def near(a; b): ((a - b) | fabs) <= 1e-5 * (b | fabs) + 1e-9;
+         \$c[0] as \$c | \$p[0] as \$p | $1"
+}
+for part in 'regions[0]' 'segments[0]' tumour_fraction qc; do
+    check_eq "CLI and API: the same keys of $part" "$(same "(\$c.$part | keys) == (\$p.$part | keys)")" true
+done
+check_eq "CLI and API: the same 1q21.3 answer" \
+    "$(same '[$p.call | keys[]] - [$c | keys[]] == [] and $c.call == $p.call.call and
+        near($c.ratio; $p.call.ratio) and near($c.z; $p.call.z)')" true
+check_eq "CLI and API: the same region scores" \
+    "$(same '[range(0; $c.regions | length) as $i | near($c.regions[$i].ratio_high; $p.regions[$i].ratio_high)] | all')" true
+check_eq "CLI and API: the same settings, recorded in both" \
+    "$(same '([$c.settings | keys[]] - [$p.settings | keys[]]) == [] and $c.settings.z_amplified == $p.settings.z_amplified')" true
+check_eq "provenance: schema and core version" "$(jq -r '"\(.settings.schema_version) \(.settings.source)"' "$t_tmp/api_profile.json")" "2 bins"
+"$RW_DAEMON" --z-amplified 0 --db "$t_tmp/never.db" >/dev/null 2>"$t_tmp/bad_setting.err"
+check_eq "a bad analysis setting stops the daemon (exit 2)" "$?" 2
+check "... naming the setting and its range" grep -q "z_amplified: '0' is not a number in \[0.1, 100\]" "$t_tmp/bad_setting.err"
+
 # ddPCR: CN = 2 * lambda_T / lambda_R
 new_sample T-DD ddpcr
 check_eq "ddpcr upload" "$(rw_req PUT /api/v1/samples/T-DD/ddpcr \
