@@ -9,17 +9,13 @@
 #include "server/api_clinical.h"
 #include "server/monitor.h"
 #include "server/options.h"
+#include "json/num.h"
 #include "json/settings.h"
-
-static json_t *jnum(double x)
-{
-    return isfinite(x) ? json_real(x) : json_null();
-}
 
 static json_t *col_num(sqlite3_stmt *st, int i)
 {
     return sqlite3_column_type(st, i) == SQLITE_NULL ? json_null()
-                                                     : jnum(sqlite3_column_double(st, i));
+                                                     : rw_json_num(sqlite3_column_double(st, i));
 }
 
 static json_t *col_text(sqlite3_stmt *st, int i)
@@ -47,7 +43,7 @@ static json_t *tumour_fraction(const char *tf_text, double ratio, double primary
         f = 2 * (ratio - 1) / (primary_cn - 2);
         f = f < 0 ? 0 : f > 1 ? 1 : f;
     }
-    return jnum(f);
+    return rw_json_num(f);
 }
 
 /* The call thresholds a draw's result was made with, from the settings stored with it (the
@@ -207,10 +203,11 @@ static enum MHD_Result trend_get(srv_request *req)
 
     if (swgs_ratio_threshold(req->db, pid, cfg.z_positive, &ratio_th))
         goto fail;
-    th = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "z_amplified", jnum(cfg.z_positive),
-                   "z_strong", jnum(cfg.z_strong), "ddpcr_cn_lower", jnum(cfg.ddpcr_cn_positive),
-                   "ddpcr_cn_strong", jnum(cfg.ddpcr_cn_strong), "swgs_ratio_amplified",
-                   jnum(ratio_th), "cv_within_person", jnum(cfg.cv_i), "rcv_z", jnum(cfg.rcv_z));
+    th = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}", "z_amplified",
+                   rw_json_num(cfg.z_positive), "z_strong", rw_json_num(cfg.z_strong),
+                   "ddpcr_cn_lower", rw_json_num(cfg.ddpcr_cn_positive), "ddpcr_cn_strong",
+                   rw_json_num(cfg.ddpcr_cn_strong), "swgs_ratio_amplified", rw_json_num(ratio_th),
+                   "cv_within_person", rw_json_num(cfg.cv_i), "rcv_z", rw_json_num(cfg.rcv_z));
     if (!th || json_object_set_new(body, "thresholds", th))
         goto fail;
     if (!(rows = series_new(req->db, pid, primary_cn)) || json_object_set_new(body, "series", rows))

@@ -22,6 +22,7 @@
 #include "server/db.h"
 #include "server/log.h"
 #include "server/options.h"
+#include "json/num.h"
 #include "json/trend.h"
 
 void srv_monitor_config(rw_trend_config *cfg)
@@ -29,20 +30,6 @@ void srv_monitor_config(rw_trend_config *cfg)
     /* The daemon's analysis settings (core/settings.h defaults, its config file and flags): the
      * state, the alerts and the trend page's thresholds follow them. */
     *cfg = srv_settings()->trend;
-}
-
-/* ---------------------------------------------------------------- JSON helpers */
-
-/* A finite number, or null. New reference. */
-
-/* json_object_set_new that remembers a failure in *bad (jansson returns -1 on a NULL value). */
-static void put(json_t *o, const char *key, json_t *v, int *bad)
-{
-    /* json_object_set_new steals v even when it fails; without an object v is dropped here. */
-    if (!o)
-        json_decref(v);
-    if (!o || json_object_set_new(o, key, v))
-        *bad = 1;
 }
 
 /* The evidence column of an engine alert: every rule met at its draw, and how it ended. */
@@ -53,11 +40,12 @@ static char *alert_evidence_text(const rw_trend_alert *al)
     for (size_t e = 0; rules && e < al->nevidence; e++)
         if (json_array_append_new(rules, rw_trend_evidence_json_new(&al->evidence[e])))
             bad = 1;
-    put(o, "rules", rules, &bad);
-    put(o, "closed_by",
-        al->closed_by ? json_string(rw_trend_close_name(al->closed_by)) : json_null(), &bad);
-    put(o, "closed_sample_id", al->closed_by ? json_integer(al->closed_sample_id) : json_null(),
-        &bad);
+    rw_json_put(o, "rules", rules, &bad);
+    rw_json_put(o, "closed_by",
+                al->closed_by ? json_string(rw_trend_close_name(al->closed_by)) : json_null(),
+                &bad);
+    rw_json_put(o, "closed_sample_id",
+                al->closed_by ? json_integer(al->closed_sample_id) : json_null(), &bad);
     char *text = bad ? NULL : json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
     json_decref(o);
     return text;
@@ -74,22 +62,22 @@ json_t *srv_monitor_alert_json_new(sqlite3_stmt *st, int with_patient)
     (sqlite3_column_type(st, (i)) == SQLITE_NULL                                                   \
          ? json_null()                                                                             \
          : json_string((const char *)sqlite3_column_text(st, (i))))
-    put(o, "id", json_integer(sqlite3_column_int64(st, 0)), &bad);
-    put(o, "patient_id", json_integer(sqlite3_column_int64(st, 1)), &bad);
+    rw_json_put(o, "id", json_integer(sqlite3_column_int64(st, 0)), &bad);
+    rw_json_put(o, "patient_id", json_integer(sqlite3_column_int64(st, 1)), &bad);
     if (with_patient)
-        put(o, "external_id", COL_TEXT(2), &bad);
-    put(o, "kind", COL_TEXT(3), &bad);
-    put(o, "rule", COL_TEXT(4), &bad);
-    put(o, "fired_on", COL_TEXT(5), &bad);
-    put(o, "sample_id", json_integer(sqlite3_column_int64(st, 6)), &bad);
-    put(o, "evidence", ev ? ev : json_object(), &bad);
-    put(o, "closed_by", COL_TEXT(8), &bad);
-    put(o, "closed_on", COL_TEXT(9), &bad);
-    put(o, "created_at", COL_TEXT(10), &bad);
-    put(o, "retracted_at", COL_TEXT(11), &bad);
-    put(o, "acknowledged_at", COL_TEXT(12), &bad);
-    put(o, "acknowledged_by", COL_TEXT(13), &bad);
-    put(o, "comment", COL_TEXT(14), &bad);
+        rw_json_put(o, "external_id", COL_TEXT(2), &bad);
+    rw_json_put(o, "kind", COL_TEXT(3), &bad);
+    rw_json_put(o, "rule", COL_TEXT(4), &bad);
+    rw_json_put(o, "fired_on", COL_TEXT(5), &bad);
+    rw_json_put(o, "sample_id", json_integer(sqlite3_column_int64(st, 6)), &bad);
+    rw_json_put(o, "evidence", ev ? ev : json_object(), &bad);
+    rw_json_put(o, "closed_by", COL_TEXT(8), &bad);
+    rw_json_put(o, "closed_on", COL_TEXT(9), &bad);
+    rw_json_put(o, "created_at", COL_TEXT(10), &bad);
+    rw_json_put(o, "retracted_at", COL_TEXT(11), &bad);
+    rw_json_put(o, "acknowledged_at", COL_TEXT(12), &bad);
+    rw_json_put(o, "acknowledged_by", COL_TEXT(13), &bad);
+    rw_json_put(o, "comment", COL_TEXT(14), &bad);
 #undef COL_TEXT
     if (bad) {
         json_decref(o);
