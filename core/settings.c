@@ -9,34 +9,16 @@
 #include <string.h>
 #include <strings.h>
 
-#define SCORE(f)                                                                                   \
-    {                                                                                              \
-        RW_SET_SCORE, offsetof(rw_score_opts, f)                                                   \
-    }
-#define SEGMENT(f)                                                                                 \
-    {                                                                                              \
-        RW_SET_SEGMENT, offsetof(rw_segment_opts, f)                                               \
-    }
-#define PURITY(f)                                                                                  \
-    {                                                                                              \
-        RW_SET_PURITY, offsetof(rw_purity_opts, f)                                                 \
-    }
-#define DDPCR(f)                                                                                   \
-    {                                                                                              \
-        RW_SET_DDPCR, offsetof(rw_ddpcr_opts, f)                                                   \
-    }
-#define TREND(f)                                                                                   \
-    {                                                                                              \
-        RW_SET_TREND, offsetof(rw_trend_config, f)                                                 \
-    }
-#define PON(f)                                                                                     \
-    {                                                                                              \
-        RW_SET_PON, offsetof(rw_pon_opts, f)                                                       \
-    }
-#define NONE                                                                                       \
-    {                                                                                              \
-        RW_SET_NONE, 0                                                                             \
-    }
+/* Where a setting goes: the struct and the field's offset in it. */
+/* clang-format off */
+#define SCORE(f)   {RW_SET_SCORE, offsetof(rw_score_opts, f)}
+#define SEGMENT(f) {RW_SET_SEGMENT, offsetof(rw_segment_opts, f)}
+#define PURITY(f)  {RW_SET_PURITY, offsetof(rw_purity_opts, f)}
+#define DDPCR(f)   {RW_SET_DDPCR, offsetof(rw_ddpcr_opts, f)}
+#define TREND(f)   {RW_SET_TREND, offsetof(rw_trend_config, f)}
+#define PON(f)     {RW_SET_PON, offsetof(rw_pon_opts, f)}
+#define NONE       {RW_SET_NONE, 0}
+/* clang-format on */
 
 #define M4 "docs/method.md §4"
 #define M5 "docs/method.md §5"
