@@ -29,12 +29,14 @@ static void help(FILE *out)
 {
     static const char *const groups[] = {"pon_min_normals", "pon_recommended_normals", "masking",
                                          NULL};
+    rw_pon_opts d;
+    rw_pon_opts_init(&d);
     fprintf(
         out,
         "usage: relapsewatch pon build -o PON.tsv [options] NORMAL...\n"
         "       relapsewatch pon info PON.tsv\n"
         "\n"
-        "build: makes a panel of normals (PoN) from >= 5 normal samples (10 or more\n"
+        "build: makes a panel of normals (PoN) from >= %d normal samples (%d or more\n"
         "recommended). Each NORMAL is a bins file (relapsewatch count) or a BAM/CRAM/SAM\n"
         "file, counted with the counting options below. Each normal is divided by the median\n"
         "of its autosomal bins; per bin the panel keeps the median normalised depth and its\n"
@@ -57,7 +59,8 @@ static void help(FILE *out)
         "                             sample alike (default: no GC correction)\n"
         "      --gc-simulated         the same with the GC table of the simulator's genome\n"
         "                             (for samples made by relapsewatch simulate)\n"
-        "analysis settings (core/settings.h) of the panel's size and masking:\n");
+        "analysis settings (core/settings.h) of the panel's size and masking:\n",
+        d.min_normals, d.recommended_normals);
     rw_cli_settings_help(out, groups);
     fprintf(out,
             "counting options (for BAM/CRAM/SAM normals; they form the panel's filters string,\n"
