@@ -140,6 +140,23 @@ static const rw_setting table[] = {
     {"responding_kinds", NULL, "monitoring", RW_SETTING_KINDS, {TREND(responding_kinds), NONE},
      RESPONDING_KINDS, 0, ALL_KINDS, "KINDS", "",
      "treatment kinds whose courses can show a response (comma-separated)", M6},
+    /* The patient's own baseline (issue 10.5). Off by default until a site has measured
+     * personal_between_sd on its own serial negatives (0.01 is our margin over the realistic
+     * simulator's 0.000); the thresholds keep the simulated false-alert rate of 8-draw series
+     * at the panel rules' own (bench/baseline.sh, bench/README.md). */
+    {"rule_personal_baseline", NULL, "monitoring", RW_SETTING_BOOL,
+     {TREND(rule_personal_baseline), NONE}, 0, 0, 1, "BOOL", "",
+     "early_relapse rule: draws above the patient's own baseline (same assay and panel)", M6},
+    {"personal_between_sd", NULL, "monitoring", RW_SETTING_REAL,
+     {TREND(personal_between_sd), NONE}, 0.01, 0, 10, "LOG2", "log2",
+     "personal_baseline: draw-to-draw SD of one person's 1q21.3 log2 ratio beyond each draw's "
+     "own SE (measure it on serial negatives)", M6},
+    {"personal_z", NULL, "monitoring", RW_SETTING_REAL, {TREND(personal_z), NONE},
+     2.5, 0.1, 100, "Z", "z",
+     "personal_baseline: two consecutive draws with z against her own baseline at least this", M6},
+    {"personal_z_single", NULL, "monitoring", RW_SETTING_REAL, {TREND(personal_z_single), NONE},
+     3.5, 0.1, 100, "Z", "z",
+     "personal_baseline: one draw with z against her own baseline at least this", M6},
 };
 /* clang-format on */
 #define NTABLE (sizeof table / sizeof table[0])

@@ -52,6 +52,13 @@ rw_status rw_trend_config_check(const rw_trend_config *c, rw_error *err)
         c->cusum_h <= 0)
         return rw_error_set(err, RW_ERR_USAGE, "cusum_k %g / cusum_h %g: need k >= 0, h > 0",
                             c->cusum_k, c->cusum_h);
+    if (!finite_in(c->personal_between_sd, 0.0, 10.0))
+        return rw_error_set(err, RW_ERR_USAGE, "personal_between_sd %g outside 0..10",
+                            c->personal_between_sd);
+    if (!finite_in(c->personal_z, 0.0, 100.0) || !finite_in(c->personal_z_single, 0.0, 100.0))
+        return rw_error_set(err, RW_ERR_USAGE,
+                            "personal_z %g / personal_z_single %g outside 0..100", c->personal_z,
+                            c->personal_z_single);
     if (c->responding_kinds >> RW_TREAT_NKINDS)
         return rw_error_set(err, RW_ERR_USAGE, "responding_kinds 0x%x has unknown bits",
                             c->responding_kinds);
@@ -194,9 +201,18 @@ static rw_status check_input(const rw_trend_input *in, rw_error *err)
         if ((unsigned)s->assay > RW_TREND_DDPCR)
             return rw_error_set(err, RW_ERR_INPUT, "sample %lld: unknown assay %d",
                                 (long long)s->sample_id, (int)s->assay);
+        if (s->no_call < 0 || s->no_call > 1)
+            return rw_error_set(err, RW_ERR_INPUT, "sample %lld: no_call must be 0 or 1",
+                                (long long)s->sample_id);
+        if (s->no_call)
+            continue; /* its value is not read */
         if (!isfinite(s->ratio) || s->ratio <= 0)
             return rw_error_set(err, RW_ERR_INPUT, "sample %lld: copy ratio %g must be > 0",
                                 (long long)s->sample_id, s->ratio);
+        if (!isnan(s->se_log2) && !(isfinite(s->se_log2) && s->se_log2 >= 0))
+            return rw_error_set(err, RW_ERR_INPUT,
+                                "sample %lld: se_log2 %g must be >= 0 or missing",
+                                (long long)s->sample_id, s->se_log2);
         if (!isnan(s->cv) && !(isfinite(s->cv) && s->cv >= 0))
             return rw_error_set(err, RW_ERR_INPUT, "sample %lld: CV %g must be >= 0 or missing",
                                 (long long)s->sample_id, s->cv);
@@ -304,6 +320,8 @@ typedef struct draw_ctx {
     int above;      /* above the nadir by more than the RCV */
     long nadir_idx; /* nadir draw it was compared with, or -1 */
     double rcv_n;
+    int pjoin; /* joined the personal baseline of its assay and panel */
+    int ppos;  /* z_personal >= personal_z */
 } draw_ctx;
 
 /* The evidence under construction for one alert. */
@@ -352,6 +370,9 @@ static void ev_fill_thresholds(rw_trend_evidence *ev, const rw_trend_config *c)
     ev->z_strong = c->z_strong;
     ev->cusum_k = c->cusum_k;
     ev->cusum_h = c->cusum_h;
+    ev->personal_z = c->personal_z;
+    ev->personal_z_single = c->personal_z_single;
+    ev->personal_between_sd = c->personal_between_sd;
 }
 
 /* Starts the evidence of `rule` with room for `cap` draws; NULL when out of memory. */
@@ -420,16 +441,27 @@ static rw_status push_alert(replay *r, rw_trend_alert_kind kind, size_t i, size_
     return RW_OK;
 }
 
+/* Same assay and panel: the draws a personal baseline compares. */
+static int same_panel(const rw_trend_point *a, const rw_trend_point *b)
+{
+    return a->s.assay == b->s.assay && a->s.panel_id == b->s.panel_id;
+}
+
+/* Which earlier draws prev_draw() considers. */
+enum { MATCH_ANY = 0, MATCH_FAMILY = 1, MATCH_PANEL = 2 };
+
 /* Most recent draw before i dated on an earlier day, in the same epoch (by_course 0) or the
- * same chemotherapy course (by_course 1), optionally of the same family; -1 if none. */
-static long prev_draw(const replay *r, size_t i, int same_family, int by_course)
+ * same chemotherapy course (by_course 1), of any assay, the same family or the same assay and
+ * panel (match); no-calls are never a previous draw. -1 if none. */
+static long prev_draw(const replay *r, size_t i, int match, int by_course)
 {
     for (size_t j = i; j-- > 0;) {
-        if (r->pts[j].s.day >= r->pts[i].s.day)
+        if (r->pts[j].skipped || r->pts[j].s.day >= r->pts[i].s.day)
             continue;
         if (by_course ? r->ctx[j].chemo != r->ctx[i].chemo : r->pts[j].epoch != r->pts[i].epoch)
             return -1; /* sorted by day: earlier draws are further out of the regime */
-        if (same_family && r->ctx[j].family != r->ctx[i].family)
+        if ((match == MATCH_FAMILY && r->ctx[j].family != r->ctx[i].family) ||
+            (match == MATCH_PANEL && !same_panel(&r->pts[j], &r->pts[i])))
             continue;
         return (long)j;
     }
@@ -441,6 +473,14 @@ static void resolve_point(const rw_trend_sample *s, const rw_trend_config *c, rw
 {
     memset(p, 0, sizeof *p);
     p->s = *s;
+    p->s.no_call_reason[RW_TREND_REASON_MAX - 1] = '\0';
+    p->baseline = p->baseline_limit = p->nadir = p->nadir_limit = p->cusum = NAN;
+    p->personal_ref = p->personal_sd = p->z_personal = NAN;
+    if (s->no_call) {
+        p->skipped = 1;
+        p->s.positive = p->s.strong = 0;
+        return;
+    }
     if (isnan(s->cv)) {
         p->s.cv = c->cv_a_default;
         p->cv_defaulted = 1;
@@ -460,21 +500,65 @@ static void resolve_point(const rw_trend_sample *s, const rw_trend_config *c, rw
     }
     if (p->s.strong)
         p->s.positive = 1;
-    p->baseline = p->baseline_limit = p->nadir = p->nadir_limit = p->cusum = NAN;
+}
+
+/* Variance of ln R of one draw: from its CV (RCV rules), or for personal_baseline its own SE
+ * and the between-draw SD when both are known (trend.h). */
+typedef double (*variance_fn)(const rw_trend_config *cfg, const rw_trend_point *p);
+
+static double cv_variance(const rw_trend_config *cfg, const rw_trend_point *p)
+{
+    (void)cfg;
+    double s = sigma_of(p->s.cv);
+    return s * s;
+}
+
+static double personal_variance(const rw_trend_config *cfg, const rw_trend_point *p)
+{
+    double se = p->s.se_log2, tau = cfg->personal_between_sd;
+    if (!(se > 0 && isfinite(se)))
+        return cv_variance(cfg, p);
+    return (se * se + tau * tau) * M_LN2 * M_LN2;
+}
+
+/* Geometric mean of the k draws idx and the mean of their variances of ln R. */
+static void reference_of(const replay *r, const long *idx, int k, variance_fn var, double *mean,
+                         double *mv)
+{
+    double sl = 0, sv = 0;
+    for (int b = 0; b < k; b++) {
+        const rw_trend_point *p = &r->pts[idx[b]];
+        sl += log(p->s.ratio);
+        sv += var(r->cfg, p);
+    }
+    *mean = exp(sl / k);
+    *mv = sv / k;
 }
 
 /* Geometric mean and pooled log sigma of the first k baseline draws of a family. */
 static void baseline_of(const replay *r, int fam, int k, double *mean, double *sigma)
 {
-    double sl = 0, ss = 0;
-    for (int b = 0; b < k; b++) {
-        const rw_trend_point *p = &r->pts[r->base[fam][b]];
-        sl += log(p->s.ratio);
-        double s = sigma_of(p->s.cv);
-        ss += s * s;
-    }
-    *mean = exp(sl / k);
-    *sigma = sqrt(ss / k);
+    double mv;
+    reference_of(r, r->base[fam], k, cv_variance, mean, &mv);
+    *sigma = sqrt(mv);
+}
+
+/* The personal baseline of draw i: the draws of its epoch, assay and panel that joined it
+ * before i (at most baseline_draws, oldest first) in idx; returns their number. */
+static int personal_base(const replay *r, size_t i, long *idx)
+{
+    int n = 0;
+    for (size_t j = 0; j < i && n < r->cfg->baseline_draws; j++)
+        if (r->ctx[j].pjoin && r->pts[j].epoch == r->pts[i].epoch &&
+            same_panel(&r->pts[j], &r->pts[i]))
+            idx[n++] = (long)j;
+    return n;
+}
+
+/* The R at which a draw's z_personal reaches z. */
+static double personal_limit(const rw_trend_point *p, double z)
+{
+    return p->personal_ref * exp(z * p->personal_sd);
 }
 
 /* z of a draw for the CUSUM: its PoN z-score, or ln R / sigma_A when it has none (ddPCR). */
@@ -517,7 +601,7 @@ static rw_status test_strong_positive(replay *r, size_t i)
 static rw_status test_two_consecutive_positive(replay *r, size_t i)
 {
     const rw_trend_point *p = &r->pts[i];
-    long j = prev_draw(r, i, 0, 0);
+    long j = prev_draw(r, i, MATCH_ANY, 0);
     if (!(p->s.positive && j >= 0 && r->pts[j].s.positive))
         return RW_OK;
     return ev_pair(r, RW_RULE_TWO_CONSECUTIVE_POSITIVE, j, RW_ROLE_TRIGGER, i);
@@ -527,7 +611,7 @@ static rw_status test_rise_over_baseline(replay *r, size_t i)
 {
     const rw_trend_point *p = &r->pts[i];
     const draw_ctx *x = &r->ctx[i];
-    long j = prev_draw(r, i, 1, 0);
+    long j = prev_draw(r, i, MATCH_FAMILY, 0);
     if (!(x->rise && j >= 0 && r->ctx[j].rise))
         return RW_OK;
     rw_trend_evidence *ev =
@@ -563,11 +647,37 @@ static rw_status test_cusum(replay *r, size_t i)
     return RW_OK;
 }
 
+/* Against her own baseline: one draw at personal_z_single, or two at personal_z. */
+static rw_status test_personal_baseline(replay *r, size_t i)
+{
+    const rw_trend_config *cfg = r->cfg;
+    const rw_trend_point *p = &r->pts[i];
+    if (!r->ctx[i].ppos)
+        return RW_OK;
+    int single = p->z_personal >= cfg->personal_z_single;
+    long j = single ? -1 : prev_draw(r, i, MATCH_PANEL, 0);
+    if (!single && !(j >= 0 && r->ctx[j].ppos))
+        return RW_OK;
+    long idx[RW_TREND_BASELINE_MAX];
+    int n = personal_base(r, i, idx);
+    rw_trend_evidence *ev = ev_start(r, RW_RULE_PERSONAL_BASELINE, p->personal_ref, (size_t)n + 2);
+    if (!ev)
+        return RW_ERR_NOMEM;
+    for (int b = 0; b < n; b++)
+        ev_add(ev, &r->pts[idx[b]], RW_ROLE_BASELINE, NAN, NAN, NAN);
+    if (j >= 0)
+        ev_add(ev, &r->pts[j], RW_ROLE_TRIGGER, NAN, personal_limit(&r->pts[j], cfg->personal_z),
+               NAN);
+    ev_add(ev, p, RW_ROLE_TRIGGER, NAN,
+           personal_limit(p, single ? cfg->personal_z_single : cfg->personal_z), NAN);
+    return RW_OK;
+}
+
 static rw_status test_rise_from_nadir(replay *r, size_t i)
 {
     const rw_trend_point *p = &r->pts[i];
     const draw_ctx *x = &r->ctx[i];
-    long j = prev_draw(r, i, 1, 1);
+    long j = prev_draw(r, i, MATCH_FAMILY, 1);
     if (!(x->above && j >= 0 && r->ctx[j].above))
         return RW_OK;
     rw_trend_evidence *ev = ev_start(r, RW_RULE_RISE_FROM_NADIR, p->nadir, 4);
@@ -584,7 +694,7 @@ static rw_status test_rise_from_nadir(replay *r, size_t i)
 static rw_status test_positive_after_negative(replay *r, size_t i)
 {
     const rw_trend_point *p = &r->pts[i];
-    long j = prev_draw(r, i, 0, 1);
+    long j = prev_draw(r, i, MATCH_ANY, 1);
     if (!(p->s.positive && j >= 0 && !r->pts[j].s.positive))
         return RW_OK;
     return ev_pair(r, RW_RULE_POSITIVE_AFTER_NEGATIVE, j, RW_ROLE_PREVIOUS, i);
@@ -629,6 +739,8 @@ static const rw_trend_rule_def rule_table[RW_RULE_NRULES] = {
          positive_after_negative, test_positive_after_negative),
     RULE(RW_RULE_FALL_BELOW_PRETREATMENT, RW_ALERT_RESPONDING, fall_below_pretreatment,
          test_fall_below_pretreatment),
+    RULE(RW_RULE_PERSONAL_BASELINE, RW_ALERT_EARLY_RELAPSE, personal_baseline,
+         test_personal_baseline),
 };
 #undef RULE
 
@@ -770,6 +882,30 @@ static void baseline_step(replay *r, size_t i)
         r->base[f][r->nbase[f]++] = (long)i;
 }
 
+/* early_relapse context of personal_baseline: z_personal of draw i against the personal
+ * baseline of its assay and panel (trend.h); a negative draw below personal_z joins that
+ * baseline while it has fewer than baseline_draws. */
+static void personal_step(replay *r, size_t i)
+{
+    const rw_trend_config *cfg = r->cfg;
+    rw_trend_point *p = &r->pts[i];
+    draw_ctx *x = &r->ctx[i];
+    long idx[RW_TREND_BASELINE_MAX];
+    int n = personal_base(r, i, idx);
+    if (n > 0) {
+        double ref, mv;
+        reference_of(r, idx, n, personal_variance, &ref, &mv);
+        p->personal_n = n;
+        p->personal_ref = ref;
+        p->personal_sd = sqrt(personal_variance(cfg, p) + mv / n);
+        double d = log(p->s.ratio / ref);
+        p->z_personal = d == 0 ? 0.0 : d / p->personal_sd; /* +-inf when both CVs are 0 */
+        x->ppos = p->z_personal >= cfg->personal_z;
+    }
+    if (!x->ppos && !p->s.positive && n < cfg->baseline_draws)
+        x->pjoin = 1;
+}
+
 /* emerging_chemoresistance context: the draw against the course's nadir of its family (the
  * lowest earlier draw); a lower draw becomes the nadir. */
 static void nadir_step(replay *r, size_t i)
@@ -798,12 +934,16 @@ static rw_status step_early_relapse(replay *r, size_t i)
     const rw_trend_point *p = &r->pts[i];
     if (!p->on_chemo && !p->preoperative) {
         baseline_step(r, i);
+        personal_step(r, i);
         rw_status st = run_rules(r, RW_ALERT_EARLY_RELAPSE, i);
         if (st != RW_OK)
             return st;
     }
     if (!p->preoperative || r->latch[RW_ALERT_EARLY_RELAPSE].open)
-        return latch_step(r, RW_ALERT_EARLY_RELAPSE, i, !p->s.positive && !r->ctx[i].rise);
+        return latch_step(
+            r, RW_ALERT_EARLY_RELAPSE, i,
+            !p->s.positive && !r->ctx[i].rise &&
+                !(r->ctx[i].ppos && rw_trend_rule_on(r->cfg, RW_RULE_PERSONAL_BASELINE)));
     return RW_OK;
 }
 
@@ -920,6 +1060,8 @@ static rw_status replay_run(replay *r)
     static rw_status (*const step[RW_ALERT_NKINDS])(replay *, size_t) = {
         step_early_relapse, step_emerging_chemoresistance, step_responding};
     for (size_t i = 0; i < r->n; i++) {
+        if (r->pts[i].skipped)
+            continue; /* a no-call: seen in the output, nowhere else */
         regime_step(r, i);
         for (int k = 0; k < RW_ALERT_NKINDS; k++) {
             rw_status st = step[k](r, i);
@@ -937,8 +1079,6 @@ static rw_trend_state final_state(const replay *r)
     static const rw_trend_state of_kind[] = {
         RW_STATE_EARLY_RELAPSE, RW_STATE_EMERGING_CHEMORESISTANCE, RW_STATE_RESPONDING};
     static const int rank[] = {1, 2, 0}; /* chemoresistance > relapse > responding */
-    if (!r->n)
-        return RW_STATE_NOT_DETECTED;
     const latch *ls = r->latch;
     int best = -1;
     for (int k = 0; k < RW_ALERT_NKINDS; k++) {
@@ -950,7 +1090,10 @@ static rw_trend_state final_state(const replay *r)
     }
     if (best >= 0)
         return of_kind[best];
-    return r->pts[r->n - 1].s.positive ? RW_STATE_STABLE : RW_STATE_NOT_DETECTED;
+    for (size_t i = r->n; i-- > 0;) /* the last draw that is not a no-call */
+        if (!r->pts[i].skipped)
+            return r->pts[i].s.positive ? RW_STATE_STABLE : RW_STATE_NOT_DETECTED;
+    return RW_STATE_NOT_DETECTED;
 }
 
 /* Lead time: first clinical relapse vs first early_relapse alert. */

@@ -37,6 +37,9 @@
  *                               draws exceeds h (reset to 0 after an alarm and at a surgery);
  *                               z_t is the draw's PoN z-score, or ln R / sigma_A without one
  *                               (ddPCR, whose diploid CN is exact).
+ *     personal_baseline         the draw's z_personal (below) is >= personal_z_single, or it
+ *                               and the previous draw of its assay and panel in the epoch are
+ *                               both >= personal_z (both off chemo).
  *   emerging_chemoresistance (draw inside a chemotherapy course):
  *     rise_from_nadir           the draw and the previous same-family draw of the course both
  *                               exceed the on-treatment nadir (lowest earlier draw of the
@@ -55,7 +58,25 @@
  * which is exp(Z sqrt2 sqrt(sA^2 + sI^2)) - 1 when sa = sb. A baseline of several draws is
  * treated as one measurement with the root-mean-square of their sa (conservative). A draw
  * without uncertainty (cv NaN) uses cfg.cv_a_default, and its evidence says so.
- * Clear draw: for early_relapse a negative draw that does not rise over the baseline (a
+ * PERSONAL BASELINE: the patient's own reference, so that her stable offset from the panel (a
+ * constitutional copy-number change, a library bias of her samples) stops counting as signal.
+ * For each (assay, panel_id) of an epoch: the first `baseline_draws` post-operative,
+ * off-chemotherapy draws that are negative and not at or above personal_z against the
+ * personal baseline so far. A later draw t of that assay and panel, with n >= 1 of them, gets
+ *   z_personal = (ln R_t - mean ln R_b) / sqrt(s_t^2 + mean(s_b^2) / n),  s = sqrt(ln(1 + CV^2)),
+ * the variance of a difference between one draw and the mean of n independent draws. A draw's
+ * s^2 is (se_log2^2 + personal_between_sd^2) (ln 2)^2 when it gives its own SE: her stable
+ * offset cancels in the difference, so only what changes from draw to draw counts, which is
+ * the draw's own noise and the between-draw SD, a site's figure (measured on the serial
+ * negatives of many patients, as cv_i is; test_baseline.c measures the realistic simulator's),
+ * never the patient's own few draws. A draw without an SE takes s from its CV (the pipeline's
+ * CV is that of its z denominator: the panel's leave-one-out spread, which also holds the
+ * spread between people, so z_personal is then conservative); a CV given as NaN takes
+ * cv_a_default (wide).
+ * No-calls (sample.no_call) are skipped: they appear among the points with `skipped` set and
+ * their reason, and are otherwise invisible to the replay.
+ * Clear draw: for early_relapse a negative draw that does not rise over the baseline (nor,
+ * with personal_baseline on, reach personal_z) (a
  * negative draw on chemotherapy counts: treatment that clears the signal ends the episode); for
  * emerging_chemoresistance a negative draw not above the nadir by more than the RCV. A rule met
  * while its alert is open is the same episode and adds no alert.
@@ -81,6 +102,7 @@
 
 #define RW_TREND_OPEN_END     INT32_MAX /* end day of a treatment still running */
 #define RW_TREND_BASELINE_MAX 8         /* upper limit of cfg.baseline_draws */
+#define RW_TREND_REASON_MAX   64        /* size of a no-call's reason, with its NUL */
 
 typedef enum rw_trend_assay {
     RW_TREND_SWGS = 0, /* sWGS from reads: R = 2^(mean log2 ratio of the band) */
@@ -134,9 +156,10 @@ typedef enum rw_trend_rule {
     RW_RULE_CUSUM,
     RW_RULE_RISE_FROM_NADIR,
     RW_RULE_POSITIVE_AFTER_NEGATIVE,
-    RW_RULE_FALL_BELOW_PRETREATMENT
+    RW_RULE_FALL_BELOW_PRETREATMENT,
+    RW_RULE_PERSONAL_BASELINE /* early_relapse: against the patient's own baseline (below) */
 } rw_trend_rule;
-#define RW_RULE_NRULES 7
+#define RW_RULE_NRULES 8
 
 /* Why an open alert closed (re-armed). */
 typedef enum rw_trend_close {
@@ -160,6 +183,18 @@ typedef struct rw_trend_sample {
     double z;     /* z-score against the PoN (sWGS); NaN for ddPCR */
     int positive; /* 1 amplified, 0 not, -1 derive */
     int strong;   /* 1 strong positive, 0 not, -1 derive */
+    /* The draw's own standard error of log2 R from its bin noise (sWGS; core/score.h `se`, the
+     * daemon's results.se), for personal_baseline; 0 or NaN = not given. */
+    double se_log2;
+    /* The panel of normals the value was scored against (sWGS; the daemon's pons.id): a
+     * personal baseline compares draws of one assay and one panel only, since another panel
+     * moves the value. 0 = not given: such draws of one assay are taken as one panel. */
+    int64_t panel_id;
+    /* 1: a no-call (the pipeline's insufficient_quality or no_data): the draw is kept in the
+     * output, marked skipped, and takes no part in the replay (no rule, no baseline, never a
+     * negative or clear draw, never a "previous draw"); ratio, cv and z are not read. */
+    int no_call;
+    char no_call_reason[RW_TREND_REASON_MAX]; /* why ("" = none given), copied to the output */
 } rw_trend_sample;
 
 typedef struct rw_trend_treatment {
@@ -208,6 +243,11 @@ typedef struct rw_trend_config {
     double cusum_k;                    /* 0.5 (z units) */
     double cusum_h;                    /* 4.0 (z units) */
     int responding_requires_positive;  /* 1: the pre-treatment draw must be positive */
+    int rule_personal_baseline;        /* 0 (see core/settings.c) */
+    double personal_between_sd;        /* 0.01 log2: draw-to-draw SD of one person's 1q21.3
+                                          value beyond each draw's own SE (see core/settings.c) */
+    double personal_z;                 /* 2.5: two consecutive draws at or above it */
+    double personal_z_single;          /* 3.5: one draw at or above it */
     unsigned responding_kinds;         /* RW_TREAT_BIT() mask; default all kinds but surgery */
 } rw_trend_config;
 
@@ -239,6 +279,11 @@ typedef struct rw_trend_point {
     double nadir;          /* on-treatment nadir R before the draw, NaN if none */
     double nadir_limit;    /* nadir (1 + RCV_up), NaN if none */
     double cusum;          /* CUSUM S after the draw (rule_cusum on, off-chemo), else NaN */
+    int skipped;           /* a no-call (s.no_call): not replayed */
+    int personal_n;        /* personal baseline draws the draw was compared with (0: none) */
+    double personal_ref;   /* their geometric mean R, NaN if none */
+    double personal_sd;    /* SD of ln(R / personal_ref): the denominator of z_personal */
+    double z_personal;     /* ln(R / personal_ref) / personal_sd, NaN if none */
 } rw_trend_point;
 
 typedef enum rw_trend_role {
@@ -265,6 +310,8 @@ typedef struct rw_trend_evidence {
     double rcv_z, cv_i, cv_a_default; /* RCV inputs */
     double z_positive, z_strong;      /* call thresholds (used when calls were derived) */
     double cusum_k, cusum_h;
+    double personal_z, personal_z_single; /* personal_baseline thresholds */
+    double personal_between_sd;           /* and its between-draw SD (log2) */
     size_t ndraws;
     rw_trend_draw *draws; /* reference draws first, then triggers oldest first */
 } rw_trend_evidence;

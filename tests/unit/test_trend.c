@@ -123,21 +123,25 @@ static void test_rcv_and_dates(void)
 static void test_rule_table(void)
 {
     static const char *const names[RW_RULE_NRULES] = {
-        "strong_positive", "two_consecutive_positive", "rise_over_baseline",     "cusum",
-        "rise_from_nadir", "positive_after_negative",  "fall_below_pretreatment"};
+        "strong_positive",         "two_consecutive_positive",
+        "rise_over_baseline",      "cusum",
+        "rise_from_nadir",         "positive_after_negative",
+        "fall_below_pretreatment", "personal_baseline"};
     static const rw_trend_alert_kind kinds[RW_RULE_NRULES] = {RW_ALERT_EARLY_RELAPSE,
                                                               RW_ALERT_EARLY_RELAPSE,
                                                               RW_ALERT_EARLY_RELAPSE,
                                                               RW_ALERT_EARLY_RELAPSE,
                                                               RW_ALERT_EMERGING_CHEMORESISTANCE,
                                                               RW_ALERT_EMERGING_CHEMORESISTANCE,
-                                                              RW_ALERT_RESPONDING};
+                                                              RW_ALERT_RESPONDING,
+                                                              RW_ALERT_EARLY_RELAPSE};
     rw_trend_config c;
     rw_trend_config_init(&c);
-    int *fields[RW_RULE_NRULES] = {&c.rule_strong_positive,        &c.rule_two_consecutive_positive,
-                                   &c.rule_rise_over_baseline,     &c.rule_cusum,
-                                   &c.rule_rise_from_nadir,        &c.rule_positive_after_negative,
-                                   &c.rule_fall_below_pretreatment};
+    int *fields[RW_RULE_NRULES] = {
+        &c.rule_strong_positive,         &c.rule_two_consecutive_positive,
+        &c.rule_rise_over_baseline,      &c.rule_cusum,
+        &c.rule_rise_from_nadir,         &c.rule_positive_after_negative,
+        &c.rule_fall_below_pretreatment, &c.rule_personal_baseline};
     size_t n = 0;
     const rw_trend_rule_def *t = rw_trend_rules(&n);
     CHECK(t && n == RW_RULE_NRULES);
@@ -148,7 +152,8 @@ static void test_rule_table(void)
         CHECK(strcmp(rw_trend_rule_name(t[k].id), names[k]) == 0);
         CHECK(t[k].test != NULL);
         CHECK(rw_trend_rule_switch(&c, t[k].id) == fields[k]);
-        CHECK(rw_trend_rule_on(&c, t[k].id) == (k != RW_RULE_CUSUM));
+        CHECK(rw_trend_rule_on(&c, t[k].id) ==
+              (k != RW_RULE_CUSUM && k != RW_RULE_PERSONAL_BASELINE));
         rw_trend_rule r = RW_RULE_NRULES;
         CHECK(rw_trend_rule_parse(names[k], &r) == 0 && r == t[k].id);
     }
@@ -503,6 +508,183 @@ static void test_preoperative_and_rearm(void)
     rw_trend_result_free(r);
 }
 
+/* A no-call is listed, marked skipped with its reason, and is invisible to the rules: it is
+ * never a negative or clear draw, never the "previous draw", and never the last draw of the
+ * state. */
+static void test_no_calls(void)
+{
+    series x = {.ns = 0};
+    treat(&x, RW_TREAT_SURGERY, 0, 0);
+    add(&x, 1, 30, 1.00, 0, 0);
+    add(&x, 2, 120, 1.20, 1, 0);
+    add(&x, 3, 210, NAN, 0, 0); /* its value is not read */
+    x.s[2].no_call = 1;
+    x.s[2].cv = -1;
+    x.s[2].positive = -1;
+    snprintf(x.s[2].no_call_reason, sizeof x.s[2].no_call_reason, "insufficient_quality");
+    add(&x, 4, 300, 1.25, 1, 0);
+    rw_trend_result *r = run(&x, NULL);
+    CHECK(r && r->npoints == 4);
+    const rw_trend_point *p = r ? &r->points[2] : NULL;
+    CHECK(p && p->skipped && p->s.sample_id == 3 && !p->s.positive &&
+          strcmp(p->s.no_call_reason, "insufficient_quality") == 0);
+    CHECK(r && !r->points[1].skipped && !r->points[3].skipped);
+    /* positive, no-call, positive: still two consecutive positives (2 and 4) */
+    const rw_trend_alert *a = r ? first_kind(r, RW_ALERT_EARLY_RELAPSE) : NULL;
+    const rw_trend_evidence *ev = find_rule(a, RW_RULE_TWO_CONSECUTIVE_POSITIVE);
+    CHECK(a && a->sample_id == 4 && ev && ev->draws[0].p.s.sample_id == 2);
+    rw_trend_result_free(r);
+
+    /* Two no-calls after an alert do not close it (they are not clear draws), and a no-call as
+     * the last draw leaves the state to the last real draw. */
+    x.ns = 4;
+    for (int k = 0; k < 2; k++) {
+        add(&x, 5 + k, 390 + 90 * k, 1.0, 0, 0);
+        x.s[x.ns - 1].no_call = 1;
+    }
+    r = run(&x, NULL);
+    a = r ? first_kind(r, RW_ALERT_EARLY_RELAPSE) : NULL;
+    CHECK(a && a->closed_by == RW_CLOSE_NONE && r->state == RW_STATE_EARLY_RELAPSE);
+    rw_trend_result_free(r);
+    series y = {.ns = 0};
+    add(&y, 1, 30, 1.3, 1, 0);
+    add(&y, 2, 120, 1.0, 0, 0);
+    y.s[1].no_call = 1;
+    r = run(&y, NULL);
+    CHECK(r && r->nalerts == 0 && r->state == RW_STATE_STABLE);
+    rw_trend_result_free(r);
+    /* A no-call alone: not detected; a no_call flag other than 0/1 is refused. */
+    y.ns = 1;
+    y.s[0] = y.s[1];
+    r = run(&y, NULL);
+    CHECK(r && r->state == RW_STATE_NOT_DETECTED && r->points[0].skipped);
+    rw_trend_result_free(r);
+    y.s[0].no_call = 2;
+    CHECK(run(&y, NULL) == NULL);
+}
+
+/* The patient's own baseline: z_personal against her first negative draws of one assay and
+ * panel, with the variance of both sides; one draw at personal_z_single or two at personal_z;
+ * the evidence names the baseline draws; another panel or assay is never compared. */
+static void test_personal_baseline(void)
+{
+    rw_trend_config cfg;
+    rw_trend_config_init(&cfg);
+    cfg.rule_personal_baseline = 1;
+    cfg.rule_rise_over_baseline = 0; /* the personal rule alone */
+    series x = {.ns = 0};
+    treat(&x, RW_TREAT_SURGERY, 0, 0);
+    /* Her offset: R ~ 1.10 while negative on the panel (z 0.5); CV 2%. */
+    add(&x, 1, 30, 1.10, 0, 0);
+    add(&x, 2, 120, 1.12, 0, 0);
+    add(&x, 3, 210, 1.11, 0, 0);
+    add(&x, 4, 300, 1.19, 0, 0);
+    add(&x, 5, 390, 1.20, 0, 0);
+    for (size_t i = 0; i < x.ns; i++)
+        x.s[i].panel_id = 7;
+    rw_trend_result *r = run(&x, &cfg);
+    CHECK(r && r->npoints == 5);
+    const double s = sqrt(log1p(0.02 * 0.02));
+    if (r) {
+        CHECK(isnan(r->points[0].z_personal) && r->points[0].personal_n == 0);
+        /* draw 2 against draw 1 alone: sd = s sqrt(1 + 1) */
+        CHECK(r->points[1].personal_n == 1);
+        CHECK_NEAR(r->points[1].z_personal, log(1.12 / 1.10) / (s * sqrt(2.0)), 1e-9);
+        /* baseline_draws = 2: draws 1 and 2 (geometric mean), sd = s sqrt(1 + 1/2) */
+        double ref = sqrt(1.10 * 1.12);
+        CHECK(r->points[3].personal_n == 2);
+        CHECK_NEAR(r->points[3].personal_ref, ref, 1e-12);
+        CHECK_NEAR(r->points[3].personal_sd, s * sqrt(1.5), 1e-12);
+        CHECK_NEAR(r->points[3].z_personal, log(1.19 / ref) / (s * sqrt(1.5)), 1e-9);
+    }
+    /* z at draws 4 and 5 is ~2.8 and ~3.2: two draws >= 2.5, below 3.5 */
+    const rw_trend_alert *a = r ? first_kind(r, RW_ALERT_EARLY_RELAPSE) : NULL;
+    const rw_trend_evidence *ev = find_rule(a, RW_RULE_PERSONAL_BASELINE);
+    CHECK(a && a->sample_id == 5 && a->nevidence == 1);
+    CHECK(ev && ev->ndraws == 4 && ev->personal_z == 2.5 && ev->personal_z_single == 3.5 &&
+          ev->personal_between_sd == 0.01);
+    if (ev && ev->ndraws == 4) {
+        CHECK(ev->draws[0].role == RW_ROLE_BASELINE && ev->draws[0].p.s.sample_id == 1);
+        CHECK(ev->draws[1].role == RW_ROLE_BASELINE && ev->draws[1].p.s.sample_id == 2);
+        CHECK(ev->draws[2].role == RW_ROLE_TRIGGER && ev->draws[2].p.s.sample_id == 4);
+        CHECK(ev->draws[3].role == RW_ROLE_TRIGGER && ev->draws[3].p.s.sample_id == 5);
+        CHECK_NEAR(ev->reference, sqrt(1.10 * 1.12), 1e-12);
+        /* the limit is the R at which the trigger reaches the threshold */
+        CHECK_NEAR(ev->draws[3].limit, ev->reference * exp(2.5 * s * sqrt(1.5)), 1e-12);
+    }
+    rw_trend_result_free(r);
+
+    /* Switched off (the default), the same series raises nothing: the panel calls it negative. */
+    r = run(&x, NULL);
+    CHECK(r && r->nalerts == 0 && isfinite(r->points[4].z_personal));
+    rw_trend_result_free(r);
+
+    /* One draw far above her baseline: the single-draw form, citing only that trigger. */
+    x.s[3].ratio = 1.30;
+    r = run(&x, &cfg);
+    a = r ? first_kind(r, RW_ALERT_EARLY_RELAPSE) : NULL;
+    ev = find_rule(a, RW_RULE_PERSONAL_BASELINE);
+    CHECK(a && a->sample_id == 4 && ev && ev->ndraws == 3 && ev->draws[2].p.s.sample_id == 4 &&
+          r->points[3].z_personal >= 3.5);
+    rw_trend_result_free(r);
+
+    /* Another panel from draw 3 on: its draws have their own (new) baseline, so nothing fires. */
+    x.s[3].ratio = 1.19;
+    for (size_t i = 2; i < x.ns; i++)
+        x.s[i].panel_id = 8;
+    r = run(&x, &cfg);
+    CHECK(r && r->nalerts == 0);
+    CHECK(r && r->points[2].personal_n == 0 && r->points[3].personal_n == 1);
+    rw_trend_result_free(r);
+    /* ... and so does another assay on the same panel. */
+    for (size_t i = 2; i < x.ns; i++) {
+        x.s[i].panel_id = 7;
+        x.s[i].assay = RW_TREND_BINS;
+    }
+    r = run(&x, &cfg);
+    CHECK(r && r->nalerts == 0 && r->points[2].personal_n == 0);
+    rw_trend_result_free(r);
+
+    /* A positive draw does not join the baseline; a missing CV takes cv_a_default (wide). */
+    for (size_t i = 2; i < x.ns; i++)
+        x.s[i].assay = RW_TREND_SWGS;
+    x.s[0].positive = 1;
+    x.s[0].z = 3.5;
+    x.s[1].cv = NAN;
+    r = run(&x, &cfg);
+    CHECK(r && r->points[2].personal_n == 1 && r->points[3].personal_n == 2);
+    if (r) {
+        double sb = sqrt(log1p(0.10 * 0.10)); /* draw 2's defaulted CV, in the baseline */
+        CHECK_NEAR(r->points[3].personal_sd, sqrt(s * s + (sb * sb + s * s) / 4), 1e-12);
+    }
+    rw_trend_result_free(r);
+
+    /* With the draws' own SEs and a between-draw SD, each draw's variance is (se^2 + tau^2)
+     * (ln 2)^2, whatever its CV; a draw without an SE keeps its CV. */
+    x.s[0].positive = 0;
+    x.s[1].cv = 0.02;
+    for (size_t i = 0; i < x.ns; i++)
+        x.s[i].se_log2 = 0.02;
+    x.s[3].se_log2 = NAN;
+    cfg.personal_between_sd = 0.03;
+    r = run(&x, &cfg);
+    if (r) {
+        double v = (0.02 * 0.02 + 0.03 * 0.03) * M_LN2 * M_LN2;
+        CHECK_NEAR(r->points[4].personal_sd, sqrt(v * 1.5), 1e-12);
+        CHECK_NEAR(r->points[3].personal_sd, sqrt(s * s + v / 2), 1e-12);
+    }
+    rw_trend_result_free(r);
+    cfg.personal_between_sd = 0; /* the SEs alone */
+    r = run(&x, &cfg);
+    CHECK(r && fabs(r->points[4].personal_sd - 0.02 * M_LN2 * sqrt(1.5)) < 1e-12);
+    rw_trend_result_free(r);
+    x.s[2].se_log2 = -0.1;
+    CHECK(run(&x, &cfg) == NULL);
+    x.s[2].se_log2 = 0.02;
+    cfg.personal_z = -1;
+    CHECK(run(&x, &cfg) == NULL);
+}
+
 static void test_ddpcr_and_errors(void)
 {
     series x = {.ns = 0};
@@ -686,6 +868,8 @@ int main(void)
     test_overlapping_treatments();
     test_preoperative_and_rearm();
     test_ddpcr_and_errors();
+    test_no_calls();
+    test_personal_baseline();
     test_simulation();
     DONE();
 }
