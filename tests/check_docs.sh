@@ -16,10 +16,12 @@ fi
 prefix=$(sed -n 's/^prefix = //p' "$RW_BUILDDIR/Makefile")
 "$RW_DAEMON" --help >"$t_tmp/d.txt"
 if shows "$t_tmp/d.txt" "$RW_SRCDIR/docs/configuration.md"; then ok; else
-    fail "docs/configuration.md does not show relapsewatchd --help (prefix $prefix) verbatim"
+    fail "docs/configuration.md does not show relapsewatchd --help (prefix $prefix) verbatim:" \
+        "run tools/gen-config-doc.sh build/check"
 fi
 "$RW_CLI" settings --markdown >"$t_tmp/settings.md"
 if shows "$t_tmp/settings.md" "$RW_SRCDIR/docs/configuration.md"; then ok; else
-    fail "docs/configuration.md does not show relapsewatch settings --markdown verbatim"
+    fail "docs/configuration.md does not show relapsewatch settings --markdown verbatim:" \
+        "run tools/gen-config-doc.sh build/check"
 fi
 done_tests
