@@ -67,6 +67,8 @@ typedef struct counter {
     int fragments;
     int window;
     int64_t frag_min, frag_max;
+    const double *weight; /* per-length weights (weighted mode) or NULL */
+    double *wsum;         /* weighted mode: per bin sum of the kept fragments' weights */
     int32_t bin_size;
     /* per header contig: first bin in cnt, or -1 when not counted; and its length */
     int32_t ntid;
@@ -149,6 +151,14 @@ static inline void count_record(counter *c, int32_t tid, int64_t pos, unsigned m
             return;
         }
     }
+    if (c->weight) {
+        double w = flen >= 0 && flen <= RW_FRAG_HIST_MAX ? c->weight[flen] : 0;
+        if (!(w > 0)) {
+            qc->dropped[flen < 0 ? RW_DROP_NO_LENGTH : RW_DROP_LENGTH]++;
+            return;
+        }
+        c->wsum[c->base[tid] + pos / c->bin_size] += w;
+    }
     c->cnt[c->base[tid] + pos / c->bin_size]++;
     qc->kept++;
 }
@@ -158,6 +168,7 @@ static void counter_free(counter *c)
     free(c->base);
     free(c->len);
     free(c->cnt);
+    free(c->wsum);
 }
 
 static rw_status check_opts(const rw_count_opts *o, rw_error *err)
@@ -172,6 +183,14 @@ static rw_status check_opts(const rw_count_opts *o, rw_error *err)
     if (o->frag_min < 0 || o->frag_max < 0 || (o->frag_max && o->frag_min > o->frag_max))
         return rw_error_set(err, RW_ERR_USAGE, "bad fragment-length window %d..%d", o->frag_min,
                             o->frag_max);
+    if (o->frag_weights && (o->frag_min || o->frag_max))
+        return rw_error_set(err, RW_ERR_USAGE,
+                            "fragment-length weights and a window are exclusive: choose one mode");
+    if (o->frag_weights)
+        for (int l = 0; l <= RW_FRAG_HIST_MAX; l++)
+            if (!(o->frag_weights[l] >= 0 && o->frag_weights[l] < 1e6))
+                return rw_error_set(err, RW_ERR_USAGE, "fragment-length weight %d bp: %g", l,
+                                    o->frag_weights[l]);
     return RW_OK;
 }
 
@@ -188,6 +207,7 @@ static void counter_init(counter *c, const rw_count_opts *o, rw_count_qc *qc)
     c->window = o->frag_min > 0 || o->frag_max > 0;
     c->frag_min = o->frag_min;
     c->frag_max = o->frag_max > 0 ? o->frag_max : INT64_MAX;
+    c->weight = o->frag_weights;
     c->bin_size = o->bin_size;
 }
 
@@ -574,6 +594,8 @@ static rw_status count_start(count_run *r, const char *path, const rw_count_opts
                             RW_BIN_SIZE_MIN, RW_BIN_SIZE_MAX);
     if (!genome && o->bin_size < 1)
         return rw_error_set(err, RW_ERR_USAGE, "bin size %d must be >= 1", (int)o->bin_size);
+    if (!genome && o->frag_weights)
+        return rw_error_set(err, RW_ERR_USAGE, "one-contig counts are integers: no weights");
     if ((st = input_open(&r->in, path, o, r->qc, err)) ||
         (st = detect_build(&r->in, &r->build, err)))
         return st;
@@ -590,7 +612,9 @@ static rw_status count_reads(count_run *r, size_t n, rw_progress_fn progress, vo
     rw_status st;
     r->c.ncnt = n;
     r->c.cnt = calloc(n ? n : 1, sizeof *r->c.cnt);
-    if (!r->c.cnt)
+    if (r->c.weight)
+        r->c.wsum = calloc(n ? n : 1, sizeof *r->c.wsum);
+    if (!r->c.cnt || (r->c.weight && !r->c.wsum))
         return rw_error_set(err, RW_ERR_NOMEM, "out of memory");
     if ((st = run(&r->in, &r->c, progress, progress_ctx, err)))
         return st;
@@ -629,7 +653,7 @@ rw_status rw_count_bam(const char *path, const rw_count_opts *o, rw_bins **out, 
     if ((st = count_reads(&r, bins->n, progress, progress_ctx, err)))
         goto fail;
     for (size_t i = 0; i < bins->n; i++)
-        bins->count[i] = (double)r.c.cnt[i];
+        bins->count[i] = r.c.wsum ? r.c.wsum[i] : (double)r.c.cnt[i];
     rw_count_filters(o, bins->filters, sizeof bins->filters);
     *out = bins;
     bins = NULL;
@@ -714,9 +738,89 @@ static int is_bins_file(const char *path)
 
 char *rw_count_filters(const rw_count_opts *o, char *buf, size_t n)
 {
-    snprintf(buf, n, "mapq=%d;flags=0x%X;mode=%s;frag=%d-%d", o->min_mapq, o->drop_flags,
-             o->mode == RW_COUNT_READS ? "reads" : "fragments", o->frag_min, o->frag_max);
+    const char *mode = o->mode == RW_COUNT_READS ? "reads" : "fragments";
+    if (o->frag_weights)
+        snprintf(buf, n, "mapq=%d;flags=0x%X;mode=%s;frag=weighted:%08x", o->min_mapq,
+                 o->drop_flags, mode, rw_frag_weights_id(o->frag_weights));
+    else
+        snprintf(buf, n, "mapq=%d;flags=0x%X;mode=%s;frag=%d-%d", o->min_mapq, o->drop_flags, mode,
+                 o->frag_min, o->frag_max);
     return buf;
+}
+
+const char *rw_frag_mode_name(rw_frag_mode m)
+{
+    return m == RW_FRAG_WINDOW ? "window" : m == RW_FRAG_WEIGHTED ? "weighted" : "all";
+}
+
+rw_status rw_frag_mode_parse(const char *s, rw_frag_mode *m, rw_error *err)
+{
+    for (int k = RW_FRAG_ALL; k <= RW_FRAG_WEIGHTED; k++)
+        if (!strcmp(s, rw_frag_mode_name((rw_frag_mode)k))) {
+            *m = (rw_frag_mode)k;
+            return RW_OK;
+        }
+    return rw_error_set(err, RW_ERR_USAGE, "fragment mode '%s' is not all, window or weighted", s);
+}
+
+rw_frag_mode rw_count_frag_mode(const rw_count_opts *o)
+{
+    return o->frag_weights              ? RW_FRAG_WEIGHTED
+           : o->frag_min || o->frag_max ? RW_FRAG_WINDOW
+                                        : RW_FRAG_ALL;
+}
+
+uint32_t rw_frag_weights_id(const double *w)
+{
+    uint32_t h = 2166136261u; /* FNV-1a over the weights in millionths */
+    for (int l = 0; l <= RW_FRAG_HIST_MAX; l++) {
+        int64_t v = (int64_t)llround(w[l] * 1e6);
+        for (int k = 0; k < 8; k++) {
+            h ^= (uint32_t)((uint64_t)v >> (8 * k)) & 0xFFu;
+            h *= 16777619u;
+        }
+    }
+    return h;
+}
+
+rw_status rw_frag_weights(const double *hist, double shift, double *w, rw_error *err)
+{
+    enum { H = RW_FRAG_HIST_MAX + 1 };
+    double total = 0, sm[H], norm = 0;
+    for (int l = 0; l < H; l++)
+        total += hist[l] >= 0 ? hist[l] : 0;
+    if (total < RW_FRAG_WEIGHT_MIN_FRAGMENTS)
+        return rw_error_set(err, RW_ERR_INPUT,
+                            "fragment-length weights: %.0f fragments with a length in the normals, "
+                            "fewer than %d (paired-end reads are needed)",
+                            total, RW_FRAG_WEIGHT_MIN_FRAGMENTS);
+    if (!(shift >= 0 && shift <= 100))
+        return rw_error_set(err, RW_ERR_USAGE, "fragment-length weights: shift %g outside 0..100",
+                            shift);
+    /* the normal distribution, smoothed over 2 * RW_FRAG_SMOOTH + 1 bp */
+    for (int l = 0; l < H; l++) {
+        double s = 0;
+        int k = 0;
+        for (int j = l - RW_FRAG_SMOOTH; j <= l + RW_FRAG_SMOOTH; j++)
+            if (j >= 0 && j < H)
+                s += hist[j] >= 0 ? hist[j] : 0, k++;
+        sm[l] = s / k;
+    }
+    /* tumour model: the normal distribution `shift` bp shorter; likelihood ratio, capped, 0
+     * where the normals have too few fragments to know the ratio */
+    int sh = (int)lround(shift);
+    for (int l = 0; l < H; l++) {
+        double lr = l + sh < H ? sm[l + sh] / sm[l] : 0;
+        int known = sm[l] * (2 * RW_FRAG_SMOOTH + 1) >= RW_FRAG_WEIGHT_MIN_SUPPORT;
+        w[l] = known ? (lr < RW_FRAG_WEIGHT_CAP ? lr : RW_FRAG_WEIGHT_CAP) : 0;
+        norm += (hist[l] >= 0 ? hist[l] : 0) * w[l];
+    }
+    /* a normal fragment's expected weight is 1: a normal sample's expected count is unchanged */
+    if (!(norm > 0))
+        return rw_error_set(err, RW_ERR_INPUT, "fragment-length weights: no usable length");
+    for (int l = 0; l < H; l++)
+        w[l] *= total / norm;
+    return RW_OK;
 }
 
 rw_status rw_count_load(const char *path, const rw_count_opts *o, rw_bins **out, rw_count_qc *qc,

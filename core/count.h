@@ -41,12 +41,17 @@ typedef enum rw_count_mode { RW_COUNT_FRAGMENTS = 0, RW_COUNT_READS } rw_count_m
 #define RW_COUNT_DROP_FLAGS 0xF04
 
 typedef struct rw_count_opts {
-    int min_mapq;          /* reads with MAPQ < min_mapq are dropped (default 20) */
-    unsigned drop_flags;   /* flag bits that drop a read, a subset of 0xF04 (default 0xF04) */
-    rw_count_mode mode;    /* default RW_COUNT_FRAGMENTS */
-    int frag_min;          /* fragment-length window in bp, inclusive; 0 = no bound (default) */
-    int frag_max;          /* 0 = no bound (default) */
-    int threads;           /* htslib decompression threads; <= 1 = none (default 1) */
+    int min_mapq;        /* reads with MAPQ < min_mapq are dropped (default 20) */
+    unsigned drop_flags; /* flag bits that drop a read, a subset of 0xF04 (default 0xF04) */
+    rw_count_mode mode;  /* default RW_COUNT_FRAGMENTS */
+    int frag_min;        /* fragment-length window in bp, inclusive; 0 = no bound (default) */
+    int frag_max;        /* 0 = no bound (default) */
+    const double *frag_weights; /* weighted mode: RW_FRAG_HIST_MAX + 1 per-length weights
+                                   (borrowed; rw_frag_weights()); each fragment counts its
+                                   weight, those without a length or of weight 0 are dropped
+                                   (no_length, length); exclusive with the window. NULL
+                                   (default) = every kept fragment counts 1 */
+    int threads;                /* htslib decompression threads; <= 1 = none (default 1) */
     const char *reference; /* FASTA for CRAM input (borrowed); required for CRAM (default NULL) */
     rw_build build;        /* expected build; RW_BUILD_UNKNOWN = accept the detected one */
     int32_t bin_size;      /* default RW_BIN_SIZE_DEFAULT (500000) */
@@ -72,8 +77,9 @@ typedef enum rw_drop {
 } rw_drop;
 
 /* Writes the canonical filters string of counting options into buf (size n) and returns buf, e.g.
- * "mapq=20;flags=0xF04;mode=fragments;frag=0-0". Bins and panels of normals carry it, so that a
- * sample is only compared with a panel counted alike. */
+ * "mapq=20;flags=0xF04;mode=fragments;frag=0-0" (all fragments), "...;frag=90-150" (a window),
+ * "...;frag=weighted:1a2b3c4d" (weights, identified by rw_frag_weights_id). Bins and panels of
+ * normals carry it, so that a sample is only compared with a panel counted alike. */
 char *rw_count_filters(const rw_count_opts *o, char *buf, size_t n);
 
 /* Short snake_case name of a reason ("unmapped", "low_mapq", ...); static string. */
@@ -81,6 +87,53 @@ const char *rw_drop_name(rw_drop d);
 
 /* Fragment-length histogram: hist[L] counts lengths L = 0..RW_FRAG_HIST_MAX bp. */
 #define RW_FRAG_HIST_MAX 1000
+
+/* FRAGMENT-LENGTH MODES (docs/method.md section 4.10). Tumour-derived cfDNA is shorter than
+ * normal cfDNA (mode ~10-20 bp shorter, wide overlap; Mouliere et al. 2018), so:
+ * - all: every kept fragment counts 1 (no frag_min/frag_max, no weights);
+ * - window: only fragments of frag_min..frag_max bp count (e.g. 90-150: ~2-fold tumour
+ *   enrichment, but ~3/4 of the fragments lost);
+ * - weighted: each fragment of length L counts w(L), the likelihood ratio of L under a tumour
+ *   model against the normal length distribution learnt from the panel's normals
+ *   (rw_frag_weights), scaled so that a normal fragment's expected weight is 1. Fragments
+ *   typical of tumour count more, none is thrown away, and a normal sample's expected counts
+ *   are unchanged. */
+typedef enum rw_frag_mode { RW_FRAG_ALL = 0, RW_FRAG_WINDOW, RW_FRAG_WEIGHTED } rw_frag_mode;
+
+/* "all", "window", "weighted" (static strings); parse: RW_ERR_USAGE for another word. */
+const char *rw_frag_mode_name(rw_frag_mode m);
+rw_status rw_frag_mode_parse(const char *s, rw_frag_mode *m, rw_error *err)
+    __attribute__((warn_unused_result));
+/* The mode of counting options: weighted when frag_weights is set, window when a bound is. */
+rw_frag_mode rw_count_frag_mode(const rw_count_opts *o);
+
+#define RW_FRAG_TUMOUR_SHIFT                                                                       \
+    15 /* bp: the tumour model is the normal distribution this much                                \
+          shorter (the middle of Mouliere 2018's 10-20 bp) */
+#define RW_FRAG_WEIGHT_CAP                                                                         \
+    4.0                  /* the likelihood ratio is capped here (before scaling): a few            \
+                            very short fragments must not dominate a bin */
+#define RW_FRAG_SMOOTH 5 /* the normal histogram is averaged over +-5 bp first */
+#define RW_FRAG_WEIGHT_MIN_SUPPORT                                                                 \
+    20                                     /* lengths with fewer normal fragments within +-5 bp    \
+                                              get weight 0 (ratio unknown) */
+#define RW_FRAG_WEIGHT_MIN_FRAGMENTS 10000 /* fewer lengths in the normals: no weights */
+
+/* Per-length weights w[0..RW_FRAG_HIST_MAX] from the normals' summed length histogram hist (the
+ * frag_hist of their counting runs, as doubles): the normal distribution p_N is hist smoothed
+ * over +-RW_FRAG_SMOOTH bp; the tumour model p_T(L) = p_N(L + shift) (shift =
+ * RW_FRAG_TUMOUR_SHIFT normally); w(L) = min(p_T(L) / p_N(L), RW_FRAG_WEIGHT_CAP), 0 where the
+ * normals hold fewer than RW_FRAG_WEIGHT_MIN_SUPPORT fragments around L; then scaled so that
+ * sum_L hist(L) w(L) = sum_L hist(L): a fragment of the normals weighs 1 on average. Weights
+ * add counting variance (a normal fragment's weight has variance sum p_N w^2 - 1, ~0.6 here),
+ * which the panel's leave-one-out spread and the sample's own spread measure like any other
+ * noise. Errors: RW_ERR_INPUT (too few fragments: single-end data), RW_ERR_USAGE (bad shift). */
+rw_status rw_frag_weights(const double *hist, double shift, double *w, rw_error *err)
+    __attribute__((warn_unused_result));
+
+/* A 32-bit identifier of a weight table (FNV-1a of the weights in millionths), written in the
+ * filters string: a sample weighted otherwise than its panel is refused (RW_ERR_MISMATCH). */
+uint32_t rw_frag_weights_id(const double *w);
 
 /* Quality control of one counting run. A plain struct filled by the count functions. */
 typedef struct rw_count_qc {

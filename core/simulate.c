@@ -226,7 +226,7 @@ enum {
     K_WAVEGC,
     K_OVERDISP
 };
-enum { STREAM_BINS = 1, STREAM_READS };
+enum { STREAM_BINS = 1, STREAM_READS, STREAM_WEIGHTED };
 
 /* GC fraction of a tile: a regional (1 Mb, linearly interpolated, isochore-like) component plus
  * a local one, around the human genome's 41%. */
@@ -610,7 +610,7 @@ void rw_sim_opts_init(rw_sim_opts *o)
     o->dup_rate = 0.02;
     o->lowmapq_rate = 0.03;
     o->frag_mode_normal = 167;
-    o->frag_mode_tumour = 145;
+    o->frag_mode_tumour = 150;
     o->include_y = 0;
 }
 
@@ -629,6 +629,8 @@ typedef struct bins_ctx {
     const model *m;
     rw_bins *b;
     double keep, p_normal, p_tumour; /* kept share: MAPQ, then the length window per origin */
+    double *tumour; /* NULL, or per bin the kept expectation of tumour-derived fragments (b then
+                       receives that of normal-derived ones alone) */
 } bins_ctx;
 
 /* Spreads a piece's kept expectation over the bins it overlaps, in proportion to overlap
@@ -638,12 +640,16 @@ static int bins_piece(void *ctx, int c, int64_t t, int64_t a, int64_t b, double 
     (void)t;
     bins_ctx *x = ctx;
     double share = tumour_share(x->m, c, cn);
-    double keep = x->keep * (share * x->p_tumour + (1 - share) * x->p_normal);
-    double per_bp = lam * keep / (double)(b - a);
+    double keep_t = x->keep * share * x->p_tumour, keep_n = x->keep * (1 - share) * x->p_normal;
+    double per_bp = lam * (x->tumour ? keep_n : keep_n + keep_t) / (double)(b - a);
+    double per_bp_t = x->tumour ? lam * keep_t / (double)(b - a) : 0;
     int64_t bs = x->b->bin_size;
     while (a < b) {
         int64_t be = (a / bs + 1) * bs, e = be < b ? be : b;
-        x->b->count[x->b->first[c] + (size_t)(a / bs)] += per_bp * (double)(e - a);
+        size_t i = x->b->first[c] + (size_t)(a / bs);
+        x->b->count[i] += per_bp * (double)(e - a);
+        if (x->tumour)
+            x->tumour[i] += per_bp_t * (double)(e - a);
         a = e;
     }
     return 0;
@@ -692,7 +698,7 @@ rw_status rw_sim_bins_frag(const rw_sim_opts *o, int32_t bin_size, int frag_min,
         model_free(&m);
         return err ? err->status : RW_ERR_USAGE;
     }
-    bins_ctx x = {&m, b, 1 - o->lowmapq_rate, 1, 1};
+    bins_ctx x = {&m, b, 1 - o->lowmapq_rate, 1, 1, NULL};
     if (frag_min || frag_max) {
         x.p_normal = frag_window(o->frag_mode_normal, frag_min, frag_max);
         x.p_tumour = frag_window(o->frag_mode_tumour, frag_min, frag_max);
@@ -711,6 +717,132 @@ rw_status rw_sim_bins_frag(const rw_sim_opts *o, int32_t bin_size, int frag_min,
 rw_status rw_sim_bins(const rw_sim_opts *o, int32_t bin_size, rw_bins **out, rw_error *err)
 {
     return rw_sim_bins_frag(o, bin_size, 0, 0, out, err);
+}
+
+void rw_sim_frag_pmf(double mode, double *p)
+{
+    for (int L = 0; L <= RW_FRAG_HIST_MAX; L++) {
+        if (L < FRAG_MIN || L > FRAG_MAX) {
+            p[L] = 0;
+            continue;
+        }
+        double a = L > FRAG_MIN ? frag_cdf(mode, L - 0.5) : 0;
+        double b = L < FRAG_MAX ? frag_cdf(mode, L + 0.5) : 1;
+        p[L] = b - a;
+    }
+}
+
+/* Walker's alias table of the simulated lengths, for direct draws in O(1): length FRAG_MIN + k
+ * is drawn from slot k with probability prob[k], else FRAG_MIN + alias[k]; exactly frag_len's
+ * distribution (rw_sim_frag_pmf). */
+#define LEN_K (FRAG_MAX - FRAG_MIN + 1)
+typedef struct len_table {
+    double prob[LEN_K];
+    int alias[LEN_K];
+} len_table;
+
+static void len_table_init(len_table *t, double mode)
+{
+    double p[RW_FRAG_HIST_MAX + 1], q[LEN_K];
+    int small[LEN_K], large[LEN_K], ns = 0, nl = 0;
+    rw_sim_frag_pmf(mode, p);
+    for (int k = 0; k < LEN_K; k++) {
+        q[k] = p[FRAG_MIN + k] * LEN_K;
+        t->prob[k] = 1, t->alias[k] = k;
+        if (q[k] < 1)
+            small[ns++] = k;
+        else
+            large[nl++] = k;
+    }
+    while (ns && nl) { /* Vose: fill each short slot from a long one */
+        int a = small[--ns], b = large[nl - 1];
+        t->prob[a] = q[a], t->alias[a] = b;
+        q[b] -= 1 - q[a];
+        if (q[b] < 1) {
+            nl--;
+            small[ns++] = b;
+        }
+    }
+}
+
+static int len_draw(const len_table *t, rng *r)
+{
+    double u = rng_unif(r) * LEN_K;
+    int k = (int)u;
+    if (k >= LEN_K)
+        k = LEN_K - 1;
+    return FRAG_MIN + (u - k < t->prob[k] ? k : t->alias[k]);
+}
+
+/* Scratch of rw_sim_bins_weighted. */
+typedef struct weighted_draw {
+    len_table len[2]; /* normal-, tumour-derived */
+    rng r;
+    const double *const *w;
+    size_t n_out;
+    rw_bins **out;
+    double *hist;
+} weighted_draw;
+
+/* Draws n fragments of one origin in bin i: a length each, then every output's weight. */
+static void draw_fragments(weighted_draw *d, size_t i, int origin, int64_t n)
+{
+    for (int64_t k = 0; k < n; k++) {
+        int L = len_draw(&d->len[origin], &d->r);
+        if (d->hist)
+            d->hist[L]++;
+        for (size_t j = 0; j < d->n_out; j++)
+            d->out[j]->count[i] += d->w[j] ? d->w[j][L] : 1;
+    }
+}
+
+rw_status rw_sim_bins_weighted(const rw_sim_opts *o, int32_t bin_size, const double *const *weights,
+                               size_t n_out, rw_bins **out, double *hist, rw_error *err)
+{
+    for (size_t j = 0; j < n_out && j < RW_SIM_MAX_WEIGHTS; j++)
+        out[j] = NULL;
+    if (n_out < 1 || n_out > RW_SIM_MAX_WEIGHTS)
+        return rw_error_set(err, RW_ERR_USAGE, "simulate: 1..%d weight tables, not %zu",
+                            RW_SIM_MAX_WEIGHTS, n_out);
+    if (!o->paired)
+        return rw_error_set(err, RW_ERR_USAGE,
+                            "simulate: fragment-length weights need paired-end reads");
+    model m;
+    rw_status st = model_init(&m, o, err);
+    if (st)
+        return st;
+    weighted_draw d = {.w = weights, .n_out = n_out, .out = out, .hist = hist};
+    rw_bins *nb = rw_bins_new(o->build, bin_size, o->include_y, err);
+    double *tb = nb ? calloc(nb->n, sizeof *tb) : NULL;
+    st = !nb ? (err ? err->status : RW_ERR_USAGE) : RW_OK;
+    for (size_t j = 0; !st && j < n_out; j++)
+        if (!(out[j] = rw_bins_new(o->build, bin_size, o->include_y, err)))
+            st = err ? err->status : RW_ERR_USAGE;
+    if (!st && !tb)
+        st = rw_error_set(err, RW_ERR_NOMEM, "simulate: out of memory");
+    if (!st) {
+        bins_ctx x = {&m, nb, 1 - o->lowmapq_rate, 1, 1, tb};
+        for (int c = 0; c < m.nchrom; c++)
+            (void)for_each_piece(&m, c, bins_piece, &x);
+        len_table_init(&d.len[0], o->frag_mode_normal);
+        len_table_init(&d.len[1], o->frag_mode_tumour);
+        rng_seed(&d.r, o->seed, STREAM_WEIGHTED);
+        if (hist)
+            memset(hist, 0, (RW_FRAG_HIST_MAX + 1) * sizeof *hist);
+        for (size_t i = 0; i < nb->n; i++) {
+            draw_fragments(&d, i, 0, rng_poisson(&d.r, nb->count[i]));
+            draw_fragments(&d, i, 1, rng_poisson(&d.r, tb[i]));
+        }
+    }
+    if (st)
+        for (size_t j = 0; j < n_out; j++) {
+            rw_bins_free(out[j]);
+            out[j] = NULL;
+        }
+    rw_bins_free(nb);
+    free(tb);
+    model_free(&m);
+    return st;
 }
 
 rw_status rw_sim_gc(rw_build build, int32_t bin_size, rw_bins **out, rw_error *err)

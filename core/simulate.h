@@ -20,6 +20,7 @@
 #include <stdint.h>
 
 #include "core/bins.h"
+#include "core/count.h"
 #include "core/status.h"
 
 /* Tumour copy number `cn` over [start, end) of chromosome `chrom`; CN 2 elsewhere. */
@@ -59,7 +60,10 @@ typedef struct rw_sim_opts {
     double dup_rate;       /* fraction of reads added as flagged duplicates (default 0.02) */
     double lowmapq_rate;   /* fraction of reads given MAPQ < 20 (default 0.03) */
     double frag_mode_normal; /* modal fragment length of normal cfDNA (default 167) */
-    double frag_mode_tumour; /* modal fragment length of tumour cfDNA (default 145) */
+    double frag_mode_tumour; /* modal fragment length of tumour cfDNA (default 150: 17 bp
+                                shorter, within the 10-20 bp of Mouliere et al. 2018, so that
+                                keeping 90-150 bp enriches the tumour ~2-fold as in their data;
+                                tests/unit/test_simulate.c measures it) */
     int include_y;           /* simulate chrY reads too (default 0): a male sample, one copy of
                                 X and of Y (the default sample is female: XX, no Y reads) */
 } rw_sim_opts;
@@ -89,6 +93,26 @@ rw_status rw_sim_bins(const rw_sim_opts *o, int32_t bin_size, rw_bins **out, rw_
  * (negligible). Returns new bins in *out (free with rw_bins_free()). */
 rw_status rw_sim_bins_frag(const rw_sim_opts *o, int32_t bin_size, int frag_min, int frag_max,
                            rw_bins **out, rw_error *err) __attribute__((warn_unused_result));
+
+/* The simulator's fragment-length distribution around a mode (frag_mode_normal or
+ * frag_mode_tumour): p[L] = P(length = L) for L = 0..RW_FRAG_HIST_MAX, exactly that of the BAM
+ * writer's lengths (a mono-nucleosome peak with a longer left tail, a sub-nucleosomal shoulder, a
+ * di-nucleosome peak; rounded, clamped to 40..700 bp). */
+void rw_sim_frag_pmf(double mode, double *p);
+
+#define RW_SIM_MAX_WEIGHTS 8
+
+/* Per-fragment weights: draws each kept fragment of the sample (as counting its BAM with the
+ * default filters would keep it) with a length from its origin's distribution, and adds
+ * weights[j][length] to bin counts out[j] (weights[j] NULL = 1 for every fragment, i.e. all
+ * fragments). So one sample gives, from the same fragments, its counts in several modes: all
+ * fragments, a window (a 0/1 table) and weights (core/count.h rw_frag_weights). n_out in
+ * 1..RW_SIM_MAX_WEIGHTS tables of RW_FRAG_HIST_MAX + 1 values. hist (may be NULL) receives the
+ * RW_FRAG_HIST_MAX + 1 length counts of the kept fragments, as rw_count_qc.frag_hist would.
+ * Needs paired-end options. The same expectations as rw_sim_bins (other random draws). */
+rw_status rw_sim_bins_weighted(const rw_sim_opts *o, int32_t bin_size, const double *const *weights,
+                               size_t n_out, rw_bins **out, double *hist, rw_error *err)
+    __attribute__((warn_unused_result));
 
 /* The GC fraction of each bin as the simulator's genome defines it (deterministic per build; the
  * same for every sample), as bins whose count[] holds GC fractions in [0, 1]. */

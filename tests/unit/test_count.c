@@ -354,6 +354,29 @@ static void test_simulated(void)
         CHECK(qc.dropped[RW_DROP_LENGTH] == 1 && qc.dropped[RW_DROP_NO_LENGTH] == 5);
         rw_bins_free(b);
 
+        /* weighted mode: each fragment counts its length's weight; those without a length or
+         * of weight 0 are dropped like the window's; exclusive with a window */
+        static double w[RW_FRAG_HIST_MAX + 1];
+        w[250] = 0.5, w[180] = 2.25, w[150] = 0;
+        o.frag_min = o.frag_max = 0;
+        o.frag_weights = w;
+        CHECK(rw_count_bam(path, &o, &b, &qc, NULL, NULL, &err) == RW_OK);
+        if (b)
+            CHECK(sum_bins(b) == 2.75 && bin_at(b, 0, 0) == 0.5 && bin_at(b, 0, 500000) == 2.25 &&
+                  bin_at(b, 1, 0) == 0);
+        CHECK(qc.kept == 2 && qc.dropped[RW_DROP_LENGTH] == 1 &&
+              qc.dropped[RW_DROP_NO_LENGTH] == 5 && qc.frag_n == 3);
+        if (b)
+            CHECK(!strncmp(b->filters, "mapq=20;flags=0xF04;mode=fragments;frag=weighted:", 49) &&
+                  strlen(b->filters) == 57);
+        rw_bins_free(b);
+        o.frag_max = 300;
+        CHECK(rw_count_bam(path, &o, &b, &qc, NULL, NULL, &err) == RW_ERR_USAGE && !b);
+        o.frag_max = 0;
+        w[100] = -1;
+        CHECK(rw_count_bam(path, &o, &b, &qc, NULL, NULL, &err) == RW_ERR_USAGE && !b);
+        w[100] = 0;
+
         /* chrY counted on request; MAPQ 0 keeps the low-MAPQ read */
         rw_count_opts_init(&o);
         o.include_y = 1;
@@ -410,6 +433,59 @@ static void test_simulated(void)
         o.min_mapq = 20;
     }
     rw_bins_free(b);
+}
+
+/* ------------------------------------------------------------------ fragment-length weights */
+
+/* rw_frag_weights from a normal histogram (the simulator's shape, 1,000,000 fragments): a normal
+ * fragment weighs 1 on average; short lengths typical of tumour weigh more, long ones less;
+ * the ratio is capped; rare lengths get 0; the identifier follows the table. Modes by name. */
+static void test_weights(void)
+{
+    enum { H = RW_FRAG_HIST_MAX + 1 };
+    static double hist[H], w[H], w2[H];
+    double total = 0;
+    for (int l = 40; l <= 700; l++) { /* split-normal peak at 167 and a di-nucleosome bump */
+        double z = (l - 167.0) / (l < 167 ? 20 : 12), z2 = (l - 349.0) / 30;
+        hist[l] = floor(1e6 * (0.9 * exp(-0.5 * z * z) / 16 + 0.1 * exp(-0.5 * z2 * z2) / 30) /
+                        sqrt(2 * M_PI));
+        total += hist[l];
+    }
+    rw_error err = {0};
+    CHECK(rw_frag_weights(hist, RW_FRAG_TUMOUR_SHIFT, w, &err) == RW_OK);
+    double mean = 0, var = 0, top = 0;
+    for (int l = 0; l < H; l++) {
+        mean += hist[l] * w[l] / total, var += hist[l] * w[l] * w[l] / total;
+        top = w[l] > top ? w[l] : top;
+    }
+    CHECK_NEAR(mean, 1, 1e-9);
+    CHECK(var - 1 > 0.2 && var - 1 < 1.5);
+    CHECK(w[130] > 1.5 && w[150] > 1 && w[167] < 1 && w[200] < 0.2);
+    CHECK(w[10] == 0 && w[900] == 0); /* no normal fragment there: unknown ratio */
+    CHECK(top <= RW_FRAG_WEIGHT_CAP * 1.5);
+    CHECK(rw_frag_weights(hist, 10, w2, &err) == RW_OK);
+    CHECK(rw_frag_weights_id(w) != rw_frag_weights_id(w2));
+    CHECK(rw_frag_weights(hist, RW_FRAG_TUMOUR_SHIFT, w2, &err) == RW_OK);
+    CHECK(rw_frag_weights_id(w) == rw_frag_weights_id(w2));
+    CHECK(rw_frag_weights(hist, -1, w2, &err) == RW_ERR_USAGE);
+    static double few[H];
+    few[167] = 5000;
+    CHECK(rw_frag_weights(few, RW_FRAG_TUMOUR_SHIFT, w2, &err) == RW_ERR_INPUT);
+    CHECK(strstr(err.msg, "paired-end") != NULL);
+
+    rw_frag_mode m = RW_FRAG_ALL;
+    CHECK(rw_frag_mode_parse("weighted", &m, &err) == RW_OK && m == RW_FRAG_WEIGHTED);
+    CHECK(rw_frag_mode_parse("window", &m, &err) == RW_OK && m == RW_FRAG_WINDOW);
+    CHECK(rw_frag_mode_parse("all", &m, &err) == RW_OK && m == RW_FRAG_ALL);
+    CHECK(rw_frag_mode_parse("short", &m, &err) == RW_ERR_USAGE && m == RW_FRAG_ALL);
+    CHECK(!strcmp(rw_frag_mode_name(RW_FRAG_WEIGHTED), "weighted"));
+    rw_count_opts o;
+    rw_count_opts_init(&o);
+    CHECK(rw_count_frag_mode(&o) == RW_FRAG_ALL);
+    o.frag_max = 150;
+    CHECK(rw_count_frag_mode(&o) == RW_FRAG_WINDOW);
+    o.frag_max = 0, o.frag_weights = w;
+    CHECK(rw_count_frag_mode(&o) == RW_FRAG_WEIGHTED);
 }
 
 /* ------------------------------------------------------------------ bad input */
@@ -512,6 +588,7 @@ int main(void)
         SKIP("cannot make a temporary directory in the build folder");
     test_na12878();
     test_simulated();
+    test_weights();
     test_bad_input();
     test_samtools();
     char cmd[1200];

@@ -2,7 +2,11 @@
  * duplicates, low MAPQ, copy ratio at a tumour fraction, shorter tumour fragments, the agreement
  * of rw_sim_bins with counting the BAM (realistic profile), GC bias, the realistic profile's
  * per-sample biases one by one (GC strength, random and GC-tied waves, overdispersion),
- * determinism and the events parser. Its calibration on real plasma is test_realism. */
+ * determinism and the events parser; the fragment-length model against Mouliere et al. 2018
+ * (tumour 10-20 bp shorter in mode, wide overlap, ~2-fold enrichment by a 90-150 bp window) and
+ * the per-fragment weights of rw_sim_bins_weighted. Its calibration on real plasma is
+ * test_realism. */
+#include "core/count.h"
 #include "core/simulate.h"
 #include "tests/unit/harness.h"
 
@@ -267,7 +271,7 @@ static void test_options(void)
     rw_sim_opts o;
     rw_sim_opts_init(&o);
     CHECK(o.build == RW_BUILD_HG38 && o.depth == 0.1 && o.read_len == 100 && !o.paired);
-    CHECK(o.frag_mode_normal == 167 && o.frag_mode_tumour == 145 && o.tumour_fraction == 0);
+    CHECK(o.frag_mode_normal == 167 && o.frag_mode_tumour == 150 && o.tumour_fraction == 0);
     /* The realistic profile is the default; the ideal one switches its five biases off. */
     CHECK(o.gc_bias == 0.55 && o.gc_strength_sd == 0.3 && o.wave_amp == 0.01 &&
           o.wave_gc_amp == 0.01 && o.overdispersion == 0.03 && o.bin_noise == 0.02);
@@ -751,6 +755,130 @@ static void test_bam(void)
     free(ev);
 }
 
+/* Share of [lo, hi] in a length histogram or distribution of RW_FRAG_HIST_MAX + 1 values. */
+static double share(const double *h, int lo, int hi)
+{
+    double in = 0, all = 0;
+    for (int l = 0; l <= RW_FRAG_HIST_MAX; l++)
+        all += h[l], in += l >= lo && l <= hi ? h[l] : 0;
+    return all > 0 ? in / all : NAN;
+}
+
+/* The length with the most fragments within +-3 bp (the mode, robust to sampling noise). */
+static int hist_mode(const double *h)
+{
+    int best = 0;
+    double top = -1;
+    for (int l = 3; l <= RW_FRAG_HIST_MAX - 3; l++) {
+        double s = 0;
+        for (int j = l - 3; j <= l + 3; j++)
+            s += h[j];
+        if (s > top)
+            top = s, best = l;
+    }
+    return best;
+}
+
+/* The lengths of counted fragments of a simulated paired-end BAM (count's QC histogram). */
+static int bam_lengths(rw_sim_opts *o, double *h)
+{
+    rw_error err = {0};
+    const char *path = tmp_path("lengths.bam");
+    rw_count_opts co;
+    rw_count_opts_init(&co);
+    rw_count_qc qc;
+    rw_bins *b = NULL;
+    if (rw_sim_write_bam(o, path, NULL, NULL, &err) != RW_OK ||
+        rw_count_bam(path, &co, &b, &qc, NULL, NULL, &err) != RW_OK)
+        return -1;
+    for (int l = 0; l <= RW_FRAG_HIST_MAX; l++)
+        h[l] = (double)qc.frag_hist[l];
+    rw_bins_free(b);
+    unlink(path);
+    return 0;
+}
+
+/* Fragment lengths as published (Mouliere et al. 2018, Sci Transl Med: ctDNA enriched in
+ * 90-150 bp; selecting them enriched the tumour fraction ~2-fold in their data, not 10-fold; the
+ * tumour mode 10-20 bp below the normal 167 bp, with wide overlap), measured on the simulated
+ * fragments of BAM files: an all-normal (f = 0) and an all-tumour (f = 1) sample. The enrichment
+ * of the tumour fraction of a sample by the window is the ratio of the two window shares (exactly
+ * at low f, where it matters). The direct draws of rw_sim_bins_weighted give the same lengths. */
+static void test_fragment_lengths(void)
+{
+    enum { H = RW_FRAG_HIST_MAX + 1 };
+    static double hn[H], ht[H], pn[H], pt[H], hd[H];
+    rw_sim_opts o;
+    rw_sim_opts_init(&o);
+    o.paired = 1, o.depth = 0.01, o.seed = 11; /* ~150,000 fragments each */
+    CHECK(bam_lengths(&o, hn) == 0);
+    o.tumour_fraction = 1, o.seed = 12;
+    CHECK(bam_lengths(&o, ht) == 0);
+    double enrich = share(ht, 90, 150) / share(hn, 90, 150);
+    printf("fragment lengths: normal mode %d, tumour mode %d, 90-150 bp share %.3f normal, %.3f "
+           "tumour: enrichment %.2f-fold\n",
+           hist_mode(hn), hist_mode(ht), share(hn, 90, 150), share(ht, 90, 150), enrich);
+    CHECK(enrich >= 1.5 && enrich <= 2.5);
+    int shift = hist_mode(hn) - hist_mode(ht);
+    CHECK(shift >= 10 && shift <= 20);
+    CHECK(hist_mode(hn) >= 162 && hist_mode(hn) <= 175); /* 167, the right side steeper */
+    /* Wide overlap: the two distributions share more than half of their mass. */
+    double overlap = 0, tn = 0, tt = 0;
+    for (int l = 0; l < H; l++)
+        tn += hn[l], tt += ht[l];
+    for (int l = 0; l < H; l++)
+        overlap += fmin(hn[l] / tn, ht[l] / tt);
+    CHECK(overlap > 0.5 && overlap < 0.8);
+    /* The analytic distribution is what the BAM writer draws (window shares within sampling
+     * error: SD ~0.0011 at 150,000 fragments). */
+    rw_sim_frag_pmf(o.frag_mode_normal, pn);
+    rw_sim_frag_pmf(o.frag_mode_tumour, pt);
+    double total = 0;
+    for (int l = 0; l < H; l++)
+        total += pn[l];
+    CHECK_NEAR(total, 1, 1e-12);
+    CHECK_NEAR(share(hn, 90, 150), share(pn, 90, 150), 0.005);
+    CHECK_NEAR(share(ht, 90, 150), share(pt, 90, 150), 0.005);
+    CHECK_NEAR(share(hn, 300, 400), share(pn, 300, 400), 0.003);
+
+    /* Direct draws: the same lengths (at f = 1, tumour ones), the all-fragments output with the
+     * expectation of rw_sim_bins, a 0/1 table with that of rw_sim_bins_frag. */
+    static double win[H];
+    for (int l = 0; l < H; l++)
+        win[l] = l >= 90 && l <= 150;
+    const double *tables[2] = {NULL, win};
+    rw_bins *out[2] = {NULL, NULL}, *ref = NULL, *refw = NULL;
+    rw_error err = {0};
+    o.depth = 0.1;
+    CHECK(rw_sim_bins_weighted(&o, 500000, tables, 2, out, hd, &err) == RW_OK);
+    CHECK_NEAR(share(hd, 90, 150), share(pt, 90, 150), 0.002);
+    o.tumour_fraction = 0.3;
+    rw_bins_free(out[0]), rw_bins_free(out[1]);
+    CHECK(rw_sim_bins_weighted(&o, 500000, tables, 2, out, NULL, &err) == RW_OK);
+    CHECK(rw_sim_bins(&o, 500000, &ref, &err) == RW_OK);
+    CHECK(rw_sim_bins_frag(&o, 500000, 90, 150, &refw, &err) == RW_OK);
+    if (out[0] && out[1] && ref && refw) {
+        double s0 = 0, s1 = 0, r0 = 0, r1 = 0, d2 = 0;
+        size_t k = 0;
+        for (size_t i = 0; i < ref->n; i++) {
+            double x = out[0]->count[i], y = ref->count[i];
+            s0 += x, r0 += y, s1 += out[1]->count[i], r1 += refw->count[i];
+            CHECK(out[1]->count[i] <= x); /* a window keeps a subset of the fragments */
+            if (x + y > 20)
+                d2 += (x - y) * (x - y) / (x + y), k++;
+        }
+        CHECK_NEAR(s0 / r0, 1, 0.005);
+        CHECK_NEAR(s1 / r1, 1, 0.01);
+        CHECK_NEAR(d2 / (double)k, 1, 0.06); /* independent draws of the same Poisson means */
+    }
+    rw_bins_free(out[0]), rw_bins_free(out[1]), rw_bins_free(ref), rw_bins_free(refw);
+    /* Weights need lengths (paired-end) and 1..RW_SIM_MAX_WEIGHTS tables. */
+    CHECK(rw_sim_bins_weighted(&o, 500000, tables, 0, out, NULL, &err) == RW_ERR_USAGE);
+    o.paired = 0;
+    CHECK(rw_sim_bins_weighted(&o, 500000, tables, 2, out, NULL, &err) == RW_ERR_USAGE);
+    CHECK(!out[0] && !out[1]);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -760,6 +888,7 @@ int main(void)
     test_bins();
     test_realistic();
     test_bam();
+    test_fragment_lengths();
     rmdir(dir);
     DONE();
 }
