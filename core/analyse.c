@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/denoise.h"
 #include "core/gc.h"
 #include "core/stats.h"
 #include "core/version.h"
@@ -65,6 +66,21 @@ static rw_status fill_qc(rw_result *r, const rw_pon *pon, rw_error *err)
     return RW_OK;
 }
 
+/* Removes the panel's principal components from the log2 ratios (core/denoise.h). */
+static rw_status denoise(rw_result *r, const rw_pon *pon, rw_error *err)
+{
+    r->qc.n_components = pon->n_components;
+    if (pon->n_components <= 0)
+        return RW_OK;
+    uint8_t *fit = malloc(r->bins->n ? r->bins->n : 1);
+    if (!fit)
+        return rw_error_set(err, RW_ERR_NOMEM, "out of memory");
+    rw_denoise_fit_bins(pon->median, pon->mask, fit);
+    rw_denoise_apply(pon->pc, pon->n_components, r->bins->n, fit, r->log2);
+    free(fit);
+    return RW_OK;
+}
+
 /* Segments the log2 ratios by arm and fits the genome-wide tumour fraction to the segments. */
 static rw_status segment_and_fit(rw_result *r, const rw_analyse_opts *o, rw_error *err)
 {
@@ -73,23 +89,9 @@ static rw_status segment_and_fit(rw_result *r, const rw_analyse_opts *o, rw_erro
     rw_status st = rw_segment_bins(r->bins, r->log2, &so, &r->segments, err);
     if (st)
         return st;
-    size_t n = r->segments.n;
-    if (n == 0 || !(r->qc.noise_sd > 0))
+    if (r->segments.n == 0 || !(r->qc.noise_sd > 0))
         return RW_OK; /* nothing to fit: has_purity stays 0 */
-    double *mean = malloc(n * sizeof *mean);
-    size_t *nb = malloc(n * sizeof *nb);
-    if (!mean || !nb) {
-        free(mean);
-        free(nb);
-        return rw_error_set(err, RW_ERR_NOMEM, "out of memory fitting the tumour fraction");
-    }
-    for (size_t i = 0; i < n; i++) {
-        mean[i] = r->segments.a[i].mean;
-        nb[i] = r->segments.a[i].n;
-    }
-    st = rw_purity_fit(&o->purity, n, mean, nb, r->qc.noise_sd, &r->purity, NULL, err);
-    free(mean);
-    free(nb);
+    st = rw_purity_fit_sample(&o->purity, &r->segments, r->log2, r->qc.noise_sd, &r->purity, err);
     if (st)
         return st;
     r->has_purity = 1;
@@ -155,6 +157,8 @@ rw_status rw_analyse(const rw_bins *sample, const rw_pon *pon, const rw_analyse_
     st = rw_score_log2(pon, r->corrected, &o->score, r->depth, r->log2, err);
     if (st)
         goto fail;
+    if ((st = denoise(r, pon, err)))
+        goto fail;
     st = rw_score_regions(pon, r->log2, o->primary_cn, &o->score, &r->regions, &r->n_regions, err);
     if (st)
         goto fail;
@@ -167,7 +171,12 @@ rw_status rw_analyse(const rw_bins *sample, const rw_pon *pon, const rw_analyse_
                           rw_build_name(sample->build));
         goto fail;
     }
-    const rw_region_score *p = &r->regions[r->primary];
+    rw_region_score *p = &r->regions[r->primary];
+    rw_score_quality_of(r->bins, r->log2, (int)p->n_region_bins, &o->score, &r->quality);
+    if (!r->quality.ok && p->call != RW_CALL_NO_DATA) {
+        p->call = RW_CALL_INSUFFICIENT_QUALITY;
+        p->strong = 0;
+    }
     r->call = p->call;
     r->strong = p->strong;
     r->z = p->z;

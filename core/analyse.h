@@ -8,7 +8,11 @@
  * RW_ERR_MISMATCH otherwise) -> GC correction with the PoN's GC fractions when the PoN has them
  * (core/gc.h defaults; `corrected` then holds GC-corrected relative depth, otherwise the raw
  * counts, and qc.gc_corrected says which) -> normalisation and log2 ratios (core/score.h) ->
- * region scores and call -> segments of the log2 ratios by chromosome arm (core/segment.h) ->
+ * tangent normalisation by the panel's principal components when it has any (core/denoise.h;
+ * qc.n_components) -> region scores and call -> the quality gate (core/score.h
+ * rw_score_quality_of over the 1q21.3 band's bin count: a sample too noisy to detect
+ * quality_fraction gets the no-call insufficient_quality, with its code and reason in `quality`,
+ * its z kept for the record) -> segments of the log2 ratios by chromosome arm (core/segment.h) ->
  * genome-wide tumour fraction and ploidy fitted to the segments (core/purity.h). */
 #ifndef RW_ANALYSE_H
 #define RW_ANALYSE_H
@@ -47,6 +51,7 @@ typedef struct rw_result_qc {
     size_t n_masked;             /* masked by the PoN */
     size_t n_used;               /* with a finite log2 ratio */
     int gc_corrected;            /* 1 when a GC correction was applied */
+    int n_components;            /* principal components of the panel removed (0 = none) */
     int pon_n_normals;
     int pon_low_normals; /* the PoN has fewer normals than recommended */
 } rw_result_qc;
@@ -72,6 +77,8 @@ typedef struct rw_result {
     double primary_cn;       /* NaN when not given */
     double tf, tf_lo, tf_hi; /* tumour-informed fraction (NaN without primary_cn) */
     rw_result_qc qc;
+    rw_score_quality
+        quality; /* the gate; quality.ok = 0 <=> call == RW_CALL_INSUFFICIENT_QUALITY */
     /* Segments (core/segment.h; n = 0 when opts.segment is 0) and the genome-wide tumour fraction
      * fitted to them (core/purity.h; has_purity = 0 and NaN fields when not run). */
     rw_segments segments;

@@ -21,6 +21,6 @@ core_libcore_la_SOURCES = \
 	core/settings.c core/settings.h \
 	core/date.c core/date.h \
 	core/analyse.c core/analyse.h \
-	core/stats.c core/stats.h \
+	core/stats.c core/stats.h core/denoise.c core/denoise.h \
 	core/atomic.c core/atomic.h \
 	core/version.h

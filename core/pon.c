@@ -12,6 +12,7 @@
 #include <htslib/kstring.h>
 
 #include "core/atomic.h"
+#include "core/denoise.h"
 #include "core/gc.h"
 #include "core/score.h"
 #include "core/settings.h"
@@ -26,6 +27,16 @@ void rw_pon_opts_init(rw_pon_opts *o)
     o->filters = NULL;
     o->id = NULL;
     o->gc = NULL;
+    o->frag_hist = NULL;
+}
+
+/* A new copy of a RW_FRAG_HIST_MAX + 1 histogram (free()); NULL when out of memory. */
+static double *frag_hist_copy(const double *hist)
+{
+    double *h = malloc((RW_FRAG_HIST_MAX + 1) * sizeof *h);
+    if (h)
+        memcpy(h, hist, (RW_FRAG_HIST_MAX + 1) * sizeof *h);
+    return h;
 }
 
 char *rw_pon_filters(const rw_count_opts *o, char *buf, size_t n)
@@ -42,6 +53,8 @@ void rw_pon_free(rw_pon *p)
     free(p->mask);
     free(p->gc);
     free(p->regions);
+    free(p->frag_hist);
+    free(p->pc);
     free(p);
 }
 
@@ -106,44 +119,125 @@ static void median_mad(double *v, size_t n, double *med, double *mad, size_t *k)
     *mad = rw_stats_mad(v, m, med);
 }
 
-/* Leave-one-out region statistics: normal j scored against the median of the others. */
-static rw_status pon_loo(rw_pon *p, double *const *norm, size_t nn, rw_error *err)
+static rw_status build_nomem(rw_error *err)
+{
+    return rw_error_set(err, RW_ERR_NOMEM, "out of memory building the panel");
+}
+
+/* Row j of the leave-one-out log2 ratios: normal j against the per-bin median of the others,
+ * normalised as a sample is (score.h; the zero floor is the default's). v (nn doubles) and ref
+ * (n doubles) are scratch. */
+static rw_status loo_ratios(const rw_pon *p, double *const *norm, size_t nn, size_t j, double *v,
+                            double *ref, double *lr, rw_error *err)
 {
     const rw_bins *b = p->median;
-    size_t nr = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        if (p->mask[i]) {
+            ref[i] = NAN;
+            continue;
+        }
+        size_t m = 0;
+        for (size_t k = 0; k < nn; k++)
+            if (k != j)
+                v[m++] = norm[k][i];
+        ref[i] = rw_stats_median(v, m);
+    }
+    rw_score_opts so;
+    rw_score_opts_init(&so);
+    return rw_score_log2_ref(b, norm[j], ref, p->mask, so.zero_floor, NULL, lr, err);
+}
+
+/* Mean, SD (n - 1; NaN with fewer than 3) and count of the finite scores of region x. */
+static void region_stats(rw_pon_region *x, const double *scores, size_t nn)
+{
+    double sum = 0, ss = 0;
+    int k = 0;
+    for (size_t j = 0; j < nn; j++)
+        if (isfinite(scores[j])) {
+            sum += scores[j];
+            k++;
+        }
+    x->n_scored = k;
+    x->loo_mean = k ? sum / k : NAN;
+    for (size_t j = 0; j < nn; j++)
+        if (isfinite(scores[j]))
+            ss += (scores[j] - x->loo_mean) * (scores[j] - x->loo_mean);
+    x->loo_sd = k >= 3 ? sqrt(ss / (k - 1)) : NAN;
+}
+
+/* Scratch of pon_loo. */
+typedef struct loo_work {
+    double **rows; /* nn leave-one-out log2 ratio rows */
+    double *ref, *lr, *v, *scores, *G, *pcs;
+    uint8_t *fit;
+} loo_work;
+
+static void loo_work_free(loo_work *w, size_t nn)
+{
+    for (size_t j = 0; w->rows && j < nn; j++)
+        free(w->rows[j]);
+    free(w->rows);
+    free(w->ref);
+    free(w->lr);
+    free(w->v);
+    free(w->scores);
+    free(w->G);
+    free(w->pcs);
+    free(w->fit);
+}
+
+static int loo_work_alloc(loo_work *w, size_t n, size_t nn, size_t nr, int max_k)
+{
+    memset(w, 0, sizeof *w);
+    w->rows = calloc(nn, sizeof *w->rows);
+    w->ref = malloc(n * sizeof *w->ref);
+    w->lr = malloc(n * sizeof *w->lr);
+    w->v = malloc(nn * sizeof *w->v);
+    w->scores = malloc((nr ? nr : 1) * nn * sizeof *w->scores);
+    w->G = malloc(nn * nn * sizeof *w->G);
+    w->pcs = malloc((max_k > 0 ? (size_t)max_k : 1) * n * sizeof *w->pcs);
+    w->fit = malloc(n);
+    if (!w->rows || !w->ref || !w->lr || !w->v || !w->scores || !w->G || !w->pcs || !w->fit)
+        return -1;
+    for (size_t j = 0; j < nn; j++)
+        if (!(w->rows[j] = malloc(n * sizeof **w->rows)))
+            return -1;
+    return 0;
+}
+
+/* 4-5. Leave-one-out region statistics through the whole chain (normal j against the median of
+ * the others, cleaned of the others' components), and the panel's components. */
+static rw_status pon_loo(rw_pon *p, double *const *norm, size_t nn, const rw_pon_opts *o,
+                         rw_error *err)
+{
+    const rw_bins *b = p->median;
+    size_t n = b->n, nr = 0;
     const rw_region *regions = rw_regions(b->build, &nr);
+    loo_work w;
     rw_status st = RW_OK;
-    double *ref = malloc(b->n * sizeof *ref);
-    double *lr = malloc(b->n * sizeof *lr);
-    double *v = malloc(nn * sizeof *v);
-    double *scores = malloc(nr * nn * sizeof *scores);
+    int k = 0;
     p->regions = calloc(nr ? nr : 1, sizeof *p->regions);
-    if (!ref || !lr || !v || !scores || !p->regions) {
-        st = rw_error_set(err, RW_ERR_NOMEM, "out of memory building the panel");
+    if (loo_work_alloc(&w, n ? n : 1, nn, nr, o->max_components) || !p->regions) {
+        st = build_nomem(err);
         goto fail;
     }
+    for (size_t j = 0; j < nn && st == RW_OK; j++)
+        st = loo_ratios(p, norm, nn, j, w.v, w.ref, w.rows[j], err);
+    if (st)
+        goto fail;
+    rw_denoise_fit_bins(b, p->mask, w.fit);
+    rw_denoise_gram((const double *const *)w.rows, nn, n, w.fit, w.G);
     for (size_t j = 0; j < nn; j++) {
-        for (size_t i = 0; i < b->n; i++) {
-            if (p->mask[i]) {
-                ref[i] = NAN;
-                continue;
-            }
-            size_t m = 0;
-            for (size_t k = 0; k < nn; k++)
-                if (k != j)
-                    v[m++] = norm[k][i];
-            ref[i] = rw_stats_median(v, m);
-        }
-        /* The same normalisation a sample gets (score.h); the zero floor is the default's. */
-        rw_score_opts so;
-        rw_score_opts_init(&so);
-        st = rw_score_log2_ref(b, norm[j], ref, p->mask, so.zero_floor, NULL, lr, err);
+        st = rw_denoise_components((const double *const *)w.rows, nn, n, w.fit, w.G, j,
+                                   o->max_components, o->component_ratio, w.pcs, &k, NULL, err);
         if (st)
             goto fail;
+        memcpy(w.lr, w.rows[j], n * sizeof *w.lr);
+        rw_denoise_apply(w.pcs, k, n, w.fit, w.lr);
         for (size_t r = 0; r < nr; r++) {
-            size_t first, n;
-            rw_score_region_bins(b, &regions[r], &first, &n);
-            scores[r * nn + j] = rw_score_mean(lr, first, n, NULL);
+            size_t first, nb;
+            rw_score_region_bins(b, &regions[r], &first, &nb);
+            w.scores[r * nn + j] = rw_score_mean(w.lr, first, nb, NULL);
         }
     }
     for (size_t r = 0; r < nr; r++) {
@@ -151,33 +245,25 @@ static rw_status pon_loo(rw_pon *p, double *const *norm, size_t nn, rw_error *er
             continue;
         rw_pon_region *x = &p->regions[p->n_regions++];
         snprintf(x->name, sizeof x->name, "%s", regions[r].name);
-        size_t first, n;
-        rw_score_region_bins(b, &regions[r], &first, &n);
-        for (size_t i = first; i < first + n; i++)
+        size_t first, nb;
+        rw_score_region_bins(b, &regions[r], &first, &nb);
+        for (size_t i = first; i < first + nb; i++)
             x->n_bins += p->mask[i] == 0;
-        double sum = 0, ss = 0;
-        int k = 0;
-        for (size_t j = 0; j < nn; j++) {
-            double s = scores[r * nn + j];
-            if (isfinite(s)) {
-                sum += s;
-                k++;
-            }
+        region_stats(x, w.scores + r * nn, nn);
+    }
+    st = rw_denoise_components((const double *const *)w.rows, nn, n, w.fit, w.G, (size_t)-1,
+                               o->max_components, o->component_ratio, w.pcs, &k, NULL, err);
+    if (st == RW_OK && k > 0) {
+        p->pc = malloc((size_t)k * n * sizeof *p->pc);
+        if (!p->pc)
+            st = build_nomem(err);
+        else {
+            memcpy(p->pc, w.pcs, (size_t)k * n * sizeof *p->pc);
+            p->n_components = k;
         }
-        x->n_scored = k;
-        x->loo_mean = k ? sum / k : NAN;
-        for (size_t j = 0; j < nn; j++) {
-            double s = scores[r * nn + j];
-            if (isfinite(s))
-                ss += (s - x->loo_mean) * (s - x->loo_mean);
-        }
-        x->loo_sd = k >= 3 ? sqrt(ss / (k - 1)) : NAN;
     }
 fail:
-    free(ref);
-    free(lr);
-    free(v);
-    free(scores);
+    loo_work_free(&w, nn);
     return st;
 }
 
@@ -197,10 +283,13 @@ static uint64_t fnv1a(uint64_t h, const void *data, size_t n)
 static rw_status check_build_args(rw_bins *const *normals, size_t nn, const rw_pon_opts *o,
                                   rw_error *err)
 {
-    if (o->min_normals < 3 || !(o->min_median >= 0) || !(o->max_cv > 0) || !(o->max_cv_factor > 0))
+    if (o->min_normals < 3 || !(o->min_median >= 0) || !(o->max_cv > 0) ||
+        !(o->max_cv_factor > 0) || o->max_components < 0 ||
+        o->max_components > RW_PON_MAX_COMPONENTS || !(o->component_ratio >= 1))
         return rw_error_set(err, RW_ERR_USAGE,
                             "bad panel options (min_normals >= 3, min_median >= 0, max_cv > 0, "
-                            "max_cv_factor > 0)");
+                            "max_cv_factor > 0, max_components 0-%d, component_ratio >= 1)",
+                            RW_PON_MAX_COMPONENTS);
     if (nn < (size_t)o->min_normals)
         return rw_error_set(err, RW_ERR_INPUT,
                             "%zu normal sample(s) given: a panel needs at least %d (%d or more "
@@ -214,11 +303,6 @@ static rw_status check_build_args(rw_bins *const *normals, size_t nn, const rw_p
                                 j + 1, rw_build_name(normals[j]->build), (int)normals[j]->bin_size,
                                 rw_build_name(normals[0]->build), (int)normals[0]->bin_size);
     return RW_OK;
-}
-
-static rw_status build_nomem(rw_error *err)
-{
-    return rw_error_set(err, RW_ERR_NOMEM, "out of memory building the panel");
 }
 
 /* 0-1. Normal j (index j0 = j + 1 in messages), GC-corrected when o->gc is set, divided by its
@@ -346,8 +430,9 @@ static void set_identity(rw_pon *p, size_t nn, const rw_pon_opts *o)
         rw_count_filters(&co, defaults_filters, sizeof defaults_filters);
     }
     snprintf(p->filters, sizeof p->filters, "%s", o->filters ? o->filters : defaults_filters);
-    snprintf(p->options, sizeof p->options, "min_median=%g;max_cv=%g;max_cv_factor=%g",
-             o->min_median, o->max_cv, o->max_cv_factor);
+    snprintf(p->options, sizeof p->options,
+             "min_median=%g;max_cv=%g;max_cv_factor=%g;max_components=%d;component_ratio=%g",
+             o->min_median, o->max_cv, o->max_cv_factor, o->max_components, o->component_ratio);
     if (o->id) {
         snprintf(p->id, sizeof p->id, "%s", o->id);
     } else {
@@ -355,6 +440,8 @@ static void set_identity(rw_pon *p, size_t nn, const rw_pon_opts *o)
         h = fnv1a(h, lay->count, n * sizeof *lay->count);
         h = fnv1a(h, p->mad, n * sizeof *p->mad);
         h = fnv1a(h, p->mask, n * sizeof *p->mask);
+        if (p->n_components > 0)
+            h = fnv1a(h, p->pc, (size_t)p->n_components * n * sizeof *p->pc);
         snprintf(p->id, sizeof p->id, "pon-%s-%dkb-n%zu-%08" PRIx32, rw_build_name(lay->build),
                  (int)(lay->bin_size / 1000), nn, (uint32_t)(h >> 32));
     }
@@ -384,8 +471,10 @@ rw_status rw_pon_build(rw_bins *const *normals, size_t nn, const rw_pon_opts *o,
     else if ((st = normalise_normals(normals, nn, o, &go, norm, v, err)) == RW_OK) {
         mask_fixed(p, o, &go);
         bin_stats(p, norm, nn, o, v, cv);
-        st = pon_loo(p, norm, nn, err); /* 4. leave-one-out region statistics */
+        st = pon_loo(p, norm, nn, o, err); /* 4-5. leave-one-out statistics, components */
     }
+    if (st == RW_OK && o->frag_hist && !(p->frag_hist = frag_hist_copy(o->frag_hist)))
+        st = rw_error_set(err, RW_ERR_NOMEM, "out of memory building the panel");
     if (st == RW_OK)
         set_identity(p, nn, o);
     for (size_t j = 0; norm && j < nn; j++)
@@ -451,7 +540,11 @@ rw_status rw_pon_write(const rw_pon *p, const char *path, rw_error *err)
              rw_build_name(b->build), (int)b->bin_size, b->nchrom == RW_NCHROM);
     ksprintf(&ks, "#filters\t%s\n#n_normals\t%d\n#low_normals\t%d\n", p->filters, p->n_normals,
              p->low_normals);
-    ksprintf(&ks, "#core_version\t%s\n#options\t%s\n", p->core_version, p->options);
+    ksprintf(&ks, "#core_version\t%s\n#options\t%s\n#components\t%d\n", p->core_version, p->options,
+             p->n_components);
+    for (int l = 0; p->frag_hist && l <= RW_FRAG_HIST_MAX; l++) /* the normals' lengths */
+        ksprintf(&ks, "%s%.17g%s", l ? "," : "#frag_hist\t", p->frag_hist[l],
+                 l < RW_FRAG_HIST_MAX ? "" : "\n");
     for (size_t r = 0; r < p->n_regions; r++) {
         const rw_pon_region *x = &p->regions[r];
         ksprintf(&ks, "#region\t%s\t%d\t", x->name, x->n_bins);
@@ -460,7 +553,10 @@ rw_status rw_pon_write(const rw_pon *p, const char *path, rw_error *err)
         put_double(&ks, x->loo_sd);
         ksprintf(&ks, "\t%d\n", x->n_scored);
     }
-    kputs("chrom\tstart\tend\tmedian\tmad\tmask\tgc\n", &ks);
+    kputs("chrom\tstart\tend\tmedian\tmad\tmask\tgc", &ks);
+    for (int c = 0; c < p->n_components; c++)
+        ksprintf(&ks, "\tpc%d", c + 1);
+    kputc('\n', &ks);
     for (size_t i = 0; i < b->n; i++) {
         ksprintf(&ks, "%s\t%lld\t%lld\t", rw_chrom_name(rw_bins_chrom(b, i)),
                  (long long)rw_bins_start(b, i), (long long)rw_bins_end(b, i));
@@ -469,6 +565,10 @@ rw_status rw_pon_write(const rw_pon *p, const char *path, rw_error *err)
         put_double(&ks, p->mad[i]);
         ksprintf(&ks, "\t%u\t", (unsigned)p->mask[i]);
         put_double(&ks, p->gc[i]);
+        for (int c = 0; c < p->n_components; c++) {
+            kputc('\t', &ks);
+            put_double(&ks, p->pc[(size_t)c * b->n + i]);
+        }
         kputc('\n', &ks);
     }
     if (!ks.s) {
@@ -530,12 +630,13 @@ static int parse_double(const char *s, double *x)
 
 /* The header of a panel file. */
 typedef struct pon_header {
-    int version, include_y, n_normals, low_normals;
+    int version, include_y, n_normals, low_normals, n_components;
     long bin_size;
     rw_build build;
     char id[80], filters[256], options[128], core_version[16];
     rw_pon_region regions[16];
     size_t n_regions;
+    const char *frag_hist; /* the #frag_hist value (in the file's buffer) or NULL */
 } pon_header;
 
 /* The file's lines in order (strtok_r over the buffer) and the number of the current one. */
@@ -643,6 +744,10 @@ static rw_status parse_header(const char *path, char *buf, lines *l, pon_header 
             snprintf(h->core_version, sizeof h->core_version, "%s", val);
         else if (!strcmp(key, "options"))
             snprintf(h->options, sizeof h->options, "%s", val);
+        else if (!strcmp(key, "components"))
+            h->n_components = atoi(val);
+        else if (!strcmp(key, "frag_hist"))
+            h->frag_hist = val;
         else if (!strcmp(key, "region") && parse_region(val, h))
             return rw_error_set(err, RW_ERR_INPUT, "%s:%ld: bad #region line", path, l->lineno);
     }
@@ -653,10 +758,15 @@ static rw_status parse_header(const char *path, char *buf, lines *l, pon_header 
 static rw_status check_header(const char *path, const pon_header *h, const char *column,
                               rw_error *err)
 {
-    if (h->version != RW_PON_FORMAT_VERSION)
+    /* version 1 (before the components) still loads: a panel without components */
+    if (h->version != RW_PON_FORMAT_VERSION && h->version != 1)
         return rw_error_set(err, RW_ERR_INPUT,
-                            "%s: unsupported panel format version %d (this is %d)", path,
-                            h->version, RW_PON_FORMAT_VERSION);
+                            "%s: unsupported panel format version %d (this is %d; 1 is read too)",
+                            path, h->version, RW_PON_FORMAT_VERSION);
+    if (h->n_components < 0 || h->n_components > RW_PON_MAX_COMPONENTS ||
+        (h->version == 1 && h->n_components))
+        return rw_error_set(err, RW_ERR_INPUT, "%s: bad #components (0-%d, version 2 only)", path,
+                            RW_PON_MAX_COMPONENTS);
     if (h->build == RW_BUILD_UNKNOWN)
         return rw_error_set(err, RW_ERR_BUILD, "%s: missing or unknown #build", path);
     if (!h->id[0] || h->include_y < 0 || h->n_normals < 1 || !column ||
@@ -684,7 +794,30 @@ static rw_status pon_from_header(const char *path, const pon_header *h, rw_pon *
     snprintf(p->core_version, sizeof p->core_version, "%s", h->core_version);
     p->n_normals = h->n_normals;
     p->low_normals = h->low_normals;
+    if (h->n_components > 0) {
+        p->pc = malloc((size_t)h->n_components * p->median->n * sizeof *p->pc);
+        if (!p->pc)
+            return rw_error_set(err, RW_ERR_NOMEM, "out of memory reading %s", path);
+        p->n_components = h->n_components;
+    }
     return RW_OK;
+}
+
+/* The n_components loadings of bin i: "\t<number>" each, then the end of the line; 0 on success. */
+static int parse_components(const char *rest, rw_pon *p, size_t i)
+{
+    for (int c = 0; c < p->n_components; c++) {
+        char *end;
+        if (*rest != '\t')
+            return -1;
+        errno = 0;
+        double x = strtod(rest + 1, &end);
+        if (end == rest + 1 || errno == ERANGE || !isfinite(x) || (*end && *end != '\t'))
+            return -1;
+        p->pc[(size_t)c * p->median->n + i] = x;
+        rest = end;
+    }
+    return *rest != 0;
 }
 
 /* The bin lines after the column line: each bin of the layout exactly once. */
@@ -703,7 +836,7 @@ static rw_status parse_bins(const char *path, rw_pon *p, lines *l, rw_error *err
         int used = 0;
         if (sscanf(line, "%31[^\t]\t%lld\t%lld\t%39[^\t]\t%39[^\t]\t%u\t%39[^\t]%n", chrom, &s, &e,
                    med_s, mad_s, &mask, gc_s, &used) != 7 ||
-            line[used] || mask > 255) {
+            mask > 255) {
             st = rw_error_set(err, RW_ERR_INPUT,
                               "%s:%ld: expected chrom, start, end, median, mad, mask, gc", path,
                               l->lineno);
@@ -717,8 +850,9 @@ static rw_status parse_bins(const char *path, rw_pon *p, lines *l, rw_error *err
             break;
         }
         if (parse_double(med_s, &b->count[i]) || parse_double(mad_s, &p->mad[i]) ||
-            parse_double(gc_s, &p->gc[i])) {
-            st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: bad number", path, l->lineno);
+            parse_double(gc_s, &p->gc[i]) || parse_components(line + used, p, i)) {
+            st = rw_error_set(err, RW_ERR_INPUT, "%s:%ld: bad number (or not %d component values)",
+                              path, l->lineno, p->n_components);
             break;
         }
         p->mask[i] = (uint8_t)mask;
@@ -729,6 +863,22 @@ static rw_status parse_bins(const char *path, rw_pon *p, lines *l, rw_error *err
     if (st == RW_OK && nb != b->n)
         st = rw_error_set(err, RW_ERR_INPUT, "%s: %zu bins, the layout has %zu", path, nb, b->n);
     return st;
+}
+
+/* "#frag_hist": RW_FRAG_HIST_MAX + 1 comma-separated non-negative numbers. */
+static rw_status parse_frag_hist(const char *path, const char *val, rw_pon *p, rw_error *err)
+{
+    if (!(p->frag_hist = malloc((RW_FRAG_HIST_MAX + 1) * sizeof *p->frag_hist)))
+        return rw_error_set(err, RW_ERR_NOMEM, "out of memory reading %s", path);
+    for (int l = 0; l <= RW_FRAG_HIST_MAX; l++) {
+        char *end;
+        p->frag_hist[l] = strtod(val, &end);
+        if (end == val || !(p->frag_hist[l] >= 0) || *end != (l < RW_FRAG_HIST_MAX ? ',' : 0))
+            return rw_error_set(err, RW_ERR_INPUT, "%s: bad #frag_hist (%d lengths wanted)", path,
+                                RW_FRAG_HIST_MAX + 1);
+        val = end + 1;
+    }
+    return RW_OK;
 }
 
 rw_status rw_pon_read(const char *path, rw_pon **out, rw_error *err)
@@ -753,6 +903,8 @@ rw_status rw_pon_read(const char *path, rw_pon **out, rw_error *err)
     }
     memcpy(p->regions, h.regions, h.n_regions * sizeof *h.regions);
     p->n_regions = h.n_regions;
+    if (h.frag_hist && (st = parse_frag_hist(path, h.frag_hist, p, err)))
+        goto fail;
     free(buf);
     *out = p;
     return RW_OK;

@@ -18,9 +18,14 @@
  *    with the panel's mask; per non-mask region the mean and SD (n - 1) of those scores are kept.
  *    A normal scored against itself would look falsely quiet; against the others it carries the
  *    noise of a real sample (slightly more, as the reference has n - 1 normals: conservative).
+ * 5. Components (core/denoise.h, format version 2): the normals' leave-one-out log2 ratios give
+ *    the panel's principal components (at most max_components, those above component_ratio times
+ *    the median eigenvalue), which every sample's log2 ratios are cleaned of. The region
+ *    statistics of step 4 go through the same chain: normal j is cleaned with the components of
+ *    the OTHER normals, so the spread is that of held-apart normals after every correction.
  *
  * FILE (rw_pon_write / rw_pon_read): a versioned text file, written atomically, e.g.
- *   #relapsewatch-pon<TAB>version=1
+ *   #relapsewatch-pon<TAB>version=2
  *   #id<TAB>pon-hg38-500kb-n10-1a2b3c4d
  *   #build<TAB>hg38
  *   #bin_size<TAB>500000
@@ -30,13 +35,19 @@
  *   #low_normals<TAB>0                 (1 when fewer than the recommended number of normals)
  *   #core_version<TAB>0.1.0
  *   #options<TAB>min_median=0.2;max_cv=0.5;max_cv_factor=3
+ *   #components<TAB>K                  (version 2; 0 = no component)
+ *   #frag_hist<TAB>n0,n1,...,n1000     (optional: the normals' fragment lengths 0-1000 bp)
  *   #region<TAB>name<TAB>n_bins<TAB>loo_mean<TAB>loo_sd<TAB>n_scored   (one line per region)
- *   chrom<TAB>start<TAB>end<TAB>median<TAB>mad<TAB>mask<TAB>gc
+ *   chrom<TAB>start<TAB>end<TAB>median<TAB>mad<TAB>mask<TAB>gc[<TAB>pc1 ... pcK]
  *   chr1<TAB>0<TAB>500000<TAB>...                                     (one line per bin, in order)
  *   #checksum<TAB>fnv1a64=<16 hex digits>
  * The checksum is FNV-1a (64 bit) over every byte before the checksum line; a file whose
  * checksum does not match is rejected (RW_ERR_INPUT). The default id is derived from the
- * content, so two identical panels have the same id. */
+ * content, so two identical panels have the same id.
+ * OLD PANELS: a version-1 file (relapsewatch before issue 10) still loads, as a panel without
+ * components: its samples get the old chain (GC correction when it has GC, no tangent
+ * normalisation), which its stored leave-one-out spread describes; the calibrated z of
+ * core/score.h applies to it too (it needs only n_scored). Rebuild it to gain the components. */
 #ifndef RW_PON_H
 #define RW_PON_H
 
@@ -47,7 +58,8 @@
 #include "core/count.h"
 #include "core/status.h"
 
-#define RW_PON_FORMAT_VERSION 1
+#define RW_PON_FORMAT_VERSION 2
+#define RW_PON_MAX_COMPONENTS 20 /* upper bound of max_components */
 
 /* Mask bits of a bin; 0 = usable. */
 #define RW_PON_MASK_REGION 1u  /* overlaps a mask region of core/genome.h */
@@ -65,11 +77,17 @@ typedef struct rw_pon_opts {
     const char *filters;     /* counting filters of the normals (borrowed; see rw_count_filters());
                                 NULL = those of rw_count_opts_init() */
     const char *id;          /* the panel's id (borrowed); NULL = derived from the content */
+    int max_components;      /* at most this many principal components (default 5; 0 = none) */
+    double component_ratio;  /* keep a component whose eigenvalue exceeds this times the median
+                                eigenvalue (default 1.5) */
     const double *gc;        /* GC fraction of each bin (borrowed, n values; NaN = unknown) or NULL
                                 (default): when given, every normal is GC-corrected (rw_gc_correct,
                                 core/gc.h defaults) before step 1, bins whose GC is unknown or outside
                                 the GC module's [gc_min, gc_max] are masked (RW_PON_MASK_GC), and the
                                 values are kept in the panel so that each sample is corrected alike */
+    const double *frag_hist; /* the normals' summed fragment-length histogram (borrowed; lengths
+                                0..RW_FRAG_HIST_MAX, core/count.h) or NULL (default): kept in the
+                                panel, the normal side of weighted counting (rw_frag_weights) */
 } rw_pon_opts;
 
 /* Sets every default above. */
@@ -97,6 +115,11 @@ typedef struct rw_pon {
     double *gc;      /* n: GC fraction per bin, NaN when unknown (all NaN: built without GC) */
     size_t n_regions;
     rw_pon_region *regions;
+    int n_components;  /* K principal components (core/denoise.h); 0 = none (version-1 files) */
+    double *pc;        /* K * n loadings, component after component; NULL when K = 0 */
+    double *frag_hist; /* RW_FRAG_HIST_MAX + 1 values: the normals' fragment lengths (#frag_hist);
+                          NULL when not recorded. A panel counted in weighted mode (filters
+                          frag=weighted:<id>) weighs its samples with rw_frag_weights of it */
 } rw_pon;
 
 /* Builds a panel from n normals (borrowed; same layout). *out is new (free with rw_pon_free()).

@@ -23,6 +23,8 @@ const char *rw_call_name(rw_call c)
         return "amplified";
     case RW_CALL_NOT_DETECTED:
         return "not_detected";
+    case RW_CALL_INSUFFICIENT_QUALITY:
+        return "insufficient_quality";
     default:
         return "no_data";
     }
@@ -167,6 +169,125 @@ double rw_score_tumour_fraction(double copy_ratio, double primary_cn)
     return 2.0 * (copy_ratio - 1.0) / (primary_cn - 2.0);
 }
 
+/* Continued fraction of the regularised incomplete beta function (Lentz; Numerical Recipes
+ * betacf), for x < (a + 1) / (a + b + 2). */
+static double beta_cf(double a, double b, double x)
+{
+    const double tiny = 1e-300;
+    double c = 1, d = 1 - (a + b) * x / (a + 1);
+    d = 1 / (fabs(d) < tiny ? tiny : d);
+    double h = d;
+    for (int m = 1; m <= 300; m++) {
+        double m2 = 2.0 * m, aa = m * (b - m) * x / ((a + m2 - 1) * (a + m2));
+        for (int step = 0; step < 2; step++) {
+            d = 1 + aa * d;
+            d = 1 / (fabs(d) < tiny ? tiny : d);
+            c = 1 + aa / c;
+            c = fabs(c) < tiny ? tiny : c;
+            h *= d * c;
+            aa = -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1));
+            if (step == 1 && fabs(d * c - 1) < 1e-15)
+                return h;
+        }
+    }
+    return h;
+}
+
+/* I_x(a, b). */
+static double beta_reg(double a, double b, double x)
+{
+    if (x <= 0)
+        return 0;
+    if (x >= 1)
+        return 1;
+    double front = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x));
+    if (x < (a + 1) / (a + b + 2))
+        return front * beta_cf(a, b, x) / a;
+    return 1 - front * beta_cf(b, a, 1 - x) / b;
+}
+
+double rw_score_t_upper(double t, double df)
+{
+    double tail = 0.5 * beta_reg(df / 2, 0.5, df / (df + t * t));
+    return t >= 0 ? tail : 1 - tail;
+}
+
+double rw_score_inflation(int k, double z_amplified)
+{
+    if (k < 3 || !(z_amplified > 0))
+        return NAN;
+    double p = 0.5 * erfc(z_amplified / M_SQRT2), df = k - 1.0, lo = z_amplified, hi = lo;
+    while (rw_score_t_upper(hi, df) > p)
+        hi *= 2;
+    for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (rw_score_t_upper(mid, df) > p)
+            lo = mid;
+        else
+            hi = mid;
+    }
+    return sqrt(1 + 1.0 / k) * 0.5 * (lo + hi) / z_amplified;
+}
+
+/* Robust SD of the differences between neighbouring means of `window` consecutive finite
+ * autosomal ratios, / sqrt 2; NaN with fewer than 10 differences. */
+static double window_sd(const rw_bins *b, const double *lr, int window)
+{
+    size_t n_auto = b->first[RW_CHROM_X];
+    double *d = malloc((n_auto ? n_auto : 1) * sizeof *d);
+    if (!d)
+        return NAN;
+    size_t m = 0;
+    for (int c = 0; c < RW_CHROM_X; c++) {
+        double sum = 0, prev = NAN;
+        int k = 0;
+        for (size_t i = b->first[c]; i < b->first[c + 1]; i++) {
+            if (!isfinite(lr[i]))
+                continue;
+            sum += lr[i];
+            if (++k < window)
+                continue;
+            if (isfinite(prev))
+                d[m++] = sum / k - prev;
+            prev = sum / k;
+            sum = 0;
+            k = 0;
+        }
+    }
+    double sd = m >= 10 ? RW_MAD_TO_SD * rw_stats_mad(d, m, NULL) / sqrt(2.0) : NAN;
+    free(d);
+    return sd;
+}
+
+void rw_score_quality_of(const rw_bins *b, const double *lr, int window, const rw_score_opts *o,
+                         rw_score_quality *q)
+{
+    rw_score_opts defaults;
+    if (!o) {
+        rw_score_opts_init(&defaults);
+        o = &defaults;
+    }
+    memset(q, 0, sizeof *q);
+    q->ok = 1;
+    q->window = window > 0 ? window : 1;
+    q->band_sd = window_sd(b, lr, q->window);
+    q->count_sd = rw_score_noise(b, lr) / sqrt((double)q->window);
+    double f = o->quality_fraction, signal = log2(1 + f * (o->quality_cn - 2) / 2);
+    q->limit = signal / (o->z_amplified + o->quality_power_z);
+    if (!(f > 0) || !(q->band_sd > q->limit))
+        return; /* no gate, a quiet sample, or no estimate */
+    q->ok = 0;
+    int depth = q->count_sd > q->limit;
+    snprintf(q->code, sizeof q->code, "%s", depth ? "low_depth" : "genomic_waves");
+    snprintf(q->reason, sizeof q->reason,
+             "the sample's noise over %d-bin windows (SD %.3f log2, %s) exceeds %.3f, the most "
+             "that still detects a %g%% tumour fraction at copy number %g in 1q21.3",
+             q->window, q->band_sd,
+             depth ? "mostly counting noise: too few reads per bin"
+                   : "mostly smooth depth waves of the library",
+             q->limit, 100 * f, o->quality_cn);
+}
+
 static double clip01(double x)
 {
     return x < 0 ? 0 : x > 1 ? 1 : x;
@@ -178,14 +299,18 @@ static void score_one(rw_region_score *s, const rw_pon *p, const double *lr, dou
 {
     const rw_pon_region *pr = rw_pon_region_find(p, s->name);
     s->mean_log2 = rw_score_mean(lr, s->first_bin, s->n_region_bins, &s->n_bins);
-    s->se = s->n_bins ? noise / sqrt((double)s->n_bins) *
+    /* the sample's own spread of a mean of this many bins (waves included), else its counting
+     * noise alone (a region too long for 10 window pairs) */
+    double wsd = s->n_bins ? window_sd(p->median, lr, s->n_bins) : NAN;
+    s->se = s->n_bins ? (isfinite(wsd) ? wsd : noise / sqrt((double)s->n_bins)) *
                             sqrt(1.0 + M_PI / (2.0 * (p->n_normals > 0 ? p->n_normals : 1)))
                       : NAN;
     s->pon_mean = pr ? pr->loo_mean : NAN;
     s->pon_sd = pr ? pr->loo_sd : NAN;
     s->threshold = o->z_amplified;
     s->primary_cn = primary_cn;
-    s->sigma = s->pon_sd;
+    s->inflation = o->calibrate_z ? rw_score_inflation(pr ? pr->n_scored : 0, o->z_amplified) : 1;
+    s->sigma = s->inflation * s->pon_sd;
     if (o->use_sample_se && isfinite(s->se) && !(s->sigma >= s->se))
         s->sigma = s->se;
     s->z = (s->mean_log2 - s->pon_mean) / s->sigma;

@@ -17,17 +17,29 @@
  *
  * SCORE of a region (rw_score_regions), over its usable bins with a finite ratio:
  *   mean   = mean log2 ratio; copy ratio R = 2^mean;
- *   se     = s / sqrt(n_bins) * sqrt(1 + pi / (2 n_normals)), where s is the sample's bin-level
- *            noise (rw_score_noise: robust SD of consecutive-bin differences / sqrt 2, which
- *            ignores real copy-number steps) and the second factor adds the noise of the PoN
- *            median (the variance of a median of n normals is ~ pi/2 times that of a mean);
- *   sigma  = max(PoN leave-one-out SD, se) when use_sample_se (default), else the PoN SD: the
- *            PoN spread holds the systematic bin effects, se protects a sample shallower than
- *            the normals;
- *   z      = (mean - PoN leave-one-out mean) / sigma;
+ *   se     = w * sqrt(1 + pi / (2 n_normals)), where w is the sample's own spread of a mean of
+ *            n_bins bins: the band_sd of rw_score_quality_of with window = n_bins (waves of a few
+ *            Mb and counting noise; robust to copy-number steps), or, for a region too long for
+ *            10 windows (the 1q arm), s / sqrt(n_bins) with s the bin-level noise
+ *            (rw_score_noise: robust SD of consecutive-bin differences / sqrt 2); the second
+ *            factor adds the noise of the PoN median (the variance of a median of n normals is
+ *            ~ pi/2 times that of a mean);
+ *   sigma  = max(c * PoN leave-one-out SD, se) when use_sample_se (default), else c * the PoN
+ *            SD: the panel's spread of held-apart normals is the denominator; se protects a
+ *            sample shallower or wavier than the normals;
+ *   z      = (mean - PoN leave-one-out mean) / sigma, where c (calibrate_z, default on)
+ *            accounts for the panel's size: the spread comes from only k held-apart normals (the
+ *            panel's leave-one-out scores through the whole correction chain, core/pon.h), so a
+ *            new normal's standardised score follows Student's t with k - 1 degrees of freedom
+ *            and an extra 1/k of variance for the estimated mean. c = sqrt(1 + 1/k) *
+ *            t_{k-1}^-1(Phi(z_amplified)) / z_amplified makes P(z >= z_amplified) of a normal
+ *            sample exactly the nominal Phi(-z_amplified) (0.13% at 3) whatever k: c = 1.10 at
+ *            k = 30, 1.27 at k = 12, 2.3 at k = 5 (tests/unit/test_score.c); the intervals use
+ *            the same sigma;
  *   call   = amplified when z >= z_amplified (default 3.0, one-sided), strong when z >= z_strong
  *            (default 5.0); no_data when the region has no usable bin or the PoN lacks its
- *            statistics;
+ *            statistics; insufficient_quality (set by the pipeline, core/analyse.h) when the
+ *            sample is too noisy to detect quality_fraction (rw_score_quality below);
  *   with the primary tumour's copy number C (!= 2): f = 2 (R - 1) / (C - 2) (domain.md §3), and
  *   its interval from R at mean -+ ci_z * sigma; f and its interval are clipped to [0, 1].
  */
@@ -47,14 +59,25 @@ typedef struct rw_score_opts {
     double zero_floor;  /* a zero count in a usable bin is read as this many reads (default 0.5) */
     int use_sample_se;  /* z denominator = max(PoN SD, sample SE) (default 1) */
     double ci_z;        /* normal quantile of the intervals (default 1.96: 95%) */
+    int calibrate_z;    /* inflate sigma for the panel's size (default 1; above) */
+    double quality_fraction; /* the quality gate (rw_score_quality): a sample must be able to */
+    double quality_cn;       /* detect this tumour fraction (0.10) at this copy number (6) */
+    double quality_power_z;  /* with this power quantile beyond z_amplified (1.2816: 90%) */
 } rw_score_opts;
 
 /* Sets every default above. */
 void rw_score_opts_init(rw_score_opts *o);
 
-typedef enum rw_call { RW_CALL_NOT_DETECTED = 0, RW_CALL_AMPLIFIED, RW_CALL_NO_DATA } rw_call;
+/* INSUFFICIENT_QUALITY is a no-call like NO_DATA: never read it as not_detected (the trend
+ * engine skips both). */
+typedef enum rw_call {
+    RW_CALL_NOT_DETECTED = 0,
+    RW_CALL_AMPLIFIED,
+    RW_CALL_NO_DATA,
+    RW_CALL_INSUFFICIENT_QUALITY
+} rw_call;
 
-/* "not_detected", "amplified", "no_data"; static string. */
+/* "not_detected", "amplified", "no_data", "insufficient_quality"; static string. */
 const char *rw_call_name(rw_call c);
 
 typedef struct rw_region_score {
@@ -67,7 +90,8 @@ typedef struct rw_region_score {
     double mean_log2;        /* NaN when n_bins == 0 */
     double se;               /* standard error of mean_log2 from the sample's own noise */
     double pon_mean, pon_sd; /* the PoN's leave-one-out statistics of this region */
-    double sigma;            /* denominator of z */
+    double sigma;            /* denominator of z: max(inflation * pon_sd, se) */
+    double inflation;        /* c of the calibrated z (1 when calibrate_z is off) */
     double z;
     double copy_ratio, copy_ratio_lo, copy_ratio_hi; /* 2^mean, 2^(mean -+ ci_z sigma) */
     rw_call call;
@@ -102,6 +126,39 @@ double rw_score_noise(const rw_bins *b, const double *lr);
 
 /* Tumour-informed fraction f = 2 (R - 1) / (C - 2), unclipped; NaN when C == 2 or not finite. */
 double rw_score_tumour_fraction(double copy_ratio, double primary_cn);
+
+/* The calibration factor c above for k held-apart normals and threshold z_amplified; NaN when
+ * k < 3. */
+double rw_score_inflation(int k, double z_amplified);
+
+/* Upper tail P(T >= t) of Student's t with df degrees of freedom (df > 0). */
+double rw_score_t_upper(double t, double df);
+
+/* QUALITY GATE. The sample's own noise at the scale of the band: its finite autosomal log2 ratios,
+ * chromosome by chromosome, in consecutive windows of `window` bins (the band's bin count); the
+ * robust SD of the differences between neighbouring window means / sqrt 2 (1.4826 MAD, so copy-
+ * number steps and the longest waves barely count) is band_sd, what one window's mean wanders by
+ * (genomic waves of a few Mb plus counting noise). The counting part alone is bin_sd / sqrt(window)
+ * (bin_sd = rw_score_noise). A gain of quality_fraction at quality_cn shifts the band by
+ * signal = log2(1 + f (C - 2) / 2); it is detected 1 - Phi(-power_z) of the time when
+ * (z_amplified + power_z) * band_sd <= signal, so band_sd above limit = signal / (z_amplified +
+ * power_z) makes the sample insufficient_quality: code "low_depth" when the counting part alone
+ * exceeds the limit (too few reads per bin), "genomic_waves" otherwise (smooth depth undulations).
+ * quality_fraction = 0 disables the gate (ok = 1). */
+typedef struct rw_score_quality {
+    int ok;           /* 1: the sample may be called; 0: insufficient_quality */
+    char code[24];    /* "" when ok; "low_depth" or "genomic_waves" */
+    char reason[256]; /* one sentence for a report; "" when ok */
+    double band_sd;   /* the sample's noise of a window mean (log2); NaN with < 10 windows */
+    double count_sd;  /* its counting part, bin_sd / sqrt(window) */
+    double limit;     /* the largest band_sd that still detects quality_fraction */
+    int window;       /* bins per window */
+} rw_score_quality;
+
+/* Fills q for the log2 ratios lr of layout b (window >= 1; o may be NULL). A sample whose noise
+ * cannot be estimated (fewer than 10 window pairs) passes (its z carries its own se). */
+void rw_score_quality_of(const rw_bins *b, const double *lr, int window, const rw_score_opts *o,
+                         rw_score_quality *q);
 
 /* Scores every non-mask region of the build that the PoN has statistics for. lr from
  * rw_score_log2(); primary_cn = NaN when unknown; o may be NULL. *out is new (free()), *n its

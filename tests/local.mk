@@ -10,6 +10,7 @@ UNIT_TESTS = \
 	tests/unit/test_auth tests/unit/test_reply tests/unit/test_resource tests/unit/test_ddpcr_input \
 	tests/unit/test_blob tests/unit/test_settings
 UNIT_TESTS += tests/unit/test_wig tests/unit/test_realism
+UNIT_TESTS += tests/unit/test_calibration
 check_PROGRAMS += $(UNIT_TESTS)
 SCRIPT_TESTS = \
 	tests/cli/test_cli_count.sh tests/cli/test_cli_errors.sh \

@@ -1,5 +1,7 @@
 /* The science test: an in-silico dilution series at 0.1x with 1q21.3 at tumour copy number 6,
- * scored against a panel of simulated normals. Known truth: the tumour fraction f of each sample.
+ * scored against a panel of simulated normals, in two columns: the ideal model (no per-sample
+ * bias: relapsewatch 0.1's figures) and the realistic one (per-sample GC strength, genomic
+ * waves, overdispersion; panel with GC). Known truth: the tumour fraction f of each sample.
  * Asserts the false-positive rate at f = 0, the detection rate at f >= 10%, and the accuracy of
  * the tumour-informed fraction at f >= 5%; writes the sensitivity table to
  * RW_BUILD_DIR/dilution_sensitivity.tsv. Bin counts are drawn with rw_sim_bins (the same model
@@ -34,12 +36,13 @@ typedef struct row {
     double sum_z, sum_tf, sum_abs_err, sum_mean;
 } row;
 
-static rw_status sim(uint64_t seed, double f, const rw_sim_event *ev, size_t nev, rw_bins **out,
-                     rw_error *err)
+static rw_status sim(int ideal, uint64_t seed, double f, const rw_sim_event *ev, size_t nev,
+                     rw_bins **out, rw_error *err)
 {
     rw_sim_opts o;
     rw_sim_opts_init(&o);
-    rw_sim_opts_ideal(&o); /* the figures of the ideal model (README) */
+    if (ideal)
+        rw_sim_opts_ideal(&o); /* the figures of the ideal model (README) */
     o.seed = seed;
     o.depth = 0.1;
     o.tumour_fraction = f;
@@ -48,49 +51,46 @@ static rw_status sim(uint64_t seed, double f, const rw_sim_event *ev, size_t nev
     return rw_sim_bins(&o, RW_BIN_SIZE_DEFAULT, out, err);
 }
 
-int main(void)
+/* The panel of a profile: ideal normals without GC fractions (the figures of relapsewatch 0.1);
+ * realistic normals with the simulator genome's GC, as `pon build --gc-simulated` makes it
+ * (without GC a realistic sample's own GC curve swamps the band: test_calibration). */
+static rw_pon *make_pon(int ideal)
 {
     rw_error e;
-    rw_bins *normals[N_NORMALS] = {0};
-    for (int j = 0; j < N_NORMALS; j++) {
-        if (sim(1000 + (uint64_t)j, 0, NULL, 0, &normals[j], &e) != RW_OK) {
-            fprintf(stderr, "simulate: %s\n", e.msg);
-            return 1;
-        }
-    }
+    rw_bins *normals[N_NORMALS] = {0}, *gcb = NULL;
+    int ok = ideal || rw_sim_gc(RW_BUILD_HG38, RW_BIN_SIZE_DEFAULT, &gcb, &e) == RW_OK;
+    for (int j = 0; ok && j < N_NORMALS; j++)
+        ok = sim(ideal, 1000 + (uint64_t)j, 0, NULL, 0, &normals[j], &e) == RW_OK;
+    rw_pon_opts po;
+    rw_pon_opts_init(&po);
+    po.gc = gcb ? gcb->count : NULL; /* chrY last in the GC table: the first n bins match */
     rw_pon *pon = NULL;
-    CHECK(rw_pon_build(normals, N_NORMALS, NULL, &pon, &e) == RW_OK);
+    if (!ok || rw_pon_build(normals, N_NORMALS, &po, &pon, &e) != RW_OK) {
+        fprintf(stderr, "pon: %s\n", e.msg);
+        pon = NULL;
+    }
     for (int j = 0; j < N_NORMALS; j++)
         rw_bins_free(normals[j]);
-    if (!pon) {
-        fprintf(stderr, "pon: %s\n", e.msg);
-        DONE();
-    }
-    CHECK(pon->low_normals == 0);
-    const rw_pon_region *pr = rw_pon_region_find(pon, RW_REGION_1Q213);
-    CHECK(pr && pr->n_bins >= 8 && pr->loo_sd > 0.005 && pr->loo_sd < 0.1);
-    printf("PoN: %d normals, %zu of %zu bins usable, 1q21.3 %d bins, LOO mean %.4f SD %.4f\n",
-           pon->n_normals, rw_pon_usable(pon), pon->median->n, pr ? pr->n_bins : 0,
-           pr ? pr->loo_mean : NAN, pr ? pr->loo_sd : NAN);
+    rw_bins_free(gcb);
+    return pon;
+}
 
-    const rw_region *reg = rw_region_find(RW_BUILD_HG38, RW_REGION_1Q213);
-    rw_sim_event ev = {reg->chrom, reg->start, reg->end, PRIMARY_CN};
-    rw_analyse_opts ao;
-    rw_analyse_opts_init(&ao);
-    ao.primary_cn = PRIMARY_CN;
-    ao.segment = 0; /* region scores only: segments are tested elsewhere (and cost time) */
-    row rows[N_F] = {{0}};
+/* N_REP samples per fraction of one profile against pon, into rows. */
+static void run_series(int ideal, const rw_pon *pon, const rw_analyse_opts *ao,
+                       const rw_sim_event *ev, row *rows)
+{
+    rw_error e;
     for (size_t k = 0; k < N_F; k++) {
         for (int rep = 0; rep < N_REP; rep++) {
             rw_bins *s = NULL;
             /* seeds disjoint from the normals' and from every other sample */
             uint64_t seed = 100000 + 1000 * (uint64_t)k + (uint64_t)rep;
-            if (sim(seed, fractions[k], &ev, 1, &s, &e) != RW_OK) {
+            if (sim(ideal, seed, fractions[k], ev, 1, &s, &e) != RW_OK) {
                 CHECK(!"simulation failed");
                 continue;
             }
             rw_result *r = NULL;
-            if (rw_analyse(s, pon, &ao, &r, &e) != RW_OK) {
+            if (rw_analyse(s, pon, ao, &r, &e) != RW_OK) {
                 fprintf(stderr, "analyse: %s\n", e.msg);
                 CHECK(!"analysis failed");
                 rw_bins_free(s);
@@ -108,33 +108,22 @@ int main(void)
             rw_bins_free(s);
         }
     }
+}
 
-    char path[1024];
-    snprintf(path, sizeof path, "%s/dilution_sensitivity.tsv", RW_BUILD_DIR);
-    FILE *out = fopen(path, "w");
-    CHECK(out != NULL);
-    const char *hdr = "f\treplicates\tdetected\tdetection_rate\tstrong_rate\tmean_z\t"
-                      "mean_log2\tmean_tf_estimate\tmean_abs_error_tf\n";
-    printf("%s", hdr);
-    if (out)
-        fprintf(out,
-                "# relapsewatch dilution series: 0.1x, 500 kb bins, 1q21.3 at CN %g, PoN of "
-                "%d simulated normals, call at z >= %g\n%s",
-                PRIMARY_CN, N_NORMALS, ao.score.z_amplified, hdr);
+/* The table of one profile on stdout and in out (may be NULL), then its assertions. */
+static void report(const char *profile, const row *rows, FILE *out)
+{
     for (size_t k = 0; k < N_F; k++) {
         const row *w = &rows[k];
         double n = w->n ? w->n : 1;
         char line[512];
-        snprintf(line, sizeof line, "%.3f\t%d\t%d\t%.3f\t%.3f\t%.2f\t%.4f\t%.4f\t%.4f\n",
-                 fractions[k], w->n, w->detected, w->detected / n, w->strong / n, w->sum_z / n,
-                 w->sum_mean / n, w->sum_tf / n, w->sum_abs_err / n);
+        snprintf(line, sizeof line, "%s\t%.3f\t%d\t%d\t%.3f\t%.3f\t%.2f\t%.4f\t%.4f\t%.4f\n",
+                 profile, fractions[k], w->n, w->detected, w->detected / n, w->strong / n,
+                 w->sum_z / n, w->sum_mean / n, w->sum_tf / n, w->sum_abs_err / n);
         printf("%s", line);
         if (out)
             fputs(line, out);
     }
-    if (out)
-        CHECK(fclose(out) == 0);
-
     for (size_t k = 0; k < N_F; k++) {
         const row *w = &rows[k];
         CHECK(w->n == N_REP);
@@ -149,6 +138,53 @@ int main(void)
         if (k > 0)
             CHECK(w->detected + 1 >= rows[k - 1].detected);
     }
+}
+
+int main(void)
+{
+    rw_error e;
+    rw_pon *pon = make_pon(1), *pon_real = make_pon(0);
+    CHECK(pon != NULL && pon_real != NULL);
+    if (!pon || !pon_real) {
+        rw_pon_free(pon);
+        rw_pon_free(pon_real);
+        DONE();
+    }
+    CHECK(pon->low_normals == 0);
+    const rw_pon_region *pr = rw_pon_region_find(pon, RW_REGION_1Q213);
+    CHECK(pr && pr->n_bins >= 8 && pr->loo_sd > 0.005 && pr->loo_sd < 0.1);
+    printf("PoN: %d normals, %zu of %zu bins usable, 1q21.3 %d bins, LOO mean %.4f SD %.4f\n",
+           pon->n_normals, rw_pon_usable(pon), pon->median->n, pr ? pr->n_bins : 0,
+           pr ? pr->loo_mean : NAN, pr ? pr->loo_sd : NAN);
+
+    const rw_region *reg = rw_region_find(RW_BUILD_HG38, RW_REGION_1Q213);
+    rw_sim_event ev = {reg->chrom, reg->start, reg->end, PRIMARY_CN};
+    rw_analyse_opts ao;
+    rw_analyse_opts_init(&ao);
+    ao.primary_cn = PRIMARY_CN;
+    ao.segment = 0; /* region scores only: segments are tested elsewhere (and cost time) */
+    row rows[N_F] = {{0}}, rows_real[N_F] = {{0}};
+    run_series(1, pon, &ao, &ev, rows);
+    run_series(0, pon_real, &ao, &ev, rows_real);
+
+    char path[1024];
+    snprintf(path, sizeof path, "%s/dilution_sensitivity.tsv", RW_BUILD_DIR);
+    FILE *out = fopen(path, "w");
+    CHECK(out != NULL);
+    const char *hdr = "profile\tf\treplicates\tdetected\tdetection_rate\tstrong_rate\tmean_z\t"
+                      "mean_log2\tmean_tf_estimate\tmean_abs_error_tf\n";
+    printf("%s", hdr);
+    if (out)
+        fprintf(out,
+                "# relapsewatch dilution series: 0.1x, 500 kb bins, 1q21.3 at CN %g, PoN of "
+                "%d simulated normals of the same profile (realistic: with GC), call at "
+                "calibrated z >= %g\n%s",
+                PRIMARY_CN, N_NORMALS, ao.score.z_amplified, hdr);
+    report("ideal", rows, out);
+    report("realistic", rows_real, out);
+    if (out)
+        CHECK(fclose(out) == 0);
+    rw_pon_free(pon_real);
 
     /* The same pipeline from real BAM files: write, count (default filters, checked against the
      * PoN's), analyse. */

@@ -1,6 +1,7 @@
 /* Tests of core/pon: hand-made normals with exact medians, MADs and masks; the leave-one-out
  * region statistics; the file round trip; checksum corruption; sample/PoN mismatches. */
 #include "core/pon.h"
+#include "core/simulate.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -319,6 +320,118 @@ static void test_bad_build_input(void)
     free_normals(nb);
 }
 
+/* The file's text with its checksum line recomputed (FNV-1a 64 over everything before it), as
+ * an older relapsewatch would have written it. */
+static void write_with_checksum(const char *path, const char *text)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (const unsigned char *c = (const unsigned char *)text; *c; c++) {
+        h ^= *c;
+        h *= 0x100000001b3ULL;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f)
+        return;
+    fprintf(f, "%s#checksum\tfnv1a64=%016llx\n", text, (unsigned long long)h);
+    fclose(f);
+}
+
+/* Reads path into a new string without its checksum line (NULL on failure). */
+static char *slurp_body(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return NULL;
+    char *buf = calloc(1, 1 << 22);
+    size_t len = buf ? fread(buf, 1, (1 << 22) - 1, f) : 0;
+    fclose(f);
+    char *ck = buf && len ? strstr(buf, "#checksum\t") : NULL;
+    if (ck)
+        *ck = 0;
+    return buf;
+}
+
+/* Format version 2: the panel's principal components (realistic simulated normals without GC
+ * fractions carry a strong shared GC pattern) survive the trip; a version-1 file (no
+ * #components, no pc columns) still loads as a panel without components; an unknown version and
+ * a bin line with the wrong number of component values are refused. */
+static void test_components_file(void)
+{
+    enum { N = 8 };
+    rw_bins *nb[N] = {0};
+    int ok = 1;
+    for (int j = 0; j < N; j++) {
+        rw_sim_opts o;
+        rw_sim_opts_init(&o);
+        o.seed = 77 + (uint64_t)j;
+        ok &= rw_sim_bins(&o, 500000, &nb[j], NULL) == RW_OK;
+    }
+    rw_pon *p = NULL;
+    rw_error e;
+    CHECK(ok && rw_pon_build(nb, N, NULL, &p, &e) == RW_OK);
+    for (int j = 0; j < N; j++)
+        rw_bins_free(nb[j]);
+    if (!p)
+        return;
+    CHECK(p->n_components >= 1 && p->n_components <= 5 && p->pc != NULL);
+    CHECK(strstr(p->options, "max_components=5;component_ratio=1.5") != NULL);
+    char path[512];
+    snprintf(path, sizeof path, "%s/pon_pc.tsv", tmpdir);
+    CHECK(rw_pon_write(p, path, &e) == RW_OK);
+    rw_pon *q = NULL;
+    CHECK(rw_pon_read(path, &q, &e) == RW_OK);
+    if (q) {
+        CHECK(q->n_components == p->n_components);
+        double worst = 0;
+        for (size_t i = 0; i < (size_t)p->n_components * p->median->n; i++)
+            if (fabs(q->pc[i] - p->pc[i]) > worst)
+                worst = fabs(q->pc[i] - p->pc[i]);
+        CHECK(worst < 1e-9);
+    }
+    rw_pon_free(q);
+    q = NULL;
+    char *body = slurp_body(path);
+    CHECK(body && strstr(body, "version=2\n") && strstr(body, "\n#components\t"));
+    char *bad = body ? strstr(body, "\nchr2\t0\t500000\t") : NULL;
+    if (bad) { /* one component value fewer on one line */
+        char *eol = strchr(bad + 1, '\n'), *tab = eol;
+        while (tab > bad && *tab != '\t')
+            tab--;
+        memmove(tab, eol, strlen(eol) + 1);
+        write_with_checksum(path, body);
+        CHECK(rw_pon_read(path, &q, &e) == RW_ERR_INPUT && strstr(e.msg, "component values"));
+    }
+    free(body);
+    rw_pon_free(p);
+
+    /* a version-1 panel: the flat panel written, then stripped of what version 2 added */
+    rw_bins *fb[NN];
+    p = build_flat(fb, RW_BUILD_HG38, "F");
+    CHECK(p && p->n_components == 0 && p->pc == NULL);
+    if (p && rw_pon_write(p, path, &e) == RW_OK && (body = slurp_body(path))) {
+        char *v = strstr(body, "version=2");
+        char *c = strstr(body, "#components\t0\n");
+        CHECK(v && c);
+        if (v && c) {
+            v[8] = '1';
+            memmove(c, c + strlen("#components\t0\n"), strlen(c + strlen("#components\t0\n")) + 1);
+            write_with_checksum(path, body);
+            CHECK(rw_pon_read(path, &q, &e) == RW_OK);
+            CHECK(q && q->n_components == 0 && q->pc == NULL && q->n_regions == p->n_regions);
+            rw_pon_free(q);
+            q = NULL;
+            v[8] = '3';
+            write_with_checksum(path, body);
+            CHECK(rw_pon_read(path, &q, &e) == RW_ERR_INPUT);
+            CHECK(strstr(e.msg, "unsupported panel format version 3") != NULL);
+        }
+        free(body);
+    }
+    unlink(path);
+    rw_pon_free(p);
+    free_normals(fb);
+}
+
 int main(void)
 {
     snprintf(tmpdir, sizeof tmpdir, "%s/test_pon.XXXXXX", RW_BUILD_DIR);
@@ -332,6 +445,7 @@ int main(void)
     test_file_round_trip();
     test_mismatch();
     test_bad_build_input();
+    test_components_file();
     rmdir(tmpdir);
     DONE();
 }

@@ -144,7 +144,9 @@ static rw_pon *flat_pon(void)
  * (0.2074434 / 21): (0.03645403 + 0.01177874 / 21) / (0.2074434 / 21) = 3.747111 as well.
  * With C = 6: R = 1.7, f = 2 * 0.7 / 4 = 0.35; interval from 2^(0.7655347 -+ 1.96 * 0.2074434):
  *   R_lo = 2^0.3589531 = 1.282495 -> f_lo = 0.1412475; R_hi = 2^1.1721164 = 2.253420 -> f_hi =
- *   0.6267101. */
+ *   0.6267101.
+ * These are the plain z of the formula (calibrate_z off): the calibrated z divides by c times the
+ * PoN SD instead, c = 2.42 for this panel of 5 (test_calibration_factor). */
 static void test_scores(void)
 {
     rw_pon *p = flat_pon();
@@ -158,6 +160,8 @@ static void test_scores(void)
     rw_analyse_opts o;
     rw_analyse_opts_init(&o);
     CHECK(isnan(o.primary_cn) && o.score.z_amplified == 3.0 && o.score.z_strong == 5.0);
+    CHECK(o.score.calibrate_z == 1);
+    o.score.calibrate_z = 0;
     o.filters = "F";
     rw_result *r = NULL;
     rw_error e;
@@ -216,8 +220,9 @@ static void test_scores(void)
     rw_result_free(r);
     o.score.z_strong = 5.0;
 
-    /* A noisy sample (counts 1000 * 2^u, u uniform in [-0.75, 0.75]): its own bin noise is larger
-     * than the PoN spread, so se = noise / sqrt(1) * sqrt(1 + pi / (2 * 5)) becomes sigma; with
+    /* A noisy sample (counts 1000 * 2^u, u uniform in [-0.75, 0.75]): its own noise of a 1-bin
+     * window mean (the band_sd of the quality gate: autosomal consecutive differences) is larger
+     * than the PoN spread, so se = band_sd * sqrt(1 + pi / (2 * 5)) becomes sigma; with
      * use_sample_se off, sigma is the PoN SD again. */
     uint64_t x = 42;
     for (size_t i = 0; i < s->n; i++) {
@@ -229,7 +234,10 @@ static void test_scores(void)
         const rw_region_score *q = &r->regions[r->primary];
         double noise = rw_score_noise(r->bins, r->log2);
         CHECK(noise > 0.3 && noise < 0.7);
-        CHECK_NEAR(q->se, noise * sqrt(1 + M_PI / 10), 1e-12);
+        rw_score_quality qq;
+        rw_score_quality_of(r->bins, r->log2, 1, &o.score, &qq);
+        CHECK(fabs(qq.band_sd / noise - 1) < 0.1); /* 1-bin windows: the bin noise, autosomes */
+        CHECK_NEAR(q->se, qq.band_sd * sqrt(1 + M_PI / 10), 1e-12);
         CHECK(q->se > q->pon_sd && q->sigma == q->se);
         CHECK_NEAR(q->z, (q->mean_log2 - q->pon_mean) / q->se, 1e-12);
         CHECK(r->qc.noise_sd == noise);
@@ -350,8 +358,99 @@ done:
     rw_bins_free(gcb);
 }
 
+/* The calibrated z (core/score.h): Student's t tail against closed forms and tables, and the
+ * inflation c that makes P(z >= 3) of a new normal the nominal Phi(-3) for k held-apart normals. */
+static void test_calibration_factor(void)
+{
+    /* 1 df (Cauchy): 1/2 - atan(t)/pi; 2 df: 1/2 - t / (2 sqrt(2 + t^2)) */
+    CHECK_NEAR(rw_score_t_upper(1.0, 1), 0.25, 1e-12);
+    CHECK_NEAR(rw_score_t_upper(3.0, 1), 0.5 - atan(3.0) / M_PI, 1e-12);
+    CHECK_NEAR(rw_score_t_upper(2.5, 2), 0.5 - 2.5 / (2 * sqrt(2 + 6.25)), 1e-12);
+    CHECK_NEAR(rw_score_t_upper(-2.5, 2), 0.5 + 2.5 / (2 * sqrt(2 + 6.25)), 1e-12);
+    /* tables: t(0.975; 4) = 2.776445, t(0.975; 29) = 2.045230, t(0.999; 10) = 4.143700 */
+    CHECK_NEAR(rw_score_t_upper(2.776445, 4), 0.025, 1e-6);
+    CHECK_NEAR(rw_score_t_upper(2.045230, 29), 0.025, 1e-6);
+    CHECK_NEAR(rw_score_t_upper(4.143700, 10), 0.001, 1e-6);
+    double p3 = 0.5 * erfc(3 / M_SQRT2), prev = INFINITY;
+    static const int ks[] = {3, 5, 12, 30, 50, 1000000};
+    for (size_t i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+        int k = ks[i];
+        double c = rw_score_inflation(k, 3.0);
+        /* the defining property, and c falls towards 1 as the panel grows */
+        CHECK_NEAR(rw_score_t_upper(3 * c / sqrt(1 + 1.0 / k), k - 1), p3, 1e-9);
+        CHECK(c > 1 && c < prev);
+        prev = c;
+    }
+    CHECK(rw_score_inflation(30, 3.0) > 1.09 && rw_score_inflation(30, 3.0) < 1.13);
+    CHECK(rw_score_inflation(5, 3.0) > 2.2 && rw_score_inflation(5, 3.0) < 2.6);
+    CHECK_NEAR(rw_score_inflation(1000000, 3.0), 1.0, 1e-3);
+    CHECK(isnan(rw_score_inflation(2, 3.0)));
+
+    /* the flat panel of 5: calibrated z = plain z / c, c = inflation(5) */
+    rw_pon *p = flat_pon();
+    rw_bins *s = rw_bins_new(RW_BUILD_HG38, BIN, 0, NULL);
+    for (size_t i = 0; p && s && i < s->n; i++)
+        s->count[i] = i == 30 ? 1700 : 1000;
+    rw_analyse_opts o;
+    rw_analyse_opts_init(&o);
+    rw_result *r = NULL;
+    CHECK(p && s && rw_analyse(s, p, &o, &r, NULL) == RW_OK);
+    if (r) {
+        const rw_region_score *q = &r->regions[r->primary];
+        CHECK_NEAR(q->inflation, rw_score_inflation(5, 3.0), 1e-12);
+        CHECK_NEAR(q->z, 3.747111 / q->inflation, 1e-5);
+        CHECK(r->call == RW_CALL_NOT_DETECTED); /* 3.75 plain, 1.55 calibrated: 5 normals */
+    }
+    rw_result_free(r);
+    rw_bins_free(s);
+    rw_pon_free(p);
+}
+
+/* The quality gate (rw_score_quality_of): a quiet sample passes; white noise too large for the
+ * band's 9 bins is low_depth; smooth waves over a quiet profile are genomic_waves; no gate at
+ * quality_fraction 0. The limit is log2(1 + 0.1 * 4 / 2) / (3 + 1.2816) = 0.0614. */
+static void test_quality(void)
+{
+    rw_bins *b = rw_bins_new(RW_BUILD_HG38, RW_BIN_SIZE_DEFAULT, 0, NULL);
+    double *lr = malloc(b->n * sizeof *lr);
+    rw_score_opts o;
+    rw_score_opts_init(&o);
+    uint64_t x = 7;
+    double *u = malloc(b->n * sizeof *u);
+    for (size_t i = 0; i < b->n; i++) { /* uniform in [-0.5, 0.5): SD 0.2887 */
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        u[i] = (double)(x >> 11) / 9007199254740992.0 - 0.5;
+    }
+    rw_score_quality q;
+    for (size_t i = 0; i < b->n; i++)
+        lr[i] = 0.1 * u[i]; /* bin SD 0.029: 9-bin windows 0.0096 */
+    rw_score_quality_of(b, lr, 9, &o, &q);
+    CHECK_NEAR(q.limit, log2(1.2) / (3 + 1.2815515655446004), 1e-12);
+    CHECK(q.ok && !q.code[0] && !q.reason[0] && q.window == 9);
+    CHECK(q.band_sd > 0.007 && q.band_sd < 0.013);
+    for (size_t i = 0; i < b->n; i++)
+        lr[i] = 0.9 * u[i]; /* bin SD 0.26: windows 0.087, the counting part alone too */
+    rw_score_quality_of(b, lr, 9, &o, &q);
+    CHECK(!q.ok && !strcmp(q.code, "low_depth") && strstr(q.reason, "10% tumour fraction"));
+    CHECK(q.band_sd > q.limit && q.count_sd > q.limit);
+    for (size_t i = 0; i < b->n; i++) /* quiet bins on a 0.15-amplitude wave of 12 Mb period */
+        lr[i] = 0.1 * u[i] + 0.15 * sin(2 * M_PI * (double)rw_bins_start(b, i) / 12e6);
+    rw_score_quality_of(b, lr, 9, &o, &q);
+    CHECK(!q.ok && !strcmp(q.code, "genomic_waves") && strstr(q.reason, "waves"));
+    CHECK(q.count_sd < q.limit);
+    o.quality_fraction = 0;
+    rw_score_quality_of(b, lr, 9, &o, &q);
+    CHECK(q.ok);
+    CHECK(!strcmp(rw_call_name(RW_CALL_INSUFFICIENT_QUALITY), "insufficient_quality"));
+    free(u);
+    free(lr);
+    rw_bins_free(b);
+}
+
 int main(void)
 {
+    test_calibration_factor();
+    test_quality();
     test_region_bins();
     test_median_noise();
     test_log2_ref();
