@@ -427,11 +427,7 @@ static enum MHD_Result put_bins(srv_request *req)
 static enum MHD_Result put_ddpcr(srv_request *req)
 {
     sample_row s;
-    rw_ddpcr_well *wells = NULL;
-    rw_ddpcr_opts o;
-    rw_ddpcr_result r;
     rw_error e = {0};
-    size_t n;
     const char *field;
     char hex[65];
     rw_status st;
@@ -441,9 +437,8 @@ static enum MHD_Result put_ddpcr(srv_request *req)
         return srv_reply_error(req, 422, "assay_mismatch", NULL,
                                "this sample is registered with assay %s: upload reads or bins",
                                s.assay);
-    if ((st = srv_ddpcr_parse(req->json, &wells, &n, &o, &r, &field, &e)))
+    if ((st = srv_ddpcr_check(req->json, &field, &e)))
         return srv_reply_core_error(req, st, "invalid_ddpcr", field, "%s", e.msg);
-    free(wells);
     /* The checksum of the canonical JSON: the same wells resent with other spacing match. */
     char *text = json_dumps(req->json, JSON_COMPACT | JSON_SORT_KEYS);
     if (!text)

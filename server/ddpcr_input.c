@@ -91,3 +91,14 @@ rw_status srv_ddpcr_parse(json_t *body, rw_ddpcr_well **wells, size_t *n, rw_ddp
     *field = NULL;
     return RW_OK;
 }
+
+rw_status srv_ddpcr_check(json_t *body, const char **field, rw_error *e)
+{
+    rw_ddpcr_well *wells;
+    rw_ddpcr_opts o;
+    rw_ddpcr_result r;
+    size_t n;
+    rw_status st = srv_ddpcr_parse(body, &wells, &n, &o, &r, field, e);
+    free(wells);
+    return st;
+}

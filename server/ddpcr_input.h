@@ -17,5 +17,8 @@
  * RW_ERR_NOMEM) with e's message and *field naming the offending field (static string). */
 rw_status srv_ddpcr_parse(json_t *body, rw_ddpcr_well **wells, size_t *n, rw_ddpcr_opts *o,
                           rw_ddpcr_result *res, const char **field, rw_error *e);
+/* The upload's check: whether body holds valid wells, the same statuses as srv_ddpcr_parse()
+ * without keeping the wells. */
+rw_status srv_ddpcr_check(json_t *body, const char **field, rw_error *e);
 
 #endif

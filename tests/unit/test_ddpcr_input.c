@@ -80,9 +80,23 @@ static void test_refuses(void)
     CHECK(parse(big, &n, &v, &field, &e) == RW_ERR_INPUT && strstr(e.msg, "1 to 96"));
 }
 
+/* The upload's check agrees with the parser. */
+static void test_check(void)
+{
+    const char *field = "x";
+    rw_error e = {0};
+    json_t *good = json_loads("{\"wells\": [" WELL "]}", 0, NULL);
+    json_t *bad = json_loads("{\"wells\": [" WELL "], \"droplet_volume_nl\": -1}", 0, NULL);
+    CHECK(srv_ddpcr_check(good, &field, &e) == RW_OK && field == NULL);
+    CHECK(srv_ddpcr_check(bad, &field, &e) == RW_ERR_INPUT && !strcmp(field, "droplet_volume_nl"));
+    json_decref(good);
+    json_decref(bad);
+}
+
 int main(void)
 {
     test_accepts();
     test_refuses();
+    test_check();
     DONE();
 }
