@@ -30,9 +30,12 @@ void rw_purity_opts_init(rw_purity_opts *o)
     o->state_decay = 0.35;
     o->homdel_factor = 0.1;
     o->outlier_weight = 0.01;
+    o->outlier_bins = 20.0;
+    o->merge_z = 3.0;
     o->state_strength = 10.0;
     o->floor_sd = 0.005;
     o->min_bins = 5;
+    o->wave_min_bins = 20;
     o->recentre = 1;
     rw_settings_defaults(RW_SET_PURITY, o); /* the quality gates: analysis settings */
 }
@@ -111,6 +114,7 @@ typedef struct fit_ctx {
     size_t n;
     const double *mean; /* n segment means */
     const double *var;  /* n segment variances (sd^2 / bins + floor^2) */
+    const double *eps;  /* n outlier weights: outlier_weight^max(1, bins / outlier_bins) */
     double log_outlier; /* log density of the outlier component: log(1 / OUTLIER_RANGE) */
     double *work;       /* n * (max_cn + 2) scratch values for loglik() */
 } fit_ctx;
@@ -164,7 +168,7 @@ static double loglik(const fit_ctx *x, double f, double ploidy, int *state)
     for (int c = 0; c < ns; c++)
         mu[c] = rw_purity_expected_log2(f, ploidy, c);
     state_priors(o, ploidy, pi);
-    double eps = o->outlier_weight, base = 0.0;
+    double base = 0.0;
     /* Densities scaled by each segment's largest term: work[i * stride + c], c = ns: outlier. */
     for (size_t i = 0; i < x->n; i++) {
         double *e = x->work + i * stride, top = x->log_outlier;
@@ -194,7 +198,7 @@ static double loglik(const fit_ctx *x, double f, double ploidy, int *state)
             double s = 0.0;
             for (int c = 0; c < ns; c++)
                 s += w[c] * e[c];
-            double tot = (1.0 - eps) * s + eps * e[ns];
+            double eps = x->eps[i], tot = (1.0 - eps) * s + eps * e[ns];
             rn += (1.0 - eps) * w[neutral] * e[neutral] / tot;
             rsum += (1.0 - eps) * s / tot;
         }
@@ -212,7 +216,7 @@ static double loglik(const fit_ctx *x, double f, double ploidy, int *state)
     double total = base;
     for (size_t i = 0; i < x->n; i++) {
         const double *e = x->work + i * stride;
-        double s = 0.0, best = eps * e[ns];
+        double s = 0.0, eps = x->eps[i], best = eps * e[ns];
         int arg = -1;
         for (int c = 0; c < ns; c++) {
             double t = (1.0 - eps) * w[c] * e[c];
@@ -280,21 +284,23 @@ static int purity_opts_valid(const rw_purity_opts *o)
            o->ploidy_step > 0 && o->neutral_prior > 0 && o->neutral_prior < 1 &&
            o->state_decay > 0 && o->state_decay <= 1 && o->homdel_factor > 0 &&
            o->homdel_factor <= 1 && o->outlier_weight > 0 && o->outlier_weight < 1 &&
-           o->floor_sd >= 0 && o->state_strength > 0;
+           o->outlier_bins > 0 && o->floor_sd >= 0 && o->state_strength > 0;
 }
 
-/* The segments large enough to fit: their means, variances (bin SD over sqrt(bins), plus the
- * floor) and indices into the input. Returns how many. */
+/* The segments large enough to fit: their means, variances (the noise model's variance of a mean
+ * of that many bins, plus the floor) and indices into the input. Returns how many. */
 static size_t fit_segments(const rw_purity_opts *o, size_t n_seg, const double *seg_mean,
-                           const size_t *seg_bins, double bin_sd, double *mean, double *var,
-                           size_t *idx)
+                           const size_t *seg_bins, const rw_purity_noise_model *m, double *mean,
+                           double *var, double *eps, size_t *idx)
 {
     size_t n = 0;
     for (size_t i = 0; i < n_seg; i++) {
         if (seg_bins[i] < o->min_bins || seg_bins[i] == 0 || !isfinite(seg_mean[i]))
             continue;
         mean[n] = seg_mean[i];
-        var[n] = bin_sd * bin_sd / (double)seg_bins[i] + o->floor_sd * o->floor_sd;
+        var[n] = rw_purity_noise_var(m, seg_bins[i]) + o->floor_sd * o->floor_sd;
+        double scale = (double)seg_bins[i] / o->outlier_bins;
+        eps[n] = pow(o->outlier_weight, scale > 1.0 ? scale : 1.0);
         idx[n] = i;
         n++;
     }
@@ -388,9 +394,9 @@ static void fitted_states(const fit_ctx *x, const size_t *seg_bins, const size_t
     res->mean_cn = wsum > 0 ? cnsum / wsum : bp;
 }
 
-static const char *flag_of(const rw_purity_opts *o, double fraction)
+static const char *flag_of(const rw_purity_opts *o, double fraction, double evidence)
 {
-    if (fraction < o->detection_limit)
+    if (fraction < o->detection_limit || !(evidence >= o->evidence_min))
         return RW_PURITY_FLAG_BELOW_DETECTION;
     if (fraction < o->caution_limit)
         return RW_PURITY_FLAG_LOW;
@@ -401,10 +407,29 @@ rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg
                         const size_t *seg_bins, double bin_sd, rw_purity_result *res, int *state,
                         rw_error *err)
 {
-    if (!o || !res || (n_seg && (!seg_mean || !seg_bins)))
+    rw_purity_noise_model m = {.k = 0, .sd = bin_sd}; /* white noise */
+    return rw_purity_fit_model(o, n_seg, seg_mean, seg_bins, &m, res, state, err);
+}
+
+/* Below the evidence the fit owes: the fraction is kept as the estimate, but the answer is an
+ * upper bound (the interval from 0). */
+static void decide(const rw_purity_opts *o, rw_purity_result *res)
+{
+    res->evidence = res->loglik - res->loglik_null;
+    res->flag = flag_of(o, res->fraction, res->evidence);
+    if (!(res->evidence >= o->evidence_min))
+        res->fraction_lo = 0.0;
+}
+
+rw_status rw_purity_fit_model(const rw_purity_opts *o, size_t n_seg, const double *seg_mean,
+                              const size_t *seg_bins, const rw_purity_noise_model *m,
+                              rw_purity_result *res, int *state, rw_error *err)
+{
+    if (!o || !res || !m || (n_seg && (!seg_mean || !seg_bins)))
         return rw_error_set(err, RW_ERR_USAGE, "purity: missing argument");
     if (!purity_opts_valid(o))
         return rw_error_set(err, RW_ERR_USAGE, "purity: impossible options");
+    double bin_sd = m->sd;
     if (!(bin_sd > 0) || !isfinite(bin_sd))
         return rw_error_set(err, RW_ERR_USAGE, "purity: bin-level SD must be positive, got %g",
                             bin_sd);
@@ -412,6 +437,7 @@ rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg
     memset(res, 0, sizeof *res);
     res->method = RW_PURITY_METHOD;
     res->bin_sd = bin_sd;
+    res->seg_sd_50 = sqrt(rw_purity_noise_var(m, 50));
     res->ploidy = 2.0;
     res->mean_cn = 2.0;
     for (size_t i = 0; state && i < n_seg; i++)
@@ -421,14 +447,15 @@ rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg
     size_t nn = n_seg ? n_seg : 1;
     double *mean = malloc(nn * sizeof *mean);
     double *var = malloc(nn * sizeof *var);
+    double *eps = malloc(nn * sizeof *eps);
     size_t *idx = malloc(nn * sizeof *idx);
     int *fit_state = malloc(nn * sizeof *fit_state);
     double *work = malloc(nn * (size_t)(o->max_cn + 2) * sizeof *work);
-    if (!mean || !var || !idx || !fit_state || !work) {
+    if (!mean || !var || !eps || !idx || !fit_state || !work) {
         st = rw_error_set(err, RW_ERR_NOMEM, "purity: out of memory");
         goto done;
     }
-    size_t n = fit_segments(o, n_seg, seg_mean, seg_bins, bin_sd, mean, var, idx);
+    size_t n = fit_segments(o, n_seg, seg_mean, seg_bins, m, mean, var, eps, idx);
     res->n_fitted = n;
     if (n == 0) {
         res->flag = RW_PURITY_FLAG_NO_DATA;
@@ -444,17 +471,170 @@ rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg
             mean[j] -= off;
         res->offset = off;
     }
-    fit_ctx x = {
-        .o = o, .n = n, .mean = mean, .var = var, .log_outlier = -log(OUTLIER_RANGE), .work = work};
+    fit_ctx x = {.o = o,
+                 .n = n,
+                 .mean = mean,
+                 .var = var,
+                 .eps = eps,
+                 .log_outlier = -log(OUTLIER_RANGE),
+                 .work = work};
     if ((st = fit_fraction(&x, res, err)) != RW_OK)
         goto done;
     fitted_states(&x, seg_bins, idx, fit_state, res, state);
-    res->flag = flag_of(o, res->fraction);
+    decide(o, res);
 done:
     free(mean);
     free(var);
+    free(eps);
     free(idx);
     free(fit_state);
     free(work);
+    return st;
+}
+
+/* Block means of L finite ratios within each arm, about centre: their squares to dev[]. */
+static size_t block_devs(const double *log2v, const rw_segments *segs, size_t len, double centre,
+                         double *dev)
+{
+    size_t nd = 0;
+    for (size_t a = 0; a < segs->n;) {
+        size_t b = a; /* segments a .. b-1: one arm */
+        while (b < segs->n && segs->a[b].chrom == segs->a[a].chrom &&
+               segs->a[b].arm == segs->a[a].arm)
+            b++;
+        double sum = 0.0;
+        size_t cnt = 0;
+        for (size_t i = segs->a[a].first; i <= segs->a[b - 1].last; i++) {
+            if (!isfinite(log2v[i]))
+                continue;
+            sum += log2v[i];
+            if (++cnt == len) {
+                double d = sum / (double)len - centre;
+                dev[nd++] = d * d;
+                sum = 0.0;
+                cnt = 0;
+            }
+        }
+        a = b;
+    }
+    return nd;
+}
+
+void rw_purity_noise_measure(const double *log2v, const rw_segments *segs, double bin_sd,
+                             rw_purity_noise_model *m)
+{
+    memset(m, 0, sizeof *m);
+    m->sd = bin_sd;
+    size_t nb = segs && segs->n ? segs->a[segs->n - 1].last + 1 : 0;
+    double *v = malloc((nb ? nb : 1) * sizeof *v);
+    if (!v)
+        return; /* white noise: the model says nothing more */
+    size_t nv = 0;
+    for (size_t s = 0; s < segs->n; s++)
+        for (size_t i = segs->a[s].first; i <= segs->a[s].last; i++)
+            if (isfinite(log2v[i]))
+                v[nv++] = log2v[i];
+    double centre = rw_stats_median(v, nv);
+    /* median of squares of N(0, s^2) draws: 0.4549 s^2 (chi-square, 1 d.f.) */
+    for (size_t len = 1; m->k < RW_PURITY_NOISE_LEVELS && isfinite(centre); len *= 2) {
+        size_t nd = block_devs(log2v, segs, len, centre, v);
+        if (nd < 12)
+            break;
+        m->len[m->k] = (double)len;
+        m->var[m->k++] = rw_stats_median(v, nd) / 0.45493642311957283;
+    }
+    free(v);
+}
+
+double rw_purity_noise_var(const rw_purity_noise_model *m, size_t n)
+{
+    double white = m->sd * m->sd / (double)n, x = (double)n, v;
+    if (m->k == 0)
+        return white;
+    if (x <= m->len[0]) {
+        v = m->var[0] * m->len[0] / x;
+    } else if (x >= m->len[m->k - 1]) {
+        v = m->var[m->k - 1] * m->len[m->k - 1] / x;
+    } else {
+        size_t j = 1;
+        while (m->len[j] < x)
+            j++;
+        double t = log(x / m->len[j - 1]) / log(m->len[j] / m->len[j - 1]);
+        v = exp((1 - t) * log(m->var[j - 1]) + t * log(m->var[j]));
+    }
+    return v > white ? v : white;
+}
+
+/* A merged segment: bins and bin-weighted mean, and its arm (index of the first input segment's
+ * chromosome and arm). */
+typedef struct piece {
+    int chrom, arm;
+    size_t n;
+    double mean;
+} piece;
+
+/* Merges, closest pair first, adjacent pieces of one arm whose difference is below merge_z SEs
+ * of the noise model. Returns the number of pieces left (in place). */
+static size_t merge_pieces(const rw_purity_opts *o, const rw_purity_noise_model *m, piece *p,
+                           size_t n)
+{
+    for (;;) {
+        size_t best = n;
+        double bz = o->merge_z;
+        for (size_t i = 0; i + 1 < n; i++) {
+            if (p[i].chrom != p[i + 1].chrom || p[i].arm != p[i + 1].arm || !p[i].n || !p[i + 1].n)
+                continue;
+            double se = sqrt(rw_purity_noise_var(m, p[i].n) + rw_purity_noise_var(m, p[i + 1].n));
+            double z = fabs(p[i].mean - p[i + 1].mean) / se;
+            if (z < bz) {
+                bz = z;
+                best = i;
+            }
+        }
+        if (best == n)
+            return n;
+        piece *a = &p[best], *b = &p[best + 1];
+        a->mean = (a->mean * (double)a->n + b->mean * (double)b->n) / (double)(a->n + b->n);
+        a->n += b->n;
+        memmove(b, b + 1, (n - best - 2) * sizeof *b);
+        n--;
+    }
+}
+
+rw_status rw_purity_fit_sample(const rw_purity_opts *o, const rw_segments *segs,
+                               const double *log2v, double bin_sd, rw_purity_result *res,
+                               rw_error *err)
+{
+    if (!o || !segs || !res || (segs->n && !log2v))
+        return rw_error_set(err, RW_ERR_USAGE, "purity: missing argument");
+    rw_purity_noise_model m;
+    rw_purity_noise_measure(log2v, segs, bin_sd, &m);
+    size_t n = segs->n ? segs->n : 1;
+    piece *p = malloc(n * sizeof *p);
+    double *mean = malloc(n * sizeof *mean);
+    size_t *bins = malloc(n * sizeof *bins);
+    rw_status st = RW_OK;
+    if (!p || !mean || !bins) {
+        st = rw_error_set(err, RW_ERR_NOMEM, "purity: out of memory");
+        goto done;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < segs->n; i++)
+        if (segs->a[i].n && isfinite(segs->a[i].mean))
+            p[k++] = (piece){segs->a[i].chrom, segs->a[i].arm, segs->a[i].n, segs->a[i].mean};
+    if (o->merge_z > 0)
+        k = merge_pieces(o, &m, p, k);
+    for (size_t i = 0; i < k; i++) {
+        mean[i] = p[i].mean;
+        bins[i] = p[i].n;
+    }
+    rw_purity_opts wo = *o;
+    if (wo.min_bins < o->wave_min_bins)
+        wo.min_bins = o->wave_min_bins;
+    st = rw_purity_fit_model(&wo, k, mean, bins, &m, res, NULL, err);
+done:
+    free(p);
+    free(mean);
+    free(bins);
     return st;
 }

@@ -25,6 +25,7 @@
 
 #include <stddef.h>
 
+#include "core/segment.h"
 #include "core/status.h"
 
 #define RW_PURITY_METHOD "ichor-like grid fit of integer states"
@@ -51,13 +52,27 @@ typedef struct rw_purity_opts {
     double homdel_factor;   /* extra factor on the prior of state 0 (default 0.1): homozygous
                              * loss of a large segment is rare (ichorCNA leaves it out) */
     double outlier_weight;  /* weight eps of the uniform outlier component (default 0.01) */
+    double outlier_bins;    /* ... for a segment of up to this many bins (default 20); a longer
+                             * one of n bins gets eps^(n / outlier_bins): an arm-level event is
+                             * not an artefact that a fixed cost of ~6 nats can explain away
+                             * (which capped the evidence of two arm events at f = 0.3 near 0) */
     double state_strength;  /* the neutral weight is fitted (EM); neutral_prior is the mean
                              * of its Beta prior, worth this many segments (default 10) */
     double floor_sd;        /* systematic per-segment SD in log2 (default 0.005) */
     size_t min_bins;        /* segments with fewer bins are left out of the fit (default 5) */
+    size_t wave_min_bins;   /* ... and in rw_purity_fit_sample, with fewer than this (default 20:
+                             * 10 Mb at 500 kb): on realistic samples the short CBS pieces are
+                             * mostly waves, and one of 6 bins decided f against f/2 */
     int recentre;           /* 1 (default): subtract the bin-weighted median of the segment
                              * means first, so the most common state sits exactly at 0 (a small
                              * normalisation offset otherwise pulls P away at low f) */
+    double merge_z;         /* rw_purity_fit_sample merges adjacent segments of an arm whose
+                             * means differ by less than this many SEs of the sample's segment
+                             * noise (default 3; 0 = no merging) */
+    double evidence_min;    /* the fit's evidence for a tumour, loglik - loglik_null (nats), must
+                             * reach this, else the flag is below_detection whatever the
+                             * fraction: the level that waves alone reach in simulated normals
+                             * (default in core/settings.c, with its source) */
     double detection_limit; /* below it the flag is below_detection (default 0.03, domain §4) */
     double caution_limit;   /* below it the flag is low_fraction (default 0.05) */
 } rw_purity_opts;
@@ -78,7 +93,34 @@ typedef struct rw_purity_result {
     double loglik;      /* log likelihood at the optimum (including the ploidy prior) */
     double loglik_null; /* best log likelihood at f = 0 */
     size_t n_fitted;    /* segments used by the fit (>= min_bins bins, finite mean) */
+    double evidence;    /* loglik - loglik_null: the evidence for a tumour (nats) */
+    double seg_sd_50;   /* segment-level noise used: SD of the mean of 50 bins (log2) */
 } rw_purity_result;
+
+/* Segment-level noise of one sample: the variance of the mean of L neighbouring bins about the
+ * genome's level, measured on the sample itself at L = 1, 2, 4, ... bins. Waves (smooth depth
+ * undulations over Mb) make it fall much more slowly than var(1) / L, and a segment whose mean
+ * the fit reads as a copy change must stand out from that, not from the Poisson SD / sqrt(L). */
+#define RW_PURITY_NOISE_LEVELS 12
+typedef struct rw_purity_noise_model {
+    size_t k;                           /* levels measured (0: white noise of sd) */
+    double len[RW_PURITY_NOISE_LEVELS]; /* block lengths in bins: 1, 2, 4, ... */
+    double var[RW_PURITY_NOISE_LEVELS]; /* variance of a block mean of that many bins */
+    double sd;                          /* bin-level SD (white part) */
+} rw_purity_noise_model;
+
+/* Measures the model on the log2 ratios of a sample and its segments (core/segment.h, by arm):
+ * within each arm (consecutive segments of one chromosome arm) the finite ratios in order are cut
+ * into blocks of L, and var(L) = robust variance (median of squares / 0.455) of the block means
+ * about the median ratio of all those bins, so that a minority of blocks inside copy-number
+ * events barely moves it (a sample with many events is read as noisier: conservative). Levels
+ * with fewer than 12 blocks are not kept. bin_sd is the bin-level SD (e.g. rw_purity_noise). */
+void rw_purity_noise_measure(const double *log2, const rw_segments *segs, double bin_sd,
+                             rw_purity_noise_model *m);
+
+/* Variance of the mean of n bins under m: log-log interpolation between the measured levels,
+ * var(longest) * longest / n beyond them, and never below sd^2 / n. */
+double rw_purity_noise_var(const rw_purity_noise_model *m, size_t n);
 
 /* Fits f and P to n_seg segments: seg_mean[i] is the mean log2 ratio of segment i and
  * seg_bins[i] its number of (unmasked) bins; bin_sd the bin-level SD of log2 ratios (see
@@ -89,6 +131,22 @@ typedef struct rw_purity_result {
 rw_status rw_purity_fit(const rw_purity_opts *o, size_t n_seg, const double *seg_mean,
                         const size_t *seg_bins, double bin_sd, rw_purity_result *res, int *state,
                         rw_error *err) __attribute__((warn_unused_result));
+
+/* Like rw_purity_fit, with each segment's variance from the noise model m (+ floor_sd^2) instead
+ * of bin_sd^2 / n: the fit the pipeline runs (core/analyse.c). */
+rw_status rw_purity_fit_model(const rw_purity_opts *o, size_t n_seg, const double *seg_mean,
+                              const size_t *seg_bins, const rw_purity_noise_model *m,
+                              rw_purity_result *res, int *state, rw_error *err)
+    __attribute__((warn_unused_result));
+
+/* The pipeline's fit (core/analyse.c): the noise model measured on the sample's log2 ratios and
+ * segments (rw_purity_noise_measure), adjacent segments of one arm merged while their difference
+ * is below merge_z standard errors of that model (CBS splits an arm wherever a wave crosses the
+ * Poisson noise; a wave-made piece must not read as a copy change), then rw_purity_fit_model on
+ * the merged segments. The input segments are not changed. */
+rw_status rw_purity_fit_sample(const rw_purity_opts *o, const rw_segments *segs, const double *log2,
+                               double bin_sd, rw_purity_result *res, rw_error *err)
+    __attribute__((warn_unused_result));
 
 /* Expected log2 ratio of tumour copy state c at fraction f and ploidy P (the model above). */
 double rw_purity_expected_log2(double f, double ploidy, int c);

@@ -1,6 +1,8 @@
 /* Unit tests of the tumour-fraction fit: the model's arithmetic, recovery of known truth from
  * synthetic segments, and accuracy on simulated 0.1x samples (a table goes to RW_BUILD_DIR). */
+#include "core/analyse.h"
 #include "core/bins.h"
+#include "core/pon.h"
 #include "core/purity.h"
 #include "core/segment.h"
 #include "core/simulate.h"
@@ -472,11 +474,183 @@ out:
     free(ref.mask);
 }
 
+/* ---------------------------------------------------------------- realistic samples, pipeline */
+/* Issue 10.3: realistic samples (core/simulate.h defaults: per-sample GC strength, waves,
+ * overdispersion) through the whole pipeline (rw_analyse: GC correction, panel, CBS by arm,
+ * rw_purity_fit_sample) against a panel of 12 normals of the same profile built with GC. The
+ * check runs a few; RW_PURITY_BENCH=1 (bench/purity.sh) runs the full table: 500 normals and 10
+ * samples per fraction and profile, realistic and ideal. */
+#define BENCH_NORMALS 500
+#define CHECK_NORMALS 30
+static const char *const real_profiles[2] = {"1q:3,8q:4", PROFILE};
+
+static rw_bins *sim_profiled(int ideal, double f, uint64_t seed, const rw_sim_event *ev, size_t nev)
+{
+    rw_sim_opts so;
+    rw_sim_opts_init(&so);
+    if (ideal)
+        rw_sim_opts_ideal(&so);
+    so.seed = seed;
+    so.tumour_fraction = f;
+    so.events = ev;
+    so.n_events = nev;
+    rw_bins *b = NULL;
+    rw_error err = {0};
+    if (rw_sim_bins(&so, RW_BIN_SIZE_DEFAULT, &b, &err) != RW_OK)
+        fprintf(stderr, "rw_sim_bins: %s\n", err.msg);
+    return b;
+}
+
+/* A panel of 12 normals of the profile, with the simulator's GC (as pon build --gc-fasta). */
+static rw_pon *profile_pon(int ideal, const rw_bins *gc)
+{
+    enum { NP = 12 };
+    rw_bins *n[NP] = {0};
+    rw_pon *pon = NULL;
+    rw_error err = {0};
+    int ok = 1;
+    for (int k = 0; k < NP; k++)
+        ok &= (n[k] = sim_profiled(ideal, 0.0, 77000 + (uint64_t)k, NULL, 0)) != NULL;
+    rw_pon_opts po;
+    rw_pon_opts_init(&po);
+    po.gc = gc->count;
+    if (ok && rw_pon_build(n, NP, &po, &pon, &err) != RW_OK)
+        fprintf(stderr, "rw_pon_build: %s\n", err.msg);
+    for (int k = 0; k < NP; k++)
+        rw_bins_free(n[k]);
+    return pon;
+}
+
+/* The genome-wide fit of one simulated sample through rw_analyse; 0 on success. */
+static int pipeline_fit(const rw_pon *pon, int ideal, double f, uint64_t seed,
+                        const rw_sim_event *ev, size_t nev, rw_purity_result *out)
+{
+    rw_bins *b = sim_profiled(ideal, f, seed, ev, nev);
+    rw_result *r = NULL;
+    rw_error err = {0};
+    int rc = !b || rw_analyse(b, pon, NULL, &r, &err) != RW_OK || !r->has_purity;
+    if (!rc)
+        *out = r->purity;
+    rw_result_free(r);
+    rw_bins_free(b);
+    return rc;
+}
+
+static double evidence_min(void)
+{
+    rw_purity_opts o;
+    rw_purity_opts_init(&o);
+    return o.evidence_min;
+}
+
+/* Normals of the profile: how many read f >= 3% with flag ok; evidence quantiles to stdout. */
+static int false_tumours(const rw_pon *pon, int ideal, int n, FILE *tsv)
+{
+    int bad = 0;
+    double *ev = malloc((size_t)n * sizeof *ev);
+    for (int i = 0; ev && i < n; i++) {
+        rw_purity_result r;
+        if (pipeline_fit(pon, ideal, 0.0, 3000000 + (uint64_t)i, NULL, 0, &r)) {
+            CHECK(!"pipeline failed");
+            ev[i] = NAN;
+            continue;
+        }
+        ev[i] = r.evidence;
+        bad += r.fraction >= 0.03 && !strcmp(r.flag, RW_PURITY_FLAG_OK);
+        if (tsv)
+            fprintf(tsv, "%s\tnone\t0.000\t%d\t%.4f\t%.4f\t%.4f\t%.2f\t%s\n",
+                    ideal ? "ideal" : "realistic", i, r.fraction, r.fraction_hi, r.evidence,
+                    r.ploidy, r.flag);
+    }
+    if (ev) {
+        qsort(ev, (size_t)n, sizeof *ev, cmp_double);
+        printf("%s normals: %d of %d read f >= 3%% with flag ok; evidence median %.2f, 95th %.2f, "
+               "99th %.2f, max %.2f nats (threshold %.2f)\n",
+               ideal ? "ideal" : "realistic", bad, n, ev[n / 2], ev[(int)(0.95 * n)],
+               ev[(int)(0.99 * n)], ev[n - 1], evidence_min());
+    }
+    free(ev);
+    return bad;
+}
+
+/* Tumour samples of each profile at each fraction: |error| and flags, asserted at 10-40%. */
+static void tumour_accuracy(const rw_pon *pon, int ideal, int reps, FILE *tsv)
+{
+    const double fs[] = {0.03, 0.05, 0.10, 0.20, 0.30, 0.40};
+    for (int p = 0; p < 2; p++) {
+        rw_sim_event *ev = NULL;
+        size_t nev = 0;
+        rw_error err = {0};
+        CHECK(rw_sim_parse_events(real_profiles[p], RW_BUILD_HG38, &ev, &nev, &err) == RW_OK);
+        for (size_t t = 0; t < sizeof fs / sizeof fs[0]; t++) {
+            double sum = 0, worst = 0;
+            int ok = 0, below = 0, covered = 0;
+            for (int rep = 0; rep < reps; rep++) {
+                rw_purity_result r;
+                uint64_t seed = 4000000 + 100000 * (uint64_t)p + 1000 * t + (uint64_t)rep;
+                if (pipeline_fit(pon, ideal, fs[t], seed, ev, nev, &r)) {
+                    CHECK(!"pipeline failed");
+                    continue;
+                }
+                double e = fabs(r.fraction - fs[t]);
+                sum += r.fraction;
+                worst = e > worst ? e : worst;
+                ok += !strcmp(r.flag, RW_PURITY_FLAG_OK);
+                below += !strcmp(r.flag, RW_PURITY_FLAG_BELOW_DETECTION);
+                covered += r.fraction_hi >= fs[t] - 0.005;
+                if (fs[t] >= 0.10)
+                    CHECK_NEAR(r.fraction, fs[t], 0.03);
+                if (!strcmp(r.flag, RW_PURITY_FLAG_OK) && fs[t] >= 0.05)
+                    CHECK(e <= 0.03); /* an answer that says ok is within 3 points */
+                if (tsv)
+                    fprintf(tsv, "%s\t%s\t%.3f\t%d\t%.4f\t%.4f\t%.4f\t%.2f\t%s\n",
+                            ideal ? "ideal" : "realistic", real_profiles[p], fs[t], rep, r.fraction,
+                            r.fraction_hi, r.evidence, r.ploidy, r.flag);
+            }
+            printf("%s\t%s\tf=%.2f\tmean %.4f\tworst |error| %.4f\tok %d/%d\tbelow_detection "
+                   "%d/%d\tupper bound >= truth %d/%d\n",
+                   ideal ? "ideal" : "realistic", real_profiles[p], fs[t], sum / reps, worst, ok,
+                   reps, below, reps, covered, reps);
+        }
+        free(ev);
+    }
+}
+
+static void test_realistic(void)
+{
+    int bench = getenv("RW_PURITY_BENCH") && atoi(getenv("RW_PURITY_BENCH")) > 0;
+    rw_bins *gc = NULL;
+    rw_error err = {0};
+    CHECK(rw_sim_gc(RW_BUILD_HG38, RW_BIN_SIZE_DEFAULT, &gc, &err) == RW_OK);
+    FILE *tsv = fopen(rw_test_path(RW_BUILD_DIR, "purity_realistic.tsv"), "w");
+    CHECK(tsv != NULL);
+    if (tsv)
+        fprintf(tsv, "profile\tevents\ttruth\treplicate\testimate\tupper\tevidence\tploidy\t"
+                     "flag\n");
+    for (int ideal = 0; gc && ideal <= bench; ideal++) {
+        rw_pon *pon = profile_pon(ideal, gc);
+        CHECK(pon != NULL);
+        if (!pon)
+            break;
+        int n = bench ? BENCH_NORMALS : CHECK_NORMALS;
+        int bad = false_tumours(pon, ideal, n, tsv);
+        CHECK(bad <= n / 50); /* <= 2% (issue 10.3) */
+        tumour_accuracy(pon, ideal, bench ? 10 : 1, tsv);
+        rw_pon_free(pon);
+    }
+    if (tsv)
+        fclose(tsv);
+    rw_bins_free(gc);
+}
+
 int main(void)
 {
-    test_basics();
-    test_synthetic();
-    test_simulated();
-    test_paired_few_events();
+    if (!getenv("RW_PURITY_BENCH")) {
+        test_basics();
+        test_synthetic();
+        test_simulated();
+        test_paired_few_events();
+    }
+    test_realistic();
     DONE();
 }
