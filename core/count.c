@@ -783,6 +783,40 @@ uint32_t rw_frag_weights_id(const double *w)
     return h;
 }
 
+rw_status rw_count_frag_follow(rw_count_opts *o, const char *filters, const double *hist, double *w,
+                               rw_error *err)
+{
+    const char *f = filters ? strstr(filters, ";frag=") : NULL;
+    int lo = 0, hi = 0;
+    unsigned id = 0;
+    o->frag_weights = NULL;
+    o->frag_min = o->frag_max = 0;
+    if (!f)
+        return rw_error_set(err, RW_ERR_INPUT, "the panel's filters '%s' state no fragment mode",
+                            filters ? filters : "");
+    f += 6;
+    if (sscanf(f, "weighted:%8x", &id) == 1) {
+        if (!hist)
+            return rw_error_set(err, RW_ERR_INPUT,
+                                "the panel is weighted but holds no fragment-length histogram");
+        rw_status st = rw_frag_weights(hist, RW_FRAG_TUMOUR_SHIFT, w, err);
+        if (st)
+            return st;
+        if (rw_frag_weights_id(w) != id)
+            return rw_error_set(err, RW_ERR_INPUT,
+                                "the panel's length histogram gives weights %08x, its filters "
+                                "say %08x: the panel was made by another version",
+                                rw_frag_weights_id(w), id);
+        o->frag_weights = w;
+        return RW_OK;
+    }
+    if (sscanf(f, "%d-%d", &lo, &hi) != 2 || lo < 0 || hi < 0)
+        return rw_error_set(err, RW_ERR_INPUT, "the panel's filters '%s': bad fragment mode",
+                            filters);
+    o->frag_min = lo, o->frag_max = hi;
+    return RW_OK;
+}
+
 rw_status rw_frag_weights(const double *hist, double shift, double *w, rw_error *err)
 {
     enum { H = RW_FRAG_HIST_MAX + 1 };

@@ -135,6 +135,16 @@ rw_status rw_frag_weights(const double *hist, double shift, double *w, rw_error 
  * filters string: a sample weighted otherwise than its panel is refused (RW_ERR_MISMATCH). */
 uint32_t rw_frag_weights_id(const double *w);
 
+/* Sets o's fragment mode to that of a panel of normals, from its filters string (core/pon.h)
+ * and its normals' length histogram (rw_pon.frag_hist, NULL when absent): weights recomputed
+ * into w (RW_FRAG_HIST_MAX + 1 values owned by the caller, then pointed to by o->frag_weights)
+ * for a weighted panel, its window, or all fragments. So `call` and the daemon count a sample
+ * as its panel was counted. The other options are left alone. RW_ERR_INPUT when the filters
+ * state no mode, or a weighted panel has no histogram or one whose weights are not those of its
+ * filters. */
+rw_status rw_count_frag_follow(rw_count_opts *o, const char *filters, const double *hist, double *w,
+                               rw_error *err) __attribute__((warn_unused_result));
+
 /* Quality control of one counting run. A plain struct filled by the count functions. */
 typedef struct rw_count_qc {
     char format[8]; /* "BAM", "CRAM", "SAM" or "bins" (pre-binned input) */

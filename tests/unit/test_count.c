@@ -473,6 +473,29 @@ static void test_weights(void)
     CHECK(rw_frag_weights(few, RW_FRAG_TUMOUR_SHIFT, w2, &err) == RW_ERR_INPUT);
     CHECK(strstr(err.msg, "paired-end") != NULL);
 
+    /* Counting like a panel: its weights (recomputed from its histogram), its window, or all. */
+    rw_count_opts f;
+    rw_count_opts_init(&f);
+    char fs[256];
+    f.frag_weights = w;
+    rw_count_filters(&f, fs, sizeof fs);
+    rw_count_opts_init(&f);
+    f.frag_min = 90;
+    CHECK(rw_count_frag_follow(&f, fs, hist, w2, &err) == RW_OK && f.frag_weights == w2 &&
+          !f.frag_min && !memcmp(w, w2, sizeof w));
+    CHECK(rw_count_frag_follow(&f, fs, NULL, w2, &err) == RW_ERR_INPUT && !f.frag_weights);
+    CHECK(rw_count_frag_follow(&f, fs, few, w2, &err) == RW_ERR_INPUT);
+    hist[300] += 5000; /* another histogram: other weights than the filters say */
+    CHECK(rw_count_frag_follow(&f, fs, hist, w2, &err) == RW_ERR_INPUT);
+    CHECK(strstr(err.msg, "another version") != NULL);
+    CHECK(rw_count_frag_follow(&f, "mapq=20;flags=0xF04;mode=fragments;frag=90-150", NULL, w2,
+                               &err) == RW_OK &&
+          f.frag_min == 90 && f.frag_max == 150 && !f.frag_weights);
+    CHECK(rw_count_frag_follow(&f, "mapq=20;flags=0xF04;mode=fragments;frag=0-0", NULL, w2, &err) ==
+              RW_OK &&
+          !f.frag_min && !f.frag_max && !f.frag_weights);
+    CHECK(rw_count_frag_follow(&f, "mapq=20", NULL, w2, &err) == RW_ERR_INPUT);
+
     rw_frag_mode m = RW_FRAG_ALL;
     CHECK(rw_frag_mode_parse("weighted", &m, &err) == RW_OK && m == RW_FRAG_WEIGHTED);
     CHECK(rw_frag_mode_parse("window", &m, &err) == RW_OK && m == RW_FRAG_WINDOW);
