@@ -913,3 +913,34 @@ fail:
     rw_pon_free(p);
     return st;
 }
+
+/* ------------------------------------------------------------------ flat panel (no normals) */
+
+rw_status rw_pon_flat(const rw_bins *layout, const double *gc, const double *map, double map_min,
+                      const char *filters, rw_pon **out, rw_error *err)
+{
+    *out = NULL;
+    if (!layout || !gc)
+        return rw_error_set(err, RW_ERR_USAGE, "a panel without normals needs the bins' GC");
+    rw_pon *p = pon_alloc(layout);
+    if (!p)
+        return rw_error_set(err, RW_ERR_NOMEM, "out of memory making the panel");
+    rw_pon_opts o;
+    rw_pon_opts_init(&o);
+    o.gc = gc;
+    rw_gc_opts go;
+    rw_gc_opts_init(&go);
+    mask_fixed(p, &o, &go);
+    for (size_t i = 0; i < layout->n; i++) {
+        p->median->count[i] = 1.0;
+        p->mad[i] = 0.0;
+        if (map && !(map[i] >= map_min))
+            p->mask[i] |= RW_PON_MASK_LOW;
+    }
+    snprintf(p->filters, sizeof p->filters, "%s", filters ? filters : "");
+    snprintf(p->options, sizeof p->options, "flat;map_min=%g", map_min);
+    snprintf(p->id, sizeof p->id, "flat-%s-%dkb-gc%s", rw_build_name(layout->build),
+             (int)(layout->bin_size / 1000), map ? "-map" : "");
+    *out = p;
+    return RW_OK;
+}

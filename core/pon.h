@@ -128,6 +128,16 @@ typedef struct rw_pon {
 rw_status rw_pon_build(rw_bins *const *normals, size_t n, const rw_pon_opts *o, rw_pon **out,
                        rw_error *err) __attribute__((warn_unused_result));
 
+/* A panel without normals, for samples with none at their layout (e.g. ichorCNA's 1 Mb GRCh37
+ * WIGs): the sample is then normalised by GC correction alone (gc: the bins' GC fractions, kept
+ * as a GC panel's), every bin's expected depth is 1, bins are masked where GC is unknown or out of
+ * range, inside the mask regions, and (map may be NULL) where mappability < map_min; no normals
+ * and no region statistics, so region z-scores and calls are no_data: only the profile, its
+ * segments and the genome-wide tumour fraction are read. filters: the samples' ("" for WIGs). */
+rw_status rw_pon_flat(const rw_bins *layout, const double *gc, const double *map, double map_min,
+                      const char *filters, rw_pon **out, rw_error *err)
+    __attribute__((warn_unused_result));
+
 /* NULL-safe. */
 void rw_pon_free(rw_pon *p);
 

@@ -1,18 +1,16 @@
 /* Real plasma: ichorCNA's metastatic breast cancer patient MBC_315 at two time points
  * (tests/data/ichorcna: HMMcopy WIGs, 1 Mb, GRCh37; the data's README: 1p loss, 1q gain, 8q gain,
  * 20q gain, all smaller at T2). There is no panel of normals at 1 Mb GRCh37 in our format, so the
- * samples are normalised as ichorCNA can without one: GC and mappability correction (core/gc.h
- * defaults, the WIG tracks), bins kept where GC is known and mappability >= 0.9, log2 of the
- * corrected depth minus its autosomal median. Then CBS by arm and the genome-wide fit
- * (rw_purity_fit_sample), as rw_analyse does.
+ * samples are normalised as ichorCNA can without one, by GC correction alone: rw_analyse against
+ * a panel without normals (rw_pon_flat: the GC WIG, bins of mappability < 0.9 masked), exactly
+ * what `relapsewatch call --gc-wig GC.wig --map-wig MAP.wig SAMPLE.wig` runs; then CBS by arm and
+ * the genome-wide fit (rw_purity_fit_sample).
  * Asserted: the two time points have the same shape (Pearson r >= 0.8 between T1's segment means
  * and T2's mean over the same bins, segments of >= 5 bins), the fit says ok at T1 and the fraction
  * is lower at T2 than at T1. Per-bin and segment TSVs for `relapsewatch plot` and a summary go to
  * RW_BUILDDIR (mbc315_t1.bins.tsv, mbc315_t1.segments.tsv, ..., mbc315.tsv). */
-#include "core/gc.h"
-#include "core/purity.h"
-#include "core/segment.h"
-#include "core/stats.h"
+#include "core/analyse.h"
+#include "core/pon.h"
 #include "core/wig.h"
 #include "tests/unit/harness.h"
 
@@ -25,54 +23,24 @@
 
 typedef struct sample {
     rw_bins *b;
-    double *l2;
-    rw_segments segs;
+    rw_result *r;     /* rw_analyse against the flat panel */
+    const double *l2; /* r->log2 */
+    rw_segments segs; /* r->segments (borrowed) */
     rw_purity_result fit;
 } sample;
 
-/* GC + mappability correction and log2 ratios over the usable bins (NaN elsewhere). */
-static int normalise(sample *s, const double *gc, const double *map)
+/* What `relapsewatch call --gc-wig --map-wig` runs: rw_analyse against a panel without normals
+ * (rw_pon_flat: GC correction alone, mappability < MAP_MIN masked). */
+static int analyse(sample *s, const rw_pon *flat)
 {
-    size_t n = s->b->n;
-    double *corr = malloc(n * sizeof *corr), *tmp = malloc(n * sizeof *tmp);
-    uint8_t *mask = malloc(n);
-    s->l2 = malloc(n * sizeof *s->l2);
-    rw_gc_opts go;
-    rw_gc_opts_init(&go);
     rw_error err = {0};
-    int rc = !corr || !tmp || !mask || !s->l2 ||
-             rw_gc_correct(n, s->b->count, gc, NULL, map, &go, corr, mask, NULL, &err) != RW_OK;
-    if (rc)
-        fprintf(stderr, "GC correction: %s\n", err.msg);
-    size_t m = 0;
-    for (size_t i = 0; i < n && !rc; i++) {
-        int ok = !mask[i] && corr[i] > 0 && map[i] >= MAP_MIN;
-        s->l2[i] = ok ? log2(corr[i]) : NAN;
-        if (ok && i < s->b->first[RW_CHROM_X])
-            tmp[m++] = s->l2[i];
-    }
-    double med = rc ? 0 : rw_stats_median(tmp, m);
-    for (size_t i = 0; i < n && !rc; i++)
-        s->l2[i] -= med;
-    free(corr), free(tmp), free(mask);
-    return rc;
-}
-
-/* Segments and the genome-wide fit, as rw_analyse runs them. */
-static int segment_and_fit(sample *s)
-{
-    rw_segment_opts so;
-    rw_segment_opts_init(&so);
-    so.build = s->b->build;
-    rw_purity_opts po;
-    rw_purity_opts_init(&po);
-    rw_error err = {0};
-    if (rw_segment_bins(s->b, s->l2, &so, &s->segs, &err) != RW_OK ||
-        rw_purity_fit_sample(&po, &s->segs, s->l2, rw_purity_noise(s->l2, NULL, s->b->n), &s->fit,
-                             &err) != RW_OK) {
-        fprintf(stderr, "segment/fit: %s\n", err.msg);
+    if (rw_analyse(s->b, flat, NULL, &s->r, &err) != RW_OK || !s->r->has_purity) {
+        fprintf(stderr, "analyse: %s\n", err.msg);
         return -1;
     }
+    s->l2 = s->r->log2;
+    s->segs = s->r->segments;
+    s->fit = s->r->purity;
     return 0;
 }
 
@@ -149,9 +117,12 @@ int main(void)
     if (!ok)
         fprintf(stderr, "%s\n", err.msg);
     CHECK(ok);
+    rw_pon *flat = NULL;
+    ok = ok && rw_pon_flat(t[0].b, gc, map, MAP_MIN, "", &flat, &err) == RW_OK;
     for (int k = 0; k < 2 && ok; k++)
-        ok = normalise(&t[k], gc, map) == 0 && segment_and_fit(&t[k]) == 0;
+        ok = analyse(&t[k], flat) == 0;
     CHECK(ok);
+    rw_pon_free(flat);
     if (ok) {
         size_t n = 0;
         double r = shape_r(&t[0], &t[1], &n);
@@ -184,8 +155,7 @@ int main(void)
     }
     for (int k = 0; k < 2; k++) {
         rw_bins_free(t[k].b);
-        free(t[k].l2);
-        rw_segments_free(&t[k].segs);
+        rw_result_free(t[k].r);
     }
     free(gc), free(map);
     DONE();
