@@ -15,9 +15,9 @@ json_t *rw_trend_config_json_new(const rw_trend_config *c)
     rw_json_put(o, "cv_analytical_default", rw_json_num(c->cv_a_default), &bad);
     rw_json_put(o, "baseline_draws", json_integer(c->baseline_draws), &bad);
     rw_json_put(o, "rearm_clear_draws", json_integer(c->rearm_clear_draws), &bad);
-    rw_json_put(o, "z_positive", rw_json_num(c->z_positive), &bad);
+    rw_json_put(o, "z_amplified", rw_json_num(c->z_positive), &bad);
     rw_json_put(o, "z_strong", rw_json_num(c->z_strong), &bad);
-    rw_json_put(o, "ddpcr_cn_positive", rw_json_num(c->ddpcr_cn_positive), &bad);
+    rw_json_put(o, "ddpcr_cn_amplified", rw_json_num(c->ddpcr_cn_positive), &bad);
     rw_json_put(o, "ddpcr_cn_strong", rw_json_num(c->ddpcr_cn_strong), &bad);
     rw_json_put(o, "cusum_k", rw_json_num(c->cusum_k), &bad);
     rw_json_put(o, "cusum_h", rw_json_num(c->cusum_h), &bad);
@@ -64,7 +64,7 @@ json_t *rw_trend_evidence_json_new(const rw_trend_evidence *ev)
     rw_json_put(th, "rcv_z", rw_json_num(ev->rcv_z), &bad);
     rw_json_put(th, "cv_within_person", rw_json_num(ev->cv_i), &bad);
     rw_json_put(th, "cv_analytical_default", rw_json_num(ev->cv_a_default), &bad);
-    rw_json_put(th, "z_positive", rw_json_num(ev->z_positive), &bad);
+    rw_json_put(th, "z_amplified", rw_json_num(ev->z_positive), &bad);
     rw_json_put(th, "z_strong", rw_json_num(ev->z_strong), &bad);
     if (ev->rule == RW_RULE_CUSUM) {
         rw_json_put(th, "cusum_k", rw_json_num(ev->cusum_k), &bad);

@@ -9,7 +9,8 @@
 
 #include "core/trend.h"
 
-/* The thresholds and switches of an engine configuration. */
+/* The thresholds and switches of an engine configuration, named as in the settings table
+ * (core/settings.h): z_amplified, ddpcr_cn_amplified, cv_within_person, ... */
 json_t *rw_trend_config_json_new(const rw_trend_config *c);
 /* One draw as the engine read it: id, date, day, assay, ratio, cv, z, calls, on_chemotherapy. */
 json_t *rw_trend_point_json_new(const rw_trend_point *p);

@@ -97,7 +97,7 @@ static void test_recompute(void)
                  "not_detected") == 0);
     CHECK(q_int("SELECT n_results FROM patient_state WHERE patient_id = 1") == 0);
     CHECK(q_int("SELECT count(*) FROM alerts") == 0);
-    CHECK(q_int("SELECT json_extract(trend_config, '$.z_positive') FROM patient_state") == 3);
+    CHECK(q_int("SELECT json_extract(trend_config, '$.z_amplified') FROM patient_state") == 3);
 
     /* Two negatives, then two positives: early_relapse at the second positive (S4), not before.
      * S5 has no result yet and is not part of the series. */
