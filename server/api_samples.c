@@ -53,25 +53,15 @@ static const srv_clin_child samples = {
     .check = sample_check,
 };
 
-static enum MHD_Result sample_create(srv_request *req)
+/* Inside the open transaction: the sample `want` of patient pid, created (201), or the one its
+ * accession already names (200 when it agrees, 409 when it differs or is another patient's). */
+static void register_sample(srv_request *req, json_t *want, json_int_t pid)
 {
-    json_t *want = NULL, *patient = NULL, *have = NULL, *row = NULL;
-    const char *field, *message = NULL;
-    json_int_t pid;
+    json_t *have = NULL, *row = NULL;
     int64_t id;
-    srv_status st;
-
-    if (!(want = srv_clin_body_new(req, sample_fields, 1)) || srv_clin_begin(req))
-        goto out;
-    if (!(patient = srv_clin_patient_new(req, 1)))
-        goto out;
-    if ((field = sample_check(patient, want, &message))) {
-        srv_clin_reject(req, 422, "invalid_date", field, message);
-        goto out;
-    }
-    pid = json_integer_value(json_object_get(patient, "id"));
     /* BEGIN IMMEDIATE serialises writers, so look-up then insert cannot race a twin request. */
-    st = srv_row_find(req->db, "samples", "accession", json_object_get(want, "accession"), &have);
+    srv_status st =
+        srv_row_find(req->db, "samples", "accession", json_object_get(want, "accession"), &have);
     if (st == SRV_OK && json_integer_value(json_object_get(have, "patient_id")) != pid)
         srv_clin_reject(req, 409, "conflict", "accession",
                         "this accession is registered for another patient");
@@ -79,20 +69,31 @@ static enum MHD_Result sample_create(srv_request *req)
         srv_clin_answer_existing(req, sample_fields, want, have, "a sample with this accession");
     else if (st != SRV_NOT_FOUND)
         srv_clin_abort(req, "cannot look up a sample");
-    if (st != SRV_NOT_FOUND)
-        goto out;
-    json_object_set_new(want, "patient_id", json_integer(pid));
-    if (!(row = srv_clin_create_new(req, "samples", "sample", want, &id))) {
+    else if (json_object_set_new(want, "patient_id", json_integer(pid)) ||
+             !(row = srv_clin_create_new(req, "samples", "sample", want, &id)))
         srv_clin_abort(req, "cannot create a sample");
-        goto out;
-    }
-    srv_clin_commit_reply(req, 201, json_incref(row),
-                          "created sample %" PRId64 " of patient %" JSON_INTEGER_FORMAT, id, pid);
-out:
-    json_decref(want);
-    json_decref(patient);
+    else
+        srv_clin_commit_reply(req, 201, json_incref(row),
+                              "created sample %" PRId64 " of patient %" JSON_INTEGER_FORMAT, id,
+                              pid);
     json_decref(have);
     json_decref(row);
+}
+
+static enum MHD_Result sample_create(srv_request *req)
+{
+    json_t *want, *patient = NULL;
+    const char *field, *message = NULL;
+
+    if ((want = srv_clin_body_new(req, sample_fields, 1)) && srv_clin_begin(req) == 0 &&
+        (patient = srv_clin_patient_new(req, 1))) {
+        if ((field = sample_check(patient, want, &message)))
+            srv_clin_reject(req, 422, "invalid_date", field, message);
+        else
+            register_sample(req, want, json_integer_value(json_object_get(patient, "id")));
+    }
+    json_decref(want);
+    json_decref(patient);
     return srv_clin_done(req);
 }
 
