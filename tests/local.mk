@@ -11,6 +11,7 @@ UNIT_TESTS = \
 	tests/unit/test_blob tests/unit/test_settings
 UNIT_TESTS += tests/unit/test_wig tests/unit/test_realism tests/unit/test_mbc315
 UNIT_TESTS += tests/unit/test_calibration
+UNIT_TESTS += tests/unit/test_fragments
 check_PROGRAMS += $(UNIT_TESTS)
 SCRIPT_TESTS = \
 	tests/cli/test_cli_count.sh tests/cli/test_cli_errors.sh \
