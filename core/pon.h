@@ -88,6 +88,9 @@ typedef struct rw_pon_opts {
     const double *frag_hist; /* the normals' summed fragment-length histogram (borrowed; lengths
                                 0..RW_FRAG_HIST_MAX, core/count.h) or NULL (default): kept in the
                                 panel, the normal side of weighted counting (rw_frag_weights) */
+    int frag_weighted;       /* setting pon_frag_weighted (default 1): `pon build` counts
+                                paired-end normals in weighted mode (core/count.h); read by the
+                                callers that count the normals, not by rw_pon_build */
 } rw_pon_opts;
 
 /* Sets every default above. */

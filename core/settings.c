@@ -101,6 +101,11 @@ static const rw_setting table[] = {
      {PON(component_ratio), NONE}, 1.5, 1, 1000, "X", "times",
      "a component is kept when its eigenvalue exceeds this many times the median eigenvalue",
      M4},
+    {"pon_frag_weighted", NULL, "masking", RW_SETTING_BOOL, {PON(frag_weighted), NONE},
+     1, 0, 1, "BOOL", "",
+     "a panel of paired-end normals counts each fragment by the tumour/normal likelihood ratio "
+     "of its length (false: all fragments); samples follow their panel (bench/fragments.sh)",
+     "docs/method.md §4.10"},
     /* --- ddPCR --- */
     {"ddpcr_cn_amplified", "ddpcr-cn-positive", "ddpcr", RW_SETTING_REAL,
      {DDPCR(amplified_lower), TREND(ddpcr_cn_positive)}, 2.2, 0, 1000, "CN", "copies",
