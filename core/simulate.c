@@ -640,9 +640,14 @@ static int bins_piece(void *ctx, int c, int64_t t, int64_t a, int64_t b, double 
     (void)t;
     bins_ctx *x = ctx;
     double share = tumour_share(x->m, c, cn);
-    double keep_t = x->keep * share * x->p_tumour, keep_n = x->keep * (1 - share) * x->p_normal;
-    double per_bp = lam * (x->tumour ? keep_n : keep_n + keep_t) / (double)(b - a);
-    double per_bp_t = x->tumour ? lam * keep_t / (double)(b - a) : 0;
+    /* all origins together: the very arithmetic of rw_sim_bins before the split existed, so
+     * that its counts stay the same bits */
+    double keep = x->keep * (share * x->p_tumour + (1 - share) * x->p_normal);
+    double per_bp = lam * keep / (double)(b - a), per_bp_t = 0;
+    if (x->tumour) {
+        per_bp = lam * x->keep * (1 - share) * x->p_normal / (double)(b - a);
+        per_bp_t = lam * x->keep * share * x->p_tumour / (double)(b - a);
+    }
     int64_t bs = x->b->bin_size;
     while (a < b) {
         int64_t be = (a / bs + 1) * bs, e = be < b ? be : b;
