@@ -9,7 +9,7 @@ UNIT_TESTS = \
 	tests/unit/test_validate tests/unit/test_options tests/unit/test_migrate tests/unit/test_router \
 	tests/unit/test_auth tests/unit/test_reply tests/unit/test_resource tests/unit/test_ddpcr_input \
 	tests/unit/test_blob tests/unit/test_settings
-UNIT_TESTS += tests/unit/test_wig tests/unit/test_realism tests/unit/test_mbc315
+UNIT_TESTS += tests/unit/test_wig tests/unit/test_realism tests/unit/test_mbc315 tests/unit/test_baseline
 UNIT_TESTS += tests/unit/test_calibration
 UNIT_TESTS += tests/unit/test_fragments
 check_PROGRAMS += $(UNIT_TESTS)
