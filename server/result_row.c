@@ -128,8 +128,11 @@ srv_status srv_result_row_swgs(srv_result_row *row, const rw_result *res,
     if (!(row->settings = settings_json_new(res, src)))
         goto nomem;
     rw_call_summary cs;
-    rw_call_summary_swgs(res, &cs); /* call: amplified or not_detected (no_data refused above) */
+    rw_call_summary_swgs(res, &cs);
     set_call(row, &cs);
+    /* The column knows two calls (schema/003): a no-call other than no_data (refused above) is
+     * stored as not_detected, its reason staying in the regions' own call. */
+    row->call = p->call == RW_CALL_AMPLIFIED ? "amplified" : "not_detected";
     return SRV_OK;
 nomem:
     snprintf(err, errlen, "out of memory building the result");
