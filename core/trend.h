@@ -183,8 +183,8 @@ typedef struct rw_trend_sample {
     double z;     /* z-score against the PoN (sWGS); NaN for ddPCR */
     int positive; /* 1 amplified, 0 not, -1 derive */
     int strong;   /* 1 strong positive, 0 not, -1 derive */
-    /* The draw's own standard error of log2 R from its bin noise (sWGS; core/score.h `se`, the
-     * daemon's results.se), for personal_baseline; 0 or NaN = not given. */
+    /* The draw's own standard error of log2 R (sWGS; core/score.h `se`: its own noise at the
+     * band's scale; the daemon's results.se), for personal_baseline; 0 or NaN = not given. */
     double se_log2;
     /* The panel of normals the value was scored against (sWGS; the daemon's pons.id): a
      * personal baseline compares draws of one assay and one panel only, since another panel

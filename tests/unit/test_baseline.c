@@ -246,7 +246,8 @@ static int simulate_series(world *w, int patient, int cohort, series *x)
         /* a no-call of the quality gate (when the pipeline has one) is what the daemon skips */
         s->no_call = strcmp(c.call, "amplified") != 0 && strcmp(c.call, "not_detected") != 0;
         if (s->no_call)
-            snprintf(s->no_call_reason, sizeof s->no_call_reason, "%s", c.call);
+            snprintf(s->no_call_reason, sizeof s->no_call_reason, "%s%s%s", c.call,
+                     r->quality.code[0] ? ": " : "", r->quality.code);
         rw_result_free(r);
         rw_bins_free(b);
     }
