@@ -67,10 +67,10 @@ static const rw_setting table[] = {
      0.05, 0, 1, "FRACTION", "fraction",
      "a genome-wide tumour fraction below this is flagged low_fraction", M4},
     {"tf_evidence_min", NULL, "quality", RW_SETTING_REAL, {PURITY(evidence_min), NONE},
-     6.5, 0, 1000, "NATS", "nats",
+     8.2, 0, 1000, "NATS", "nats",
      "the genome-wide fit's log-likelihood gain over no tumour must reach this, else "
-     "below_detection (99th percentile of 300 realistic simulated normals, 0.1x, 500 kb, against "
-     "12 realistic normals with GC: 6.1; bench/purity.sh)", M4},
+     "below_detection (the 99th percentile of 500 realistic simulated normals, 0.1x, 500 kb, "
+     "against 12 realistic normals with GC: bench/purity.sh)", M4},
     {"pon_min_normals", "min-normals", "quality", RW_SETTING_INT, {PON(min_normals), NONE},
      5, 3, 100000, "N", "normals", "a panel of fewer normals is refused", M4},
     {"pon_recommended_normals", "recommended-normals", "quality", RW_SETTING_INT,
