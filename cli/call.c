@@ -47,6 +47,7 @@
 #include "core/count.h"
 #include "core/pon.h"
 #include "core/settings.h"
+#include "core/wig.h"
 #include "json/num.h"
 #include "json/result.h"
 #include "json/settings.h"
@@ -75,7 +76,14 @@ static void help(FILE *out)
             "tumour fraction fitted to the segments.\n"
             "\n"
             "options:\n"
-            "      --pon FILE             panel of normals (relapsewatch pon build; required)\n"
+            "      --pon FILE             panel of normals (relapsewatch pon build; required\n"
+            "                             unless --gc-wig)\n"
+            "      --gc-wig FILE          no panel: normalise by GC correction alone with this\n"
+            "                             HMMcopy GC WIG of the input's bins (ichorCNA's\n"
+            "                             gc_*.wig); 1q21.3 z-scores need normals and read\n"
+            "                             no_data, the profile, segments and genome-wide\n"
+            "                             tumour fraction are computed\n"
+            "      --map-wig FILE         with --gc-wig: mappability WIG; bins below 0.9 masked\n"
             "  -o, --output FILE          JSON result ('-' = stdout, the default); schema in\n"
             "                             cli/call.c, keys as in docs/api-monitoring.md\n"
             "      --bins-out FILE        also write the per-bin TSV: chrom start end log2 mask\n"
@@ -114,8 +122,9 @@ static json_t *result_json(const rw_result *r, const rw_count_qc *qc, const rw_p
     rw_json_put(doc, "include_y", json_boolean(r->bins->nchrom == RW_NCHROM), &bad);
     rw_json_put(doc, "filters", json_string(r->filters), &bad);
     rw_json_put(doc, "pon",
-                json_pack("{s:s, s:s, s:i, s:b, s:s}", "id", pon->id, "file", pon_path, "n_normals",
-                          pon->n_normals, "low_normals", pon->low_normals, "filters", pon->filters),
+                json_pack("{s:s, s:s?, s:i, s:b, s:s}", "id", pon->id, "file", pon_path,
+                          "n_normals", pon->n_normals, "low_normals", pon->low_normals, "filters",
+                          pon->filters),
                 &bad);
     rw_json_put(doc, "region", json_string(r->regions[r->primary].name), &bad);
     if (!summary || !doc || json_object_update(doc, summary))
@@ -166,6 +175,7 @@ typedef struct call_args {
     rw_settings set;
     rw_count_opts co;
     const char *pon_path, *output, *bins_out, *sample;
+    const char *gc_wig, *map_wig; /* no panel: GC (and mappability) WIGs of the input */
     int with_bins;
 } call_args;
 
@@ -188,6 +198,8 @@ static int parse_args(int argc, char **argv, call_args *a)
 {
     const rw_cli_option own[] = {
         {.name = "pon", .has_arg = required_argument, .str = &a->pon_path},
+        {.name = "gc-wig", .has_arg = required_argument, .str = &a->gc_wig},
+        {.name = "map-wig", .has_arg = required_argument, .str = &a->map_wig},
         {.name = "output", .has_arg = required_argument, .str = &a->output},
         {.name = "bins-out", .has_arg = required_argument, .str = &a->bins_out},
         {.name = "no-bins", .has_arg = no_argument, .flag = &a->with_bins, .value = 0},
@@ -200,8 +212,10 @@ static int parse_args(int argc, char **argv, call_args *a)
                           argv);
     if (rc != RW_EXIT_OK)
         return rc;
-    if (!a->pon_path)
-        return rw_cli_fail(CMD, RW_ERR_USAGE, "--pon PON.tsv is required (see --help)");
+    if (!a->pon_path == !a->gc_wig || (a->map_wig && !a->gc_wig))
+        return rw_cli_fail(CMD, RW_ERR_USAGE,
+                           "--pon PON.tsv, or --gc-wig GC.wig [--map-wig MAP.wig] for a sample "
+                           "with no panel, is required (one of them; see --help)");
     if (argc - optind != 1)
         return rw_cli_fail(CMD, RW_ERR_USAGE, "one INPUT (bins file or BAM/CRAM/SAM) expected");
     if (!a->sample) {
@@ -232,6 +246,29 @@ static int write_outputs(const call_args *a, const rw_result *r, const rw_count_
     return rc;
 }
 
+/* No panel (--gc-wig): a panel without normals for the input's layout (rw_pon_flat: GC
+ * correction alone, bins of mappability < 0.9 masked), as ichorCNA can normalise. */
+static rw_status flat_panel(const call_args *a, const char *input, rw_pon **pon, rw_error *e)
+{
+    rw_bins *lay = NULL;
+    rw_status st = rw_bins_read(input, &lay, e);
+    if (st)
+        return st;
+    size_t n = lay->n ? lay->n : 1;
+    double *gc = malloc(n * sizeof *gc), *map = a->map_wig ? malloc(n * sizeof *map) : NULL;
+    char filters[256];
+    if (!gc || (a->map_wig && !map))
+        st = rw_error_set(e, RW_ERR_NOMEM, "out of memory");
+    else if ((st = rw_wig_read_track(a->gc_wig, lay, gc, e)) == RW_OK &&
+             (!map || (st = rw_wig_read_track(a->map_wig, lay, map, e)) == RW_OK))
+        st = rw_pon_flat(lay, gc, map, 0.9, rw_count_filters(&a->co, filters, sizeof filters), pon,
+                         e);
+    free(gc);
+    free(map);
+    rw_bins_free(lay);
+    return st;
+}
+
 int rw_cli_call(int argc, char **argv)
 {
     call_args a = {.output = "-", .with_bins = 1};
@@ -247,7 +284,7 @@ int rw_cli_call(int argc, char **argv)
     rw_result *r = NULL;
     char tmp[RW_ATOMIC_TMP_MAX] = "";
     FILE *tsv = NULL;
-    if (rw_pon_read(a.pon_path, &pon, &e) != RW_OK)
+    if ((a.pon_path ? rw_pon_read(a.pon_path, &pon, &e) : flat_panel(&a, input, &pon, &e)) != RW_OK)
         return rw_cli_fail(CMD, e.status, "%s", e.msg);
     rw_count_qc qc;
     if (rw_analyse_file(input, &a.co, pon, &a.set.analyse, &r, &qc, rw_cli_progress, (void *)input,
