@@ -13,6 +13,10 @@
  *             both absent or null = unknown (the engine's default CV is used and reported)
  *       "z": z-score against the PoN (sWGS; null/absent for ddPCR)
  *       "positive", "strong": booleans from the scoring code; absent = derived by the engine
+ *       "se_log2" with "cv": the draw's own SE (personal_baseline), its CV the z denominator's
+ *       "panel_id": integer, the panel the value was scored against (personal_baseline)
+ *       "no_call": true, or "call": "insufficient_quality" | "no_data": a no-call, skipped by
+ *             the engine (its ratio may be null); "no_call_reason": why (string)
  *   } ]
  *   "treatments": [ {"kind": "surgery" | "chemotherapy" | "endocrine" | "radiotherapy" |
  *                    "targeted" | "other", "start": date or day, "end": date, day or null
@@ -54,7 +58,10 @@ static void usage(FILE *out)
         "                \"swgs\"|\"bins\"|\"ddpcr\", \"ratio\": 1.08, \"cv\": 0.03 (or "
         "\"se_log2\"; null =\n"
         "                unknown), \"z\": 4.2 (sWGS), \"positive\": true, \"strong\": false\n"
-        "                (calls optional: derived from z, or from the ddPCR CN bound)}],\n"
+        "                (calls optional: derived from z, or from the ddPCR CN bound),\n"
+        "                \"panel_id\": 1, \"no_call\": true or \"call\": "
+        "\"insufficient_quality\" (a\n"
+        "                no-call, skipped), \"no_call_reason\": \"...\"}],\n"
         "   \"treatments\": [{\"kind\": "
         "\"surgery\"|\"chemotherapy\"|\"endocrine\"|\"radiotherapy\"|\n"
         "                   \"targeted\"|\"other\", \"start\": \"YYYY-MM-DD\", \"end\": "
@@ -74,7 +81,9 @@ static void usage(FILE *out)
         "rules (see core/trend.h):\n"
         "  early_relapse (off chemotherapy, after surgery): strong_positive;\n"
         "    two_consecutive_positive; rise_over_baseline (two consecutive draws above the\n"
-        "    post-surgery baseline by more than the RCV); cusum (off by default).\n"
+        "    post-surgery baseline by more than the RCV); cusum (off by default);\n"
+        "    personal_baseline (off by default: one draw at personal_z_single, or two at\n"
+        "    personal_z, against her own first negative draws of the same assay and panel).\n"
         "  emerging_chemoresistance (start < day <= end of chemotherapy): rise_from_nadir\n"
         "    (two consecutive draws above the on-treatment nadir by more than the RCV);\n"
         "    positive_after_negative.\n"
@@ -141,6 +150,36 @@ static const json_t *get2(const json_t *o, const char *a, const char *b)
     return v ? v : json_object_get(o, b);
 }
 
+/* A no-call: "no_call": true, or "call": "insufficient_quality" / "no_data" as the pipeline
+ * writes it; "no_call_reason" says why. 0 ok, -1 when a key has the wrong type. */
+static int read_no_call(const json_t *o, rw_trend_sample *s)
+{
+    int flag = -1;
+    const json_t *call = json_object_get(o, "call"), *why = json_object_get(o, "no_call_reason");
+    if (opt_flag(o, "no_call", &flag) || (call && !json_is_null(call) && !json_is_string(call)) ||
+        (why && !json_is_null(why) && !json_is_string(why)))
+        return -1;
+    const char *c = json_is_string(call) ? json_string_value(call) : "";
+    int by_call = !strcmp(c, "insufficient_quality") || !strcmp(c, "no_data");
+    s->no_call = flag == 1 || (flag < 0 && by_call);
+    if (s->no_call)
+        snprintf(s->no_call_reason, sizeof s->no_call_reason, "%s",
+                 json_is_string(why) ? json_string_value(why) : c);
+    return 0;
+}
+
+/* The panel a draw was scored against: an integer, or absent/null (0). 0 ok, -1 bad type. */
+static int read_panel(const json_t *o, rw_trend_sample *s)
+{
+    const json_t *v = json_object_get(o, "panel_id");
+    if (!v || json_is_null(v))
+        return 0;
+    if (!json_is_integer(v))
+        return -1;
+    s->panel_id = json_integer_value(v);
+    return 0;
+}
+
 typedef struct parsed {
     rw_trend_sample *s;
     rw_trend_treatment *t;
@@ -193,9 +232,15 @@ static int parse_doc(const json_t *doc, const char *path, parsed *p)
             return rw_cli_fail(CMD, RW_ERR_INPUT,
                                "%s: samples[%zu] (sample %lld): assay must be swgs, bins or ddpcr",
                                path, i, (long long)s->sample_id);
+        if (read_no_call(o, s) || read_panel(o, s))
+            return rw_cli_fail(CMD, RW_ERR_INPUT,
+                               "%s: samples[%zu] (sample %lld): no_call must be a boolean, call "
+                               "and no_call_reason strings, panel_id an integer",
+                               path, i, (long long)s->sample_id);
         double se;
-        if (opt_number(o, "ratio", &s->ratio) || !(s->ratio > 0) || opt_number(o, "cv", &s->cv) ||
-            opt_number(o, "se_log2", &se) || opt_number(o, "z", &s->z))
+        if (opt_number(o, "ratio", &s->ratio) || (!s->no_call && !(s->ratio > 0)) ||
+            opt_number(o, "cv", &s->cv) || opt_number(o, "se_log2", &se) ||
+            opt_number(o, "z", &s->z))
             return rw_cli_fail(CMD, RW_ERR_INPUT,
                                "%s: samples[%zu] (sample %lld): ratio must be a number > 0; cv, "
                                "se_log2 and z numbers or null",
@@ -206,6 +251,7 @@ static int parse_doc(const json_t *doc, const char *path, parsed *p)
                                    path, i);
             s->cv = rw_trend_cv_from_se_log2(se);
         }
+        s->se_log2 = se;
         if (opt_flag(o, "positive", &s->positive) || opt_flag(o, "strong", &s->strong))
             return rw_cli_fail(CMD, RW_ERR_INPUT,
                                "%s: samples[%zu] (sample %lld): positive/strong must be booleans",

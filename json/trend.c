@@ -23,6 +23,9 @@ json_t *rw_trend_config_json_new(const rw_trend_config *c)
     rw_json_put(o, "cusum_h", rw_json_num(c->cusum_h), &bad);
     rw_json_put(o, "responding_requires_positive", json_boolean(c->responding_requires_positive),
                 &bad);
+    rw_json_put(o, "personal_between_sd", rw_json_num(c->personal_between_sd), &bad);
+    rw_json_put(o, "personal_z", rw_json_num(c->personal_z), &bad);
+    rw_json_put(o, "personal_z_single", rw_json_num(c->personal_z_single), &bad);
     size_t nrules;
     const rw_trend_rule_def *rules = rw_trend_rules(&nrules);
     for (size_t k = 0; k < nrules; k++)
@@ -52,6 +55,20 @@ json_t *rw_trend_point_json_new(const rw_trend_point *p)
     rw_json_put(o, "strong", json_boolean(p->s.strong), &bad);
     rw_json_put(o, "calls_derived", json_boolean(p->calls_derived), &bad);
     rw_json_put(o, "on_chemotherapy", json_boolean(p->on_chemo), &bad);
+    rw_json_put(o, "panel_id", p->s.panel_id ? json_integer(p->s.panel_id) : json_null(), &bad);
+    rw_json_put(o, "se_log2", rw_json_num(p->s.se_log2 > 0 ? p->s.se_log2 : NAN), &bad);
+    rw_json_put(o, "skipped", json_boolean(p->skipped), &bad);
+    if (p->skipped) { /* a no-call: why (a reason cut inside a UTF-8 character reads no_call) */
+        json_t *why = json_string(p->s.no_call_reason);
+        rw_json_put(o, "no_call_reason",
+                    why && p->s.no_call_reason[0] ? why : json_string("no_call"), &bad);
+        if (why && !p->s.no_call_reason[0])
+            json_decref(why);
+    }
+    rw_json_put(o, "z_personal", rw_json_num(p->z_personal), &bad);
+    rw_json_put(o, "personal_reference", rw_json_num(p->personal_ref), &bad);
+    rw_json_put(o, "personal_sd", rw_json_num(p->personal_sd), &bad);
+    rw_json_put(o, "personal_draws", json_integer(p->personal_n), &bad);
     return rw_json_done(o, bad);
 }
 
@@ -69,6 +86,11 @@ json_t *rw_trend_evidence_json_new(const rw_trend_evidence *ev)
     if (ev->rule == RW_RULE_CUSUM) {
         rw_json_put(th, "cusum_k", rw_json_num(ev->cusum_k), &bad);
         rw_json_put(th, "cusum_h", rw_json_num(ev->cusum_h), &bad);
+    }
+    if (ev->rule == RW_RULE_PERSONAL_BASELINE) {
+        rw_json_put(th, "personal_z", rw_json_num(ev->personal_z), &bad);
+        rw_json_put(th, "personal_z_single", rw_json_num(ev->personal_z_single), &bad);
+        rw_json_put(th, "personal_between_sd", rw_json_num(ev->personal_between_sd), &bad);
     }
     rw_json_put(o, "thresholds", th, &bad);
     for (size_t i = 0; i < ev->ndraws; i++) {
