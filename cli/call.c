@@ -96,7 +96,8 @@ static void help(FILE *out)
             "analysis settings (core/settings.h; recorded in the JSON's settings):\n");
     rw_cli_settings_help(out, groups);
     fprintf(out,
-            "counting options (BAM/CRAM/SAM input; they must equal the panel's filters):\n"
+            "counting options (BAM/CRAM/SAM input; they must equal the panel's filters; the\n"
+            "fragment mode and weights are the panel's unless --frag-mode says otherwise):\n"
             "%s"
             "  -h, --help                 this help\n"
             "\n"
@@ -174,9 +175,11 @@ static void write_bins_tsv(const rw_result *r, FILE *f)
 typedef struct call_args {
     rw_settings set;
     rw_count_opts co;
-    const char *pon_path, *output, *bins_out, *sample;
+    const char *pon_path, *output, *bins_out, *sample, *frag_mode_arg;
     const char *gc_wig, *map_wig; /* no panel: GC (and mappability) WIGs of the input */
     int with_bins;
+    int frag_mode;                        /* rw_frag_mode; -1 = the panel's */
+    double weights[RW_FRAG_HIST_MAX + 1]; /* weighted mode: the panel's */
 } call_args;
 
 enum { OPT_PRIMARY_CN = 256 };
@@ -206,11 +209,13 @@ static int parse_args(int argc, char **argv, call_args *a)
         {.name = "no-segment", .has_arg = no_argument, .flag = &a->set.analyse.segment},
         {.name = "primary-cn", .has_arg = required_argument, .id = OPT_PRIMARY_CN},
         {.name = "sample", .has_arg = required_argument, .str = &a->sample},
+        {.name = "frag-mode", .has_arg = required_argument, .str = &a->frag_mode_arg},
         {.name = NULL},
     };
     int rc = rw_cli_parse(&(rw_cli_parser){CMD, own, apply_option, a, help, &a->co, &a->set}, argc,
                           argv);
-    if (rc != RW_EXIT_OK)
+    if (rc != RW_EXIT_OK ||
+        (rc = rw_cli_frag_mode(CMD, a->frag_mode_arg, &a->co, &a->frag_mode)) != RW_EXIT_OK)
         return rc;
     if (!a->pon_path == !a->gc_wig || (a->map_wig && !a->gc_wig))
         return rw_cli_fail(CMD, RW_ERR_USAGE,
@@ -286,6 +291,10 @@ int rw_cli_call(int argc, char **argv)
     FILE *tsv = NULL;
     if ((a.pon_path ? rw_pon_read(a.pon_path, &pon, &e) : flat_panel(&a, input, &pon, &e)) != RW_OK)
         return rw_cli_fail(CMD, e.status, "%s", e.msg);
+    if ((rc = rw_cli_frag_panel(CMD, a.frag_mode, &a.co, pon, a.weights)) != RW_EXIT_OK) {
+        rw_pon_free(pon);
+        return rc;
+    }
     rw_count_qc qc;
     if (rw_analyse_file(input, &a.co, pon, &a.set.analyse, &r, &qc, rw_cli_progress, (void *)input,
                         &e) != RW_OK) {

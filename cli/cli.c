@@ -211,8 +211,13 @@ const char rw_cli_count_help[] =
     "      --build B              hg38, hg19 or auto (default auto: detected from the header)\n"
     "      --min-mapq N           drop reads with MAPQ < N (default 20)\n"
     "      --count MODE           fragments (default) or reads\n"
-    "      --frag-min N           keep fragments >= N bp (default 0 = no bound)\n"
-    "      --frag-max N           keep fragments <= N bp (default 0 = no bound)\n"
+    "      --frag-mode MODE       fragment length: all (each fragment counts 1), window (only\n"
+    "                             --frag-min..--frag-max bp) or weighted (each fragment by the\n"
+    "                             tumour/normal likelihood ratio of its length, learnt from a\n"
+    "                             panel's normals); default: the panel's (pon build: weighted\n"
+    "                             for paired-end normals, setting pon_frag_weighted), else all\n"
+    "      --frag-min N           keep fragments >= N bp (default 0 = no bound; a window)\n"
+    "      --frag-max N           keep fragments <= N bp (default 0 = no bound; a window)\n"
     "      --drop-flags HEX       flag bits that drop a read, a subset of 0xF04 (default 0xF04:\n"
     "                             unmapped 0x4, secondary 0x100, QC-fail 0x200, duplicate\n"
     "                             0x400, supplementary 0x800)\n"
@@ -355,6 +360,35 @@ static int own_option(const rw_cli_parser *p, int k, const char *name, const cha
     else if (!o->integer)
         rc = p->apply(p->ctx, o->id, name, arg);
     return rc;
+}
+
+int rw_cli_frag_mode(const char *cmd, const char *arg, const rw_count_opts *co, int *mode)
+{
+    int win = co->frag_min || co->frag_max;
+    rw_frag_mode m = RW_FRAG_WINDOW;
+    rw_error e;
+    if (arg && rw_frag_mode_parse(arg, &m, &e) != RW_OK)
+        return rw_cli_fail(cmd, RW_ERR_USAGE, "--frag-mode: %s", e.msg);
+    *mode = arg || win ? (int)m : -1;
+    if (m == RW_FRAG_WINDOW && arg && !win)
+        return rw_cli_fail(cmd, RW_ERR_USAGE, "--frag-mode window needs --frag-min or --frag-max");
+    if (m != RW_FRAG_WINDOW && win)
+        return rw_cli_fail(cmd, RW_ERR_USAGE, "--frag-min/--frag-max go with --frag-mode window");
+    return RW_EXIT_OK;
+}
+
+int rw_cli_frag_panel(const char *cmd, int mode, rw_count_opts *co, const rw_pon *p, double *w)
+{
+    rw_error e;
+    if (mode == RW_FRAG_ALL || mode == RW_FRAG_WINDOW)
+        return RW_EXIT_OK;
+    if (mode == RW_FRAG_WEIGHTED && !strstr(p->filters, ";frag=weighted:"))
+        return rw_cli_fail(cmd, RW_ERR_MISMATCH,
+                           "--frag-mode weighted: the panel %s was not counted weighted (%s)",
+                           p->id, p->filters);
+    if (rw_count_frag_follow(co, p->filters, p->frag_hist, w, &e) != RW_OK)
+        return rw_cli_fail(cmd, e.status, "the panel %s: %s", p->id, e.msg);
+    return RW_EXIT_OK;
 }
 
 int rw_cli_parse(const rw_cli_parser *p, int argc, char **argv)

@@ -100,6 +100,18 @@ void rw_cli_settings_help(FILE *out, const char *const *groups);
  * RW_EXIT_USAGE. Needs opterr = 0 and an optstring starting with ':'. */
 int rw_cli_getopt_error(const char *cmd, int c, char **argv);
 
+/* --frag-mode MODE, which count, pon build and call take as their own option (the value stored
+ * as a string; NULL = not given), against the counting options' --frag-min/--frag-max: *mode =
+ * the rw_frag_mode asked for (core/count.h), window when only a window was given, -1 when
+ * neither. RW_EXIT_OK, or RW_EXIT_USAGE after printing why. */
+int rw_cli_frag_mode(const char *cmd, const char *arg, const rw_count_opts *co, int *mode);
+
+/* A sample counted for panel p follows the panel's fragment mode (core/count.h
+ * rw_count_frag_follow: its weights into w, RW_FRAG_HIST_MAX + 1 doubles) unless mode is all or
+ * window (a panel counted otherwise then refuses the sample). RW_EXIT_OK, or the exit code after
+ * printing why (weighted asked of a panel that is not). */
+int rw_cli_frag_panel(const char *cmd, int mode, rw_count_opts *co, const rw_pon *p, double *w);
+
 /* A rw_progress_fn that draws "label: NN%" on stderr when stderr is a terminal (ctx = label). */
 void rw_cli_progress(void *ctx, double fraction);
 

@@ -44,6 +44,8 @@ static void help(FILE *out)
         "                        contig) and write 'chrom start end count' lines for it after a\n"
         "                        '#relapsewatch-contig' line; the build is checked only if\n"
         "                        --build is given\n"
+        "      --pon FILE        count as the samples of this panel of normals are counted: its\n"
+        "                        fragment mode (weighted: its weights, learnt from its normals)\n"
         "  -h, --help            this help\n"
         "counting options (an unknown build is always an error):\n"
         "%s"
@@ -64,8 +66,9 @@ static void help(FILE *out)
         "    mate passes the filters.\n"
         "  - reads: every read passing the filters counts at its own start (both mates).\n"
         "  - Fragment length = |TLEN| of a paired read with its mate on the same contig and\n"
-        "    TLEN != 0. With --frag-min/--frag-max, reads without a length (single-end, mate\n"
-        "    unmapped or on another contig) are dropped.\n"
+        "    TLEN != 0. With a window or weights, reads without a length (single-end, mate\n"
+        "    unmapped or on another contig) are dropped; weighted, each fragment counts the\n"
+        "    weight of its length (docs/method.md section 4.10).\n"
         "  - The output is identical for the same input and options (also with --threads).\n"
         "\n"
         "exit codes: 0 ok, 1 bad input (the message says what and where), 2 usage\n",
@@ -125,8 +128,10 @@ static json_t *qc_json(const rw_count_qc *qc, const rw_count_opts *o, const char
 /* What the command line asked for. */
 typedef struct count_args {
     rw_count_opts o;
-    const char *output, *qc_path, *contig;
+    const char *output, *qc_path, *contig, *pon_path, *frag_mode_arg;
     int bin_size_given;
+    int frag_mode;                        /* rw_frag_mode; -1 = not given */
+    double weights[RW_FRAG_HIST_MAX + 1]; /* weighted mode: the panel's */
 } count_args;
 
 /* --bin-size, the one option that is not plain. */
@@ -152,12 +157,18 @@ static int parse_args(int argc, char **argv, count_args *a)
         {.name = "bin-size", .has_arg = required_argument, .id = 256},
         {.name = "include-y", .has_arg = no_argument, .flag = &a->o.include_y, .value = 1},
         {.name = "contig", .has_arg = required_argument, .str = &a->contig},
+        {.name = "pon", .has_arg = required_argument, .str = &a->pon_path},
+        {.name = "frag-mode", .has_arg = required_argument, .str = &a->frag_mode_arg},
         {.name = NULL},
     };
     int rc =
         rw_cli_parse(&(rw_cli_parser){CMD, own, apply_option, a, help, &a->o, NULL}, argc, argv);
-    if (rc != RW_EXIT_OK)
+    if (rc != RW_EXIT_OK ||
+        (rc = rw_cli_frag_mode(CMD, a->frag_mode_arg, &a->o, &a->frag_mode)) != RW_EXIT_OK)
         return rc;
+    if (a->frag_mode == RW_FRAG_WEIGHTED && !a->pon_path)
+        return rw_cli_fail(CMD, RW_ERR_USAGE,
+                           "--frag-mode weighted takes its weights from a panel: --pon PON.tsv");
     if (optind != argc - 1)
         return rw_cli_fail(CMD, RW_ERR_USAGE, "expected one INPUT file, got %d (see --help)",
                            argc - optind);
@@ -192,11 +203,25 @@ static int count_input(const count_args *a, const char *input, rw_count_qc *qc)
     return st != RW_OK ? rw_cli_fail(CMD, st, "%s", err.msg) : rc;
 }
 
+/* --pon: count as the panel's samples are counted (its fragment mode and weights). */
+static int follow_panel(count_args *a)
+{
+    rw_pon *p = NULL;
+    rw_error e;
+    if (rw_pon_read(a->pon_path, &p, &e) != RW_OK)
+        return rw_cli_fail(CMD, e.status, "%s", e.msg);
+    int rc = rw_cli_frag_panel(CMD, a->frag_mode, &a->o, p, a->weights);
+    rw_pon_free(p);
+    return rc;
+}
+
 int rw_cli_count(int argc, char **argv)
 {
     count_args a = {0};
     rw_count_opts_init(&a.o);
     int rc = parse_args(argc, argv, &a);
+    if (rc == RW_EXIT_OK && a.pon_path)
+        rc = follow_panel(&a);
     if (rc != RW_EXIT_OK)
         return rc < 0 ? RW_EXIT_OK : rc;
     const char *input = argv[optind];

@@ -171,8 +171,11 @@ static int pon_info(int argc, char **argv)
 typedef struct build_args {
     rw_settings set; /* set.pon: panel size and masking */
     rw_count_opts co;
-    const char *output, *summary, *gc_fasta;
+    const char *output, *summary, *gc_fasta, *frag_mode_arg;
     int gc_sim;
+    int frag_mode; /* rw_frag_mode; -1 = by the setting pon_frag_weighted and the normals */
+    int all_reads; /* every normal was counted from reads (BAM/CRAM/SAM), not read as bins */
+    double hist[RW_FRAG_HIST_MAX + 1], weights[RW_FRAG_HIST_MAX + 1]; /* the normals' lengths */
 } build_args;
 
 enum { OPT_ID = 256, OPT_BIN_SIZE };
@@ -205,11 +208,13 @@ static int parse_args(int argc, char **argv, build_args *a)
         {.name = "include-y", .has_arg = no_argument, .flag = &a->co.include_y, .value = 1},
         {.name = "gc-fasta", .has_arg = required_argument, .str = &a->gc_fasta},
         {.name = "gc-simulated", .has_arg = no_argument, .flag = &a->gc_sim, .value = 1},
+        {.name = "frag-mode", .has_arg = required_argument, .str = &a->frag_mode_arg},
         {.name = NULL},
     };
     int rc = rw_cli_parse(&(rw_cli_parser){CMD, own, apply_option, a, help, &a->co, &a->set}, argc,
                           argv);
-    if (rc != RW_EXIT_OK)
+    if (rc != RW_EXIT_OK ||
+        (rc = rw_cli_frag_mode(CMD, a->frag_mode_arg, &a->co, &a->frag_mode)) != RW_EXIT_OK)
         return rc;
     if (!a->output)
         return rw_cli_fail(CMD, RW_ERR_USAGE, "-o PON.tsv is required (see --help)");
@@ -220,17 +225,57 @@ static int parse_args(int argc, char **argv, build_args *a)
     return RW_EXIT_OK;
 }
 
-/* Counts (or reads) the n normals into nb[]; every later one must have the first one's build. */
-static int load_normals(char **paths, int n, rw_count_opts *co, rw_bins **nb)
+/* Counts (or reads) the n normals into nb[]; every later one must have the first one's build.
+ * Unweighted, their fragment lengths are summed into a->hist. */
+static int load_normals(char **paths, int n, build_args *a, rw_bins **nb)
 {
     rw_error e;
+    rw_count_opts *co = &a->co;
     for (int i = 0; i < n; i++) {
         rw_count_qc qc;
         if (rw_count_load(paths[i], co, &nb[i], &qc, rw_cli_progress, paths[i], &e) != RW_OK)
             return rw_cli_fail(CMD, e.status, "%s", e.msg);
         co->build = nb[i]->build;
+        a->all_reads &=
+            !strcmp(qc.format, "BAM") || !strcmp(qc.format, "CRAM") || !strcmp(qc.format, "SAM");
+        for (int l = 0; !co->frag_weights && l <= RW_FRAG_HIST_MAX; l++)
+            a->hist[l] += (double)qc.frag_hist[l];
     }
     return RW_EXIT_OK;
+}
+
+/* The panel's fragment mode (docs/method.md section 4.10): weighted when asked, or by default
+ * (setting pon_frag_weighted) when every normal is reads with lengths (paired-end); the normals
+ * are then counted again with the weights learnt from their lengths. The lengths are kept in the
+ * panel whenever the normals have them. */
+static int panel_frag_mode(build_args *a, char **paths, int n, rw_bins **nb)
+{
+    double total = 0;
+    for (int l = 0; l <= RW_FRAG_HIST_MAX; l++)
+        total += a->hist[l];
+    int lengths = a->all_reads && total >= RW_FRAG_WEIGHT_MIN_FRAGMENTS;
+    if (lengths)
+        a->set.pon.frag_hist = a->hist;
+    if (a->frag_mode == RW_FRAG_WEIGHTED && !a->all_reads)
+        return rw_cli_fail(CMD, RW_ERR_INPUT,
+                           "--frag-mode weighted learns its weights from the normals' fragment "
+                           "lengths: give them as BAM/CRAM/SAM files, not bins files");
+    if (a->frag_mode != RW_FRAG_WEIGHTED &&
+        !(a->frag_mode < 0 && a->set.pon.frag_weighted && lengths))
+        return RW_EXIT_OK;
+    rw_error e;
+    if (rw_frag_weights(a->hist, RW_FRAG_TUMOUR_SHIFT, a->weights, &e) != RW_OK)
+        return rw_cli_fail(CMD, e.status, "%s", e.msg);
+    a->co.frag_weights = a->weights;
+    for (int i = 0; i < n; i++) {
+        rw_bins_free(nb[i]);
+        nb[i] = NULL;
+    }
+    fprintf(stderr,
+            "relapsewatch pon: weights learnt from %.0f fragment lengths; counting the normals "
+            "weighted\n",
+            total);
+    return load_normals(paths, n, a, nb);
 }
 
 /* Builds the panel of the loaded normals and writes it (and its summary): both or neither. */
@@ -273,25 +318,27 @@ done:
 
 static int pon_build(int argc, char **argv)
 {
-    build_args a = {0};
+    build_args a = {.all_reads = 1};
     rw_settings_init(&a.set);
     rw_count_opts_init(&a.co);
     int rc = parse_args(argc, argv, &a);
     if (rc != RW_EXIT_OK)
         return rc < 0 ? RW_EXIT_OK : rc;
     char filters[128];
-    a.set.pon.filters = rw_count_filters(&a.co, filters, sizeof filters);
     int n = argc - optind;
     char **paths = argv + optind;
     rw_bins **nb = calloc((size_t)n, sizeof *nb);
     if (!nb)
         return rw_cli_fail(CMD, RW_ERR_NOMEM, "out of memory");
-    rc = load_normals(paths, n, &a.co, nb);
+    rc = load_normals(paths, n, &a, nb);
     if (rc == RW_EXIT_OK && n < a.set.pon.min_normals)
         rc = rw_cli_fail(CMD, RW_ERR_INPUT,
                          "%d normal sample(s) given: a panel needs at least %d (%d or more "
                          "recommended)",
                          n, a.set.pon.min_normals, a.set.pon.recommended_normals);
+    if (rc == RW_EXIT_OK)
+        rc = panel_frag_mode(&a, paths, n, nb);
+    a.set.pon.filters = rw_count_filters(&a.co, filters, sizeof filters);
     if (rc == RW_EXIT_OK)
         rc = build_and_write(&a, nb, paths, n);
     for (int i = 0; i < n; i++)
