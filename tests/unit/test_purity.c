@@ -147,6 +147,22 @@ typedef struct norm_ref {
 } norm_ref;
 
 /* Simulated bin counts of one sample, from the project's simulator. */
+/* Bin counts of the sample of options so with this fraction, seed and events (NULL after a
+ * message). */
+static rw_bins *sim_draw(rw_sim_opts *so, double f, uint64_t seed, const rw_sim_event *ev,
+                         size_t nev)
+{
+    so->seed = seed;
+    so->tumour_fraction = f;
+    so->events = ev;
+    so->n_events = nev;
+    rw_bins *b = NULL;
+    rw_error err = {0};
+    if (rw_sim_bins(so, RW_BIN_SIZE_DEFAULT, &b, &err) != RW_OK)
+        fprintf(stderr, "rw_sim_bins: %s\n", err.msg);
+    return b;
+}
+
 static rw_bins *sim_sample_depth(double f, uint64_t seed, const rw_sim_event *ev, size_t nev,
                                  int paired, double depth)
 {
@@ -155,17 +171,7 @@ static rw_bins *sim_sample_depth(double f, uint64_t seed, const rw_sim_event *ev
     rw_sim_opts_ideal(&so); /* the figures of the ideal model (README) */
     so.paired = paired;
     so.depth = depth;
-    so.seed = seed;
-    so.tumour_fraction = f;
-    so.events = ev;
-    so.n_events = nev;
-    rw_bins *b = NULL;
-    rw_error err = {0};
-    if (rw_sim_bins(&so, RW_BIN_SIZE_DEFAULT, &b, &err) != RW_OK) {
-        fprintf(stderr, "rw_sim_bins: %s\n", err.msg);
-        return NULL;
-    }
-    return b;
+    return sim_draw(&so, f, seed, ev, nev);
 }
 
 /* Simulated bin counts at the simulator's default depth and read layout. */
@@ -490,15 +496,7 @@ static rw_bins *sim_profiled(int ideal, double f, uint64_t seed, const rw_sim_ev
     rw_sim_opts_init(&so);
     if (ideal)
         rw_sim_opts_ideal(&so);
-    so.seed = seed;
-    so.tumour_fraction = f;
-    so.events = ev;
-    so.n_events = nev;
-    rw_bins *b = NULL;
-    rw_error err = {0};
-    if (rw_sim_bins(&so, RW_BIN_SIZE_DEFAULT, &b, &err) != RW_OK)
-        fprintf(stderr, "rw_sim_bins: %s\n", err.msg);
-    return b;
+    return sim_draw(&so, f, seed, ev, nev);
 }
 
 /* A panel of 12 normals of the profile, with the simulator's GC (as pon build --gc-fasta). */
