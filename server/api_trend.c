@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "server/api_clinical.h"
@@ -57,14 +58,34 @@ static json_t *draw_thresholds(const char *settings_text, const char *assay)
     return th ? th : json_null();
 }
 
+/* What the engine read of a draw (points: srv_monitor_points_new()): skipped (a no-call), its
+ * no_call_reason code, and the personal baseline's z_personal, personal_reference, personal_sd,
+ * personal_draws; false / null / 0 for a draw the engine did not read. */
+static int engine_fields(json_t *o, json_t *points, int64_t sample_id)
+{
+    static const char *const keys[] = {"no_call_reason", "z_personal", "personal_reference",
+                                       "personal_sd", "personal_draws"};
+    char key[24];
+    snprintf(key, sizeof key, "%" PRId64, sample_id);
+    json_t *p = json_object_get(points, key), *v;
+    int bad = json_object_set_new(o, "skipped",
+                                  json_boolean(json_is_true(json_object_get(p, "skipped"))));
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        v = json_object_get(p, keys[i]);
+        bad |= v ? json_object_set(o, keys[i], v)
+                 : json_object_set_new(o, keys[i], i == 4 ? json_integer(0) : json_null());
+    }
+    return bad;
+}
+
 /* Every draw of the patient by date, null values for those without a result. */
-static json_t *series_new(sqlite3 *db, int64_t pid, double primary_cn)
+static json_t *series_new(sqlite3 *db, int64_t pid, double primary_cn, json_t *points)
 {
     json_t *a = json_array();
     sqlite3_stmt *st = srv_db_prepare(
         db, "SELECT s.id, s.accession, s.collected_at, s.assay, s.status, r.ratio, r.ratio_low, "
             "r.ratio_high, r.log2_ratio, r.z, r.call, r.tumour_fraction, r.strong, r.cv, r.se, "
-            "r.sample_id IS NOT NULL, r.settings FROM samples s LEFT JOIN results r ON "
+            "r.sample_id IS NOT NULL, r.settings, r.quality FROM samples s LEFT JOIN results r ON "
             "r.sample_id = s.id "
             "WHERE s.patient_id = ? ORDER BY s.collected_at, s.id");
     int rc = SQLITE_ERROR;
@@ -91,7 +112,13 @@ static json_t *series_new(sqlite3 *db, int64_t pid, double primary_cn)
                                                 (const char *)sqlite3_column_text(st, 3)));
         else if (o)
             json_object_set_new(o, "thresholds", json_null());
-        if (!o || json_array_append_new(a, o))
+        if (o) { /* a no-call's why (schema/005): {code, reason, ...}, null for a call */
+            const char *q = (const char *)sqlite3_column_text(st, 17);
+            json_t *qj = q ? json_loads(q, 0, NULL) : NULL;
+            json_object_set_new(o, "quality", qj ? qj : json_null());
+        }
+        if (!o || engine_fields(o, points, sqlite3_column_int64(st, 0)) ||
+            json_array_append_new(a, o))
             goto fail;
     }
     if (rc != SQLITE_DONE)
@@ -210,7 +237,10 @@ static enum MHD_Result trend_get(srv_request *req)
                    "cv_within_person", rw_json_num(cfg.cv_i), "rcv_z", rw_json_num(cfg.rcv_z));
     if (!th || json_object_set_new(body, "thresholds", th))
         goto fail;
-    if (!(rows = series_new(req->db, pid, primary_cn)) || json_object_set_new(body, "series", rows))
+    json_t *points = srv_monitor_points_new(req->db, pid);
+    rows = points ? series_new(req->db, pid, primary_cn, points) : NULL;
+    json_decref(points);
+    if (!rows || json_object_set_new(body, "series", rows))
         goto fail;
     args = json_pack("[I]", (json_int_t)pid);
     if (!args ||

@@ -14,6 +14,7 @@
 
 #include <inttypes.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,7 +148,8 @@ static int read_samples(sqlite3 *conn, int64_t patient_id, inputs *in)
 {
     sqlite3_stmt *st = srv_db_prepare(
         conn, "SELECT s.id, s.collected_at, r.assay, r.ratio, r.ratio_high, r.cv, r.z, r.call, "
-              "r.strong FROM samples s JOIN results r ON r.sample_id = s.id "
+              "r.strong, r.se, r.pon_id, coalesce(json_extract(r.quality, '$.code'), r.call) "
+              "FROM samples s JOIN results r ON r.sample_id = s.id "
               "WHERE s.patient_id = ? ORDER BY s.collected_at, s.id");
     int rc;
     if (!st)
@@ -163,13 +165,22 @@ static int read_samples(sqlite3 *conn, int64_t patient_id, inputs *in)
             srv_log(SRV_LOG_ERROR, "sample %" PRId64 ": unreadable date or assay", x.sample_id);
             goto fail;
         }
+        x.se_log2 = col_double(st, 9);
+        x.panel_id = sqlite3_column_int64(st, 10);
+        /* A no-call (schema/005: insufficient_quality, no_data) is kept in the series with its
+         * reason code, and the engine skips it: never a negative draw. */
+        x.no_call = call && strcmp(call, "amplified") && strcmp(call, "not_detected");
+        if (x.no_call) {
+            const char *why = (const char *)sqlite3_column_text(st, 11);
+            snprintf(x.no_call_reason, sizeof x.no_call_reason, "%s", why ? why : "");
+        }
         x.ratio = col_double(st, 3);
         /* A ddPCR run without any positive target droplet stores ratio 0 and an upper bound:
          * the engine needs R > 0, and the bound is the conservative reading (it makes a later
          * rise harder, not easier, to call). */
         if (!(x.ratio > 0) || !isfinite(x.ratio))
             x.ratio = col_double(st, 4);
-        if (!(x.ratio > 0) || !isfinite(x.ratio)) {
+        if (!x.no_call && (!(x.ratio > 0) || !isfinite(x.ratio))) {
             srv_log(SRV_LOG_WARN, "sample %" PRId64 ": result without a usable ratio, skipped",
                     x.sample_id);
             continue;
@@ -457,37 +468,71 @@ out:
 
 /* ---------------------------------------------------------------- the hook */
 
+/* Reads patient_id's inputs into *in and runs the engine with cfg: 0 with *res set, or -1
+ * (logged). */
+static int run_engine(sqlite3 *conn, int64_t patient_id, const rw_trend_config *cfg, inputs *in,
+                      rw_trend_result **res)
+{
+    rw_trend_input ti = {0};
+    rw_error err = {0};
+    int found = read_primary(conn, patient_id, &ti.primary);
+    if (found <= 0) {
+        if (found == 0)
+            srv_log(SRV_LOG_ERROR, "recompute: no patient %" PRId64, patient_id);
+        return -1;
+    }
+    if (read_samples(conn, patient_id, in) || read_treatments(conn, patient_id, in) ||
+        read_events(conn, patient_id, in))
+        return -1;
+    ti.samples = in->s;
+    ti.nsamples = in->ns;
+    ti.treatments = in->t;
+    ti.ntreatments = in->nt;
+    ti.events = in->e;
+    ti.nevents = in->ne;
+    if (rw_trend_run(&ti, cfg, res, &err) != RW_OK) {
+        /* The API validated every input, so this is a bug or a hand-edited database: fail the
+         * caller's transaction rather than store a state that ignores part of the series. */
+        srv_log(SRV_LOG_ERROR, "trend of patient %" PRId64 ": %s", patient_id, err.msg);
+        return -1;
+    }
+    return 0;
+}
+
+json_t *srv_monitor_points_new(sqlite3 *conn, int64_t patient_id)
+{
+    inputs in = {0};
+    rw_trend_config cfg;
+    rw_trend_result *res = NULL;
+    json_t *o = NULL;
+    srv_monitor_config(&cfg);
+    if (!run_engine(conn, patient_id, &cfg, &in, &res) && (o = json_object())) {
+        for (size_t i = 0; i < res->npoints; i++) {
+            char key[24];
+            snprintf(key, sizeof key, "%" PRId64, res->points[i].s.sample_id);
+            json_t *p = rw_trend_point_json_new(&res->points[i]);
+            if (!p || json_object_set_new(o, key, p)) {
+                json_decref(o);
+                o = NULL;
+                break;
+            }
+        }
+    }
+    rw_trend_result_free(res);
+    inputs_free(&in);
+    return o;
+}
+
 int srv_monitor_recompute(sqlite3 *conn, int64_t patient_id)
 {
     inputs in = {0};
     rw_trend_config cfg;
-    rw_trend_input ti = {0};
     rw_trend_result *res = NULL;
-    rw_error err = {0};
-    int rc = -1, found;
+    int rc = -1;
 
-    found = read_primary(conn, patient_id, &ti.primary);
-    if (found <= 0) {
-        if (found == 0)
-            srv_log(SRV_LOG_ERROR, "recompute: no patient %" PRId64, patient_id);
-        goto out;
-    }
-    if (read_samples(conn, patient_id, &in) || read_treatments(conn, patient_id, &in) ||
-        read_events(conn, patient_id, &in))
-        goto out;
-    ti.samples = in.s;
-    ti.nsamples = in.ns;
-    ti.treatments = in.t;
-    ti.ntreatments = in.nt;
-    ti.events = in.e;
-    ti.nevents = in.ne;
     srv_monitor_config(&cfg);
-    if (rw_trend_run(&ti, &cfg, &res, &err) != RW_OK) {
-        /* The API validated every input, so this is a bug or a hand-edited database: fail the
-         * caller's transaction rather than store a state that ignores part of the series. */
-        srv_log(SRV_LOG_ERROR, "trend of patient %" PRId64 ": %s", patient_id, err.msg);
+    if (run_engine(conn, patient_id, &cfg, &in, &res))
         goto out;
-    }
     if (store_state(conn, patient_id, res, &cfg, in.ns) || store_alerts(conn, patient_id, res))
         goto out;
     srv_log(SRV_LOG_DEBUG, "patient %" PRId64 ": %s, %zu alerts", patient_id,

@@ -18,6 +18,12 @@
  * error (logged; the caller rolls back). */
 int srv_monitor_recompute(sqlite3 *conn, int64_t patient_id);
 
+/* The engine's reading of each draw with a result, as an object keyed by sample id (decimal)
+ * of json/trend.h points: skipped and no_call_reason for a no-call, z_personal and the personal
+ * reference. For the trend answer (read only; inside the caller's read transaction). NULL on a
+ * database, engine or allocation error (logged). */
+json_t *srv_monitor_points_new(sqlite3 *conn, int64_t patient_id);
+
 /* The engine configuration the daemon monitors with: the one place its thresholds are chosen
  * (the trend answer's `thresholds` and patient_state.trend_config come from it). */
 void srv_monitor_config(rw_trend_config *cfg);

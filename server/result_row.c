@@ -26,6 +26,7 @@ void srv_result_row_free(srv_result_row *r)
     json_decref(r->qc);
     json_decref(r->tf);
     json_decref(r->ddpcr);
+    json_decref(r->quality);
     free(r->counts);
     free(r->log2);
     free(r->mask);
@@ -130,9 +131,17 @@ srv_status srv_result_row_swgs(srv_result_row *row, const rw_result *res,
     rw_call_summary cs;
     rw_call_summary_swgs(res, &cs);
     set_call(row, &cs);
-    /* The column knows two calls (schema/003): a no-call other than no_data (refused above) is
-     * stored as not_detected, its reason staying in the regions' own call. */
-    row->call = p->call == RW_CALL_AMPLIFIED ? "amplified" : "not_detected";
+    /* A no-call (insufficient_quality) is stored as itself with its why (schema/005), never as
+     * not_detected: the same object the CLI and the API show (json/result.h). */
+    row->call = rw_call_name(p->call);
+    if (p->call == RW_CALL_INSUFFICIENT_QUALITY) {
+        json_t *summary = rw_call_summary_json_new(&cs);
+        json_t *q = json_object_get(summary, "quality");
+        row->quality = json_is_object(q) ? json_incref(q) : NULL;
+        json_decref(summary);
+        if (!row->quality)
+            goto nomem;
+    }
     return SRV_OK;
 nomem:
     snprintf(err, errlen, "out of memory building the result");
@@ -206,7 +215,7 @@ static int bind_json(sqlite3_stmt *st, int i, json_t *j)
     return sqlite3_bind_text(st, i, t, -1, free);
 }
 
-/* Binds the row's values to ?5 .. ?25 of the INSERT. 0, or non-zero when a JSON text could not
+/* Binds the row's values to ?5 .. ?26 of the INSERT. 0, or non-zero when a JSON text could not
  * be built. */
 static int bind_row(sqlite3_stmt *st, const srv_result_row *row)
 {
@@ -234,6 +243,7 @@ static int bind_row(sqlite3_stmt *st, const srv_result_row *row)
     bind_double(st, 23, row->z);
     sqlite3_bind_text(st, 24, row->call, -1, SQLITE_STATIC);
     sqlite3_bind_int(st, 25, row->strong);
+    bad |= bind_json(st, 26, row->quality);
     return bad;
 }
 
@@ -244,9 +254,9 @@ int srv_result_row_insert(sqlite3 *conn, int64_t sample_id, int64_t job_id, cons
         conn,
         "INSERT INTO results (sample_id, job_id, assay, core_version, pon_id, settings, build, "
         "bin_size, counts, log2, mask, segments, regions, qc, tumour_fraction, ddpcr, ratio, "
-        "ratio_low, ratio_high, log2_ratio, se, cv, z, call, strong, computed_at) VALUES "
+        "ratio_low, ratio_high, log2_ratio, se, cv, z, call, strong, quality, computed_at) VALUES "
         "(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, "
-        "?19, ?20, ?21, ?22, ?23, ?24, ?25, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) "
+        "?19, ?20, ?21, ?22, ?23, ?24, ?25, ?26, strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) "
         "ON CONFLICT (sample_id) DO UPDATE SET job_id = excluded.job_id, assay = "
         "excluded.assay, core_version = excluded.core_version, pon_id = excluded.pon_id, "
         "settings = excluded.settings, build = excluded.build, bin_size = excluded.bin_size, "
@@ -255,7 +265,8 @@ int srv_result_row_insert(sqlite3 *conn, int64_t sample_id, int64_t job_id, cons
         "excluded.tumour_fraction, ddpcr = excluded.ddpcr, ratio = excluded.ratio, ratio_low "
         "= excluded.ratio_low, ratio_high = excluded.ratio_high, log2_ratio = "
         "excluded.log2_ratio, se = excluded.se, cv = excluded.cv, z = excluded.z, call = "
-        "excluded.call, strong = excluded.strong, computed_at = excluded.computed_at");
+        "excluded.call, strong = excluded.strong, quality = excluded.quality, computed_at = "
+        "excluded.computed_at");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, sample_id);

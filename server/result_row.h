@@ -25,8 +25,9 @@ typedef struct srv_result_row {
     unsigned char *counts, *log2, *mask; /* float32 BLOBs (server/blob.h) and a byte a bin */
     size_t n;                            /* bins */
     double ratio, ratio_lo, ratio_hi, log2_ratio, se, cv, z;
-    const char *call; /* "amplified" or "not_detected" */
+    const char *call; /* "amplified", "not_detected" or the no-call "insufficient_quality" */
     int strong;
+    json_t *quality; /* a no-call's why {code, reason, ...} (schema/005); NULL for a call */
 } srv_result_row;
 
 /* Where an sWGS analysis' counts came from, for its QC and settings. */
