@@ -19,7 +19,7 @@
 #      log2(1 + f (C - 2) / 2) (mean absolute error) and its detection rate per fraction
 #      (at f = 0: the false-positive rate).
 #      Detection: relapsewatch's own call (z >= 3 against its PoN's leave-one-out spread,
-#      domain.md §4). CNVkit has no caller for a single band, so the same rule is applied to
+#      docs/method.md §4). CNVkit has no caller for a single band, so the same rule is applied to
 #      its values: z = (x - mean) / SD of the normals' own 1q21.3 values, each normal fixed
 #      against a reference of the other normals (leave-one-out, as relapsewatch's PoN does;
 #      not timed: it is calibration that relapsewatch's `pon build` does inside its time).
@@ -193,7 +193,7 @@ for n in "${NORMALS[@]}"; do
     cnvkit_fix "$n" "cnvkit/loo_$n.cnn" "cnvkit/$n.loo.cnr"
 done
 
-# 1q21.3 in hg38/hg19 (domain.md §2, 0-based half-open)
+# 1q21.3 in hg38/hg19 (docs/method.md §2, 0-based half-open)
 if [ "$BUILD" = hg19 ]; then R0=150300000 R1=155000000; else R0=150600000 R1=155100000; fi
 cnvkit_region() { # .cnr (chromosome start end gene log2 depth weight) -> 1q21.3 log2
     awk -v a=$R0 -v b=$R1 -F'\t' '

@@ -1,5 +1,5 @@
 /* ddPCR copy number: merges wells, Poisson-corrects droplet counts and computes CN with its
- * log-scale 95% interval and call (formulas in core/ddpcr.h and domain.md §5). */
+ * log-scale 95% interval and call (formulas in core/ddpcr.h and docs/method.md §5). */
 #include "core/ddpcr.h"
 
 #include <math.h>

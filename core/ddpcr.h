@@ -1,4 +1,4 @@
-/* ddPCR copy number from droplet counts (Bio-Rad arithmetic, domain.md §5): Poisson-corrected
+/* ddPCR copy number from droplet counts (Bio-Rad arithmetic, docs/method.md §5): Poisson-corrected
  * copies per droplet, concentrations, the target/reference copy number with a 95% interval on the
  * log scale, and an `amplified` / `not_detected` call. Plain structs in, plain structs out;
  * nothing here allocates.

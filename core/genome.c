@@ -1,4 +1,5 @@
-/* Genome model: static tables of builds, chromosome lengths and named regions (domain.md §2). */
+/* Genome model: static tables of builds, chromosome lengths and named regions
+ * (docs/method.md §2). */
 #include "core/genome.h"
 
 #include <stdlib.h>

@@ -1,4 +1,4 @@
-/* Unit tests of the genome model: names, lengths, build detection, regions (domain.md §2). */
+/* Unit tests of the genome model: names, lengths, build detection, regions (docs/method.md §2). */
 #include "core/genome.h"
 #include "tests/unit/harness.h"
 
@@ -52,7 +52,7 @@ int main(void)
         CHECK(cen->mask && !band->mask && band->start >= cen->end);
         CHECK(arm->end == rw_chrom_length(b, 0));
     }
-    /* The hg19 S100A window is the hg38 one minus 27,524 bp (domain.md §2). */
+    /* The hg19 S100A window is the hg38 one minus 27,524 bp (docs/method.md §2). */
     CHECK(rw_region_find(RW_BUILD_HG38, RW_REGION_S100A)->start -
               rw_region_find(RW_BUILD_HG19, RW_REGION_S100A)->start ==
           27524);
