@@ -172,8 +172,9 @@ static const rw_setting table[] = {
      "treatment kinds whose courses can show a response (comma-separated)", M6},
     /* The patient's own baseline (issue 10.5). Off by default until a site has measured
      * personal_between_sd on its own serial negatives (0.01 is our margin over the realistic
-     * simulator's 0.000); the thresholds keep the simulated false-alert rate of 8-draw series
-     * at the panel rules' own (bench/baseline.sh, bench/README.md). */
+     * simulator's 0.000); the thresholds: the lowest of bench/baseline.sh's sweep that keep the
+     * false alerts of simulated stable 8-draw series <= 2% at 0.1x and 0.3x (1.0% and 1.3%)
+     * and alert the median relapse at the first draw with f >= 3% at 0.3x (bench/README.md). */
     {"rule_personal_baseline", NULL, "monitoring", RW_SETTING_BOOL,
      {TREND(rule_personal_baseline), NONE}, 0, 0, 1, "BOOL", "",
      "early_relapse rule: draws above the patient's own baseline (same assay and panel)", M6},
@@ -182,10 +183,10 @@ static const rw_setting table[] = {
      "personal_baseline: draw-to-draw SD of one person's 1q21.3 log2 ratio beyond each draw's "
      "own SE (measure it on serial negatives)", M6},
     {"personal_z", NULL, "monitoring", RW_SETTING_REAL, {TREND(personal_z), NONE},
-     2.5, 0.1, 100, "Z", "z",
+     2.0, 0.1, 100, "Z", "z",
      "personal_baseline: two consecutive draws with z against her own baseline at least this", M6},
     {"personal_z_single", NULL, "monitoring", RW_SETTING_REAL, {TREND(personal_z_single), NONE},
-     3.5, 0.1, 100, "Z", "z",
+     3.0, 0.1, 100, "Z", "z",
      "personal_baseline: one draw with z against her own baseline at least this", M6},
 };
 /* clang-format on */

@@ -246,8 +246,8 @@ typedef struct rw_trend_config {
     int rule_personal_baseline;        /* 0 (see core/settings.c) */
     double personal_between_sd;        /* 0.01 log2: draw-to-draw SD of one person's 1q21.3
                                           value beyond each draw's own SE (see core/settings.c) */
-    double personal_z;                 /* 2.5: two consecutive draws at or above it */
-    double personal_z_single;          /* 3.5: one draw at or above it */
+    double personal_z;                 /* 2.0: two consecutive draws at or above it */
+    double personal_z_single;          /* 3.0: one draw at or above it */
     unsigned responding_kinds;         /* RW_TREAT_BIT() mask; default all kinds but surgery */
 } rw_trend_config;
 

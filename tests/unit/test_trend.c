@@ -570,8 +570,12 @@ static void test_personal_baseline(void)
 {
     rw_trend_config cfg;
     rw_trend_config_init(&cfg);
+    CHECK(cfg.rule_personal_baseline == 0 && cfg.personal_z == 2.0 &&
+          cfg.personal_z_single == 3.0 && cfg.personal_between_sd == 0.01);
     cfg.rule_personal_baseline = 1;
     cfg.rule_rise_over_baseline = 0; /* the personal rule alone */
+    cfg.personal_z = 2.5;            /* the hand-worked numbers below */
+    cfg.personal_z_single = 3.5;
     series x = {.ns = 0};
     treat(&x, RW_TREAT_SURGERY, 0, 0);
     /* Her offset: R ~ 1.10 while negative on the panel (z 0.5); CV 2%. */
