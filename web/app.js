@@ -1,6 +1,6 @@
 // relapsewatch clinicians' pages: a small hash-routed app over the documented /api/v1.
 // Pages: sign-in, cohort, patient (trend + alerts + samples), sample (genome plot), jobs.
-import { trendChart, genomeChart, thresholdText } from './charts.js';
+import { trendChart, genomeChart, thresholdText, isNoCall, noCallText } from './charts.js';
 
 const main = document.getElementById('main');
 const TOKEN_KEY = 'relapsewatch.token';
@@ -236,7 +236,8 @@ async function renderPatient(id) {
     h('figcaption', {}, '1q21.3 copy ratio (1.00 = diploid) with 95 % intervals. ',
       'Dashed lines: detection thresholds in force now; each point was called at the thresholds ',
       'of its own result (tooltip, and "Called at" below). Shaded bands: treatments. ',
-      'Red triangles: alerts. Vertical lines: clinical events.'));
+      'Red triangles: alerts. Hollow grey circles: no call (sample quality too low; not a ',
+      'negative, skipped by the monitoring rules). Vertical lines: clinical events.'));
 
   const alerts = h('section', { 'aria-labelledby': 'alerts-h' }, h('h2', { id: 'alerts-h' }, 'Alerts'),
     t.alerts.length ? t.alerts.map((a) => alertCard(a, () => renderPatient(id)))
@@ -254,15 +255,24 @@ async function renderPatient(id) {
         h('td', { class: 'num' }, s.ratio === null || s.ratio === undefined ? '—'
           : `${fmt.num(s.ratio, 3)} (${fmt.num(s.ratio_low, 3)}–${fmt.num(s.ratio_high, 3)})`),
         h('td', { class: 'num' }, fmt.num(s.z, 1)),
-        h('td', {}, s.call ? h('span', { class: `call call-${s.call}` }, s.call.replace('_', ' ')) : '—'),
+        h('td', {}, callCell(s)),
         h('td', { class: 'thresholds' }, thresholdText(s.thresholds, s.assay) || '—'),
-        h('td', { class: 'num' }, fmt.pct(s.tumour_fraction)))))) : empty('No sample yet.'));
+        // A no-call's fraction would read as a negative: none is shown.
+        h('td', { class: 'num' }, isNoCall(s) ? '—' : fmt.pct(s.tumour_fraction)))))) : empty('No sample yet.'));
 
   show(head, chartBox, alerts, samples);
   trendChart(canvas, t);
 }
 
 function fact(k, v) { return h('div', {}, h('dt', {}, k), h('dd', {}, v)); }
+
+// A draw's call; a no-call says so with its reason (never "not detected").
+function callCell(s) {
+  if (isNoCall(s)) return h('span', { class: 'call call-no-call' }, noCallText(s));
+  if (!s.call) return '—';
+  const zp = Number.isFinite(s.z_personal) ? ` · personal z ${fmt.num(s.z_personal, 1)}` : '';
+  return h('span', {}, h('span', { class: `call call-${s.call}` }, s.call.replace('_', ' ')), zp);
+}
 
 function alertCard(a, refresh) {
   const acked = !!a.acknowledged_at;

@@ -7,6 +7,7 @@ const COLOURS = {
   swgs: '#1f5fbf', bins: '#2f7f8f', ddpcr: '#d9731a', alert: '#c62828', threshold: '#c62828',
   chemo: 'rgba(123, 63, 160, 0.13)', other: 'rgba(120, 120, 120, 0.10)', grid: '#e3e6ea',
   segment: '#c62828', point: 'rgba(31, 95, 191, 0.45)', band: 'rgba(255, 193, 7, 0.22)',
+  nocall: '#6b7280',
 };
 
 const toDay = (iso) => Math.round(Date.parse(`${String(iso).slice(0, 10)}T00:00:00Z`) / DAY);
@@ -90,13 +91,27 @@ export function thresholdText(th, assay) {
   return th.recorded === false ? `${text}, not recorded: the present ones` : text;
 }
 
+// A no-call (the quality gate's insufficient_quality, or no_data): skipped by the monitoring
+// engine, never a negative draw. The trend's series[] marks it `skipped` with `quality`.
+const NO_CALLS = new Set(['insufficient_quality', 'no_data']);
+export function isNoCall(s) { return !!s && (s.skipped === true || NO_CALLS.has(s.call)); }
+
+// "No call — insufficient quality: <the gate's sentence>" for a no-call draw, else ''.
+export function noCallText(s) {
+  if (!isNoCall(s)) return '';
+  const what = (s.call && NO_CALLS.has(s.call) ? s.call : 'no_call').replaceAll('_', ' ');
+  const why = s.quality?.reason || s.no_call_reason;
+  return `No call — ${what}${why ? `: ${why}` : ''}`;
+}
+
 export function trendChart(canvas, t) {
   const done = t.series.filter((s) => s.ratio !== null && s.ratio !== undefined);
   const point = (s) => ({ x: toDay(s.date), y: s.ratio, lo: s.ratio_low, hi: s.ratio_high, s });
-  const assays = [...new Set(done.map((s) => s.assay))];
+  const called = done.filter((s) => !isNoCall(s));
+  const assays = [...new Set(called.map((s) => s.assay))];
   const datasets = assays.map((assay) => ({
     label: assay === 'ddpcr' ? 'ddPCR' : assay === 'bins' ? 'sWGS (bins)' : 'sWGS',
-    data: done.filter((s) => s.assay === assay).map(point),
+    data: called.filter((s) => s.assay === assay).map(point),
     borderColor: COLOURS[assay] || COLOURS.swgs,
     backgroundColor: COLOURS[assay] || COLOURS.swgs,
     pointStyle: assay === 'ddpcr' ? 'rect' : 'circle',
@@ -105,6 +120,16 @@ export function trendChart(canvas, t) {
     borderWidth: 1.5,
     errorBars: true,
   }));
+  // No-calls: hollow grey markers at their (uncalled) ratio, no interval, no line through them.
+  const noCalls = t.series.filter(isNoCall);
+  if (noCalls.length) {
+    datasets.push({
+      label: 'No call (insufficient quality)', noCall: true,
+      data: noCalls.map((s) => ({ x: toDay(s.date), y: s.ratio ?? 1, s })),
+      pointStyle: 'circle', pointRadius: 6, borderWidth: 2, borderColor: COLOURS.nocall,
+      backgroundColor: 'rgba(0, 0, 0, 0)', showLine: false, errorBars: false,
+    });
+  }
   const bySample = new Map(done.map((s) => [s.sample_id, s]));
   const alertPoints = t.alerts.map((a) => {
     const s = bySample.get(a.sample_id);
@@ -116,14 +141,16 @@ export function trendChart(canvas, t) {
     showLine: false,
   });
   const today = Math.round(Date.now() / DAY);
-  const days = [...done.map((s) => toDay(s.date)), ...t.events.map((e) => toDay(e.date))];
+  const days = [...done.map((s) => toDay(s.date)), ...noCalls.map((s) => toDay(s.date)),
+    ...t.events.map((e) => toDay(e.date))];
   const lo = Math.min(...days, ...t.treatments.map((x) => toDay(x.start_date))) - 30;
   const hi = Math.max(...days) + 30;
   const th = t.thresholds || {};
   const thresholds = [];
   if (th.swgs_ratio_amplified) thresholds.push({ value: th.swgs_ratio_amplified, colour: COLOURS.threshold, label: `sWGS threshold (z ≥ ${th.z_amplified})` });
   if (th.ddpcr_cn_lower && assays.includes('ddpcr')) thresholds.push({ value: th.ddpcr_cn_lower / 2, colour: COLOURS.ddpcr, label: `ddPCR threshold (CN > ${th.ddpcr_cn_lower})` });
-  const ys = done.flatMap((s) => [s.ratio_low ?? s.ratio, s.ratio_high ?? s.ratio]).concat(thresholds.map((x) => x.value), [1]);
+  const ys = called.flatMap((s) => [s.ratio_low ?? s.ratio, s.ratio_high ?? s.ratio])
+    .concat(noCalls.map((s) => s.ratio ?? 1), thresholds.map((x) => x.value), [1]);
   return new Chart(canvas, {
     type: 'scatter',
     data: { datasets },
@@ -142,9 +169,12 @@ export function trendChart(canvas, t) {
         tooltip: { callbacks: { label: (c) => {
           const p = c.raw;
           if (p.alert) return `Alert: ${p.alert.kind.replaceAll('_', ' ')} (${p.alert.rule.replaceAll('_', ' ')})`;
+          if (isNoCall(p.s)) return [`${p.s.accession} ${isoOf(p.x)}`, noCallText(p.s)];
           const head = `${p.s.accession} ${isoOf(p.x)}: ratio ${p.y.toFixed(3)} (${(p.lo ?? p.y).toFixed(3)}–${(p.hi ?? p.y).toFixed(3)})${p.s.z !== null && p.s.z !== undefined ? `, z ${p.s.z.toFixed(1)}` : ''}`;
           const th = thresholdText(p.s.thresholds, p.s.assay);
-          return th ? [head, `called ${p.s.call ? p.s.call.replace('_', ' ') : ''} at ${th}`] : head;
+          const zp = Number.isFinite(p.s.z_personal) ? `personal baseline z ${p.s.z_personal.toFixed(1)}` : null;
+          return [head, th ? `called ${p.s.call ? p.s.call.replace('_', ' ') : ''} at ${th}` : null, zp]
+            .filter(Boolean);
         } } },
         trendDecor: {
           treatments: t.treatments.map((x) => ({ kind: x.kind, regimen: x.regimen, start: toDay(x.start_date),

@@ -35,12 +35,16 @@ patient() {
         \"primary_1q213_status\": \"amplified\", \"primary_1q213_cn\": 6}" >/dev/null
     jq -r .id "$RW_BODY"
 }
-# sample PATIENT_ID ACCESSION DATE FRACTION SEED: registers and uploads a simulated bins file.
+# sample PATIENT_ID ACCESSION DATE FRACTION SEED [SIMULATE FLAGS...]: registers and uploads a
+# simulated bins file.
 sample() {
     rw_req POST "/api/v1/patients/$1/samples" \
         "{\"accession\": \"$2\", \"collected_at\": \"$3\", \"assay\": \"bins\"}" >/dev/null
-    "$RW_CLI" simulate --ideal --bins "$t_tmp/$2.tsv" --seed "$5" --tumour-fraction "$4" \
+    local p=$1 a=$2 d=$3 f=$4 sd=$5
+    shift 5
+    "$RW_CLI" simulate --ideal "$@" --bins "$t_tmp/$a.tsv" --seed "$sd" --tumour-fraction "$f" \
         --events "1q21.3:6" >/dev/null 2>&1
+    set -- "$p" "$a" "$d" "$f" "$sd"
     code=$(curl -s -o /dev/null -w '%{http_code}' -X PUT -H "Authorization: Bearer $lims" \
         -H 'Content-Type: text/tab-separated-values' --data-binary @"$t_tmp/$2.tsv" \
         "$RW_URL/api/v1/samples/$2/bins")
@@ -56,6 +60,9 @@ for s in "2023-01-10 0" "2023-04-11 0" "2023-07-12 0.005" "2023-10-10 0.03" "202
     seed=$((seed + 1))
     sample "$rel" "E2E-R-$seed" "$1" "$2" "$seed"
 done
+# A no-call between two negatives: a library with strong genomic waves, which the quality gate
+# refuses (insufficient_quality); the page draws it hollow with its reason, never as a negative.
+sample "$rel" E2E-R-NOCALL 2023-05-20 0 999 --wave-amp 0.2
 stable=$(patient E2E-STABLE)
 for d in 2023-02-01 2023-05-02 2023-08-01 2023-11-01; do
     seed=$((seed + 1))
@@ -81,6 +88,9 @@ echo "$failed" | jq -c '.jobs[] | {id, error}' >&2 # say why, if any failed
 RW_TOKEN=$clin
 rw_req GET "/api/v1/patients/$rel/trend" >/dev/null
 check_eq "seeded relapse patient alerts" "$(jq -r .state "$RW_BODY")" early_relapse
+check_eq "the noisy draw is a no-call, skipped by the engine" \
+    "$(jq -r '.series[] | select(.accession == "E2E-R-NOCALL") | "\(.call) \(.skipped)"' "$RW_BODY")" \
+    "insufficient_quality true"
 
 shots="$RW_BUILDDIR/screenshots"
 mkdir -p "$shots"

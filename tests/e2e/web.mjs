@@ -95,6 +95,36 @@ try {
     return [].concat(c.options.plugins.tooltip.callbacks.label({ raw: p })).join(' | ');
   });
   check('tooltip names the thresholds of the point', /called .* at (z ≥ [0-9.]+|CN lower bound > [0-9.]+)/.test(tip), tip);
+  // A no-call (insufficient quality) is a hollow marker with its reason, never a negative.
+  const noCall = series.series.find((s) => s.call === 'insufficient_quality');
+  const reason = noCall?.quality?.reason || '';
+  const hollow = await page.evaluate((sampleId) => {
+    const c = Chart.getChart(document.querySelector('#trend canvas'));
+    const ds = c.data.datasets;
+    const i = ds.findIndex((d) => d.noCall);
+    if (i < 0) return null;
+    const el = c.getDatasetMeta(i).data[0];
+    const p = ds[i].data.find((q) => q.s.sample_id === sampleId);
+    return {
+      n: ds[i].data.length,
+      fill: String(el?.options?.backgroundColor), stroke: String(el?.options?.borderColor),
+      style: el?.options?.pointStyle, drawn: c.getDatasetMeta(i).data.length,
+      elsewhere: ds.filter((d) => !d.noCall && d.label !== 'Alert')
+        .some((d) => d.data.some((q) => q.s.sample_id === sampleId)),
+      tip: p ? [].concat(c.options.plugins.tooltip.callbacks.label({ raw: p })).join(' | ') : '',
+    };
+  }, noCall?.sample_id);
+  check('the no-call draw is in the trend, skipped with its reason',
+    noCall && noCall.skipped === true && reason.length > 20, JSON.stringify(noCall));
+  check('no-call drawn as a hollow marker', hollow && hollow.n === 1 && hollow.drawn === 1 &&
+    hollow.style === 'circle' && /rgba\(0, 0, 0, 0\)|transparent/.test(hollow.fill) &&
+    hollow.stroke !== hollow.fill && !hollow.elsewhere, JSON.stringify(hollow));
+  check('no-call tooltip gives the reason', hollow &&
+    hollow.tip.includes(`No call — insufficient quality: ${reason}`), hollow?.tip);
+  const row = (await page.locator('#samples-table tbody tr', { hasText: noCall?.accession ?? '-' })
+    .textContent()) || '';
+  check('samples table: no call with its reason, not a negative',
+    row.includes(`No call — insufficient quality: ${reason}`) && !/not.detected/i.test(row), row);
   const openAlerts = page.locator('article.alert.open');
   check('alert listed with its evidence', await openAlerts.count() >= 1 &&
     (await openAlerts.first().textContent()).includes('Rule'));

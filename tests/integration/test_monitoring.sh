@@ -4,7 +4,8 @@
 # the trend, alerts, acknowledgement, cohort summary and patient list. A relapse series raises
 # early_relapse at the right draw and not before; a chemotherapy series raises
 # emerging_chemoresistance; a stable series raises nothing; acknowledging is role-checked,
-# audited and survives a restart; a treatment change and a PoN change recompute the alerts.
+# audited and survives a restart; a treatment change and a PoN change recompute the alerts; a
+# no-call (the quality gate's insufficient_quality) is stored as itself and skipped by the engine.
 . "$RW_SRCDIR/tests/lib.sh"
 
 D=$t_tmp/d
@@ -84,6 +85,17 @@ i=0
 for f in $CF; do i=$((i + 1)); sim "C$i" $((600 + i)) "$f"; done
 for i in 1 2 3 4 5; do sim "S$i" $((700 + i)) 0; done
 check "simulated series" test -s "$SIM/S5.tsv"
+# No-calls among negatives: Q2 and Q5 are libraries with strong genomic waves (the quality gate
+# refuses them: insufficient_quality), Q2 with 30% tumour DNA it must not read; Q4 is a strong
+# positive (20%).
+QF="0 0.3 0 0.2 0 0"
+i=0
+for f in $QF; do
+    i=$((i + 1))
+    case $i in 2 | 5) w="--wave-amp 0.2" ;; *) w="" ;; esac
+    "$RW_CLI" simulate --ideal $w --depth 0.1 --seed $((800 + i)) --tumour-fraction "$f" \
+        --events 1q21.3:6 --bins "$SIM/Q$i.tsv" >/dev/null 2>&1 || echo "simulate Q$i failed" >&2
+done
 
 # ---------------------------------------------------------------- daemon, tokens, panel
 rw_start_daemon "$D" --workers 1 || { done_tests; exit 1; }
@@ -327,6 +339,42 @@ check_eq "new panel: no alert before the 5th draw" \
     "$(jqb "[.alerts[] | select(.fired_on < \"2024-02-01\")] | length")" 0
 trend "$PS"
 check_eq "new panel: stable still quiet" "$(jqb '.alerts | length')" 0
+
+# ---------------------------------------------------------------- no-calls (quality gate)
+# A no-call is stored as itself with its reason, skipped by the engine: it neither fires an
+# alert (Q2 carries tumour DNA the gate refuses to read) nor counts as a clear draw (Q5 between
+# the alert at Q4 and one negative, Q6: with rearm_clear_draws 2 it would otherwise re-arm it).
+RW_TOKEN=$LIMS
+PQ=$(patient MON-Q)
+qdates="2023-01-10 2023-03-10 2023-05-10 2023-07-10 2023-09-11 2023-11-10"
+i=0
+for d in $qdates; do
+    i=$((i + 1))
+    draw "$PQ" "MQ-$i" "$d"
+    check_eq "no-call series: draw $i analysed" "$(wait_job "$(put_bins "$SIM/Q$i.tsv" "MQ-$i")")" done
+    [ $i = 3 ] && { trend "$PQ"; q3_alerts=$(jqb '.alerts | length'); q3_state=$(jqb .state); }
+done
+check_eq "no-call stored as insufficient_quality with its reason" \
+    "$(sql "SELECT r.call || '|' || json_extract(r.quality, '\$.code') || '|' || (length(json_extract(r.quality, '\$.reason')) > 40) FROM results r JOIN samples s ON s.id = r.sample_id WHERE s.accession IN ('MQ-2', 'MQ-5') ORDER BY s.accession")" \
+    "insufficient_quality|genomic_waves|1
+insufficient_quality|genomic_waves|1"
+check_eq "calls keep no quality" \
+    "$(sql "SELECT count(*) FROM results r JOIN samples s ON s.id = r.sample_id WHERE s.accession LIKE 'MQ-%' AND r.quality IS NULL AND r.call IN ('amplified', 'not_detected')")" 4
+check_eq "no alert and nothing detected by the no-call between negatives" "$q3_alerts $q3_state" \
+    "0 not_detected"
+trend "$PQ"
+check_eq "trend: the no-calls skipped with their reason" \
+    "$(jqb '[.series[] | select(.skipped) | "\(.accession) \(.call) \(.no_call_reason) \(.quality.reason | length > 40)"] | join(",")')" \
+    "MQ-2 insufficient_quality genomic_waves true,MQ-5 insufficient_quality genomic_waves true"
+check_eq "trend: the calls are not skipped" "$(jqb '[.series[] | select(.skipped | not) | .call] | join(",")')" \
+    "not_detected,not_detected,amplified,not_detected"
+check_eq "one alert, fired by the strong positive, not by a no-call" \
+    "$(jqb '[.alerts[] | "\(.kind) \(.sample_id)"] | join(",")')" "early_relapse $(sample_id MQ-4)"
+check_eq "the no-call is no clear draw: the alert stays open" \
+    "$(jqb '"\(.alerts[0].closed_by) \(.state)"')" "null early_relapse"
+check_eq "personal baseline: z_personal of the later calls" \
+    "$(jqb '[.series[] | select(.skipped | not) | .z_personal != null] | join(",")')" \
+    "false,true,true,true"
 
 rw_stop_daemon
 done_tests
