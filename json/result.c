@@ -33,6 +33,7 @@ json_t *rw_region_json_new(const rw_region_score *g)
     rw_json_put(o, "mean_log2", rw_json_num(g->mean_log2), &bad);
     rw_json_put(o, "se", rw_json_num(g->se), &bad);
     rw_json_put(o, "sigma", rw_json_num(g->sigma), &bad);
+    rw_json_put(o, "inflation", rw_json_num(g->inflation), &bad);
     rw_json_put(o, "pon_mean", rw_json_num(g->pon_mean), &bad);
     rw_json_put(o, "pon_sd", rw_json_num(g->pon_sd), &bad);
     rw_json_put(o, "z", rw_json_num(g->z), &bad);
@@ -102,6 +103,7 @@ json_t *rw_result_qc_json_new(const rw_result_qc *q)
     rw_json_put(o, "n_masked", json_integer((json_int_t)q->n_masked), &bad);
     rw_json_put(o, "n_used", json_integer((json_int_t)q->n_used), &bad);
     rw_json_put(o, "gc_corrected", json_boolean(q->gc_corrected), &bad);
+    rw_json_put(o, "n_components", json_integer(q->n_components), &bad);
     rw_json_put(o, "pon_n_normals", json_integer(q->pon_n_normals), &bad);
     rw_json_put(o, "pon_low_normals", json_boolean(q->pon_low_normals), &bad);
     return rw_json_done(o, bad);
@@ -188,6 +190,7 @@ void rw_call_summary_swgs(const rw_result *r, rw_call_summary *c)
     c->z = p->z;
     c->call = rw_call_name(p->call);
     c->strong = p->strong;
+    c->quality = p->call == RW_CALL_INSUFFICIENT_QUALITY ? &r->quality : NULL;
 }
 
 void rw_call_summary_ddpcr(const rw_ddpcr_result *r, rw_call_summary *c)
@@ -203,6 +206,23 @@ void rw_call_summary_ddpcr(const rw_ddpcr_result *r, rw_call_summary *c)
     c->z = NAN;
     c->call = rw_call_name(r->amplified ? RW_CALL_AMPLIFIED : RW_CALL_NOT_DETECTED);
     c->strong = 0;
+    c->quality = NULL;
+}
+
+/* Why a sample is insufficient_quality (core/score.h rw_score_quality), or null. */
+static json_t *quality_json_new(const rw_score_quality *q)
+{
+    if (!q)
+        return json_null();
+    int bad = 0;
+    json_t *o = json_object();
+    rw_json_put(o, "code", json_string(q->code), &bad);
+    rw_json_put(o, "reason", json_string(q->reason), &bad);
+    rw_json_put(o, "band_sd", rw_json_num(q->band_sd), &bad);
+    rw_json_put(o, "count_sd", rw_json_num(q->count_sd), &bad);
+    rw_json_put(o, "limit", rw_json_num(q->limit), &bad);
+    rw_json_put(o, "window", json_integer(q->window), &bad);
+    return rw_json_done(o, bad);
 }
 
 json_t *rw_call_summary_json_new(const rw_call_summary *c)
@@ -218,6 +238,7 @@ json_t *rw_call_summary_json_new(const rw_call_summary *c)
     rw_json_put(o, "z", rw_json_num(c->z), &bad);
     rw_json_put(o, "call", json_string(c->call), &bad);
     rw_json_put(o, "strong", json_boolean(c->strong), &bad);
+    rw_json_put(o, "quality", quality_json_new(c->quality), &bad);
     return rw_json_done(o, bad);
 }
 
