@@ -364,4 +364,55 @@ check_eq "result against the panel activated last" \
     "$(rw_req GET /api/v1/samples/T-RACE/profile >/dev/null; jq -r .versions.pon_id "$RW_BODY")" "$QB"
 rw_stop_daemon
 check_eq "second daemon: clean shutdown" "$?" 0
+
+# ---------------------------------------------------------------- upgrade of a schema-4 database
+# schema/005 rebuilds results (its CHECK on call gains the no-calls): a database written before it
+# keeps every row, column value and index, and then takes a no-call only with its reason.
+U=$t_tmp/upgrade
+mkdir -p "$U"
+{
+    echo "PRAGMA foreign_keys = ON;"
+    echo "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);"
+    for n in 1 2 3 4; do
+        f=$(ls "$RW_SRCDIR"/schema/00${n}_*.sql)
+        cat "$f"
+        echo "INSERT INTO schema_migrations VALUES ($n, '$(basename "$f" .sql)', '2025-01-01T00:00:00Z');"
+    done
+    echo "PRAGMA user_version = 4;"
+    echo "INSERT INTO patients (external_id, diagnosis_date) VALUES ('UP-1', '2022-01-01');"
+    echo "INSERT INTO samples (accession, patient_id, collected_at, received_at, assay, status) VALUES
+        ('UP-S1', 1, '2023-01-01', '2023-01-02', 'bins', 'done'),
+        ('UP-S2', 1, '2023-02-01', '2023-02-02', 'ddpcr', 'done');"
+    echo "INSERT INTO jobs (sample_id, kind, state) VALUES (1, 'analyse', 'done'), (2, 'analyse', 'done');"
+    echo "INSERT INTO results (sample_id, job_id, assay, core_version, settings, build, bin_size,
+        log2, regions, ratio, ratio_low, ratio_high, log2_ratio, se, cv, z, call, strong, computed_at)
+        VALUES (1, 1, 'bins', '0.0.9', '{\"a\":1}', 'hg38', 500000, x'0000803f', '[]', 1.01, 0.98,
+                1.04, 0.0144, 0.02, 0.014, 0.3, 'not_detected', 0, '2025-01-01T00:00:00Z'),
+               (2, 2, 'ddpcr', '0.0.9', '{}', NULL, NULL, NULL, NULL, 1.6, 1.5, 1.7, 0.678, NULL,
+                0.05, NULL, 'amplified', 1, '2025-01-02T00:00:00Z');"
+} | sqlite3 "$U/rw.db"
+cols="sample_id, job_id, assay, core_version, pon_id, settings, build, bin_size, hex(counts), hex(log2), hex(mask), segments, regions, qc, tumour_fraction, ddpcr, ratio, ratio_low, ratio_high, log2_ratio, se, cv, z, call, strong, computed_at"
+rows_before=$(sqlite3 "$U/rw.db" "SELECT $cols FROM results ORDER BY sample_id")
+indexes_before=$(sqlite3 "$U/rw.db" "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")
+check_eq "schema-4 database written" "$(echo "$rows_before" | wc -l)" 2
+rw_start_daemon "$U" || { done_tests; exit 1; }
+check_eq "upgraded to the newest schema" "$(sqlite3 "$U/rw.db" 'PRAGMA user_version')" \
+    "$(ls "$RW_SRCDIR"/schema/[0-9][0-9][0-9]_*.sql | wc -l)"
+check_eq "upgrade keeps every result row and value" \
+    "$(sqlite3 "$U/rw.db" "SELECT $cols FROM results ORDER BY sample_id")" "$rows_before"
+check_eq "upgrade keeps every index" \
+    "$(sqlite3 "$U/rw.db" "SELECT name FROM sqlite_master WHERE type = 'index' ORDER BY name")" \
+    "$indexes_before"
+check_eq "upgraded database consistent" \
+    "$(sqlite3 "$U/rw.db" 'PRAGMA foreign_keys = ON; PRAGMA foreign_key_check; PRAGMA integrity_check')" ok
+check_eq "old results read as calls" \
+    "$(RW_TOKEN=$RW_ADMIN_TOKEN rw_req GET /api/v1/patients/1/trend >/dev/null
+       jq -r '[.series[] | "\(.call) \(.skipped) \(.quality)"] | join(",")' "$RW_BODY")" \
+    "not_detected false null,amplified false null"
+check "a no-call without its reason is refused" sh -c "! sqlite3 '$U/rw.db' \"UPDATE results SET call = 'insufficient_quality' WHERE sample_id = 1\" 2>/dev/null"
+check "a no-call with its reason is stored" sqlite3 "$U/rw.db" \
+    "UPDATE results SET call = 'insufficient_quality', quality = '{\"code\":\"genomic_waves\",\"reason\":\"x\"}' WHERE sample_id = 1"
+check "an unknown call is refused" sh -c "! sqlite3 '$U/rw.db' \"UPDATE results SET call = 'maybe' WHERE sample_id = 2\" 2>/dev/null"
+rw_stop_daemon
+check_eq "upgraded daemon: clean shutdown" "$?" 0
 done_tests
