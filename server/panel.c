@@ -59,9 +59,16 @@ out:
     return rc;
 }
 
-void srv_panel_count_opts(rw_count_opts *co, int32_t bin_size, int include_y)
+srv_status srv_panel_count_opts(rw_count_opts *co, const rw_pon *pon, double *w, char *err,
+                                size_t errlen)
 {
+    rw_error e = {0};
     rw_count_opts_init(co);
-    co->bin_size = bin_size;
-    co->include_y = include_y;
+    co->bin_size = pon->median->bin_size;
+    co->include_y = pon->median->nchrom == RW_NCHROM;
+    if (rw_count_frag_follow(co, pon->filters, pon->frag_hist, w, &e) != RW_OK) {
+        snprintf(err, errlen, "the active panel's fragment mode: %s", e.msg);
+        return SRV_CLIENT;
+    }
+    return SRV_OK;
 }

@@ -5,9 +5,10 @@
  * the core with no lock held (counting a BAM takes seconds to minutes), then opens one
  * BEGIN IMMEDIATE transaction that writes the result, marks the job done, moves the sample's
  * status and calls srv_monitor_recompute(): the alerts a page shows can never disagree with the
- * stored results. Every job counts with the default filters of core/count.h, so the filters of a
- * sample and of a panel built here always agree. Bins files carry no filters: they are taken to
- * have been counted with the defaults. */
+ * stored results. Every job counts reads with the default filters of core/count.h in the active
+ * panel's fragment mode (all, its window, or its length weights: srv_panel_count_opts), so a
+ * sample and its panel agree; a bins file that states its filters is refused when they differ
+ * from the panel's. */
 #include "server/pipeline.h"
 
 #include <inttypes.h>
@@ -214,12 +215,11 @@ static srv_status core_failure(const rw_error *e, char *err, size_t errlen)
 
 /* The sample's bin counts: the stored ones for a recall that has them, else counted from its
  * input with the panel's layout (*cqc filled, *counted set). */
-static srv_status load_counts(job_ctx *j, const struct srv_config *cfg, const rw_pon *pon,
+static srv_status load_counts(job_ctx *j, const struct srv_config *cfg, rw_count_opts co,
                               rw_bins **bins, rw_count_qc *cqc, int *counted, char *err,
                               size_t errlen)
 {
     char full[4096];
-    rw_count_opts co;
     rw_error e = {0};
     srv_status st = j->recall ? srv_counts_stored(j->conn, j->sample_id, bins) : SRV_NOT_FOUND;
     if (st == SRV_OK)
@@ -228,7 +228,6 @@ static srv_status load_counts(job_ctx *j, const struct srv_config *cfg, const rw
         set_err(err, errlen, "the stored counts of the sample are unreadable");
         return SRV_CLIENT;
     }
-    srv_panel_count_opts(&co, pon->median->bin_size, pon->median->nchrom == RW_NCHROM);
     if (cfg->reference && *cfg->reference)
         co.reference = cfg->reference;
     if (srv_datadir_path(j->data_dir, j->path, full, sizeof full)) {
@@ -251,6 +250,8 @@ static srv_status run_swgs(job_ctx *j, const struct srv_config *cfg, char *err, 
     rw_bins *bins = NULL;
     rw_result *res = NULL;
     rw_count_qc cqc;
+    rw_count_opts co;
+    double weights[RW_FRAG_HIST_MAX + 1]; /* of a weighted panel's fragment lengths */
     rw_error e = {0};
     int64_t pon_id = 0;
     int counted = 0;
@@ -266,13 +267,12 @@ static srv_status run_swgs(job_ctx *j, const struct srv_config *cfg, char *err, 
                 "(POST /api/v1/pons); activation re-runs this sample");
         goto out;
     }
-    if ((rc = load_counts(j, cfg, pon, &bins, &cqc, &counted, err, errlen)) != SRV_OK)
+    if ((rc = srv_panel_count_opts(&co, pon, weights, err, errlen)) != SRV_OK ||
+        (rc = load_counts(j, cfg, co, &bins, &cqc, &counted, err, errlen)) != SRV_OK)
         goto out;
     if (j->progress)
         j->progress(j->progress_ctx, 90);
     rw_analyse_opts ao = srv_settings()->analyse; /* the daemon's analysis settings */
-    rw_count_opts co;
-    srv_panel_count_opts(&co, bins->bin_size, bins->nchrom == RW_NCHROM);
     ao.filters = rw_pon_filters(&co, filters, sizeof filters);
     /* The tumour-informed fraction needs an amplified primary (C > 2). */
     if (isfinite(j->primary_cn) && j->primary_cn > 2.0)

@@ -79,10 +79,10 @@ static json_t *settings_json_new(const rw_result *res, const srv_swgs_source *sr
     rw_json_put(o, "core_version", json_string(RW_CORE_VERSION), &bad);
     if (res) {
         const rw_bins *b = res->bins;
-        char filters[256];
         rw_count_opts co;
-        srv_panel_count_opts(&co, b->bin_size, b->nchrom == RW_NCHROM);
-        rw_json_put(o, "filters", json_string(rw_pon_filters(&co, filters, sizeof filters)), &bad);
+        rw_count_opts_init(&co);
+        /* A sample is analysed only when counted as its panel: the panel's filters are its own. */
+        rw_json_put(o, "filters", json_string(src->pon->filters), &bad);
         rw_json_put(o, "min_mapq", json_integer(co.min_mapq), &bad);
         rw_json_put(o, "bin_size", json_integer(b->bin_size), &bad);
         rw_json_put(o, "include_y", json_boolean(b->nchrom == RW_NCHROM), &bad);

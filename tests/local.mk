@@ -17,7 +17,8 @@ SCRIPT_TESTS = \
 	tests/cli/test_cli_count.sh tests/cli/test_cli_errors.sh \
 	tests/integration/test_api.sh tests/integration/test_patients.sh \
 	tests/integration/test_monitoring.sh tests/integration/test_demo.sh \
-	tests/integration/test_pipeline.sh tests/integration/test_install.sh \
+	tests/integration/test_pipeline.sh tests/integration/test_frag_daemon.sh \
+	tests/integration/test_install.sh \
 	tests/e2e/test_web.sh tests/integration/test_readme.sh \
 	tests/check_core_isolation.sh tests/check_docs.sh tests/check_format.sh
 SCRIPT_TESTS += tests/cli/test_cli_fragments.sh
