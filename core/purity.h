@@ -73,7 +73,7 @@ typedef struct rw_purity_opts {
                              * reach this, else the flag is below_detection whatever the
                              * fraction: the level that waves alone reach in simulated normals
                              * (default in core/settings.c, with its source) */
-    double detection_limit; /* below it the flag is below_detection (default 0.03, domain §4) */
+    double detection_limit; /* below it the flag is below_detection (default 0.03, method §4.9) */
     double caution_limit;   /* below it the flag is low_fraction (default 0.05) */
 } rw_purity_opts;
 

@@ -40,7 +40,7 @@
  *            (default 5.0); no_data when the region has no usable bin or the PoN lacks its
  *            statistics; insufficient_quality (set by the pipeline, core/analyse.h) when the
  *            sample is too noisy to detect quality_fraction (rw_score_quality below);
- *   with the primary tumour's copy number C (!= 2): f = 2 (R - 1) / (C - 2) (domain.md §3), and
+ *   with the primary tumour's copy number C (!= 2): f = 2 (R - 1) / (C - 2) (method §3), and
  *   its interval from R at mean -+ ci_z * sigma; f and its interval are clipped to [0, 1].
  */
 #ifndef RW_SCORE_H

@@ -20,7 +20,7 @@
  *    1/k = overdispersion^2 * (500 kb / TILE), so a 500 kb bin's extra CV is `overdispersion`.
  *  - Tumour: tumour copy number C over each position (events; later ones win), normal copy
  *    number n (2; 1 for chrX/chrY of a male sample when include_y), tumour fraction f. The
- *    expected depth is proportional to n(1-f) + C f (domain.md section 3) and a fragment there is
+ *    expected depth is proportional to n(1-f) + C f (docs/method.md §3) and a fragment there is
  *    tumour-derived with probability C f / (n(1-f) + C f).
  *  - Depth is read coverage: depth * (simulated genome length) / read_len reads before
  *    duplicates (half as many fragments when paired). A fraction lowmapq_rate of fragments gets

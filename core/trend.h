@@ -222,7 +222,7 @@ typedef struct rw_trend_input {
 /* Every threshold of the engine. rw_trend_config_init() sets the defaults shown. */
 typedef struct rw_trend_config {
     double rcv_z;             /* 1.65: one-sided 95% for the RCV */
-    double cv_i;              /* 0.05: within-person CV of R (domain.md §6, until measured) */
+    double cv_i;              /* 0.05: within-person CV of R (method §6.4, until measured) */
     double cv_a_default;      /* 0.10: analytical CV of a draw given without one; deliberately
                                  wider than sWGS band (~2-5%) or merged ddPCR (~5%) noise, so a
                                  missing uncertainty widens the RCV instead of narrowing it */

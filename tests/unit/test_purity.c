@@ -91,7 +91,7 @@ static void test_basics(void)
     CHECK_NEAR(rw_purity_expected_log2(0.5, 2.0, 4), log2(1.5), 1e-12);
     CHECK_NEAR(rw_purity_expected_log2(0.0, 3.0, 0), 0.0, 1e-12);
     CHECK_NEAR(rw_purity_expected_log2(0.2, 3.0, 3), 0.0, 1e-12);
-    /* domain.md §3: f = 5%, C = 6 gives R = 1.10 */
+    /* docs/method.md §3: f = 5%, C = 6 gives R = 1.10 */
     CHECK_NEAR(pow(2.0, rw_purity_expected_log2(0.05, 2.0, 6)), 1.10, 1e-12);
 
     /* The noise estimate ignores steps and masked bins. */

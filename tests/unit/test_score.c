@@ -70,7 +70,7 @@ static void test_median_noise(void)
     free(lr);
     rw_bins_free(b);
 
-    CHECK_NEAR(rw_score_tumour_fraction(1.10, 6), 0.05, 1e-12); /* domain.md §3 example */
+    CHECK_NEAR(rw_score_tumour_fraction(1.10, 6), 0.05, 1e-12); /* method §3 example */
     CHECK_NEAR(rw_score_tumour_fraction(0.95, 1), 0.10, 1e-12); /* a loss: R = 1 - f/2 */
     CHECK(isnan(rw_score_tumour_fraction(1.2, 2)));
 }
