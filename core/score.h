@@ -33,8 +33,8 @@
  *            new normal's standardised score follows Student's t with k - 1 degrees of freedom
  *            and an extra 1/k of variance for the estimated mean. c = sqrt(1 + 1/k) *
  *            t_{k-1}^-1(Phi(z_amplified)) / z_amplified makes P(z >= z_amplified) of a normal
- *            sample exactly the nominal Phi(-z_amplified) (0.13% at 3) whatever k: c = 1.10 at
- *            k = 30, 1.27 at k = 12, 2.3 at k = 5 (tests/unit/test_score.c); the intervals use
+ *            sample exactly the nominal Phi(-z_amplified) (0.13% at 3) whatever k: c = 1.11 at
+ *            k = 30, 1.34 at k = 12, 2.4 at k = 5 (tests/unit/test_score.c); the intervals use
  *            the same sigma;
  *   call   = amplified when z >= z_amplified (default 3.0, one-sided), strong when z >= z_strong
  *            (default 5.0); no_data when the region has no usable bin or the PoN lacks its
