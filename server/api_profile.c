@@ -76,7 +76,7 @@ static enum MHD_Result profile_get(srv_request *req)
         "SELECT s.id, s.patient_id, s.assay, s.status, r.sample_id, r.build, r.bin_size, r.log2, "
         "r.mask, r.segments, r.regions, r.qc, r.tumour_fraction, r.ddpcr, r.core_version, "
         "p.pon_key, p.id, r.ratio, r.ratio_low, r.ratio_high, r.log2_ratio, r.se, r.cv, r.z, "
-        "r.call, r.strong, r.computed_at, r.job_id, r.settings FROM samples s "
+        "r.call, r.strong, r.computed_at, r.job_id, r.settings, r.quality FROM samples s "
         "LEFT JOIN results r ON r.sample_id = s.id LEFT JOIN pons p ON p.id = r.pon_id "
         "WHERE s.accession = ?");
     if (!st)
@@ -109,11 +109,13 @@ static enum MHD_Result profile_get(srv_request *req)
         "pon_id",
         sqlite3_column_type(st, 16) == SQLITE_NULL ? json_null()
                                                    : json_integer(sqlite3_column_int64(st, 16)));
-    json_t *call = json_pack(
-        "{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b}", "ratio", col_num(st, 17), "ratio_low",
-        col_num(st, 18), "ratio_high", col_num(st, 19), "log2_ratio", col_num(st, 20), "se",
-        col_num(st, 21), "cv", col_num(st, 22), "z", col_num(st, 23), "call",
-        (const char *)sqlite3_column_text(st, 24), "strong", sqlite3_column_int(st, 25));
+    /* quality: why a no-call is one (code, reason), null for a call */
+    json_t *call =
+        json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:b, s:o}", "ratio", col_num(st, 17),
+                  "ratio_low", col_num(st, 18), "ratio_high", col_num(st, 19), "log2_ratio",
+                  col_num(st, 20), "se", col_num(st, 21), "cv", col_num(st, 22), "z",
+                  col_num(st, 23), "call", (const char *)sqlite3_column_text(st, 24), "strong",
+                  sqlite3_column_int(st, 25), "quality", col_json(st, 29, json_null()));
     json_t *body = json_pack(
         "{s:s, s:I, s:I, s:s, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:s, s:I}",
         "accession", acc, "sample_id", (json_int_t)sqlite3_column_int64(st, 0), "patient_id",
