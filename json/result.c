@@ -135,6 +135,9 @@ json_t *rw_tumour_fraction_json_new(const rw_result *r)
         rw_json_put(o, "flag", ok ? json_null() : json_string(f->flag), &bad);
         rw_json_put(o, "ploidy", rw_json_num(f->ploidy), &bad);
         rw_json_put(o, "n_segments", json_integer((json_int_t)f->n_fitted), &bad);
+        /* why the answer is (or is not) below_detection: the fit's evidence over no tumour */
+        rw_json_put(o, "evidence", rw_json_num(f->evidence), &bad);
+        rw_json_put(o, "segment_sd_50", rw_json_num(f->seg_sd_50), &bad);
     } else {
         rw_json_put(o, "estimate", rw_json_num(r->tf), &bad);
         rw_json_put(o, "low", rw_json_num(r->tf_lo), &bad);

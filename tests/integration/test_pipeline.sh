@@ -189,6 +189,8 @@ same() { # JQ_FILTER: the same JSON from the CLI's output ($c) and the profile (
 for part in 'regions[0]' 'segments[0]' tumour_fraction qc; do
     check_eq "CLI and API: the same keys of $part" "$(same "(\$c.$part | keys) == (\$p.$part | keys)")" true
 done
+check_eq "the genome-wide fit shows its evidence" \
+    "$(same '($c.tumour_fraction.evidence | type) == "number" and near($c.tumour_fraction.evidence; $p.tumour_fraction.evidence)')" true
 check_eq "CLI and API: the same 1q21.3 answer" \
     "$(same '[$p.call | keys[]] - [$c | keys[]] == [] and $c.call == $p.call.call and
         near($c.ratio; $p.call.ratio) and near($c.z; $p.call.z)')" true
