@@ -103,6 +103,22 @@ rw_req() {
 }
 rw_body() { cat "$RW_BODY"; }
 
+# rw_wait_job ID [SECONDS [TOKEN]]: polls GET /api/v1/jobs/ID (with TOKEN, default $RW_TOKEN)
+# until the job is done or failed, SECONDS at most (default 60), or the daemon died; prints the
+# last state and leaves the last answer in $t_tmp/job.json.
+rw_wait_job() {
+    local id=$1 n=$((${2:-60} * 10)) tok=${3:-$RW_TOKEN} s=""
+    while [ "$n" -gt 0 ]; do
+        curl -s -H "Authorization: Bearer $tok" "$RW_URL/api/v1/jobs/$id" >"$t_tmp/job.json"
+        s=$(jq -r .state "$t_tmp/job.json")
+        case $s in done | failed) break ;; esac
+        kill -0 "$RW_PID" 2>/dev/null || break # the daemon died: no use waiting
+        sleep 0.1
+        n=$((n - 1))
+    done
+    echo "$s"
+}
+
 # Any daemon still running when the test ends is killed before the temp folder goes.
 rw_kill_daemons() {
     local p i

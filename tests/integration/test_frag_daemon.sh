@@ -28,16 +28,9 @@ code=$(curl -s -o "$RW_BODY" -w '%{http_code}' -X PUT -H "Authorization: Bearer 
     -H 'Content-Type: application/octet-stream' --data-binary "@$SIM/tumour.bam" \
     "$RW_URL/api/v1/samples/FRAG-T/reads")
 check_eq "paired-end BAM upload" "$code" 202
-job=$(jq -r .job.id "$RW_BODY")
-state=""
-for _ in $(seq 600); do
-    rw_req GET "/api/v1/jobs/$job" >/dev/null
-    state=$(jq -r .state "$RW_BODY")
-    case $state in done | failed) break ;; esac
-    sleep 0.1
-done
+state=$(rw_wait_job "$(jq -r .job.id "$RW_BODY")")
 check_eq "job done (counted with the panel's weights)" "$state" done
-[ "$state" = done ] || jq -r .error "$RW_BODY" >&2
+[ "$state" = done ] || jq -r .error "$t_tmp/job.json" >&2
 rw_req GET /api/v1/samples/FRAG-T/profile >/dev/null
 check "provenance: the panel's weighted filters" \
     sh -c "jq -r .settings.filters '$RW_BODY' | grep -q 'frag=weighted:'"

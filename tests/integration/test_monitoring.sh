@@ -23,17 +23,7 @@ put_bins() {
     [ "$(cat "$t_tmp/code")" = 202 ] || { echo "upload of $2: $(cat "$t_tmp/code") $(rw_body)" >&2; }
     jq -r .job.id "$RW_BODY"
 }
-# wait_job ID: polls until done or failed (60 s at most); prints the final state.
-wait_job() {
-    local n=600 s=""
-    while [ $n -gt 0 ]; do
-        s=$(curl -s -H "Authorization: Bearer $ADMIN" "$RW_URL/api/v1/jobs/$1" | jq -r .state)
-        case $s in done | failed) break ;; esac
-        sleep 0.1
-        n=$((n - 1))
-    done
-    echo "$s"
-}
+wait_job() { rw_wait_job "$1" 60 "$ADMIN"; } # ID: the job's final state (60 s at most)
 # wait_idle: waits until no job is queued or running (90 s at most).
 wait_idle() {
     local n=900

@@ -17,19 +17,7 @@ put_file() {
     curl -s -o "$RW_BODY" -w '%{http_code}' -X PUT -H "Authorization: Bearer ${3:-$RW_TOKEN}" \
         -H 'Content-Type: application/octet-stream' --data-binary "@$1" "$RW_URL$2"
 }
-# wait_job ID [SECONDS]: polls the job until done or failed; prints its final state.
-wait_job() {
-    local id=$1 n=$((${2:-60} * 10)) s=""
-    while [ "$n" -gt 0 ]; do
-        curl -s -H "Authorization: Bearer $RW_TOKEN" "$RW_URL/api/v1/jobs/$id" >"$t_tmp/job.json"
-        s=$(jq -r .state "$t_tmp/job.json")
-        case $s in done | failed) break ;; esac
-        kill -0 "$RW_PID" 2>/dev/null || break # the daemon died: no use waiting
-        sleep 0.1
-        n=$((n - 1))
-    done
-    echo "$s"
-}
+wait_job() { rw_wait_job "$@"; } # ID [SECONDS]: the job's final state ($t_tmp/job.json)
 job_id() { jq -r .job.id "$RW_BODY"; }
 new_sample() { # ACCESSION ASSAY [PATIENT]
     rw_req POST "/api/v1/patients/${3:-$PAT}/samples" \
