@@ -81,8 +81,7 @@ static json_t *settings_json_new(const rw_result *res, const srv_swgs_source *sr
         const rw_bins *b = res->bins;
         rw_count_opts co;
         rw_count_opts_init(&co);
-        /* A sample is analysed only when counted as its panel: the panel's filters are its own. */
-        rw_json_put(o, "filters", json_string(src->pon->filters), &bad);
+        rw_json_put(o, "filters", json_string(res->filters), &bad); /* checked against the panel */
         rw_json_put(o, "min_mapq", json_integer(co.min_mapq), &bad);
         rw_json_put(o, "bin_size", json_integer(b->bin_size), &bad);
         rw_json_put(o, "include_y", json_boolean(b->nchrom == RW_NCHROM), &bad);
