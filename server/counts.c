@@ -11,7 +11,8 @@
 srv_status srv_counts_stored(sqlite3 *conn, int64_t sample_id, rw_bins **out)
 {
     *out = NULL;
-    sqlite3_stmt *st = srv_db_prepare(conn, "SELECT build, bin_size, counts FROM results "
+    sqlite3_stmt *st = srv_db_prepare(conn, "SELECT build, bin_size, counts, "
+                                            "json_extract(settings, '$.filters') FROM results "
                                             "WHERE sample_id = ? AND counts IS NOT NULL");
     if (!st)
         return SRV_INTERNAL;
@@ -23,8 +24,12 @@ srv_status srv_counts_stored(sqlite3 *conn, int64_t sample_id, rw_bins **out)
         size_t nbytes = (size_t)sqlite3_column_bytes(st, 2);
         *out = srv_blob_layout_new((const char *)sqlite3_column_text(st, 0),
                                    sqlite3_column_int(st, 1), nbytes);
-        if (*out)
+        if (*out) {
             srv_blob_f32_decode(blob, (*out)->n, (*out)->count);
+            const unsigned char *filters = sqlite3_column_text(st, 3); /* NULL: not recorded */
+            snprintf((*out)->filters, sizeof(*out)->filters, "%s",
+                     filters ? (const char *)filters : "");
+        }
         rc = *out ? SRV_OK : SRV_CLIENT;
     } else if (s != SQLITE_DONE)
         rc = SRV_INTERNAL;

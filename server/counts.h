@@ -11,7 +11,8 @@
 #include "core/bins.h"
 #include "server/status.h"
 
-/* The counts stored with the sample's result: SRV_OK with *out new (rw_bins_free()),
+/* The counts stored with the sample's result, with the filters they were counted with (from the
+ * result's provenance; "" when not recorded): SRV_OK with *out new (rw_bins_free()),
  * SRV_NOT_FOUND when its result holds none, SRV_CLIENT when the BLOB fits no layout of its build,
  * SRV_INTERNAL on a database error or out of memory. */
 srv_status srv_counts_stored(sqlite3 *conn, int64_t sample_id, rw_bins **out);

@@ -222,8 +222,16 @@ static srv_status load_counts(job_ctx *j, const struct srv_config *cfg, rw_count
     char full[4096];
     rw_error e = {0};
     srv_status st = j->recall ? srv_counts_stored(j->conn, j->sample_id, bins) : SRV_NOT_FOUND;
-    if (st == SRV_OK)
-        return SRV_OK;
+    if (st == SRV_OK) {
+        char want[sizeof(*bins)->filters];
+        rw_count_filters(&co, want, sizeof want);
+        if (!(*bins)->filters[0] || !strcmp((*bins)->filters, want))
+            return SRV_OK;
+        /* Counted otherwise (under a panel of another fragment mode): count the input again. */
+        rw_bins_free(*bins);
+        *bins = NULL;
+        st = SRV_NOT_FOUND;
+    }
     if (st != SRV_NOT_FOUND) {
         set_err(err, errlen, "the stored counts of the sample are unreadable");
         return SRV_CLIENT;

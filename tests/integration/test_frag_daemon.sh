@@ -2,7 +2,8 @@
 # The daemon counts a BAM upload as its active panel's normals were counted: a panel built by
 # `relapsewatch pon build` from paired-end normals weighs fragments by length (the default), and a
 # paired-end BAM uploaded against it is counted with the same weights (rebuilt from the panel's
-# length histogram), analysed, and stored with the panel's filters as its provenance.
+# length histogram), analysed, and stored with the panel's filters as its provenance; a panel of
+# another mode activated later makes its re-run count the reads again.
 . "$RW_SRCDIR/tests/lib.sh"
 
 D=$t_tmp/d
@@ -38,5 +39,20 @@ check "provenance: the panel's weighted filters" \
 # copy number 6 is a ratio of 1.6, log2 0.68.
 check "1q21.3 log2 ratio of the gain" \
     sh -c "jq -e '.call.log2_ratio > 0.45' '$RW_BODY' >/dev/null"
+
+# Another panel of the same normals, counted as all fragments: its activation re-runs the sample,
+# whose stored counts are weighted, so the job counts the reads again instead of reusing them.
+"$RW_CLI" pon build --frag-mode all -o "$SIM/pon_all.tsv" "$SIM"/n/*.bam >/dev/null 2>&1
+code=$(curl -s -o "$RW_BODY" -w '%{http_code}' -X POST -H "Authorization: Bearer $RW_TOKEN" \
+    -H 'Content-Type: text/tab-separated-values' --data-binary "@$SIM/pon_all.tsv" \
+    "$RW_URL/api/v1/pons?name=all")
+check_eq "all-fragments panel uploaded" "$code" 201
+check_eq "activated: a re-run" "$(rw_req POST "/api/v1/pons/$(jq -r .id "$RW_BODY")/activate")" 202
+rw_req GET '/api/v1/jobs?limit=1' >/dev/null
+check_eq "re-run done" "$(rw_wait_job "$(jq -r '.jobs[0].id' "$RW_BODY")")" done
+rw_req GET /api/v1/samples/FRAG-T/profile >/dev/null
+check_eq "re-run counted the reads again, as all fragments" \
+    "$(jq -r '"\(.settings.source) \(.settings.filters | test("frag=weighted"))"' "$RW_BODY")" \
+    "reads false"
 rw_stop_daemon
 done_tests
