@@ -1,7 +1,7 @@
 # relapsewatchd: main.c over server/libserver.la, which the unit tests link too.
 noinst_LTLIBRARIES += server/libserver.la
 SERVER_LIBS = server/libserver.la json/libjson.la core/libcore.la $(MHD_LIBS) $(JANSSON_LIBS) \
-	$(SQLITE_LIBS) $(HTSLIB_LIBS) -lm
+	$(SQLITE_LIBS) $(HTSLIB_LIBS) $(SODIUM_LIBS) $(ZLIB_LIBS) $(GNUTLS_LIBS) -lm
 server_libserver_la_CPPFLAGS = $(AM_CPPFLAGS) -DRW_PKGDATADIR='"$(pkgdatadir)"'
 server_libserver_la_SOURCES = \
 	server/options.c server/options.h \
