@@ -1,9 +1,12 @@
-/* Public endpoints: GET /api/v1/health (a real database query) and GET /api/v1/version. */
+/* Public endpoints: GET /api/v1/health (a real database query), GET /api/v1/version and
+ * GET /api/v1/openapi.json (the API's description: public, so a LIMS integrator can read the
+ * contract before holding a token; it holds no data). */
 #include <config.h> /* autoconf's PACKAGE_VERSION */
 
 #include "core/version.h"
 #include "server/api.h"
 #include "server/migrate.h"
+#include "server/openapi.h"
 
 /* The schema version the open database is at (PRAGMA user_version); -1 if unreadable. */
 static int schema_version(sqlite3 *db)
@@ -40,8 +43,15 @@ static enum MHD_Result version(srv_request *req)
                                     "schema_supported", known, "api", "v1"));
 }
 
+static enum MHD_Result openapi(srv_request *req)
+{
+    return srv_reply_bytes(req, MHD_HTTP_OK, "application/json", srv_openapi_json,
+                           srv_openapi_json_len);
+}
+
 const srv_route srv_health_routes[] = {
     {.method = "GET", .path = "/api/v1/health", .handler = health, .roles = SRV_ROLE_PUBLIC},
     {.method = "GET", .path = "/api/v1/version", .handler = version, .roles = SRV_ROLE_PUBLIC},
+    {.method = "GET", .path = "/api/v1/openapi.json", .handler = openapi, .roles = SRV_ROLE_PUBLIC},
     {0},
 };

@@ -31,6 +31,8 @@ server_libserver_la_SOURCES = \
 	server/api_uploads.c server/api_jobs.c server/api_pons.c server/api_profile.c \
 	server/api_trend.c server/api_alerts.c server/api_cohort.c
 nodist_server_libserver_la_SOURCES = server/schema_sql.c
+nodist_server_libserver_la_SOURCES += server/openapi_json.c # tools/local.mk
+server_libserver_la_SOURCES += server/openapi.h
 bin_PROGRAMS += relapsewatchd
 relapsewatchd_LDADD = $(SERVER_LIBS)
 relapsewatchd_SOURCES = server/main.c
