@@ -94,12 +94,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         off += (size_t)w;
     }
-    /* Half-close: a complete request is answered, an incomplete one is dropped. */
-    shutdown(fd, SHUT_WR);
+    /* The daemon keeps a connection open after its answer (keep-alive, even half-closed), so
+     * read until the answer pauses, then reset the connection (SO_LINGER 0) so that the daemon
+     * frees its slot at once. An incomplete request simply gets no answer. */
     char buf[4096];
     struct pollfd p = {.fd = fd, .events = POLLIN};
-    while (poll(&p, 1, 2000) > 0 && recv(fd, buf, sizeof buf, 0) > 0)
-        ;
+    for (int wait_ms = 50; poll(&p, 1, wait_ms) > 0 && recv(fd, buf, sizeof buf, 0) > 0;)
+        wait_ms = 20;
+    struct linger reset = {.l_onoff = 1, .l_linger = 0};
+    setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof reset);
     close(fd);
     free(req);
     return 0;
