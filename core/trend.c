@@ -204,7 +204,10 @@ static rw_status check_input(const rw_trend_input *in, rw_error *err)
         if (s->no_call < 0 || s->no_call > 1)
             return rw_error_set(err, RW_ERR_INPUT, "sample %lld: no_call must be 0 or 1",
                                 (long long)s->sample_id);
-        if (s->no_call)
+        if (s->retracted < 0 || s->retracted > 1)
+            return rw_error_set(err, RW_ERR_INPUT, "sample %lld: retracted must be 0 or 1",
+                                (long long)s->sample_id);
+        if (s->no_call || s->retracted)
             continue; /* its value is not read */
         if (!isfinite(s->ratio) || s->ratio <= 0)
             return rw_error_set(err, RW_ERR_INPUT, "sample %lld: copy ratio %g must be > 0",
@@ -476,7 +479,7 @@ static void resolve_point(const rw_trend_sample *s, const rw_trend_config *c, rw
     p->s.no_call_reason[RW_TREND_REASON_MAX - 1] = '\0';
     p->baseline = p->baseline_limit = p->nadir = p->nadir_limit = p->cusum = NAN;
     p->personal_ref = p->personal_sd = p->z_personal = NAN;
-    if (s->no_call) {
+    if (s->no_call || s->retracted) {
         p->skipped = 1;
         p->s.positive = p->s.strong = 0;
         return;

@@ -195,6 +195,9 @@ typedef struct rw_trend_sample {
      * negative or clear draw, never a "previous draw"); ratio, cv and z are not read. */
     int no_call;
     char no_call_reason[RW_TREND_REASON_MAX]; /* why ("" = none given), copied to the output */
+    /* 1: the result was retracted (a swapped or mislabelled draw, the daemon's
+     * samples.retracted_at): skipped exactly like a no-call, and shown with `retracted`. */
+    int retracted;
 } rw_trend_sample;
 
 typedef struct rw_trend_treatment {
@@ -279,7 +282,7 @@ typedef struct rw_trend_point {
     double nadir;          /* on-treatment nadir R before the draw, NaN if none */
     double nadir_limit;    /* nadir (1 + RCV_up), NaN if none */
     double cusum;          /* CUSUM S after the draw (rule_cusum on, off-chemo), else NaN */
-    int skipped;           /* a no-call (s.no_call): not replayed */
+    int skipped;           /* a no-call (s.no_call) or retracted (s.retracted): not replayed */
     int personal_n;        /* personal baseline draws the draw was compared with (0: none) */
     double personal_ref;   /* their geometric mean R, NaN if none */
     double personal_sd;    /* SD of ln(R / personal_ref): the denominator of z_personal */

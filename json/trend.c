@@ -58,7 +58,8 @@ json_t *rw_trend_point_json_new(const rw_trend_point *p)
     rw_json_put(o, "panel_id", p->s.panel_id ? json_integer(p->s.panel_id) : json_null(), &bad);
     rw_json_put(o, "se_log2", rw_json_num(p->s.se_log2 > 0 ? p->s.se_log2 : NAN), &bad);
     rw_json_put(o, "skipped", json_boolean(p->skipped), &bad);
-    if (p->skipped) { /* a no-call: why (a reason cut inside a UTF-8 character reads no_call) */
+    rw_json_put(o, "retracted", json_boolean(p->s.retracted), &bad);
+    if (p->s.no_call) { /* a no-call: why (a reason cut inside a UTF-8 character reads no_call) */
         json_t *why = json_string(p->s.no_call_reason);
         rw_json_put(o, "no_call_reason",
                     why && p->s.no_call_reason[0] ? why : json_string("no_call"), &bad);

@@ -14,6 +14,11 @@ static const srv_clin_field event_fields[] = {
     {.name = "date", .kind = SRV_CLIN_DATE, .flags = SRV_CLIN_REQUIRED},
     {.name = "kind", .kind = SRV_CLIN_ENUM, .flags = SRV_CLIN_REQUIRED, .choices = event_kinds},
     {.name = "note", .kind = SRV_CLIN_TEXT, .flags = SRV_CLIN_NULLABLE, .max_len = 2000},
+    /* the client's own id: a resend with it is answered the stored record (schema/008) */
+    {.name = "external_id",
+     .kind = SRV_CLIN_KEY,
+     .flags = SRV_CLIN_NULLABLE | SRV_CLIN_FIXED,
+     .max_len = 64},
     {0},
 };
 
@@ -39,6 +44,7 @@ static const srv_clin_child events = {
     .fields = event_fields,
     .check = event_check,
     .after_write = srv_monitor_recompute,
+    .key = "external_id",
 };
 
 const srv_route srv_events_routes[] = {

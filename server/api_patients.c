@@ -108,6 +108,23 @@ static int cursor_decode(const char *s, int64_t *last_id)
 
 /* ---------------------------------------------------------------- handlers */
 
+/* Inside the open transaction: inserts the patient `want` and audits her creation by internal
+ * id only, without her external id, so an erasure (DELETE /patients/{id}) leaves no identifier
+ * of hers in the append-only trail. The new row with *id set, or NULL (logged). */
+static json_t *create_patient_new(srv_request *req, json_t *want, int64_t *id)
+{
+    json_t *row = NULL, *details = NULL;
+    if ((*id = srv_row_insert(req->db, "patients", want)) < 0 ||
+        srv_row_by_id(req->db, "patients", *id, &row) != SRV_OK || !(details = json_copy(row)) ||
+        json_object_del(details, "external_id") ||
+        srv_audit(req, "create", "patient", *id, details)) {
+        json_decref(row);
+        row = NULL;
+    }
+    json_decref(details);
+    return row;
+}
+
 static enum MHD_Result patient_create(srv_request *req)
 {
     json_t *want = srv_clin_body_new(req, patient_fields, 1);
@@ -127,7 +144,7 @@ static enum MHD_Result patient_create(srv_request *req)
                                  "a patient with this external_id");
     else if (st != SRV_NOT_FOUND)
         srv_clin_abort(req, "cannot look up a patient");
-    else if (!(row = srv_clin_create_new(req, "patients", "patient", want, &id)))
+    else if (!(row = create_patient_new(req, want, &id)))
         srv_clin_abort(req, "cannot create a patient");
     else
         srv_clin_commit_reply(req, 201, json_incref(row), "created patient %" PRId64, id);

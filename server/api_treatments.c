@@ -14,6 +14,11 @@ static const srv_clin_field treatment_fields[] = {
     {.name = "regimen", .kind = SRV_CLIN_TEXT, .flags = SRV_CLIN_NULLABLE, .max_len = 200},
     {.name = "start_date", .kind = SRV_CLIN_DATE, .flags = SRV_CLIN_REQUIRED},
     {.name = "end_date", .kind = SRV_CLIN_DATE, .flags = SRV_CLIN_NULLABLE}, /* null: ongoing */
+    /* the client's own id: a resend with it is answered the stored record (schema/008) */
+    {.name = "external_id",
+     .kind = SRV_CLIN_KEY,
+     .flags = SRV_CLIN_NULLABLE | SRV_CLIN_FIXED,
+     .max_len = 64},
     {0},
 };
 
@@ -38,6 +43,7 @@ static const srv_clin_child treatments = {
     .fields = treatment_fields,
     .check = treatment_check,
     .after_write = srv_monitor_recompute,
+    .key = "external_id",
 };
 
 const srv_route srv_treatments_routes[] = {

@@ -63,13 +63,17 @@ static json_t *draw_thresholds(const char *settings_text, const char *assay)
  * personal_draws; false / null / 0 for a draw the engine did not read. */
 static int engine_fields(json_t *o, json_t *points, int64_t sample_id)
 {
-    static const char *const keys[] = {"no_call_reason", "z_personal", "personal_reference",
-                                       "personal_sd", "personal_draws"};
+    static const char *const keys[] = {"no_call_reason", "z_personal",     "personal_reference",
+                                       "personal_sd",    "personal_draws", "retraction_reason",
+                                       "retracted_at",   "retracted_by"};
     char key[24];
     snprintf(key, sizeof key, "%" PRId64, sample_id);
     json_t *p = json_object_get(points, key), *v;
     int bad = json_object_set_new(o, "skipped",
                                   json_boolean(json_is_true(json_object_get(p, "skipped"))));
+    /* a retracted draw (schema/008, POST /samples/{accession}/retract) */
+    bad |= json_object_set_new(o, "retracted",
+                               json_boolean(json_is_true(json_object_get(p, "retracted"))));
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         v = json_object_get(p, keys[i]);
         bad |= v ? json_object_set(o, keys[i], v)

@@ -27,6 +27,7 @@
 
 #include "server/auth.h"
 #include "server/db.h"
+#include "server/idempotency.h"
 #include "server/log.h"
 #include "server/options.h"
 #include "server/reply.h"
@@ -322,7 +323,7 @@ static enum MHD_Result run_handler(srv_http *h, srv_request *req)
             return req->response ? MHD_YES : srv_reply_internal(req, "upload end refused");
     }
     req->db = srv_db_acquire(h->db);
-    enum MHD_Result ret = r->handler(req);
+    enum MHD_Result ret = srv_idempotency_call(req, r->handler); /* Idempotency-Key of a POST */
     srv_db_release(h->db, req->db);
     req->db = NULL;
     if (ret == MHD_NO && !req->response)

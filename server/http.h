@@ -55,6 +55,7 @@ typedef struct srv_request {
     double started;                    /* monotonic seconds, for the duration in the log */
     void *upload;                      /* state of a streaming upload, owned by its handler */
     void (*upload_free)(void *upload); /* frees `upload` at completion (NULL-safe) */
+    void *idempotency; /* idempotency.c: the answer kept for an Idempotency-Key, or NULL */
 
     /* http.c internals (handlers do not touch them). */
     struct srv_db *pool;           /* where req->db comes from (borrowed) */

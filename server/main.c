@@ -12,6 +12,7 @@
 
 #include "core/version.h"
 #include "server/auth.h"
+#include "server/corrections.h"
 #include "server/db.h"
 #include "server/http.h"
 #include "server/jobs.h"
@@ -69,6 +70,11 @@ int main(int argc, char **argv)
     if (!(jobs = srv_jobs_start(&cfg, db, err, sizeof err))) {
         srv_log(SRV_LOG_ERROR, "%s", err);
         goto done;
+    }
+    { /* files of inputs erased or replaced just before the last stop (server/corrections.h) */
+        sqlite3 *sweep = srv_db_acquire(db);
+        srv_corr_remove_files(sweep, cfg.data_dir);
+        srv_db_release(db, sweep);
     }
     /* Listen before creating the first token, so a port already in use cannot leave a printed
      * token behind a daemon that never ran; until the token exists requests simply get 401. */

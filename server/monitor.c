@@ -6,7 +6,10 @@
  * a clinical event, the patient's primary status, a PoN re-run) replays the patient's complete
  * series inside the transaction of that change. What is stored is therefore always what the
  * engine says about the inputs committed with it. Alerts need an identity across replays so a
- * clinician's acknowledgement sticks to "the same" alert: (draw, kind, first rule). A replay
+ * clinician's acknowledgement sticks to "the same" alert: (patient, draw, kind, first rule); the
+ * patient is part of it since a draw can be moved to another patient (schema/008), whose alerts
+ * are then new ones while the first patient's stay with her, retracted. A retracted draw
+ * (samples.retracted_at) is read as skipped, like a no-call. A replay
  * upserts every alert it raises on that key (refreshing the evidence, reviving a retracted one),
  * then retracts the stored alerts it did not raise. Nothing is deleted. */
 
@@ -23,6 +26,7 @@
 #include "server/db.h"
 #include "server/log.h"
 #include "server/options.h"
+#include "server/rows.h"
 #include "json/num.h"
 #include "json/trend.h"
 
@@ -148,7 +152,8 @@ static int read_samples(sqlite3 *conn, int64_t patient_id, inputs *in)
 {
     sqlite3_stmt *st = srv_db_prepare(
         conn, "SELECT s.id, s.collected_at, r.assay, r.ratio, r.ratio_high, r.cv, r.z, r.call, "
-              "r.strong, r.se, r.pon_id, coalesce(json_extract(r.quality, '$.code'), r.call) "
+              "r.strong, r.se, r.pon_id, coalesce(json_extract(r.quality, '$.code'), r.call), "
+              "s.retracted_at IS NOT NULL "
               "FROM samples s JOIN results r ON r.sample_id = s.id "
               "WHERE s.patient_id = ? ORDER BY s.collected_at, s.id");
     int rc;
@@ -170,6 +175,8 @@ static int read_samples(sqlite3 *conn, int64_t patient_id, inputs *in)
         /* A no-call (schema/005: insufficient_quality, no_data) is kept in the series with its
          * reason code, and the engine skips it: never a negative draw. */
         x.no_call = call && strcmp(call, "amplified") && strcmp(call, "not_detected");
+        /* A retracted draw (schema/008) is skipped the same way, whatever its call. */
+        x.retracted = sqlite3_column_int(st, 12) != 0;
         if (x.no_call) {
             const char *why = (const char *)sqlite3_column_text(st, 11);
             snprintf(x.no_call_reason, sizeof x.no_call_reason, "%s", why ? why : "");
@@ -180,7 +187,7 @@ static int read_samples(sqlite3 *conn, int64_t patient_id, inputs *in)
          * rise harder, not easier, to call). */
         if (!(x.ratio > 0) || !isfinite(x.ratio))
             x.ratio = col_double(st, 4);
-        if (!x.no_call && (!(x.ratio > 0) || !isfinite(x.ratio))) {
+        if (!x.no_call && !x.retracted && (!(x.ratio > 0) || !isfinite(x.ratio))) {
             srv_log(SRV_LOG_WARN, "sample %" PRId64 ": result without a usable ratio, skipped",
                     x.sample_id);
             continue;
@@ -340,12 +347,13 @@ static int upsert_alert(sqlite3 *conn, int64_t patient_id, const rw_trend_alert 
     rw_date_format(al->day, fired);
     /* Was it known and live? (decides whether the change is worth an audit row) */
     st = srv_db_prepare(conn, "SELECT retracted_at IS NULL FROM alerts "
-                              "WHERE sample_id = ? AND kind = ? AND rule = ?");
+                              "WHERE sample_id = ? AND kind = ? AND rule = ? AND patient_id = ?");
     if (!st)
         goto out;
     sqlite3_bind_int64(st, 1, al->sample_id);
     sqlite3_bind_text(st, 2, kind, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, rule, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, patient_id);
     int step = sqlite3_step(st);
     if (step != SQLITE_ROW && step != SQLITE_DONE)
         goto fail_sql;
@@ -355,7 +363,8 @@ static int upsert_alert(sqlite3 *conn, int64_t patient_id, const rw_trend_alert 
     st = srv_db_prepare(
         conn, "INSERT INTO alerts (patient_id, kind, rule, fired_on, sample_id, evidence, "
               "closed_by, closed_on) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-              "ON CONFLICT (sample_id, kind, rule) DO UPDATE SET fired_on = excluded.fired_on, "
+              "ON CONFLICT (patient_id, sample_id, kind, rule) DO UPDATE SET fired_on = "
+              "excluded.fired_on, "
               "evidence = excluded.evidence, closed_by = excluded.closed_by, closed_on = "
               "excluded.closed_on, retracted_at = NULL RETURNING id");
     if (!st)
@@ -499,6 +508,35 @@ static int run_engine(sqlite3 *conn, int64_t patient_id, const rw_trend_config *
     return 0;
 }
 
+/* Marks the retracted draws of the patient in points (keyed by sample id; a draw without a
+ * result gets an entry of its own): retracted, skipped, retraction_reason, retracted_at,
+ * retracted_by. 0, or -1 on an SQL or allocation error. */
+static int mark_retracted(sqlite3 *conn, int64_t patient_id, json_t *points)
+{
+    sqlite3_stmt *st = srv_db_prepare(conn, "SELECT id, retraction_reason, retracted_at, "
+                                            "retracted_by FROM samples WHERE patient_id = ? AND "
+                                            "retracted_at IS NOT NULL");
+    int rc, bad = 0;
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, patient_id);
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && !bad) {
+        char key[24];
+        snprintf(key, sizeof key, "%" PRId64, (int64_t)sqlite3_column_int64(st, 0));
+        json_t *p = json_object_get(points, key);
+        if (!p && (json_object_set_new(points, key, json_object()) ||
+                   !(p = json_object_get(points, key))))
+            break;
+        bad = json_object_set_new(p, "retracted", json_true()) ||
+              json_object_set_new(p, "skipped", json_true()) ||
+              json_object_set_new(p, "retraction_reason", srv_col_text_new(st, 1)) ||
+              json_object_set_new(p, "retracted_at", srv_col_text_new(st, 2)) ||
+              json_object_set_new(p, "retracted_by", srv_col_text_new(st, 3));
+    }
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE && !bad ? 0 : -1;
+}
+
 json_t *srv_monitor_points_new(sqlite3 *conn, int64_t patient_id)
 {
     inputs in = {0};
@@ -516,6 +554,10 @@ json_t *srv_monitor_points_new(sqlite3 *conn, int64_t patient_id)
                 o = NULL;
                 break;
             }
+        }
+        if (o && mark_retracted(conn, patient_id, o)) {
+            json_decref(o);
+            o = NULL;
         }
     }
     rw_trend_result_free(res);

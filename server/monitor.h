@@ -20,7 +20,9 @@ int srv_monitor_recompute(sqlite3 *conn, int64_t patient_id);
 
 /* The engine's reading of each draw with a result, as an object keyed by sample id (decimal)
  * of json/trend.h points: skipped and no_call_reason for a no-call, z_personal and the personal
- * reference. For the trend answer (read only; inside the caller's read transaction). NULL on a
+ * reference; retracted draws (schema/008) are marked retracted and skipped with their
+ * retraction_reason, retracted_at and retracted_by, including those without a result yet.
+ * For the trend answer (read only; inside the caller's read transaction). NULL on a
  * database, engine or allocation error (logged). */
 json_t *srv_monitor_points_new(sqlite3 *conn, int64_t patient_id);
 

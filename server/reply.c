@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "server/idempotency.h"
 #include "server/log.h"
 
 /* Parks resp as req's answer (takes ownership). The first answer wins: a second one is a bug,
@@ -50,6 +51,7 @@ enum MHD_Result srv_reply_json(srv_request *req, unsigned status, json_t *body)
     if (!text)
         return srv_reply_internal(req, "json_dumps failed");
     size_t len = strlen(text);
+    srv_idempotency_capture(req, status, text, len); /* kept when the request has a key */
     /* MHD frees the text with free() once sent: no copy. */
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!resp) {

@@ -57,6 +57,30 @@ static void finish(srv_request *req, const srv_clin_child *c, json_t *row, unsig
                           json_integer_value(json_object_get(row, "patient_id")));
 }
 
+/* A create whose client key (c->key) is already stored for the patient: answered (200 with the
+ * stored record, or 409 when it differs; 500) and 1, else 0 (the create goes on). */
+static int answered_by_key(srv_request *req, const srv_clin_child *c, json_t *patient,
+                           json_t *values)
+{
+    json_t *k = c->key ? json_object_get(values, c->key) : NULL;
+    char sql[160], what[96];
+    if (!json_is_string(k))
+        return 0;
+    snprintf(sql, sizeof sql, "SELECT * FROM %s WHERE patient_id = ? AND %s = ?", c->table, c->key);
+    json_t *args = json_pack("[O, O]", json_object_get(patient, "id"), k);
+    json_t *rows = args ? srv_rows_query_new(req->db, sql, args) : NULL;
+    json_t *have = json_array_get(rows, 0);
+    json_decref(args);
+    if (!rows)
+        srv_clin_abort(req, "cannot look up a record by its key");
+    else if (have) {
+        snprintf(what, sizeof what, "a %s with this %s", c->entity, c->key);
+        srv_clin_answer_existing(req, c->fields, values, have, what);
+    }
+    json_decref(rows);
+    return !rows || have;
+}
+
 enum MHD_Result srv_clin_child_create(srv_request *req)
 {
     const srv_clin_child *c = child_of(req);
@@ -64,7 +88,7 @@ enum MHD_Result srv_clin_child_create(srv_request *req)
     int64_t id = 0;
 
     if ((values = write_body_new(req, c, 1)) && (patient = srv_clin_patient_new(req, 1)) &&
-        !check_record(req, c, patient, values)) {
+        !check_record(req, c, patient, values) && !answered_by_key(req, c, patient, values)) {
         json_object_set(values, "patient_id", json_object_get(patient, "id"));
         row = srv_clin_create_new(req, c->table, c->entity, values, &id);
         finish(req, c, row, 201, "created", id);

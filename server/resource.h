@@ -23,6 +23,9 @@ typedef struct srv_clin_child {
     /* Called inside the write's transaction, before the commit, with the record's patient (e.g.
      * to recompute her monitoring state); non-zero rolls the write back (500). NULL: none. */
     int (*after_write)(sqlite3 *db, int64_t patient_id);
+    /* The client's key column ("external_id", unique per patient), or NULL: a create resent with
+     * the same key answers the stored record (200) when it agrees, else 409 (schema/008). */
+    const char *key;
 } srv_clin_child;
 
 /* Handlers of routes whose .ctx is their srv_clin_child. */

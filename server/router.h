@@ -39,6 +39,9 @@ extern const srv_route srv_uploads_routes[], srv_jobs_routes[], srv_pons_routes[
 /* Monitoring (api_trend.c, api_alerts.c, api_cohort.c). */
 extern const srv_route srv_trend_routes[], srv_alerts_routes[], srv_cohort_routes[];
 
+/* Corrections of wrong data (api_corrections.c). */
+extern const srv_route srv_corrections_routes[];
+
 /* NULL-terminated list of every table (routes.c). */
 extern const srv_route *const srv_all_routes[];
 

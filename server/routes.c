@@ -8,5 +8,6 @@ const srv_route *const srv_all_routes[] = {
     srv_uploads_routes,  srv_jobs_routes,
     srv_pons_routes,     srv_profile_routes,
     srv_trend_routes,    srv_alerts_routes,
-    srv_cohort_routes,   NULL,
+    srv_cohort_routes,   srv_corrections_routes,
+    NULL,
 };
