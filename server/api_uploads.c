@@ -26,6 +26,7 @@
 #include "core/bins.h"
 #include "core/genome.h"
 #include "server/api.h"
+#include "server/auth.h"
 #include "server/datadir.h"
 #include "server/ddpcr_input.h"
 #include "server/jobs.h"
@@ -73,12 +74,15 @@ static int find_sample(srv_request *req, sample_row *s)
     return -1;
 }
 
-/* The input kinds each assay takes. */
+/* The one input an assay takes: swgs reads, bins a bins file, ddpcr wells. */
+static const char *assay_input(const char *assay)
+{
+    return !strcmp(assay, "swgs") ? "reads" : assay; /* "bins", "ddpcr" */
+}
+
 static int assay_accepts(const char *assay, const char *kind)
 {
-    if (!strcmp(assay, "ddpcr"))
-        return !strcmp(kind, "ddpcr");
-    return strcmp(kind, "ddpcr") != 0;
+    return !strcmp(kind, assay_input(assay)); /* each assay takes exactly one kind of input */
 }
 
 /* Reads the header of a BAM/CRAM: the build, and ".bam"/".cram" in ext. 0, or -1 answered 422. */
@@ -262,7 +266,8 @@ static int place_file(srv_request *req, int64_t sample_id, const input *in, char
     }
     size_t l = strlen(rel);
     snprintf(rel + l, rel_size - l, "/%s.%s", in->sha, in->ext);
-    if (srv_datadir_path(req->cfg->data_dir, rel, full, full_size) || rename(in->tmp, full)) {
+    if (srv_datadir_path(req->cfg->data_dir, rel, full, full_size) ||
+        srv_publish_file(in->tmp, full)) { /* rename + fsync of the folders */
         srv_reply_internal(req, "cannot move the upload into place");
         return -1;
     }
@@ -342,8 +347,9 @@ static enum MHD_Result store_input(srv_request *req, const sample_row *s, const 
         placed = 1;
     }
     if (!(answer = write_input(req, s, in, placed ? rel : NULL, p.exists, &job)) ||
-        srv_db_commit(req->db)) {
-        srv_reply_internal(req, "cannot store an upload");
+        srv_auth_recheck(req) || srv_db_commit(req->db)) {
+        if (!req->response) /* srv_auth_recheck answered 401 itself */
+            srv_reply_internal(req, "cannot store an upload");
         goto fail;
     }
     srv_jobs_notify();
@@ -368,6 +374,68 @@ out:
     return MHD_YES;
 }
 
+/* ---------------------------------------------------------------- checks at the headers */
+
+/* A sample that already holds another input and has not failed cannot take this upload: when
+ * the declared size or the kind differs from the stored input's, the body cannot be the same
+ * bytes (which would be an idempotent 200), so 409 is certain before a byte is read. 0, or 1
+ * once answered. */
+static int conflict_early(srv_request *req, const sample_row *s, const char *kind, int64_t declared)
+{
+    sqlite3_stmt *st = srv_db_prepare(req->db, "SELECT s.status, i.kind, i.size FROM samples s "
+                                               "JOIN sample_inputs i ON i.sample_id = s.id "
+                                               "WHERE s.id = ?");
+    if (!st) {
+        srv_reply_internal(req, "cannot read the sample's input");
+        return 1;
+    }
+    sqlite3_bind_int64(st, 1, s->id);
+    int conflict = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        conflict = strcmp((const char *)sqlite3_column_text(st, 0), "failed") &&
+                   (strcmp((const char *)sqlite3_column_text(st, 1), kind) ||
+                    (declared >= 0 && declared != sqlite3_column_int64(st, 2)));
+    sqlite3_finalize(st);
+    if (conflict)
+        srv_reply_error(req, 409, "conflict", NULL,
+                        "another input was already uploaded for this sample; only a failed "
+                        "sample's input can be replaced");
+    return conflict;
+}
+
+/* Everything the headers decide for a sample's file upload, before a byte of the body is
+ * stored: the sample exists, its assay takes files, its state admits this input, the declared
+ * size is within the limits and the disk has room (uploads.h). 0 to read the body, 1 once
+ * answered (MHD then closes without reading it). */
+static int sample_headers(srv_request *req, const char *kind, int64_t declared)
+{
+    sample_row s;
+    if (find_sample(req, &s))
+        return 1;
+    if (!assay_accepts(s.assay, kind)) {
+        srv_reply_error(req, 422, "assay_mismatch", NULL,
+                        "this sample is registered with assay %s: upload its input to .../%s",
+                        s.assay, assay_input(s.assay));
+        return 1;
+    }
+    if (declared == 0) {
+        srv_reply_error(req, 422, "empty_body", NULL, "the upload is empty");
+        return 1;
+    }
+    return conflict_early(req, &s, kind, declared) ||
+           srv_upload_headers_capped(req, declared, req->cfg->quota_sample);
+}
+
+static int reads_headers(srv_request *req, int64_t declared)
+{
+    return sample_headers(req, "reads", declared);
+}
+
+static int bins_headers(srv_request *req, int64_t declared)
+{
+    return sample_headers(req, "bins", declared);
+}
+
 /* ---------------------------------------------------------------- handlers */
 
 /* The checks every streamed file upload (reads, bins) starts with: the body complete, the sample
@@ -379,10 +447,10 @@ static int file_upload_ready(srv_request *req, sample_row *s, input *in)
         srv_reply_internal(req, "upload state missing");
     else if (find_sample(req, s))
         ;
-    else if (!assay_accepts(s->assay, "reads"))
+    else if (!assay_accepts(s->assay, in->kind))
         srv_reply_error(req, 422, "assay_mismatch", NULL,
-                        "this sample is registered with assay %s: upload its wells to .../ddpcr",
-                        s->assay);
+                        "this sample is registered with assay %s: upload its input to .../%s",
+                        s->assay, assay_input(s->assay));
     else if (in->size == 0)
         srv_reply_error(req, 422, "empty_body", NULL, "the upload is empty");
     else
@@ -435,8 +503,12 @@ static enum MHD_Result put_ddpcr(srv_request *req)
         return MHD_YES;
     if (!assay_accepts(s.assay, "ddpcr"))
         return srv_reply_error(req, 422, "assay_mismatch", NULL,
-                               "this sample is registered with assay %s: upload reads or bins",
-                               s.assay);
+                               "this sample is registered with assay %s: upload its input to "
+                               ".../%s",
+                               s.assay, assay_input(s.assay));
+    char unknown[80];
+    if (srv_ddpcr_unknown_key(req->json, unknown, sizeof unknown, &e))
+        return srv_reply_error(req, 422, "unknown_field", unknown, "%s", e.msg);
     if ((st = srv_ddpcr_check(req->json, &field, &e)))
         return srv_reply_core_error(req, st, "invalid_ddpcr", field, "%s", e.msg);
     /* The checksum of the canonical JSON: the same wells resent with other spacing match. */
@@ -458,19 +530,21 @@ const srv_route srv_uploads_routes[] = {
     {.method = "PUT",
      .path = "/api/v1/samples/{accession}/reads",
      .handler = put_reads,
-     .roles = UPLOADERS,
+     .roles = SRV_ROLE_LIMS,
      .body = SRV_BODY_STREAM,
-     .on_chunk = srv_upload_chunk},
+     .on_chunk = srv_upload_chunk,
+     .on_headers = reads_headers},
     {.method = "PUT",
      .path = "/api/v1/samples/{accession}/bins",
      .handler = put_bins,
-     .roles = UPLOADERS,
+     .roles = SRV_ROLE_LIMS,
      .body = SRV_BODY_STREAM,
-     .on_chunk = srv_upload_chunk},
+     .on_chunk = srv_upload_chunk,
+     .on_headers = bins_headers},
     {.method = "PUT",
      .path = "/api/v1/samples/{accession}/ddpcr",
      .handler = put_ddpcr,
-     .roles = UPLOADERS,
+     .roles = SRV_ROLE_LIMS,
      .body = SRV_BODY_JSON},
     {0},
 };

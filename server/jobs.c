@@ -1,7 +1,8 @@
 /* The persistent job queue: worker threads that claim queued jobs from SQLite and run them.
  *
  * DESIGN. The `jobs` table is the queue, so it survives a crash: at start-up every job left
- * 'running' goes back to 'queued' (and its sample from 'processing' to 'queued') and runs again.
+ * 'running' goes back to 'queued' (and its sample from 'processing' to 'queued') and runs again,
+ * unless it has used up its attempts.
  * Each worker holds one pooled connection for its whole life and loops: claim the oldest queued
  * job of a sample that has none running, in one BEGIN IMMEDIATE transaction (the UPDATE ...
  * WHERE state = 'queued' makes the claim atomic: two workers can never take the same job, nor
@@ -11,7 +12,9 @@
  * signals after a commit that queued jobs; it also wakes every few seconds to look anyway (a job
  * queued by another process, or a notify lost to a race). Stopping sets a flag and wakes
  * everyone; a worker finishes the job in hand (the core cannot be interrupted mid-count), then
- * exits. A job cut by SIGKILL is simply found 'running' at the next start. */
+ * exits. A job cut by SIGKILL is simply found 'running' at the next start; each run started
+ * counts an attempt, so a job cut --job-max-attempts times (an input that crashes the worker)
+ * fails there instead of crashing the daemon at every start. */
 #include "server/jobs.h"
 
 #include <errno.h>
@@ -26,8 +29,10 @@
 #include "server/datadir.h"
 #include "server/db.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/options.h"
 #include "server/pipeline.h"
+#include "server/reply.h"
 #include "server/rows.h"
 
 #define IDLE_POLL_SECONDS 5
@@ -249,9 +254,12 @@ int srv_jobs_settle_sample(sqlite3 *conn, int64_t job_id, int64_t sample_id, con
 
 /* Records a failure: the job 'failed' with its message, and the sample 'failed' too unless
  * another job of it is waiting. */
-static void record_failure(sqlite3 *c, const claimed *job, const char *msg)
+static void record_failure(sqlite3 *c, const claimed *job, const char *error)
 {
     sqlite3_stmt *st = NULL;
+    char msg[1024]; /* the API shows it: no server paths (the log keeps the full message) */
+    snprintf(msg, sizeof msg, "%s", error);
+    srv_scrub_paths(msg, sizeof msg);
     if (srv_db_begin(c))
         goto fail;
     st = srv_db_prepare(c, "UPDATE jobs SET state = 'failed', error = ?, finished_at = "
@@ -300,11 +308,38 @@ static int should_stop(srv_jobs *q)
     return s;
 }
 
+/* TEST ONLY: RELAPSEWATCHD_TEST_JOB_DELAY_MS=N makes every job wait N ms (at most 60 s) after its
+ * claim, so the crash tests can kill the daemon while a job runs. Unset in production; the
+ * daemon warns at start when it is set. Read once, before the workers start. */
+static int test_job_delay_ms;
+
+static void read_test_hooks(void)
+{
+    const char *v = getenv("RELAPSEWATCHD_TEST_JOB_DELAY_MS");
+    test_job_delay_ms = v ? atoi(v) : 0;
+    if (test_job_delay_ms > 60000)
+        test_job_delay_ms = 60000;
+    if (test_job_delay_ms > 0)
+        srv_log(SRV_LOG_WARN,
+                "TEST HOOK: RELAPSEWATCHD_TEST_JOB_DELAY_MS=%d delays every job "
+                "(never set it in production)",
+                test_job_delay_ms);
+}
+
+static void test_delay(srv_jobs *q)
+{
+    for (int waited = 0; waited < test_job_delay_ms && !should_stop(q); waited += 20) {
+        struct timespec ts = {0, 20 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+}
+
 static void *worker(void *arg)
 {
     srv_jobs *q = arg;
     sqlite3 *c = srv_db_acquire(q->db);
     char err[1024];
+    srv_metrics_worker_started(); /* health: workers alive */
     while (!should_stop(q)) {
         pthread_mutex_lock(&q->lock);
         unsigned long seen = q->wakeup;
@@ -317,6 +352,7 @@ static void *worker(void *arg)
             clock_gettime(CLOCK_MONOTONIC, &t0);
             srv_log(SRV_LOG_INFO, "job %" PRId64 " (%s) of sample %" PRId64 " started", job.id,
                     job.recall ? "recall" : "analyse", job.sample_id);
+            test_delay(q);
             progress_ctx pc = {c, job.id};
             err[0] = '\0';
             srv_status rc = srv_pipeline_run(c, q->cfg, job.id, job.sample_id, job.recall,
@@ -346,20 +382,63 @@ static void *worker(void *arg)
         }
         pthread_mutex_unlock(&q->lock);
     }
+    srv_metrics_worker_stopped();
     srv_db_release(q->db, c);
     return NULL;
 }
 
 /* ---------------------------------------------------------------- start / stop */
 
-/* Jobs cut by a stop or a crash go back to the queue. */
-static int recover(srv_db *db)
+/* Jobs cut by a stop or a crash that used up their attempts (each run started counts, so a
+ * run cut by a crash does too) fail instead of running again: an input that crashes the worker
+ * would otherwise crash the daemon at every start. Their samples fail with them unless another
+ * job of theirs waits. Inside the caller's transaction; the number failed, or -1. */
+static int fail_exhausted(sqlite3 *c, int max_attempts)
+{
+    sqlite3_stmt *st = srv_db_prepare(
+        c, "UPDATE jobs SET state = 'failed', error = 'interrupted ' || attempts || ' times (the "
+           "daemon stopped or crashed during each run): not run again automatically; an admin "
+           "may retry it', finished_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') "
+           "WHERE state = 'running' AND attempts >= ? RETURNING id, sample_id, error");
+    if (!st)
+        return -1;
+    sqlite3_bind_int(st, 1, max_attempts);
+    int n = 0, rc;
+    typedef struct {
+        int64_t id, sample;
+        char error[160];
+    } failed_job;
+    failed_job f[64];
+    /* RETURNING rows must be read to the end before other statements run on the connection. */
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n < (int)(sizeof f / sizeof f[0])) {
+            f[n].id = sqlite3_column_int64(st, 0);
+            f[n].sample = sqlite3_column_int64(st, 1);
+            snprintf(f[n].error, sizeof f[n].error, "%s", (const char *)sqlite3_column_text(st, 2));
+        }
+        n++;
+    }
+    sqlite3_finalize(st);
+    if (rc != SQLITE_DONE || n > (int)(sizeof f / sizeof f[0]))
+        return -1; /* more than 64 at once: the next start takes the rest */
+    for (int i = 0; i < n; i++) {
+        srv_log(SRV_LOG_ERROR, "job %" PRId64 " of sample %" PRId64 " failed: %s", f[i].id,
+                f[i].sample, f[i].error);
+        if (srv_jobs_settle_sample(c, f[i].id, f[i].sample, f[i].error))
+            return -1;
+    }
+    return n;
+}
+
+/* Jobs cut by a stop or a crash go back to the queue, unless they used up their attempts. */
+static int recover(srv_db *db, int max_attempts)
 {
     sqlite3 *c = srv_db_acquire(db);
-    int rc = -1, n = 0;
+    int rc = -1, n = 0, failed = 0;
     if (srv_db_begin(c))
         goto out;
-    if (srv_db_exec_id(c,
+    if ((failed = fail_exhausted(c, max_attempts)) < 0 ||
+        srv_db_exec_id(c,
                        "UPDATE samples SET status = 'queued' WHERE id IN (SELECT sample_id FROM "
                        "jobs WHERE state = 'running')",
                        0) ||
@@ -371,6 +450,9 @@ static int recover(srv_db *db)
         goto out;
     if (n)
         srv_log(SRV_LOG_WARN, "%d jobs were running when the daemon last stopped: queued again", n);
+    if (failed)
+        srv_log(SRV_LOG_WARN, "%d jobs were cut %d times and failed for good", failed,
+                max_attempts);
     rc = 0;
 out:
     srv_db_rollback(c);
@@ -391,7 +473,8 @@ srv_jobs *srv_jobs_start(const srv_config *cfg, srv_db *db, char *err, size_t er
     pthread_cond_init(&q->wake, NULL);
     if (srv_datadir_prepare(cfg->data_dir, err, errlen))
         goto fail;
-    if (recover(db)) {
+    read_test_hooks();
+    if (recover(db, cfg->job_max_attempts > 0 ? cfg->job_max_attempts : 3)) {
         snprintf(err, errlen, "cannot re-queue the jobs of the previous run (database error)");
         goto fail;
     }

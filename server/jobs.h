@@ -18,9 +18,10 @@ struct srv_db;
 typedef struct srv_jobs srv_jobs;
 
 /* Prepares the data folder, puts jobs found 'running' (the daemon stopped or crashed under
- * them) back to 'queued', and starts cfg->workers worker threads, each holding one connection of
- * db (borrowed; must outlive the queue). NULL with a message in err on failure. Stop with
- * srv_jobs_stop(). */
+ * them) back to 'queued' -- or 'failed' ("interrupted N times") once they have started
+ * cfg->job_max_attempts runs --, and starts cfg->workers worker threads, each holding one
+ * connection of db (borrowed; must outlive the queue). NULL with a message in err on failure. Stop
+ * with srv_jobs_stop(). */
 srv_jobs *srv_jobs_start(const struct srv_config *cfg, struct srv_db *db, char *err, size_t errlen);
 /* Asks the workers to stop, waits for each to finish its current job, joins them and frees.
  * NULL-safe. */

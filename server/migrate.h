@@ -16,6 +16,11 @@ typedef struct srv_migration {
 extern const srv_migration srv_migrations[];
 extern const int srv_migrations_count;
 
+/* Before srv_migrate(): a database that already holds a schema is copied into a new folder
+ * <dir>/pre-migration-<NNN>-<UTC time> (server/backup.h) before a pending migration is applied;
+ * a failed copy stops the migration. dir is borrowed (must live until srv_migrate returns);
+ * NULL (the default) takes no copy. */
+void srv_migrate_backup_to(const char *dir);
 /* Applies pending migrations. 0 on success; -1 with a message in err otherwise. */
 int srv_migrate(sqlite3 *conn, char *err, size_t errlen);
 

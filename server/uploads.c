@@ -5,13 +5,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "server/datadir.h"
+#include "server/db.h"
 #include "server/log.h"
 #include "server/options.h"
 #include "server/reply.h"
 #include "server/sha256.h"
+
+/* The free space is measured again after every SPACE_CHECK_BYTES received. */
+#define SPACE_CHECK_BYTES ((int64_t)16 << 20)
 
 typedef struct upload {
     int fd;
@@ -19,7 +24,9 @@ typedef struct upload {
     int kept;       /* renamed into place: leave it */
     srv_sha256 sha;
     int64_t size;
-    char hex[65]; /* SHA-256 once the body is complete */
+    int64_t cap;        /* this upload's own limit (--quota-sample), 0 for none */
+    int64_t next_check; /* size at which the free space is measured again */
+    char hex[65];       /* SHA-256 once the body is complete */
 } upload;
 
 static void upload_free(void *p)
@@ -34,9 +41,11 @@ static void upload_free(void *p)
     free(u);
 }
 
-static upload *upload_begin(srv_request *req)
+/* The request's upload state, created on first use (no file yet). NULL when out of memory. */
+static upload *upload_state(srv_request *req)
 {
-    char rel[64];
+    if (req->upload)
+        return req->upload;
     upload *u = calloc(1, sizeof *u);
     if (!u)
         return NULL;
@@ -44,56 +53,175 @@ static upload *upload_begin(srv_request *req)
     srv_sha256_init(&u->sha);
     req->upload = u;
     req->upload_free = upload_free;
+    return u;
+}
+
+/* Creates the temporary file at the first byte of the body. 0, or -1 (logged). */
+static int open_tmp(srv_request *req, upload *u)
+{
+    char rel[64];
     snprintf(rel, sizeof rel, "tmp/upload-%llu-XXXXXX", (unsigned long long)req->id);
     if (srv_datadir_path(req->cfg->data_dir, rel, u->tmp, sizeof u->tmp) ||
         (u->fd = mkstemp(u->tmp)) < 0) {
         srv_log(SRV_LOG_ERROR, "cannot create an upload file in %s/tmp: %s", req->cfg->data_dir,
                 strerror(errno));
         u->tmp[0] = '\0';
-        return NULL;
+        return -1;
     }
-    return u;
+    return 0;
 }
 
-/* Streams one chunk to the temporary file (see router.h: size 0 marks the end). */
-int srv_upload_chunk(srv_request *req, const char *data, size_t size)
+/* Drops what was received: the rest of the body is discarded. */
+static void discard(upload *u)
 {
-    upload *u = req->upload;
-    if (!u && !(u = upload_begin(req))) {
-        srv_reply_internal(req, "cannot store the upload");
+    if (u->fd >= 0)
+        close(u->fd);
+    u->fd = -1;
+    if (u->tmp[0])
+        unlink(u->tmp);
+    u->tmp[0] = '\0';
+}
+
+/* Bytes free for an unprivileged writer on the data folder's file system; -1 when unknown. */
+static int64_t free_bytes(const char *dir)
+{
+    struct statvfs v;
+    if (statvfs(dir, &v))
+        return -1;
+    return (int64_t)v.f_bavail * (int64_t)v.f_frsize;
+}
+
+/* `more` bytes still to come must leave --disk-reserve free: 0, or 1 after answering 507. */
+static int check_space(srv_request *req, int64_t more)
+{
+    int64_t avail = free_bytes(req->cfg->data_dir);
+    if (avail < 0 || avail - more >= req->cfg->disk_reserve)
+        return 0;
+    srv_log(SRV_LOG_WARN,
+            "upload refused: %lld bytes free on the data disk, %lld more to come, "
+            "reserve %lld",
+            (long long)avail, (long long)more, (long long)req->cfg->disk_reserve);
+    srv_reply_error(req, 507, "insufficient_storage", NULL,
+                    "not enough free disk space for this upload: the server keeps a reserve of "
+                    "%lld bytes (--disk-reserve)",
+                    (long long)req->cfg->disk_reserve);
+    return 1;
+}
+
+/* The stored inputs plus `more` within --quota-total: 0, or 1 after answering. */
+static int check_total_quota(srv_request *req, int64_t more)
+{
+    if (req->cfg->quota_total <= 0)
+        return 0;
+    sqlite3_stmt *st = srv_db_prepare(req->db, "SELECT coalesce(sum(size), 0) FROM sample_inputs");
+    int64_t used = -1;
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        used = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    if (used < 0) {
+        srv_reply_internal(req, "cannot sum the stored inputs");
         return 1;
     }
-    if (size == 0) {
-        /* Complete: durable before anything refers to it. */
-        if (fsync(u->fd) || close(u->fd)) {
-            u->fd = -1;
-            srv_reply_internal(req, "cannot flush the upload");
-            return 1;
-        }
-        u->fd = -1;
-        uint8_t d[32];
-        srv_sha256_final(&u->sha, d);
-        srv_sha256_to_hex(d, u->hex);
+    if (used + more <= req->cfg->quota_total)
         return 0;
+    srv_reply_error(req, 507, "quota_exceeded", NULL,
+                    "the stored inputs would exceed the total quota of %lld bytes "
+                    "(--quota-total; %lld used)",
+                    (long long)req->cfg->quota_total, (long long)used);
+    return 1;
+}
+
+static int cap_exceeded(srv_request *req, int64_t cap)
+{
+    srv_reply_error(req, 413, "quota_exceeded", NULL,
+                    "the upload is larger than the quota of %lld bytes per sample (--quota-sample)",
+                    (long long)cap);
+    return 1;
+}
+
+int srv_upload_headers_capped(srv_request *req, int64_t declared_length, int64_t cap)
+{
+    upload *u = upload_state(req);
+    if (!u) {
+        srv_reply_internal(req, "out of memory");
+        return 1;
     }
-    if (u->size + (int64_t)size > req->cfg->max_upload) {
-        close(u->fd);
-        u->fd = -1;
-        unlink(u->tmp);
-        u->tmp[0] = '\0';
+    u->cap = cap;
+    if (declared_length > req->cfg->max_upload) {
         srv_reply_error(req, 413, "body_too_large", NULL,
                         "the upload is larger than the limit of %lld bytes",
                         (long long)req->cfg->max_upload);
         return 1;
     }
+    if (cap > 0 && declared_length > cap)
+        return cap_exceeded(req, cap);
+    int64_t more = declared_length > 0 ? declared_length : 0;
+    u->next_check = SPACE_CHECK_BYTES;
+    return check_space(req, more) || check_total_quota(req, more);
+}
+
+int srv_upload_headers(srv_request *req, int64_t declared_length)
+{
+    return srv_upload_headers_capped(req, declared_length, 0);
+}
+
+/* The end of the body: durable before anything refers to it. */
+static int finish(srv_request *req, upload *u)
+{
+    if (u->fd < 0 && open_tmp(req, u)) { /* an empty body */
+        srv_reply_internal(req, "cannot store the upload");
+        return 1;
+    }
+    if (fsync(u->fd) || close(u->fd)) {
+        u->fd = -1;
+        srv_reply_internal(req, "cannot flush the upload");
+        return 1;
+    }
+    u->fd = -1;
+    uint8_t d[32];
+    srv_sha256_final(&u->sha, d);
+    srv_sha256_to_hex(d, u->hex);
+    return 0;
+}
+
+/* Streams one chunk to the temporary file (see router.h: size 0 marks the end). */
+int srv_upload_chunk(srv_request *req, const char *data, size_t size)
+{
+    upload *u = upload_state(req);
+    if (!u || (size > 0 && u->fd < 0 && !u->tmp[0] && open_tmp(req, u))) {
+        srv_reply_internal(req, "cannot store the upload");
+        return 1;
+    }
+    if (size == 0)
+        return finish(req, u);
+    int64_t after = u->size + (int64_t)size;
+    if (after > req->cfg->max_upload) {
+        discard(u);
+        srv_reply_error(req, 413, "body_too_large", NULL,
+                        "the upload is larger than the limit of %lld bytes",
+                        (long long)req->cfg->max_upload);
+        return 1;
+    }
+    if (u->cap > 0 && after > u->cap) {
+        discard(u);
+        return cap_exceeded(req, u->cap);
+    }
+    if (after >= u->next_check) {
+        u->next_check = after + SPACE_CHECK_BYTES;
+        if (check_space(req, (int64_t)size)) {
+            discard(u);
+            return 1;
+        }
+    }
     srv_sha256_update(&u->sha, data, size);
-    u->size += (int64_t)size;
+    u->size = after;
     while (size > 0) {
         ssize_t w = write(u->fd, data, size);
         if (w < 0 && errno == EINTR)
             continue;
         if (w <= 0) {
             srv_log(SRV_LOG_ERROR, "writing an upload: %s", strerror(errno));
+            discard(u);
             srv_reply_error(req, 507, "insufficient_storage", NULL,
                             "the server could not store the upload");
             return 1;

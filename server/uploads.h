@@ -12,6 +12,15 @@
 
 #include "server/http.h"
 
+/* The route's on_headers for every file upload (router.h), before any body byte is read: the
+ * declared size (-1 when unknown) against --max-upload (413), the free space of the data
+ * folder's disk less --disk-reserve (507 insufficient_storage) and --quota-total over every
+ * stored input (507 quota_exceeded). 0 to read the body, or 1 once answered. The same space
+ * check runs again every few MiB while the body arrives (a chunked body declares nothing). */
+int srv_upload_headers(srv_request *req, int64_t declared_length);
+/* The same with a lower cap for this upload (--quota-sample: 413 quota_exceeded when declared or
+ * received beyond it); 0 for none. */
+int srv_upload_headers_capped(srv_request *req, int64_t declared_length, int64_t cap);
 /* The route's on_chunk (router.h: size 0 marks the end, after which the file is fsynced). */
 int srv_upload_chunk(srv_request *req, const char *data, size_t size);
 /* Once the body is complete: the file's path, lowercase hex SHA-256 and size (borrowed from
