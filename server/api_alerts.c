@@ -59,7 +59,7 @@ static enum MHD_Result alert_list(srv_request *req)
     sqlite3_bind_int64(st, 4, limit);
     a = srv_monitor_alerts_new(st, 1);
     sqlite3_finalize(st);
-    return srv_audit_read_list(req, pid ? "patient" : "alerts", pid, "alerts", a);
+    return srv_reply_list(req, "alerts", a);
 }
 
 /* GET /api/v1/alerts/{id} */
@@ -71,7 +71,7 @@ static enum MHD_Result alert_get(srv_request *req)
         return srv_clin_done(req);
     srv_status st = alert_find(req->db, id, &o);
     if (st == SRV_OK)
-        return srv_audit_read_reply(req, "alert", id, o);
+        return srv_reply_json(req, 200, o);
     if (st != SRV_NOT_FOUND)
         return srv_reply_internal(req, "cannot read an alert");
     return srv_reply_error(req, 404, "not_found", NULL, "no alert %" PRId64, id);

@@ -109,8 +109,7 @@ static enum MHD_Result sample_get(srv_request *req)
         st = srv_row_find(req->db, "samples", "accession", key, &row);
     json_decref(key);
     if (st == SRV_OK)
-        return srv_audit_read_reply(req, "sample", json_integer_value(json_object_get(row, "id")),
-                                    row);
+        return srv_reply_json(req, 200, row);
     if (st != SRV_NOT_FOUND)
         return srv_reply_internal(req, "cannot read a sample");
     return srv_reply_error(req, 404, "not_found", NULL, "no such sample");

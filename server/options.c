@@ -52,18 +52,6 @@ static const opt opts[] = {
     {"max-upload", OPT_SIZE, OFF(max_upload), "4G", 1024, (int64_t)1 << 40, "BYTES",
      "largest uploaded file (413 beyond); suffixes K, M, G, T"},
     {"log-level", OPT_LEVEL, OFF(log_level), "info", 0, 0, "LEVEL", "debug, info, warn or error"},
-    {"disk-reserve", OPT_SIZE, OFF(disk_reserve), "1G", 0, (int64_t)1 << 50, "BYTES",
-     "free space the data folder's disk must keep, or /api/v1/health answers 503 and uploads "
-     "that would use it are refused (507)"},
-    {"quota-sample", OPT_SIZE, OFF(quota_sample), "0", 0, (int64_t)1 << 50, "BYTES",
-     "largest input one sample may store (413 beyond); 0 for no quota"},
-    {"quota-total", OPT_SIZE, OFF(quota_total), "0", 0, (int64_t)1 << 50, "BYTES",
-     "all stored sample inputs together (507 beyond); 0 for no quota"},
-    {"job-max-attempts", OPT_INT, OFF(job_max_attempts), "3", 1, 100, "N",
-     "runs a job may start, those cut by a crash included; then it fails and waits for an admin"},
-    {"backup-dir", OPT_STR, OFF(backup_dir), "", 0, 0, "DIR",
-     "folder of backups (POST /api/v1/admin/backups, and one before each schema migration); "
-     "empty for backups/ beside the data folder"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -320,14 +308,6 @@ static void print_help(void)
     printf("  %-24s %s\n", "--config FILE", "read settings from FILE");
     printf("  %-24s %s\n", "--help", "print this help and exit");
     printf("  %-24s %s\n", "--version", "print the versions and exit");
-    printf("\nActions (run instead of serving, with the --db and --data-dir above):\n");
-    printf("  %-24s %s\n", "--backup DIR",
-           "back up the database and data folder into the new folder DIR and exit");
-    printf("  %-24s %s\n", "", "(safe while a daemon serves the same database)");
-    printf("  %-24s %s\n", "--restore DIR [--force]",
-           "check the backup in DIR and restore it; --force moves a non-empty store aside");
-    printf("  %-24s %s\n", "--verify-audit",
-           "check the audit trail's hash chain; exit 1 naming the first broken row");
     printf("\nOn first start with an empty token table an admin API token is printed once on\n"
            "standard output. SIGTERM or SIGINT shuts down cleanly.\n");
 }

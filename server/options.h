@@ -20,11 +20,6 @@ typedef struct srv_config {
     int workers;          /* job worker threads */
     int64_t max_body;     /* largest JSON body in bytes (413 beyond) */
     int64_t max_upload;   /* largest upload in bytes */
-    int64_t disk_reserve; /* --disk-reserve: health is 503 with less free on the data disk */
-    int64_t quota_sample; /* --quota-sample: largest input of one sample (413), 0 = none */
-    int64_t quota_total;  /* --quota-total: all stored inputs together (507), 0 = none */
-    int job_max_attempts; /* --job-max-attempts: runs a job may start, crashes included */
-    char *backup_dir;     /* --backup-dir: backups (admin endpoint, before a migration) */
     int log_level;        /* 0 debug .. 3 error */
     rw_settings settings; /* the analysis settings (core/settings.h): defaults < file < flags */
 } srv_config;

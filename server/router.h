@@ -18,10 +18,6 @@ typedef enum MHD_Result (*srv_handler)(srv_request *req);
 /* Streaming: called for each chunk of the body (data, size > 0), then once with size == 0 at the
  * end, after which `handler` runs. Return 0 to go on; non-zero after having answered (e.g. 413). */
 typedef int (*srv_chunk_handler)(srv_request *req, const char *data, size_t size);
-/* Streaming: called once the headers are in, before any body byte is read, with req->db lent
- * and the declared Content-Length (-1 when none: chunked). Return 0 to read the body;
- * non-zero after having answered (404, 507...): the body is then never read. */
-typedef int (*srv_headers_handler)(srv_request *req, int64_t declared_length);
 
 typedef struct srv_route {
     const char *method; /* "GET", "POST", "PUT", "PATCH", "DELETE" */
@@ -29,8 +25,7 @@ typedef struct srv_route {
     srv_handler handler;
     unsigned roles; /* srv_role_bits admitted */
     srv_body_kind body;
-    srv_chunk_handler on_chunk;     /* SRV_BODY_STREAM only */
-    srv_headers_handler on_headers; /* SRV_BODY_STREAM only; NULL when nothing to check early */
+    srv_chunk_handler on_chunk; /* SRV_BODY_STREAM only */
     const void *ctx; /* the handler's description of what it serves (req->route->ctx), or NULL:
                       * lets one generic handler serve several resources (server/resource.h) */
 } srv_route;
@@ -46,9 +41,6 @@ extern const srv_route srv_trend_routes[], srv_alerts_routes[], srv_cohort_route
 
 /* Corrections of wrong data (api_corrections.c). */
 extern const srv_route srv_corrections_routes[];
-
-/* Audit trail and backups: /api/v1/admin/audit..., /api/v1/admin/backups (api_admin.c). */
-extern const srv_route srv_admin_routes[];
 
 /* NULL-terminated list of every table (routes.c). */
 extern const srv_route *const srv_all_routes[];

@@ -9,5 +9,5 @@ const srv_route *const srv_all_routes[] = {
     srv_pons_routes,     srv_profile_routes,
     srv_trend_routes,    srv_alerts_routes,
     srv_cohort_routes,   srv_corrections_routes,
-    srv_admin_routes,    NULL,
+    NULL,
 };

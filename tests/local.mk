@@ -33,4 +33,4 @@ AM_TESTS_ENVIRONMENT = \
 	export RW_SRCDIR RW_BUILDDIR RW_TEST_DATA;
 EXTRA_DIST += $(SCRIPT_TESTS) tests/unit/harness.h tests/lib.sh tests/e2e/web.mjs tests/valgrind.sh \
 	tests/data tools/gen-cli-doc.sh tools/gen-config-doc.sh
-SCRIPT_TESTS += tests/integration/test_corrections.sh
+SCRIPT_TESTS += tests/integration/test_corrections.sh tests/integration/test_idempotency.sh
