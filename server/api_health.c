@@ -7,6 +7,7 @@
 #include "server/api.h"
 #include "server/migrate.h"
 #include "server/openapi.h"
+#include "server/readiness.h"
 
 /* The schema version the open database is at (PRAGMA user_version); -1 if unreadable. */
 static int schema_version(sqlite3 *db)
@@ -21,17 +22,11 @@ static int schema_version(sqlite3 *db)
 
 static enum MHD_Result health(srv_request *req)
 {
-    /* Reads a table, not just the header, so a corrupt or vanished file shows up. */
-    sqlite3_stmt *st = srv_db_prepare(req->db, "SELECT count(*) FROM schema_migrations");
-    int ok = st && sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
-    if (!ok) {
-        srv_log(SRV_LOG_ERROR, "health check failed: %s", sqlite3_errmsg(req->db));
-        return srv_reply_error(req, MHD_HTTP_SERVICE_UNAVAILABLE, "unavailable", NULL,
-                               "the database does not answer");
-    }
-    return srv_reply_json(req, MHD_HTTP_OK,
-                          json_pack("{s:s, s:s}", "status", "ok", "database", "ok"));
+    /* Readiness (server/readiness.h): database, workers alive, data folder, free disk. */
+    srv_readiness r;
+    int ready = srv_readiness_probe(req->db, req->cfg, &r);
+    return srv_reply_json(req, ready ? MHD_HTTP_OK : MHD_HTTP_SERVICE_UNAVAILABLE,
+                          srv_readiness_json_new(&r));
 }
 
 static enum MHD_Result version(srv_request *req)

@@ -29,6 +29,7 @@
 #include "server/db.h"
 #include "server/idempotency.h"
 #include "server/log.h"
+#include "server/metrics.h"
 #include "server/options.h"
 #include "server/reply.h"
 #include "server/router.h"
@@ -433,6 +434,7 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
         srv_log_write(level, "request", "req=%llu %s %s %u %.1fms%s", (unsigned long long)req->id,
                       req->method, req->log_path, req->status, (now_mono() - req->started) * 1000.0,
                       (unsigned)toe < sizeof reasons / sizeof reasons[0] ? reasons[toe] : " (?)");
+    srv_metrics_request_done(req); /* counts by route template, status; latency */
     if (req->db)
         srv_db_release(h->db, req->db);
     srv_request_release(req);

@@ -19,6 +19,16 @@
 #define RW_PKGDATADIR "/usr/local/share/relapsewatch"
 #endif
 
+/* An installed build (configure --localstatedir=/var) keeps its state in RW_STATEDIR
+ * (/var/lib/relapsewatch); a development build in ./var, where ./quickstart and the tests look. */
+#ifdef RW_STATEDIR
+#define RW_DEFAULT_DB RW_STATEDIR "/relapsewatch.db"
+#define RW_DEFAULT_DATA RW_STATEDIR "/data"
+#else
+#define RW_DEFAULT_DB "var/relapsewatch.db"
+#define RW_DEFAULT_DATA "var/data"
+#endif
+
 typedef enum { OPT_STR, OPT_INT, OPT_SIZE, OPT_LEVEL } opt_type;
 
 typedef struct opt {
@@ -33,13 +43,13 @@ typedef struct opt {
 
 #define OFF(f) offsetof(srv_config, f)
 static const opt opts[] = {
-    {"db", OPT_STR, OFF(db_path), "var/relapsewatch.db", 0, 0, "PATH",
+    {"db", OPT_STR, OFF(db_path), RW_DEFAULT_DB, 0, 0, "PATH",
      "SQLite database file; created (with its folder) when missing"},
     {"listen", OPT_STR, OFF(listen), "127.0.0.1:8080", 0, 0, "ADDR:PORT",
      "address and port to listen on; port 0 picks a free port"},
     {"web-root", OPT_STR, OFF(web_root), RW_PKGDATADIR "/web", 0, 0, "DIR",
      "folder of the web pages, served for every GET outside /api/"},
-    {"data-dir", OPT_STR, OFF(data_dir), "var/data", 0, 0, "DIR",
+    {"data-dir", OPT_STR, OFF(data_dir), RW_DEFAULT_DATA, 0, 0, "DIR",
      "folder for uploaded reads and results"},
     {"reference", OPT_STR, OFF(reference), "", 0, 0, "FASTA",
      "faidx-indexed reference FASTA of the build, needed to decode CRAM uploads"},
@@ -52,6 +62,9 @@ static const opt opts[] = {
     {"max-upload", OPT_SIZE, OFF(max_upload), "4G", 1024, (int64_t)1 << 40, "BYTES",
      "largest uploaded file (413 beyond); suffixes K, M, G, T"},
     {"log-level", OPT_LEVEL, OFF(log_level), "info", 0, 0, "LEVEL", "debug, info, warn or error"},
+    {"disk-reserve", OPT_SIZE, OFF(disk_reserve), "1G", 0, (int64_t)1 << 50, "BYTES",
+     "free space the data folder's disk must keep, or /api/v1/health answers 503 and uploads "
+     "that would use it are refused (507)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

@@ -20,6 +20,7 @@ typedef struct srv_config {
     int workers;          /* job worker threads */
     int64_t max_body;     /* largest JSON body in bytes (413 beyond) */
     int64_t max_upload;   /* largest upload in bytes */
+    int64_t disk_reserve; /* --disk-reserve: health is 503 with less free on the data disk */
     int log_level;        /* 0 debug .. 3 error */
     rw_settings settings; /* the analysis settings (core/settings.h): defaults < file < flags */
 } srv_config;

@@ -42,6 +42,9 @@ extern const srv_route srv_trend_routes[], srv_alerts_routes[], srv_cohort_route
 /* Corrections of wrong data (api_corrections.c). */
 extern const srv_route srv_corrections_routes[];
 
+/* Operations: GET /api/v1/metrics (api_metrics.c). */
+extern const srv_route srv_metrics_routes[];
+
 /* NULL-terminated list of every table (routes.c). */
 extern const srv_route *const srv_all_routes[];
 

@@ -8,6 +8,7 @@ const srv_route *const srv_all_routes[] = {
     srv_uploads_routes,  srv_jobs_routes,
     srv_pons_routes,     srv_profile_routes,
     srv_trend_routes,    srv_alerts_routes,
-    srv_cohort_routes,   srv_corrections_routes,
+    srv_cohort_routes,   srv_metrics_routes,
+    srv_corrections_routes,
     NULL,
 };
