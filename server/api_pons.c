@@ -273,7 +273,7 @@ static enum MHD_Result pon_create(srv_request *req)
         goto out;
     }
     snprintf(rel, sizeof rel, "pons/%s.tsv", hex);
-    if (srv_datadir_path(req->cfg->data_dir, rel, full, sizeof full) || rename(src, full))
+    if (srv_datadir_path(req->cfg->data_dir, rel, full, sizeof full) || srv_publish_file(src, full))
         goto fail;
     placed = 1;
     if (src == tmp)

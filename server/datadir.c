@@ -3,6 +3,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
@@ -17,9 +18,46 @@ int srv_datadir_path(const char *data_dir, const char *rel, char *out, size_t n)
     return w < 0 || (size_t)w >= n ? -1 : 0;
 }
 
+/* Folders of patient data: the daemon's user only. */
 static int mkdir_one(const char *path)
 {
-    return mkdir(path, 0750) && errno != EEXIST ? -1 : 0;
+    return mkdir(path, 0700) && errno != EEXIST ? -1 : 0;
+}
+
+int srv_fsync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    int rc = fsync(fd);
+    int e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+/* The folder part of path into dir ("." for a bare name). */
+static void dir_of(const char *path, char *dir, size_t n)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        snprintf(dir, n, ".");
+    else if (slash == path)
+        snprintf(dir, n, "/");
+    else
+        snprintf(dir, n, "%.*s", (int)(slash - path), path);
+}
+
+int srv_publish_file(const char *from, const char *to)
+{
+    char to_dir[4096], from_dir[4096];
+    if (rename(from, to))
+        return -1;
+    dir_of(to, to_dir, sizeof to_dir);
+    dir_of(from, from_dir, sizeof from_dir);
+    if (srv_fsync_dir(to_dir))
+        return -1;
+    return strcmp(to_dir, from_dir) == 0 ? 0 : srv_fsync_dir(from_dir);
 }
 
 /* An upload cut by a crash leaves its temporary file in tmp: nothing refers to it. */
@@ -54,8 +92,10 @@ int srv_datadir_prepare(const char *data_dir, char *err, size_t errlen)
         mkdir_one(p);
         *s = '/';
     }
-    if (mkdir_one(p)) {
-        snprintf(err, errlen, "cannot create the data folder %s: %s", data_dir, strerror(errno));
+    /* chmod too: a folder made by an older version (0750) or by hand becomes private. */
+    if (mkdir_one(p) || chmod(p, 0700)) {
+        snprintf(err, errlen, "cannot create the data folder %s (mode 0700): %s", data_dir,
+                 strerror(errno));
         return -1;
     }
     for (size_t i = 0; i < sizeof subs / sizeof subs[0]; i++) {
@@ -75,5 +115,10 @@ int srv_datadir_sample(const char *data_dir, int64_t sample_id, char *rel, size_
     int w = snprintf(rel, n, "samples/%" PRId64, sample_id);
     if (w < 0 || (size_t)w >= n || srv_datadir_path(data_dir, rel, full, sizeof full))
         return -1;
-    return mkdir_one(full);
+    if (mkdir(full, 0700) == 0) { /* a new folder: its name must survive a power cut too */
+        char parent[4096];
+        return srv_datadir_path(data_dir, "samples", parent, sizeof parent) ? -1
+                                                                            : srv_fsync_dir(parent);
+    }
+    return errno == EEXIST ? 0 : -1;
 }

@@ -17,16 +17,19 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "server/auth.h"
 #include "server/db.h"
+#include "server/guard.h"
 #include "server/idempotency.h"
 #include "server/log.h"
 #include "server/metrics.h"
@@ -41,7 +44,21 @@ struct srv_http {
     char *web_root; /* realpath of cfg->web_root, or NULL when it does not exist */
     atomic_int active;
     atomic_ullong next_id;
+    char boot_id[9];  /* random per start: request ids stay unique across restarts */
+    srv_guard *guard; /* head and body deadlines */
+    char *tls_cert;   /* PEM texts handed to MHD (kept until the daemon stops) */
+    char *tls_key;
 };
+
+/* Every answer's security headers. The pages load their scripts, styles and images from this
+ * origin only (no inline code), may not be framed, and send no referrer; API answers carry the
+ * same, harmless for JSON. */
+/* Modern protocols only: TLS 1.3 and 1.2 with GnuTLS's NORMAL ciphers; 1.1, 1.0, SSL 3 refused. */
+static const char tls_priorities[] = "NORMAL:-VERS-ALL:+VERS-TLS1.3:+VERS-TLS1.2";
+
+static const char csp[] = "default-src 'self'; script-src 'self'; style-src 'self'; "
+                          "img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; "
+                          "form-action 'self'";
 
 /* Strings owned by a request (decoded query values). */
 struct srv_owned {
@@ -250,6 +267,8 @@ static void begin_api(srv_http *h, srv_request *req, const char *raw_path)
             srv_reply_error(req, MHD_HTTP_CONTENT_TOO_LARGE, "body_too_large", NULL,
                             "the upload is larger than the limit of %lld bytes",
                             (long long)h->cfg->max_upload);
+        else if (r->on_headers)
+            headers_check(h, req, cl_text ? cl : -1);
         break;
     }
 }
@@ -334,7 +353,18 @@ static enum MHD_Result run_handler(srv_http *h, srv_request *req)
     return MHD_YES;
 }
 
-/* Queues the parked answer. */
+static void add_common_headers(const srv_request *req, struct MHD_Response *resp)
+{
+    MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    MHD_add_response_header(resp, "Content-Security-Policy", csp);
+    MHD_add_response_header(resp, "Referrer-Policy", "no-referrer");
+    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    MHD_add_response_header(resp, "X-Frame-Options", "DENY");
+    if (req->cfg && req->cfg->tls_enabled)
+        MHD_add_response_header(resp, "Strict-Transport-Security", "max-age=31536000");
+}
+
+/* Queues the parked answer, with the headers every answer carries. */
 static enum MHD_Result send_parked(srv_request *req)
 {
     struct MHD_Response *resp = req->response;
@@ -344,12 +374,58 @@ static enum MHD_Result send_parked(srv_request *req)
             return MHD_NO;
     }
     req->response = NULL;
+    add_common_headers(req, resp);
     enum MHD_Result ret = MHD_queue_response(req->conn, req->status, resp);
     MHD_destroy_response(resp);
     return ret;
 }
 
 /* ---------------------------------------------------------------- MHD callbacks */
+
+static void client_text(struct MHD_Connection *conn, char *buf, size_t len)
+{
+    const union MHD_ConnectionInfo *info =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = info ? info->client_addr : NULL;
+    snprintf(buf, len, "unknown");
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)len);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)len);
+}
+
+static enum MHD_Result add_length(void *cls, enum MHD_ValueKind kind, const char *key,
+                                  const char *value)
+{
+    size_t *total = cls;
+    *total += strlen(key) + (value ? strlen(value) : 0) + 4; /* ": " and CRLF, or "&" and "=" */
+    return MHD_YES;
+}
+
+/* The caps MHD does not keep itself (its own 414/431 come only when a head outgrows the
+ * connection's memory pool): path with query beyond cfg->max_url is 414, a head beyond
+ * cfg->max_head is 431. Answers and returns 1 when over. */
+static int head_too_large(srv_http *h, srv_request *req, const char *url)
+{
+    size_t url_len = strlen(url), headers = 0;
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, add_length, &url_len);
+    MHD_get_connection_values(req->conn, MHD_HEADER_KIND, add_length, &headers);
+    req->log_path = "(too large)";
+    if ((int64_t)url_len > h->cfg->max_url) {
+        srv_reply_error(req, MHD_HTTP_URI_TOO_LONG, "uri_too_long", NULL,
+                        "the path and query are longer than the limit of %lld bytes",
+                        (long long)h->cfg->max_url);
+        return 1;
+    }
+    if ((int64_t)(url_len + headers + strlen(req->method) + 12) > h->cfg->max_head) {
+        srv_reply_error(req, MHD_HTTP_REQUEST_HEADER_FIELDS_TOO_LARGE, "headers_too_large", NULL,
+                        "the request head is larger than the limit of %lld bytes",
+                        (long long)h->cfg->max_head);
+        return 1;
+    }
+    req->log_path = "(unrouted)";
+    return 0;
+}
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload_data,
@@ -366,6 +442,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         atomic_fetch_add(&h->active, 1);
         req->conn = conn;
         req->id = atomic_fetch_add(&h->next_id, 1) + 1;
+        snprintf(req->request_id, sizeof req->request_id, "%s-%llu", h->boot_id,
+                 (unsigned long long)req->id);
+        client_text(conn, req->client, sizeof req->client);
+        srv_guard_head_received(h->guard, conn);
         req->method = method;
         req->cfg = h->cfg;
         req->pool = h->db;
@@ -373,7 +453,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->raw_path = url;
         req->log_path = "(unrouted)";
         req->is_head = strcmp(method, "HEAD") == 0;
-        if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0) {
+        if (head_too_large(h, req, url)) {
+            /* answered 414 or 431 */
+        } else if (strncmp(url, "/api/", 5) == 0 || strcmp(url, "/api") == 0) {
             begin_api(h, req, url);
         } else if (strcmp(method, "GET") == 0 || req->is_head) {
             serve_static(h, req, url);
@@ -385,15 +467,20 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 MHD_add_response_header(req->response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
         }
         req->stage = 1;
+        if (!req->response)
+            return MHD_YES;
         /* An early answer: MHD sends it without reading the body and closes the connection. */
-        return req->response ? send_parked(req) : MHD_YES;
+        srv_guard_answering(h->guard, conn);
+        return send_parked(req);
     }
     if (*upload_data_size) {
+        srv_guard_body_bytes(h->guard, conn, *upload_data_size);
         body_chunk(h, req, upload_data, *upload_data_size);
         *upload_data_size = 0;
         return MHD_YES;
     }
     req->stage = 2;
+    srv_guard_answering(h->guard, conn);
     if (!req->response && req->route && run_handler(h, req) == MHD_NO)
         return MHD_NO;
     return send_parked(req);
@@ -430,10 +517,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     /* The log line: request id, method, route template (never the raw path, which holds ids
      * and accessions), status, duration. */
     srv_log_level level = req->status >= 500 ? SRV_LOG_WARN : SRV_LOG_INFO;
-    if (level >= srv_log_threshold)
-        srv_log_write(level, "request", "req=%llu %s %s %u %.1fms%s", (unsigned long long)req->id,
-                      req->method, req->log_path, req->status, (now_mono() - req->started) * 1000.0,
+    if (level >= srv_log_threshold) {
+        char method[64]; /* the client's own word: escaped, so it cannot forge a line */
+        srv_log_escape(req->method, method, sizeof method);
+        srv_log_write(level, "request", "req=%s client=%s %s %s %u %.1fms%s", req->request_id,
+                      req->client, method, req->log_path, req->status,
+                      (now_mono() - req->started) * 1000.0,
                       (unsigned)toe < sizeof reasons / sizeof reasons[0] ? reasons[toe] : " (?)");
+    }
+    srv_guard_request_done(h->guard, conn);
     srv_metrics_request_done(req); /* counts by route template, status; latency */
     if (req->db)
         srv_db_release(h->db, req->db);
@@ -449,9 +541,31 @@ static size_t unescape_none(void *cls, struct MHD_Connection *c, char *s)
     return strlen(s);
 }
 
+/* MHD's messages, at most MHD_LOG_PER_SECOND a second: a flood of refused connections ("Server
+ * reached connection limit") must not become a flood of log lines. */
+#define MHD_LOG_PER_SECOND 5
 static void mhd_logger(void *cls, const char *fmt, va_list ap)
 {
-    srv_log_vwrite(SRV_LOG_WARN, "libmicrohttpd", fmt, ap);
+    static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    static time_t window;
+    static int used, dropped;
+    time_t now = time(NULL);
+    int suppressed = 0;
+    pthread_mutex_lock(&lock);
+    if (now != window) {
+        suppressed = dropped;
+        window = now;
+        used = dropped = 0;
+    }
+    int say = used < MHD_LOG_PER_SECOND;
+    used += say;
+    dropped += !say;
+    pthread_mutex_unlock(&lock);
+    if (suppressed)
+        srv_log(SRV_LOG_WARN, "%d libmicrohttpd messages suppressed (over %d a second)", suppressed,
+                MHD_LOG_PER_SECOND);
+    if (say)
+        srv_log_vwrite(SRV_LOG_WARN, "libmicrohttpd", fmt, ap);
 }
 
 /* ---------------------------------------------------------------- start / stop */
@@ -500,11 +614,69 @@ static int parse_listen(const char *listen, struct sockaddr_storage *ss, socklen
     return 0;
 }
 
+/* 127.0.0.0/8, ::1 and IPv4-mapped 127.x: only this machine can connect. */
+static int is_loopback(const struct sockaddr_storage *ss)
+{
+    if (ss->ss_family == AF_INET)
+        return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+    if (ss->ss_family != AF_INET6)
+        return 0;
+    const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+    return IN6_IS_ADDR_LOOPBACK(a) || (IN6_IS_ADDR_V4MAPPED(a) && a->s6_addr[12] == 127);
+}
+
+/* The whole of a (small) PEM file as a string, new; NULL with a message in err. */
+static char *read_pem(const char *flag, const char *path, char *err, size_t errlen)
+{
+    FILE *f = fopen(path, "rb");
+    char *text = f ? malloc(1 << 20) : NULL;
+    size_t n = text ? fread(text, 1, (1 << 20) - 1, f) : 0;
+    if (!f || !text || ferror(f) || n == 0 || !feof(f)) {
+        snprintf(err, errlen, "cannot read %s %s: %s", flag, path,
+                 !f || ferror(f) ? strerror(errno) : "empty or larger than 1 MiB");
+        free(text);
+        text = NULL;
+    } else {
+        text[n] = '\0';
+    }
+    if (f)
+        fclose(f);
+    return text;
+}
+
+/* HTTPS or clear HTTP: reads the PEM files; clear HTTP beyond loopback needs --insecure-http. */
+static int transport_check(srv_http *h, const struct sockaddr_storage *ss, char *err, size_t errlen)
+{
+    const srv_config *cfg = h->cfg;
+    if (cfg->tls_enabled) {
+        if (!(h->tls_cert = read_pem("--tls-cert", cfg->tls_cert, err, errlen)) ||
+            !(h->tls_key = read_pem("--tls-key", cfg->tls_key, err, errlen)))
+            return -1;
+        return 0;
+    }
+    if (is_loopback(ss))
+        return 0;
+    if (!cfg->insecure_http) {
+        snprintf(err, errlen,
+                 "refusing clear-text HTTP on %s, which is not a loopback address: give "
+                 "--tls-cert and --tls-key to serve HTTPS, or --insecure-http when a TLS reverse "
+                 "proxy on a trusted network is in front",
+                 cfg->listen);
+        return -1;
+    }
+    srv_log(SRV_LOG_WARN,
+            "serving clear-text HTTP on %s (--insecure-http): passwords, tokens and patient "
+            "data cross the network unencrypted unless a TLS proxy is in front",
+            cfg->listen);
+    return 0;
+}
+
 srv_http *srv_http_start(const srv_config *cfg, srv_db *db, int *port, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
     socklen_t sslen;
     int ipv6 = 0;
+    uint32_t boot = 0;
     srv_http *h = calloc(1, sizeof *h);
     if (!h) {
         snprintf(err, errlen, "out of memory");
@@ -514,30 +686,54 @@ srv_http *srv_http_start(const srv_config *cfg, srv_db *db, int *port, char *err
     h->db = db;
     atomic_init(&h->active, 0);
     atomic_init(&h->next_id, 0);
+    if (getrandom(&boot, sizeof boot, 0) != (ssize_t)sizeof boot)
+        boot = (uint32_t)time(NULL) ^ (uint32_t)getpid();
+    snprintf(h->boot_id, sizeof h->boot_id, "%08x", boot);
     if (!(h->web_root = realpath(cfg->web_root, NULL)))
         srv_log(SRV_LOG_WARN, "web root %s: %s; only the API is served", cfg->web_root,
                 strerror(errno));
-    if (parse_listen(cfg->listen, &ss, &sslen, &ipv6, err, errlen))
+    if (parse_listen(cfg->listen, &ss, &sslen, &ipv6, err, errlen) ||
+        transport_check(h, &ss, err, errlen))
         goto fail;
+    if (!(h->guard = srv_guard_new(cfg->head_timeout, cfg->min_body_rate))) {
+        snprintf(err, errlen, "cannot start the connection guard");
+        goto fail;
+    }
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_USE_ITC |
-                     MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0);
+                     MHD_USE_ERROR_LOG | (ipv6 ? MHD_USE_IPv6 : 0) |
+                     (cfg->tls_enabled ? MHD_USE_TLS : 0);
+    /* Options after MHD_OPTION_EXTERNAL_LOGGER (first, or MHD prints its option-parsing messages
+     * itself); the TLS ones only under TLS (an empty key would fail the start). The idle timeout
+     * stays MHD's; the guard adds the deadlines that count active time too. */
+    struct MHD_OptionItem tls[] = {{MHD_OPTION_HTTPS_MEM_CERT, 0, h->tls_cert},
+                                   {MHD_OPTION_HTTPS_MEM_KEY, 0, h->tls_key},
+                                   {MHD_OPTION_HTTPS_PRIORITIES, 0, (char *)tls_priorities},
+                                   {MHD_OPTION_END, 0, NULL}};
+    if (!cfg->tls_enabled)
+        tls[0].option = MHD_OPTION_END;
     h->mhd = MHD_start_daemon(
-        flags, 0, NULL, NULL, on_request, h,
-        /* first, or MHD prints its option-parsing messages itself */
-        MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED,
-        on_completed, h, MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
-        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t)256 * 1024, MHD_OPTION_END);
+        flags, 0, NULL, NULL, on_request, h, MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+        MHD_OPTION_NOTIFY_CONNECTION, srv_guard_notify, h->guard, MHD_OPTION_UNESCAPE_CALLBACK,
+        unescape_none, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned)cfg->max_connections_per_ip, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!h->mhd) {
-        snprintf(err, errlen, "cannot listen on %s (address in use or not available?)",
-                 cfg->listen);
+        snprintf(err, errlen, "cannot listen on %s (%s)", cfg->listen,
+                 cfg->tls_enabled ? "address in use, or a certificate and key that do not load: "
+                                    "see the libmicrohttpd line above"
+                                  : "address in use or not available?");
         goto fail;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(h->mhd, MHD_DAEMON_INFO_BIND_PORT);
     *port = info ? info->port : 0;
     return h;
 fail:
+    srv_guard_free(h->guard);
+    free(h->tls_cert);
+    free(h->tls_key);
     free(h->web_root);
     free(h);
     return NULL;

@@ -55,7 +55,9 @@ typedef struct srv_request {
     double started;                    /* monotonic seconds, for the duration in the log */
     void *upload;                      /* state of a streaming upload, owned by its handler */
     void (*upload_free)(void *upload); /* frees `upload` at completion (NULL-safe) */
-    void *idempotency; /* idempotency.c: the answer kept for an Idempotency-Key, or NULL */
+    void *idempotency;   /* idempotency.c: the answer kept for an Idempotency-Key, or NULL */
+    char request_id[24]; /* X-Request-Id of the answer, req= in the log: "<boot>-<n>" */
+    char client[48];     /* the client's address as text ("unknown" when MHD has none) */
 
     /* http.c internals (handlers do not touch them). */
     struct srv_db *pool;           /* where req->db comes from (borrowed) */
@@ -81,8 +83,10 @@ void srv_request_release(srv_request *req);
 typedef struct srv_http srv_http;
 /* Starts MHD in internal thread-pool mode (cfg->threads threads, epoll) on cfg->listen; requests
  * borrow connections from db (borrowed: must outlive the daemon). Writes the bound port into
- * *port (useful with port 0). Returns NULL with a message in err (size errlen) on failure.
- * Stop with srv_http_stop(). */
+ * *port (useful with port 0). Serves HTTPS (TLS 1.2/1.3) when cfg->tls_cert/tls_key are set;
+ * refuses clear HTTP on a non-loopback address unless cfg->insecure_http. Applies the connection
+ * caps and the head/body deadlines (server/guard.h). Returns NULL with a message in err (size
+ * errlen) on failure. Stop with srv_http_stop(). */
 srv_http *srv_http_start(const struct srv_config *cfg, struct srv_db *db, int *port, char *err,
                          size_t errlen);
 /* Stops accepting, lets in-flight requests finish (up to 10 s), frees. NULL-safe. */

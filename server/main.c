@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <config.h> /* autoconf's PACKAGE_VERSION */
@@ -13,6 +14,7 @@
 #include "core/version.h"
 #include "server/auth.h"
 #include "server/corrections.h"
+#include "server/datadir.h"
 #include "server/db.h"
 #include "server/http.h"
 #include "server/jobs.h"
@@ -29,7 +31,7 @@ static int write_port_file(const char *path, int port)
         return -1;
     int bad = fprintf(f, "%d\n", port) < 0;
     bad |= fclose(f) != 0;
-    if (bad || rename(tmp, path)) {
+    if (bad || srv_publish_file(tmp, path)) { /* rename + fsync of the folder */
         unlink(tmp);
         return -1;
     }
@@ -50,6 +52,14 @@ int main(int argc, char **argv)
         return rc > 0 ? 0 : 2;
     srv_log_threshold = (srv_log_level)cfg.log_level;
     srv_log_route_htslib();
+    /* Every file and folder the daemon creates (database, WAL, uploads, log) is its user's only. */
+    umask(077);
+    srv_log_setup_stderr();
+    if (*cfg.log_file && srv_log_open(cfg.log_file, err, sizeof err)) {
+        fprintf(stderr, "relapsewatchd: %s\n", err);
+        srv_config_free(&cfg);
+        return 1;
+    }
 
     /* Block the stop signals before any thread exists, so every thread inherits the mask and
      * only sigwait() below sees them. */
@@ -57,6 +67,7 @@ int main(int argc, char **argv)
     sigemptyset(&stop);
     sigaddset(&stop, SIGTERM);
     sigaddset(&stop, SIGINT);
+    sigaddset(&stop, SIGHUP); /* reopens the --log-file (logrotate) */
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     signal(SIGPIPE, SIG_IGN);
 
@@ -104,8 +115,11 @@ int main(int argc, char **argv)
             cfg.threads);
 
     int sig = 0;
-    while (sigwait(&stop, &sig) != 0)
-        ;
+    while (sigwait(&stop, &sig) != 0 || sig == SIGHUP) {
+        if (sig == SIGHUP)
+            srv_log_reopen();
+        sig = 0;
+    }
     srv_log(SRV_LOG_INFO, "%s received: finishing requests in progress and stopping",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     status = 0;

@@ -29,7 +29,7 @@
 #define RW_DEFAULT_DATA "var/data"
 #endif
 
-typedef enum { OPT_STR, OPT_INT, OPT_SIZE, OPT_LEVEL } opt_type;
+typedef enum { OPT_STR, OPT_INT, OPT_SIZE, OPT_LEVEL, OPT_DURATION, OPT_FLAG } opt_type;
 
 typedef struct opt {
     const char *name; /* flag without "--", and the key in the config file */
@@ -65,6 +65,57 @@ static const opt opts[] = {
     {"disk-reserve", OPT_SIZE, OFF(disk_reserve), "1G", 0, (int64_t)1 << 50, "BYTES",
      "free space the data folder's disk must keep, or /api/v1/health answers 503 and uploads "
      "that would use it are refused (507)"},
+    {"session-idle", OPT_DURATION, OFF(session_idle), "30m", 1, 7 * 86400, "TIME",
+     "a sign-in session ends after this long without a request; suffixes s, m, h, d"},
+    {"session-max", OPT_DURATION, OFF(session_max), "12h", 1, 30 * 86400, "TIME",
+     "a sign-in session ends this long after the sign-in, however active; suffixes s, m, h, d"},
+    {"signin-max-failures", OPT_INT, OFF(signin_max_failures), "10", 1, 1000, "N",
+     "consecutive failed sign-ins that lock a user name until an admin resets its password"},
+    {"tls-cert", OPT_STR, OFF(tls_cert), "", 0, 0, "FILE",
+     "PEM certificate (chain) to serve HTTPS (TLS 1.2 and 1.3 only); needs --tls-key"},
+    {"tls-key", OPT_STR, OFF(tls_key), "", 0, 0, "FILE", "PEM private key of --tls-cert"},
+    {"insecure-http", OPT_FLAG, OFF(insecure_http), "no", 0, 0, NULL,
+     "allow clear-text HTTP on a non-loopback --listen address (behind a TLS proxy only)"},
+    {"max-connections", OPT_INT, OFF(max_connections), "512", 8, 100000, "N",
+     "open connections in all; beyond, new ones wait in the kernel's queue"},
+    {"max-connections-per-ip", OPT_INT, OFF(max_connections_per_ip), "32", 0, 100000, "N",
+     "open connections from one client address (0 = no cap; raise it behind a proxy)"},
+    {"head-timeout", OPT_INT, OFF(head_timeout), "20", 1, 3600, "SECONDS",
+     "time to send a request's line and headers, however active the client"},
+    {"min-body-rate", OPT_SIZE, OFF(min_body_rate), "1K", 0, (int64_t)1 << 30, "BYTES",
+     "average bytes/s a request body must keep after --head-timeout seconds (0 = no floor)"},
+    {"max-url", OPT_SIZE, OFF(max_url), "8K", 256, 65536, "BYTES",
+     "longest request path with its query string (414 beyond)"},
+    {"max-head", OPT_SIZE, OFF(max_head), "32K", 1024, 131072, "BYTES",
+     "largest request head: line and headers (431 beyond)"},
+    {"log-file", OPT_STR, OFF(log_file), "", 0, 0, "PATH",
+     "append the log to PATH (mode 0600), reopened on SIGHUP; default standard error"},
+    {"quota-sample", OPT_SIZE, OFF(quota_sample), "0", 0, (int64_t)1 << 50, "BYTES",
+     "largest input one sample may store (413 beyond); 0 for no quota"},
+    {"quota-total", OPT_SIZE, OFF(quota_total), "0", 0, (int64_t)1 << 50, "BYTES",
+     "all stored sample inputs together (507 beyond); 0 for no quota"},
+    {"job-max-attempts", OPT_INT, OFF(job_max_attempts), "3", 1, 100, "N",
+     "runs a job may start, those cut by a crash included; then it fails and waits for an admin"},
+    {"backup-dir", OPT_STR, OFF(backup_dir), "", 0, 0, "DIR",
+     "folder of backups (POST /api/v1/admin/backups, and one before each schema migration); "
+     "empty for backups/ beside the data folder"},
+    {"hl7-mllp", OPT_STR, OFF(hl7_mllp), "", 0, 0, "HOST:PORT",
+     "send an HL7 v2.5.1 ORU^R01 per result and per alert over MLLP to HOST:PORT; empty for none"},
+    {"fhir-identifier-base", OPT_STR, OFF(fhir_identifier_base),
+     "https://relapsewatch.example/fhir/sid", 0, 0, "URI",
+     "base of the FHIR identifier systems: <URI>/patient (external id), <URI>/accession"},
+    {"webhook-key-file", OPT_STR, OFF(webhook_key_file), "", 0, 0, "FILE",
+     "32-byte key sealing the webhook secrets (created 0600 when missing); empty for "
+     "webhook.key in the data folder"},
+    {"outbox-retry-base", OPT_INT, OFF(outbox_retry_base), "30", 1, 86400, "SECONDS",
+     "wait before a failed webhook or HL7 delivery is tried again; doubles per attempt (max 6 h)"},
+    {"outbox-max-attempts", OPT_INT, OFF(outbox_max_attempts), "12", 1, 1000, "N",
+     "attempts of one webhook or HL7 delivery before it is marked failed"},
+    {"time-zone", OPT_STR, OFF(time_zone), "UTC", 0, 0, "ZONE",
+     "IANA time zone of the site (e.g. Australia/Sydney): dates may not be after today there, "
+     "and a draw's collected_time is read there"},
+    {"delivery-timeout", OPT_INT, OFF(delivery_timeout), "10", 1, 300, "SECONDS",
+     "time one webhook or HL7 delivery attempt may take (connect, send, answer)"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 
@@ -122,6 +173,29 @@ static int parse_size(const char *s, int64_t *out)
     return 0;
 }
 
+/* "90", "90s", "30m", "12h", "7d" as seconds. 0 on success. */
+static int parse_duration(const char *s, int64_t *out)
+{
+    char *end;
+    errno = 0;
+    if (*s < '0' || *s > '9')
+        return -1;
+    long long v = strtoll(s, &end, 10);
+    int64_t unit = 1;
+    if (errno || end == s || v > INT32_MAX)
+        return -1;
+    if (*end) {
+        const char *units = "smhd";
+        static const int64_t seconds[] = {1, 60, 3600, 86400};
+        const char *u = strchr(units, *end);
+        if (!u || end[1])
+            return -1;
+        unit = seconds[u - units];
+    }
+    *out = v * unit;
+    return 0;
+}
+
 /* Sets one option from its text. Writes a message into err on failure. */
 static int set_opt(srv_config *cfg, const opt *o, const char *val, char *err, size_t errlen)
 {
@@ -138,11 +212,15 @@ static int set_opt(srv_config *cfg, const opt *o, const char *val, char *err, si
         return 0;
     }
     case OPT_INT:
+    case OPT_DURATION:
     case OPT_SIZE: {
         int64_t v;
         char *end;
         if (o->type == OPT_SIZE) {
             if (parse_size(val, &v))
+                goto bad;
+        } else if (o->type == OPT_DURATION) {
+            if (parse_duration(val, &v))
                 goto bad;
         } else {
             errno = 0;
@@ -162,6 +240,14 @@ static int set_opt(srv_config *cfg, const opt *o, const char *val, char *err, si
             *(int *)field = (int)v;
         return 0;
     }
+    case OPT_FLAG: /* yes/no; a bare --flag on the command line means yes */
+        if (strcmp(val, "yes") == 0 || strcmp(val, "true") == 0 || strcmp(val, "1") == 0)
+            *(int *)field = 1;
+        else if (strcmp(val, "no") == 0 || strcmp(val, "false") == 0 || strcmp(val, "0") == 0)
+            *(int *)field = 0;
+        else
+            goto bad;
+        return 0;
     case OPT_LEVEL: {
         int l = srv_log_level_parse(val);
         if (l < 0)
@@ -321,6 +407,14 @@ static void print_help(void)
     printf("  %-24s %s\n", "--config FILE", "read settings from FILE");
     printf("  %-24s %s\n", "--help", "print this help and exit");
     printf("  %-24s %s\n", "--version", "print the versions and exit");
+    printf("\nActions (run instead of serving, with the --db and --data-dir above):\n");
+    printf("  %-24s %s\n", "--backup DIR",
+           "back up the database and data folder into the new folder DIR and exit");
+    printf("  %-24s %s\n", "", "(safe while a daemon serves the same database)");
+    printf("  %-24s %s\n", "--restore DIR [--force]",
+           "check the backup in DIR and restore it; --force moves a non-empty store aside");
+    printf("  %-24s %s\n", "--verify-audit",
+           "check the audit trail's hash chain; exit 1 naming the first broken row");
     printf("\nOn first start with an empty token table an admin API token is printed once on\n"
            "standard output. SIGTERM or SIGINT shuts down cleanly.\n");
 }
@@ -350,6 +444,10 @@ static int parse_arg(int argc, char **argv, int *i, const opt **o, const char **
     if (!*o && !rw_setting_find(setting)) {
         snprintf(err, errlen, "unknown option '%.*s'", (int)(len + 2), a);
         return -1;
+    }
+    if (!*val && *o && (*o)->type == OPT_FLAG) {
+        *val = "yes";
+        return 0;
     }
     if (!*val) {
         if (*i + 1 >= argc) {
@@ -442,6 +540,11 @@ int srv_config_load(srv_config *cfg, int argc, char **argv)
         snprintf(err, sizeof err, "--db, --listen and --web-root must not be empty");
         goto fail;
     }
+    if (!*cfg->tls_cert != !*cfg->tls_key) {
+        snprintf(err, sizeof err, "--tls-cert and --tls-key go together");
+        goto fail;
+    }
+    cfg->tls_enabled = *cfg->tls_cert != '\0';
     return 0;
 fail:
     fprintf(stderr, "relapsewatchd: %s\nTry 'relapsewatchd --help'.\n", err);

@@ -21,7 +21,32 @@ typedef struct srv_config {
     int64_t max_body;     /* largest JSON body in bytes (413 beyond) */
     int64_t max_upload;   /* largest upload in bytes */
     int64_t disk_reserve; /* --disk-reserve: health is 503 with less free on the data disk */
+    int64_t quota_sample; /* --quota-sample: largest input of one sample (413), 0 = none */
+    int64_t quota_total;  /* --quota-total: all stored inputs together (507), 0 = none */
+    int job_max_attempts; /* --job-max-attempts: runs a job may start, crashes included */
+    char *backup_dir;     /* --backup-dir: backups (admin endpoint, before a migration) */
     int log_level;        /* 0 debug .. 3 error */
+    int session_idle;        /* --session-idle: seconds a session lives without a request */
+    int session_max;         /* --session-max: seconds a session lives at most */
+    int signin_max_failures; /* --signin-max-failures: failed sign-ins that lock a user name */
+    int tls_enabled; /* set when the daemon serves HTTPS: session cookies get `Secure` */
+    char *tls_cert;             /* --tls-cert FILE: PEM certificate chain ("" = clear HTTP) */
+    char *tls_key;              /* --tls-key FILE: PEM private key of tls_cert */
+    int insecure_http;          /* --insecure-http: allow clear HTTP on a non-loopback address */
+    int max_connections;        /* --max-connections: open connections in all */
+    int max_connections_per_ip; /* --max-connections-per-ip: per client address (0 = no cap) */
+    int head_timeout;           /* --head-timeout: seconds to receive a request's head */
+    int64_t min_body_rate;      /* --min-body-rate: bytes/s a body must average after a grace */
+    int64_t max_url;            /* --max-url: longest path + query (414 beyond) */
+    int64_t max_head;           /* --max-head: largest request head (431 beyond) */
+    char *log_file;             /* --log-file PATH ("" = stderr); reopened on SIGHUP */
+    char *hl7_mllp;             /* --hl7-mllp HOST:PORT: HL7 v2 receiver ("" = none) */
+    char *fhir_identifier_base; /* --fhir-identifier-base URI of Patient/accession ids */
+    char *webhook_key_file;     /* --webhook-key-file ("" = <data-dir>/webhook.key) */
+    char *time_zone;            /* --time-zone: IANA zone of the site (dates, draw times) */
+    int outbox_retry_base;      /* seconds before the first retry of a delivery */
+    int outbox_max_attempts;    /* attempts of a delivery before it fails */
+    int delivery_timeout;       /* seconds per delivery attempt */
     rw_settings settings; /* the analysis settings (core/settings.h): defaults < file < flags */
 } srv_config;
 

@@ -25,8 +25,7 @@ static enum MHD_Result park(srv_request *req, unsigned status, struct MHD_Respon
         MHD_destroy_response(resp);
         return MHD_YES;
     }
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
-    req->response = resp;
+    req->response = resp; /* http.c adds the security headers and X-Request-Id when queuing */
     req->status = status;
     req->answered = 1;
     return MHD_YES;
@@ -63,6 +62,62 @@ enum MHD_Result srv_reply_json(srv_request *req, unsigned status, json_t *body)
     return park(req, status, resp);
 }
 
+/* ---------------------------------------------------------------- paths out of messages */
+
+static int is_path_char(char c)
+{
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           strchr("/._-~+@%", c) != NULL;
+}
+
+/* Where a word may start: the message's start or after a space, quote or opening bracket. */
+static int starts_word(const char *msg, size_t i)
+{
+    return i == 0 || strchr(" \t'\"(<[=,", msg[i - 1]) != NULL;
+}
+
+/* Length of the file path starting at msg + i, or 0: an absolute path ("/x/y", not an API path
+ * "/api/...") or a relative one with at least two folders ("data/samples/6/x.bam"). */
+static size_t path_at(const char *msg, size_t i)
+{
+    size_t n = 0, slashes = 0;
+    if (!starts_word(msg, i))
+        return 0;
+    while (msg[i + n] && is_path_char(msg[i + n]))
+        slashes += msg[i + n++] == '/';
+    while (n > 1 && msg[i + n - 1] == '.') /* a sentence's full stop is not part of it */
+        n--;
+    if (msg[i] == '/')
+        return n > 1 && strncmp(msg + i, "/api/", 5) != 0 ? n : 0;
+    return slashes >= 2 ? n : 0;
+}
+
+void srv_scrub_paths(char *msg, size_t size)
+{
+    static const char neutral[] = "the uploaded file";
+    char out[1024];
+    size_t o = 0;
+    if (!msg || !size)
+        return;
+    for (size_t i = 0; msg[i] && o + 1 < sizeof out;) {
+        size_t n = path_at(msg, i);
+        if (n) {
+            size_t k = sizeof neutral - 1;
+            if (o + k >= sizeof out)
+                break;
+            memcpy(out + o, neutral, k);
+            o += k;
+            i += n;
+        } else {
+            out[o++] = msg[i++];
+        }
+    }
+    out[o] = '\0';
+    snprintf(msg, size, "%s", out);
+}
+
+/* ---------------------------------------------------------------- errors */
+
 enum MHD_Result srv_reply_error(srv_request *req, unsigned status, const char *code,
                                 const char *field, const char *fmt, ...)
 {
@@ -71,6 +126,7 @@ enum MHD_Result srv_reply_error(srv_request *req, unsigned status, const char *c
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    srv_scrub_paths(msg, sizeof msg); /* a core or I/O message may name a server file */
     json_t *err = json_pack("{s:s, s:s}", "code", code, "message", msg);
     if (err && field)
         json_object_set_new(err, "field", json_string(field));

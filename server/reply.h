@@ -10,7 +10,8 @@
 /* Sends body (stolen: the reference is consumed, even on failure) with the given status. */
 enum MHD_Result srv_reply_json(srv_request *req, unsigned status, json_t *body);
 /* Sends an error. code: a stable machine word ("not_found", "invalid_field", "conflict", ...);
- * field: the offending JSON field or parameter, or NULL. */
+ * field: the offending JSON field or parameter, or NULL. File paths in the message are replaced
+ * (srv_scrub_paths): a client never learns the server's layout. */
 enum MHD_Result srv_reply_error(srv_request *req, unsigned status, const char *code,
                                 const char *field, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
@@ -26,6 +27,11 @@ enum MHD_Result srv_reply_core_error(srv_request *req, rw_status st, const char 
 enum MHD_Result srv_reply_lookup(srv_request *req, srv_status st, json_t *row, const char *what);
 /* Answers 200 {key: rows} (rows stolen), or 500 when rows is NULL (the query failed). */
 enum MHD_Result srv_reply_list(srv_request *req, const char *key, json_t *rows);
+/* Replaces every file path in msg (a NUL-terminated string in a buffer of size bytes) by "the
+ * uploaded file": absolute paths ("/srv/data/samples/6/ab.bam", but not API paths "/api/...")
+ * and relative ones with two folders or more ("var/data/samples/6/ab.bam"). Every error answer
+ * passes through it (srv_reply_error); use it on any other text a client sees (jobs.error). */
+void srv_scrub_paths(char *msg, size_t size);
 /* Sends raw bytes with a content type (copied). */
 enum MHD_Result srv_reply_bytes(srv_request *req, unsigned status, const char *content_type,
                                 const void *data, size_t len);

@@ -24,7 +24,6 @@ SCRIPT_TESTS = \
 	tests/check_core_isolation.sh tests/check_docs.sh tests/check_format.sh
 SCRIPT_TESTS += tests/cli/test_cli_fragments.sh
 SCRIPT_TESTS += tests/check_fuzz_corpus.sh
-SCRIPT_TESTS += tests/integration/test_metrics.sh tests/integration/test_workflow.sh
 TESTS += $(UNIT_TESTS) $(SCRIPT_TESTS)
 SH_LOG_COMPILER = $(SHELL)
 TEST_EXTENSIONS = .sh
@@ -35,3 +34,5 @@ AM_TESTS_ENVIRONMENT = \
 EXTRA_DIST += $(SCRIPT_TESTS) tests/unit/harness.h tests/lib.sh tests/e2e/web.mjs tests/valgrind.sh \
 	tests/data tools/gen-cli-doc.sh tools/gen-config-doc.sh
 SCRIPT_TESTS += tests/integration/test_corrections.sh tests/integration/test_idempotency.sh
+SCRIPT_TESTS += tests/integration/test_tls.sh tests/integration/test_overload.sh
+EXTRA_DIST += tests/integration/slowclient.py
