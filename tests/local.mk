@@ -24,7 +24,8 @@ SCRIPT_TESTS = \
 	tests/check_core_isolation.sh tests/check_docs.sh tests/check_format.sh
 SCRIPT_TESTS += tests/cli/test_cli_fragments.sh
 SCRIPT_TESTS += tests/check_fuzz_corpus.sh
-SCRIPT_TESTS += tests/integration/test_metrics.sh tests/integration/test_workflow.sh
+SCRIPT_TESTS += tests/integration/test_metrics.sh tests/integration/test_workflow.sh \
+	tests/integration/test_package.sh
 TESTS += $(UNIT_TESTS) $(SCRIPT_TESTS)
 SH_LOG_COMPILER = $(SHELL)
 TEST_EXTENSIONS = .sh

@@ -74,9 +74,11 @@ root=$tmp/root
 dpkg-deb -x "$deb" "$root"
 unit=$root/lib/systemd/system/relapsewatchd.service
 if command -v systemd-analyze >/dev/null; then
-    # verify resolves ExecStart inside --root; a missing user only warns.
-    if systemd-analyze verify --root="$root" "$unit" >verify.log 2>&1 ||
-        ! grep -v -e 'relapsewatch' -e '^$' verify.log | grep -q .; then ok; else
+    # verify needs ExecStart and the man page on this machine: point both into the unpacked tree.
+    sed "s|^ExecStart=/usr/bin/|ExecStart=$root/usr/bin/|" "$unit" >relapsewatchd.service
+    if MANPATH="$root/usr/share/man" systemd-analyze verify ./relapsewatchd.service >verify.log 2>&1; then
+        ok
+    else
         fail "systemd-analyze verify"
         cat verify.log >&2
     fi
