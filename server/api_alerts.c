@@ -148,12 +148,20 @@ out:
 }
 
 const srv_route srv_alerts_routes[] = {
-    {.method = "GET", .path = "/api/v1/alerts", .handler = alert_list, .roles = SRV_ROLE_ANY},
-    {.method = "GET", .path = "/api/v1/alerts/{id}", .handler = alert_get, .roles = SRV_ROLE_ANY},
+    {.method = "GET",
+     .path = "/api/v1/alerts",
+     .handler = alert_list,
+     .query = (const char *const[]){"open", "kind", "patient_id", "limit", "cursor",
+                                    "updated_since", NULL},
+     .roles = SRV_ROLE_CLINICIAN | SRV_ROLE_VIEWER | SRV_ROLE_ADMIN},
+    {.method = "GET",
+     .path = "/api/v1/alerts/{id}",
+     .handler = alert_get,
+     .roles = SRV_ROLE_CLINICIAN | SRV_ROLE_VIEWER | SRV_ROLE_ADMIN},
     {.method = "POST",
      .path = "/api/v1/alerts/{id}/acknowledge",
      .handler = alert_acknowledge,
-     .roles = SRV_ROLE_CLINICIAN | SRV_ROLE_ADMIN,
+     .roles = SRV_ROLE_CLINICIAN,
      .body = SRV_BODY_JSON},
     {0},
 };

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "server/api_clinical.h"
+#include "server/auth.h"
 
 #include "server/rows.h"
 
@@ -172,6 +173,11 @@ enum MHD_Result srv_clin_commit_reply_at(const char *func, srv_request *req, uns
 {
     if (!body)
         return srv_clin_abort(req, "out of memory");
+    if (srv_auth_recheck(req)) { /* revoked or disabled meanwhile: answered 401 */
+        json_decref(body);
+        srv_db_rollback(req->db);
+        return MHD_YES;
+    }
     if (srv_db_commit(req->db)) {
         json_decref(body);
         return srv_clin_abort(req, "commit failed");

@@ -133,6 +133,6 @@ const srv_route srv_cohort_routes[] = {
     {.method = "GET",
      .path = "/api/v1/cohort/summary",
      .handler = cohort_summary,
-     .roles = SRV_ROLE_ANY},
+     .roles = SRV_ROLE_CLINICIAN | SRV_ROLE_VIEWER | SRV_ROLE_ADMIN},
     {0},
 };

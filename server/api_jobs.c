@@ -90,8 +90,15 @@ static enum MHD_Result job_retry(srv_request *req)
 }
 
 const srv_route srv_jobs_routes[] = {
-    {.method = "GET", .path = "/api/v1/jobs", .handler = job_list, .roles = SRV_ROLE_ANY},
-    {.method = "GET", .path = "/api/v1/jobs/{id}", .handler = job_get, .roles = SRV_ROLE_ANY},
+    {.method = "GET",
+     .path = "/api/v1/jobs",
+     .handler = job_list,
+     .roles = SRV_ROLE_CLINICIAN | SRV_ROLE_ADMIN,
+     .query = (const char *const[]){"state", "sample", "limit", "cursor", NULL}},
+    {.method = "GET",
+     .path = "/api/v1/jobs/{id}",
+     .handler = job_get,
+     .roles = SRV_ROLE_LIMS | SRV_ROLE_CLINICIAN | SRV_ROLE_ADMIN},
     {.method = "POST",
      .path = "/api/v1/jobs/{id}/retry",
      .handler = job_retry,

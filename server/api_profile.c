@@ -157,6 +157,6 @@ const srv_route srv_profile_routes[] = {
     {.method = "GET",
      .path = "/api/v1/samples/{accession}/profile",
      .handler = profile_get,
-     .roles = SRV_ROLE_ANY},
+     .roles = SRV_ROLE_CLINICIAN | SRV_ROLE_VIEWER | SRV_ROLE_ADMIN},
     {0},
 };

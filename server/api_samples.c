@@ -119,16 +119,128 @@ const srv_route srv_samples_routes[] = {
     {.method = "POST",
      .path = "/api/v1/patients/{id}/samples",
      .handler = sample_create,
-     .roles = SRV_CLIN_WRITERS,
+     .roles = SRV_ROLE_LIMS,
      .body = SRV_BODY_JSON},
     {.method = "GET",
      .path = "/api/v1/patients/{id}/samples",
      .handler = srv_clin_child_list,
      .ctx = &samples,
-     .roles = SRV_ROLE_ANY},
+     .roles = SAMPLE_READERS},
+    {.method = "POST",
+     .path = "/api/v1/samples",
+     .handler = sample_register,
+     .roles = SRV_ROLE_LIMS,
+     .body = SRV_BODY_JSON},
+    {.method = "GET",
+     .path = "/api/v1/samples",
+     .handler = sample_list,
+     .roles = SAMPLE_READERS,
+     .query =
+         (const char *const[]){"limit", "cursor", "updated_since", "patient_id", "status", NULL}},
+    {.method = "GET",
+     .path = "/api/v1/results",
+     .handler = result_list,
+     .roles = SAMPLE_READERS,
+     .query = (const char *const[]){"limit", "cursor", "updated_since", "patient_id", NULL}},
+    {.method = "GET",
+     .path = "/api/v1/patients/by-external-id/{external_id}",
+     .handler = patient_by_external_id,
+     .roles = SAMPLE_READERS},
     {.method = "GET",
      .path = "/api/v1/samples/{accession}",
      .handler = sample_get,
-     .roles = SRV_ROLE_ANY},
+     .roles = SRV_ROLE_LIMS | SRV_ROLE_CLINICIAN | SRV_ROLE_VIEWER | SRV_ROLE_ADMIN},
     {0},
 };
+/* ---------------------------------------------------------------- what a LIMS syncs */
+
+/* The paging parameters every sync list shares: limit, cursor (id order), updated_since and
+ * patient_id. 0, or -1 once answered 422. */
+typedef struct sync_params {
+    long limit, patient_id;
+    srv_cursor after;
+    char since_buf[32];
+    const char *since; /* NULL: any */
+} sync_params;
+
+static int sync_params_read(srv_request *req, sync_params *p)
+{
+    return srv_query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &p->limit) ||
+                   srv_query_int(req, "patient_id", 1, LONG_MAX, 0, &p->patient_id) ||
+                   srv_query_cursor(req, &p->after) ||
+                   srv_query_updated_since(req, p->since_buf, &p->since)
+               ? -1
+               : 0;
+}
+
+/* The rows of one page of sql (whose ?1..?4 are: last id, updated_since, patient_id, limit + 1;
+ * ?5 is extra, or NULL), new; NULL on an SQL error. */
+static json_t *sync_rows_new(srv_request *req, const sync_params *p, const char *sql,
+                             const char *extra)
+{
+    json_t *args = json_pack("[I, s?, I, I, s?]", (json_int_t)(p->after.present ? p->after.id : 0),
+                             p->since, (json_int_t)p->patient_id, (json_int_t)p->limit + 1, extra);
+    json_t *rows = args ? srv_rows_query_new(req->db, sql, args) : NULL;
+    json_decref(args);
+    return rows;
+}
+
+/* GET /api/v1/samples?updated_since=&patient_id=&status=&limit=&cursor=: every draw in id order. */
+static enum MHD_Result sample_list(srv_request *req)
+{
+    static const char *const statuses[] = {"received", "queued", "processing",
+                                           "done",     "failed", NULL};
+    sync_params p;
+    int status;
+    if (sync_params_read(req, &p) || srv_query_enum(req, "status", statuses, &status))
+        return srv_validate_done(req);
+    json_t *rows =
+        sync_rows_new(req, &p,
+                      "SELECT * FROM samples WHERE id > ?1 AND (?2 IS NULL OR updated_at >= ?2) "
+                      "AND (?3 = 0 OR patient_id = ?3) AND (?5 IS NULL OR status = ?5) "
+                      "ORDER BY id LIMIT ?4",
+                      status >= 0 ? statuses[status] : NULL);
+    return srv_reply_page(req, "samples", rows, p.limit, "id", NULL);
+}
+
+/* GET /api/v1/results?updated_since=&patient_id=&limit=&cursor=: the 1q21.3 call of every draw
+ * with a result, in sample id order; the full result is at profile_url. */
+static enum MHD_Result result_list(srv_request *req)
+{
+    sync_params p;
+    if (sync_params_read(req, &p))
+        return srv_validate_done(req);
+    json_t *row, *rows = sync_rows_new(
+                     req, &p,
+                     "SELECT r.sample_id, s.accession, s.patient_id, r.assay, r.job_id, r.call, "
+                     "r.strong, r.ratio, r.ratio_low, r.ratio_high, r.z, r.computed_at, "
+                     "r.updated_at, '/api/v1/samples/' || s.accession || '/profile' AS "
+                     "profile_url FROM results r JOIN samples s ON s.id = r.sample_id "
+                     "WHERE r.sample_id > ?1 AND (?2 IS NULL OR r.updated_at >= ?2) "
+                     "AND (?3 = 0 OR s.patient_id = ?3) AND ?5 IS NULL "
+                     "ORDER BY r.sample_id LIMIT ?4",
+                     NULL);
+    size_t i;
+    json_array_foreach(rows, i, row) /* stored 0/1: a JSON boolean, as in the profile */
+        json_object_set_new(row, "strong",
+                            json_boolean(json_integer_value(json_object_get(row, "strong"))));
+    return srv_reply_page(req, "results", rows, p.limit, "sample_id", NULL);
+}
+
+/* GET /api/v1/patients/by-external-id/{external_id}: the patient the hospital's id names. */
+static enum MHD_Result patient_by_external_id(srv_request *req)
+{
+    json_t *key = req->nparams > 0 ? json_string(req->params[0]) : NULL, *row = NULL;
+    srv_status st = key ? srv_row_find(req->db, "patients", "external_id", key, &row)
+                        : SRV_NOT_FOUND; /* not UTF-8: no such patient either */
+    json_decref(key);
+    if (st == SRV_OK)
+        return srv_audit_read_reply(req, "patient", json_integer_value(json_object_get(row, "id")),
+                                    row);
+    if (st != SRV_NOT_FOUND)
+        return srv_reply_internal(req, "cannot read a patient");
+    return srv_reply_error(req, 404, "not_found", NULL, "no patient with this external_id");
+}
+
+#define SAMPLE_READERS (SRV_ROLE_LIMS | SRV_ROLE_CLINICIAN | SRV_ROLE_VIEWER | SRV_ROLE_ADMIN)
+

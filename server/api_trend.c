@@ -279,6 +279,6 @@ const srv_route srv_trend_routes[] = {
     {.method = "GET",
      .path = "/api/v1/patients/{id}/trend",
      .handler = trend_get,
-     .roles = SRV_ROLE_ANY},
+     .roles = SRV_ROLE_CLINICIAN | SRV_ROLE_VIEWER | SRV_ROLE_ADMIN},
     {0},
 };

@@ -12,6 +12,8 @@
 #include "server/audit.h"
 #include "server/db.h"
 #include "server/log.h"
+#include "server/reply.h"
+#include "server/session.h"
 #include "server/sha256.h"
 
 #define SECRET_BYTES  24
@@ -20,7 +22,10 @@
 static const struct {
     const char *name;
     unsigned bit;
-} roles[] = {{"lims", SRV_ROLE_LIMS}, {"clinician", SRV_ROLE_CLINICIAN}, {"admin", SRV_ROLE_ADMIN}};
+} roles[] = {{"lims", SRV_ROLE_LIMS},
+             {"clinician", SRV_ROLE_CLINICIAN},
+             {"viewer", SRV_ROLE_VIEWER},
+             {"admin", SRV_ROLE_ADMIN}};
 
 unsigned srv_role_parse(const char *name)
 {
@@ -36,6 +41,28 @@ const char *srv_role_name(unsigned role)
         if (roles[i].bit == role)
             return roles[i].name;
     return "none";
+}
+
+/* A token row t that authenticates: not revoked, not expired, its owner (if any) enabled. */
+#define TOKEN_LIVE                                                                                 \
+    "t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > "                            \
+    "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = "   \
+    "t.owner_user_id AND u.disabled = 1)"
+
+/* Records the token's use, at most once a minute (a write per request would queue on the
+ * database's one writer). */
+static void touch_token(sqlite3 *conn, int64_t id)
+{
+    sqlite3_stmt *st = srv_db_prepare(
+        conn, "UPDATE tokens SET last_used_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now') WHERE id = ? "
+              "AND (last_used_at IS NULL OR last_used_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', "
+              "'-60 seconds'))");
+    if (!st)
+        return;
+    sqlite3_bind_int64(st, 1, id);
+    if (sqlite3_step(st) != SQLITE_DONE)
+        srv_log(SRV_LOG_WARN, "cannot record a token's use: %s", sqlite3_errmsg(conn));
+    sqlite3_finalize(st);
 }
 
 int srv_auth_check(sqlite3 *conn, const char *authorization_header, srv_caller *caller)
@@ -55,8 +82,8 @@ int srv_auth_check(sqlite3 *conn, const char *authorization_header, srv_caller *
     if (len == 0 || len > 128)
         return -1;
     srv_sha256_hex(h, len, hash);
-    sqlite3_stmt *st = srv_db_prepare(
-        conn, "SELECT id, role, label FROM tokens WHERE hash = ? AND revoked_at IS NULL");
+    sqlite3_stmt *st = srv_db_prepare(conn, "SELECT t.id, t.role, t.label, t.owner_user_id FROM "
+                                            "tokens t WHERE t.hash = ? AND " TOKEN_LIVE);
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, hash, 64, SQLITE_STATIC);
@@ -64,10 +91,60 @@ int srv_auth_check(sqlite3 *conn, const char *authorization_header, srv_caller *
         caller->token_id = sqlite3_column_int64(st, 0);
         caller->role = srv_role_parse((const char *)sqlite3_column_text(st, 1));
         snprintf(caller->name, sizeof caller->name, "%s", (const char *)sqlite3_column_text(st, 2));
+        caller->user_id = sqlite3_column_int64(st, 3);
         rc = caller->role ? 0 : -1;
     }
     sqlite3_finalize(st);
+    if (rc == 0)
+        touch_token(conn, caller->token_id);
+    else
+        memset(caller, 0, sizeof *caller);
     return rc;
+}
+
+int srv_auth_recheck(srv_request *req)
+{
+    const srv_caller *c = &req->caller;
+    int alive = 1;
+    if (c->session_id) {
+        alive = srv_session_alive(req->db, c->session_id, c->role);
+    } else if (c->token_id) {
+        alive = -1;
+        sqlite3_stmt *st =
+            srv_db_prepare(req->db, "SELECT t.role FROM tokens t WHERE t.id = ? AND " TOKEN_LIVE);
+        if (st) {
+            sqlite3_bind_int64(st, 1, c->token_id);
+            int step = sqlite3_step(st);
+            if (step == SQLITE_ROW)
+                alive = srv_role_parse((const char *)sqlite3_column_text(st, 0)) == c->role;
+            else if (step == SQLITE_DONE)
+                alive = 0;
+        }
+        sqlite3_finalize(st);
+    }
+    if (alive == 1)
+        return 0;
+    if (alive < 0)
+        srv_reply_internal(req, "cannot re-check the caller");
+    else
+        srv_reply_error(req, MHD_HTTP_UNAUTHORIZED, "unauthorized", NULL,
+                        "the credential was revoked, expired or disabled during the request: "
+                        "nothing was written");
+    return -1;
+}
+
+int srv_auth_commit(srv_request *req)
+{
+    if (srv_auth_recheck(req)) {
+        srv_db_rollback(req->db);
+        return -1;
+    }
+    if (srv_db_commit(req->db)) {
+        srv_db_rollback(req->db);
+        srv_reply_internal(req, "commit failed");
+        return -1;
+    }
+    return 0;
 }
 
 /* Fills secret with "rw_" + 48 hex digits from the kernel's CSPRNG. */
@@ -94,6 +171,12 @@ static int new_secret(char *secret)
 
 int srv_auth_create(sqlite3 *conn, const char *role, const char *label, char *secret, int64_t *id)
 {
+    return srv_auth_create_owned(conn, role, label, 0, NULL, secret, id);
+}
+
+int srv_auth_create_owned(sqlite3 *conn, const char *role, const char *label, int64_t owner,
+                          const char *expires_at, char *secret, int64_t *id)
+{
     char hash[65], now[32];
     int rc = -1;
     if (!srv_role_parse(role) || !label || !*label || strlen(label) > 63)
@@ -108,13 +191,18 @@ int srv_auth_create(sqlite3 *conn, const char *role, const char *label, char *se
     gmtime_r(&t, &tm);
     strftime(now, sizeof now, "%Y-%m-%dT%H:%M:%SZ", &tm);
     sqlite3_stmt *st = srv_db_prepare(
-        conn, "INSERT INTO tokens (role, label, hash, created_at) VALUES (?, ?, ?, ?)");
+        conn, "INSERT INTO tokens (role, label, hash, created_at, owner_user_id, expires_at) "
+              "VALUES (?, ?, ?, ?, ?, ?)");
     if (!st)
         goto fail;
     sqlite3_bind_text(st, 1, role, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, label, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, hash, 64, SQLITE_STATIC);
     sqlite3_bind_text(st, 4, now, -1, SQLITE_STATIC);
+    if (owner > 0)
+        sqlite3_bind_int64(st, 5, owner);
+    if (expires_at)
+        sqlite3_bind_text(st, 6, expires_at, -1, SQLITE_STATIC);
     if (sqlite3_step(st) != SQLITE_DONE) {
         srv_log(SRV_LOG_ERROR, "token insert failed: %s", sqlite3_errmsg(conn));
         goto fail;

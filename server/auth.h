@@ -1,4 +1,5 @@
-/* API tokens: random secrets shown once, stored only as SHA-256 hashes, each with a role. */
+/* API tokens (machines): random secrets shown once, stored only as SHA-256 hashes, each with a
+ * role, an optional owner and expiry. Also the re-check of any caller before a commit. */
 #ifndef SRV_AUTH_H
 #define SRV_AUTH_H
 
@@ -7,16 +8,28 @@
 
 #include "server/http.h"
 
-/* Checks "Authorization: Bearer <token>" against the tokens table (revoked ones refused).
- * Returns 0 and fills caller, or -1 (no/invalid token). */
+/* Checks "Authorization: Bearer <token>" against the tokens table: revoked, expired tokens and
+ * tokens of a disabled owner are refused. Returns 0 and fills caller (token_id, role, label as
+ * name, owner as user_id) and records the use (last_used_at, once a minute), or -1. */
 int srv_auth_check(sqlite3 *conn, const char *authorization_header, srv_caller *caller);
-/* Creates a token with a role name ("lims", "clinician", "admin") and a label. Writes the clear
- * secret (shown once, never stored) into secret (size >= 65) and its id into *id. 0 on success. */
+/* Creates a token with a role name ("lims", "clinician", "viewer", "admin") and a label. Writes
+ * the clear secret (shown once, never stored) into secret (size >= 65) and its id into *id. 0 on
+ * success. srv_auth_create_owned also records the owner (users.id, 0 for none) and an expiry
+ * (ISO 8601 UTC "YYYY-MM-DDTHH:MM:SSZ", NULL for none). */
 int srv_auth_create(sqlite3 *conn, const char *role, const char *label, char *secret, int64_t *id);
+int srv_auth_create_owned(sqlite3 *conn, const char *role, const char *label, int64_t owner,
+                          const char *expires_at, char *secret, int64_t *id);
+/* Just before a request commits: is its caller (token, or session and user) still valid? A token
+ * revoked or a user disabled while the request ran must write nothing. 0 = still valid; else
+ * req has been answered (401, or 500 on an SQL error) and the caller must roll back. Runs on
+ * req->db inside the open transaction; 0 for public routes. */
+int srv_auth_recheck(srv_request *req);
+/* srv_auth_recheck(), then COMMIT: 0 when committed; else rolled back and answered (401/500). */
+int srv_auth_commit(srv_request *req);
 /* At first start (no token at all): creates an admin token and returns 1 with its secret, so
  * main can print it once; 0 when tokens already exist; -1 on error. */
 int srv_auth_bootstrap(sqlite3 *conn, char *secret);
-/* "lims" -> SRV_ROLE_LIMS ...; 0 for an unknown name. */
+/* "lims" -> SRV_ROLE_LIMS, "viewer" -> SRV_ROLE_VIEWER ...; 0 for an unknown name. */
 unsigned srv_role_parse(const char *name);
 const char *srv_role_name(unsigned role);
 

@@ -26,15 +26,19 @@ enum srv_role_bits {
     SRV_ROLE_LIMS = 1u << 0,
     SRV_ROLE_CLINICIAN = 1u << 1,
     SRV_ROLE_ADMIN = 1u << 2,
-    SRV_ROLE_ANY = SRV_ROLE_LIMS | SRV_ROLE_CLINICIAN | SRV_ROLE_ADMIN,
+    SRV_ROLE_VIEWER = 1u << 3, /* read-only auditors: clinical reads, nothing else */
+    SRV_ROLE_ANY = SRV_ROLE_LIMS | SRV_ROLE_CLINICIAN | SRV_ROLE_ADMIN | SRV_ROLE_VIEWER,
     SRV_ROLE_PUBLIC = 1u << 7 /* no token needed (health, version, static files) */
 };
 
 /* The authenticated caller (from the Bearer token). */
 typedef struct srv_caller {
-    int64_t token_id; /* tokens.id; 0 when the route is public */
-    unsigned role;    /* one SRV_ROLE_* bit; 0 on public routes */
-    char name[64];    /* the token's label, used as the actor in the audit log */
+    int64_t token_id;   /* tokens.id; 0 when the route is public */
+    unsigned role;      /* one SRV_ROLE_* bit; 0 on public routes */
+    char name[64];      /* the token's label, used as the actor in the audit log */
+    int64_t user_id;    /* users.id of a session, or of a token's owner; 0 for none */
+    int64_t session_id; /* sessions.id when signed in with the cookie; 0 for a Bearer token */
+    int must_change;    /* session of a user who must change the password first */
 } srv_caller;
 
 typedef struct srv_request {

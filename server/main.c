@@ -23,6 +23,10 @@
 
 /* Writes the port to path through a temporary file, so a reader never sees a partial file. */
 static int write_port_file(const char *path, int port)
+#include "server/outbox.h"
+#include "server/router.h"
+#include "server/users.h"
+#include "server/validate.h"
 {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -51,6 +55,15 @@ int main(int argc, char **argv)
     if (rc)
         return rc > 0 ? 0 : 2;
     srv_log_threshold = (srv_log_level)cfg.log_level;
+    if (argc == 2 && strcmp(argv[1], "--list-routes") == 0) {
+        srv_routes_print(stdout); /* the compiled route table, for the role-matrix test */
+        return 0;
+    }
+    srv_action action;
+    if (srv_action_extract(&argc, argv, &action, err, sizeof err)) {
+        fprintf(stderr, "relapsewatchd: %s\nTry 'relapsewatchd --help'.\n", err);
+        return 2;
+    }
     srv_log_route_htslib();
     /* Every file and folder the daemon creates (database, WAL, uploads, log) is its user's only. */
     umask(077);
@@ -128,6 +141,20 @@ done:
     srv_jobs_stop(jobs); /* after HTTP: no upload can queue a job any more */
     srv_db_close(db);
     if (status == 0)
+    /* The first person's account: "admin", a random password that must be changed at the first
+     * sign-in; shown once, like the token. */
+    c = srv_db_acquire(db);
+    rc = srv_users_bootstrap(c, secret);
+    srv_db_release(db, c);
+    if (rc < 0) {
+        srv_log(SRV_LOG_ERROR, "cannot create the initial admin account");
+        goto done;
+    }
+    if (rc == 1) {
+        printf("admin account: admin password: %s (change it at the first sign-in)\n", secret);
+        fflush(stdout);
+        memset(secret, 0, sizeof secret);
+    }
         srv_log(SRV_LOG_INFO, "stopped cleanly");
     srv_config_free(&cfg);
     return status;

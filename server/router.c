@@ -5,6 +5,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+
+#include <sodium.h>
+
+#include "server/auth.h"
+#include "server/reply.h"
+#include "server/session.h"
 
 static int hexval(char c)
 {
@@ -143,4 +150,102 @@ const char *srv_route_allow(const char *path, char *allow, size_t allowlen)
         }
     }
     return tpl;
+}
+
+/* ---------------------------------------------------------------- authentication */
+
+/* The session endpoints a user who must change the password may still use. */
+static int password_change_route(const srv_route *r)
+{
+    return strcmp(r->path, "/api/v1/session") == 0 ||
+           strcmp(r->path, "/api/v1/session/password") == 0;
+}
+
+/* "https://host:port" or "http://host:port" (origin, or the start of a referer) names host. */
+static int names_host(const char *url, const char *host, int prefix)
+{
+    const char *p = strstr(url, "://");
+    if (!p || !host)
+        return 0;
+    p += 3;
+    size_t n = strlen(host);
+    if (strncasecmp(p, host, n) != 0)
+        return 0;
+    return p[n] == '\0' || (prefix && p[n] == '/');
+}
+
+/* The CSRF defence of a cookie-authenticated write: 0, or -1 after answering 403. */
+static int csrf_check(srv_request *req, const char *csrf)
+{
+    const char *origin = srv_header(req, "Origin"), *referer = srv_header(req, "Referer");
+    const char *host = srv_header(req, MHD_HTTP_HEADER_HOST),
+               *sent = srv_header(req, "X-CSRF-Token");
+    const char *why = NULL;
+    /* Origin wins when sent ("null", an opaque origin, never matches); else Referer if sent. */
+    int foreign = origin ? !names_host(origin, host, 0) : referer && !names_host(referer, host, 1);
+    if (foreign)
+        why = "the request comes from another site (Origin/Referer does not match Host)";
+    else if (!sent || strlen(sent) != 64 || sodium_memcmp(sent, csrf, 64) != 0)
+        why = "a write signed in with the cookie needs the header X-CSRF-Token of the session";
+    if (!why)
+        return 0;
+    srv_reply_error(req, MHD_HTTP_FORBIDDEN, "csrf", NULL, "%s", why);
+    return -1;
+}
+
+static int is_write(const char *method)
+{
+    return strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0 &&
+           strcmp(method, "OPTIONS") != 0;
+}
+
+int srv_route_authorize(srv_request *req, sqlite3 *conn)
+{
+    const srv_route *r = req->route;
+    const char *authz = srv_header(req, MHD_HTTP_HEADER_AUTHORIZATION);
+    const char *cookie =
+        MHD_lookup_connection_value(req->conn, MHD_COOKIE_KIND, SRV_SESSION_COOKIE);
+    char csrf[65] = "";
+    int bad = authz || !cookie ? srv_auth_check(conn, authz, &req->caller)
+                               : srv_session_check(conn, req->cfg, cookie, &req->caller, csrf);
+    if (bad) {
+        srv_reply_error(req, MHD_HTTP_UNAUTHORIZED, "unauthorized", NULL,
+                        "sign in, or send a valid API token (Authorization: Bearer rw_...)");
+        if (req->response)
+            MHD_add_response_header(req->response, MHD_HTTP_HEADER_WWW_AUTHENTICATE, "Bearer");
+        return -1;
+    }
+    if (!(req->caller.role & r->roles)) {
+        srv_reply_error(req, MHD_HTTP_FORBIDDEN, "forbidden", NULL, "the %s role may not do this",
+                        srv_role_name(req->caller.role));
+        return -1;
+    }
+    if (!req->caller.session_id)
+        return 0; /* a Bearer token: no cookie rides along cross-site, so no CSRF to fear */
+    if (req->caller.must_change && !password_change_route(r)) {
+        srv_reply_error(req, MHD_HTTP_FORBIDDEN, "password_change_required", NULL,
+                        "change your password first (POST /api/v1/session/password)");
+        return -1;
+    }
+    return is_write(req->method) ? csrf_check(req, csrf) : 0;
+}
+
+void srv_routes_print(FILE *out)
+{
+    for (const srv_route *const *table = srv_all_routes; *table; table++) {
+        for (const srv_route *r = *table; r->method; r++) {
+            fprintf(out, "%s %s ", r->method, r->path);
+            if (r->roles & SRV_ROLE_PUBLIC) {
+                fprintf(out, "public\n");
+                continue;
+            }
+            const char *sep = "";
+            for (unsigned bit = 1; bit < SRV_ROLE_PUBLIC; bit <<= 1)
+                if (r->roles & bit) {
+                    fprintf(out, "%s%s", sep, srv_role_name(bit));
+                    sep = ",";
+                }
+            fprintf(out, "\n");
+        }
+    }
 }

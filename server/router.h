@@ -48,6 +48,14 @@ extern const srv_route srv_metrics_routes[];
 /* NULL-terminated list of every table (routes.c). */
 extern const srv_route *const srv_all_routes[];
 
+/* People: sign-in sessions and accounts (api_session.c, api_users.c). */
+extern const srv_route srv_session_routes[], srv_users_routes[];
+
+/* Operations: GET /api/v1/metrics (api_metrics.c). */
+extern const srv_route srv_metrics_routes[];
+
+/* Audit trail and backups: /api/v1/admin/audit..., /api/v1/admin/backups (api_admin.c). */
+extern const srv_route srv_admin_routes[];
 /* Finds the route for method + path (raw, still percent-encoded; HEAD matches GET routes). Returns
  * it and fills params (up to SRV_MAX_PARAMS captured segments, URL-decoded into req-owned storage);
  * *path_known is set when some route matched the path but not the method (405). NULL when none
@@ -62,3 +70,12 @@ const char *srv_route_allow(const char *path, char *allow, size_t allowlen);
 char *srv_url_decode(const char *src, size_t len, int plus_space);
 
 #endif
+/* Authenticates req for its route (req->route) on conn: a Bearer token, else the session cookie.
+ * Then the role (403), a session that must change its password first (403
+ * password_change_required except on the session endpoints), and for a cookie-authenticated
+ * write the CSRF defence: Origin (or Referer) must name the Host when sent, and X-CSRF-Token must
+ * equal the session's token (403 csrf). 0 to go on; -1 after answering (401 or 403). */
+int srv_route_authorize(srv_request *req, sqlite3 *conn);
+/* Prints every compiled route as "METHOD PATH ROLES" lines (roles: lims,clinician,viewer,admin
+ * or "public"), for `relapsewatchd --list-routes` and the role-matrix test. */
+void srv_routes_print(FILE *out);

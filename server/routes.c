@@ -9,6 +9,10 @@ const srv_route *const srv_all_routes[] = {
     srv_pons_routes,     srv_profile_routes,
     srv_trend_routes,    srv_alerts_routes,
     srv_cohort_routes,   srv_metrics_routes,
-    srv_corrections_routes,
+    srv_session_routes,  srv_users_routes,
+    srv_admin_routes,    srv_corrections_routes,
+    srv_fhir_routes,     srv_hl7_routes,
+    srv_webhooks_routes, /* api_fhir.c, api_hl7.c, api_webhooks.c */
+    srv_settings_routes, /* api_settings.c */
     NULL,
 };
