@@ -121,11 +121,11 @@ static int parse_well(const char *s, wells *w)
     return push(w, v[0], v[1], v[2]) ? -2 : 0;
 }
 
-static int json_count(const json_t *o, const char *k1, const char *k2, uint64_t *out)
+/* One count of a well: the key's non-negative integer. The names are the API's too (PUT
+ * /samples/{accession}/ddpcr): one name per count, no aliases. */
+static int json_count(const json_t *o, const char *key, uint64_t *out)
 {
-    const json_t *v = json_object_get(o, k1);
-    if (!v)
-        v = json_object_get(o, k2);
+    const json_t *v = json_object_get(o, key);
     if (!json_is_integer(v) || json_integer_value(v) < 0)
         return -1;
     *out = (uint64_t)json_integer_value(v);
@@ -149,12 +149,12 @@ static int read_json_file(const char *path, wells *w)
     json_array_foreach(arr, i, o)
     {
         uint64_t t, r, n;
-        if (!json_is_object(o) || json_count(o, "target_positive", "target", &t) ||
-            json_count(o, "reference_positive", "reference", &r) ||
-            json_count(o, "droplets", "accepted", &n)) {
+        if (!json_is_object(o) || json_object_size(o) != 3 ||
+            json_count(o, "target_positive", &t) || json_count(o, "reference_positive", &r) ||
+            json_count(o, "droplets", &n)) {
             rc = rw_cli_fail(CMD, RW_ERR_INPUT,
-                             "%s: well %zu needs integer target_positive, reference_positive "
-                             "and droplets >= 0",
+                             "%s: well %zu needs exactly the integers target_positive, "
+                             "reference_positive and droplets >= 0",
                              path, i + 1);
             goto done;
         }

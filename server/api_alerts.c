@@ -31,24 +31,31 @@ static srv_status alert_find(sqlite3 *db, int64_t id, json_t **alert)
  * first; open=1 keeps the unacknowledged ones, open=0 the acknowledged ones. */
 static enum MHD_Result alert_list(srv_request *req)
 {
-    static const char *const allowed[] = {"open", "kind", "patient_id", "limit", NULL};
+    static const char *const allowed[] = {"open",   "kind",          "patient_id", "limit",
+                                          "cursor", "updated_since", NULL};
     static const char *const kinds[] = {"early_relapse", "emerging_chemoresistance", "responding",
                                         NULL};
     long open, pid, limit;
     int kind;
     json_t *a;
     sqlite3_stmt *st;
+    srv_cursor after; /* keyset on (fired_on, id), newest first */
+    char since_buf[32];
+    const char *since;
 
     if (srv_query_check(req, allowed) || srv_query_int(req, "open", 0, 1, -1, &open) ||
         srv_query_int(req, "patient_id", 1, LONG_MAX, 0, &pid) ||
         srv_query_int(req, "limit", 1, LIST_MAX, LIST_DEFAULT, &limit) ||
-        srv_query_enum(req, "kind", kinds, &kind))
+        srv_query_enum(req, "kind", kinds, &kind) || srv_query_cursor(req, &after) ||
+        srv_query_updated_since(req, since_buf, &since))
         return srv_clin_done(req);
     st = srv_db_prepare(
         req->db, "SELECT " SRV_MONITOR_ALERT_COLUMNS " FROM alerts a JOIN patients p ON p.id = "
                  "a.patient_id WHERE a.retracted_at IS NULL "
                  "AND (?1 < 0 OR (a.acknowledged_at IS NULL) = ?1) "
                  "AND (?2 = 0 OR a.patient_id = ?2) AND (?3 IS NULL OR a.kind = ?3) "
+                 "AND (?5 = 0 OR (a.fired_on, a.id) < (?6, ?5)) "
+                 "AND (?7 IS NULL OR a.updated_at >= ?7) "
                  "ORDER BY a.fired_on DESC, a.id DESC LIMIT ?4");
     if (!st)
         return srv_reply_internal(req, "cannot list alerts");
@@ -56,10 +63,14 @@ static enum MHD_Result alert_list(srv_request *req)
     sqlite3_bind_int64(st, 2, pid);
     if (kind >= 0)
         sqlite3_bind_text(st, 3, kinds[kind], -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, limit);
+    sqlite3_bind_int64(st, 4, limit + 1);
+    sqlite3_bind_int64(st, 5, after.present ? after.id : 0);
+    sqlite3_bind_text(st, 6, after.key, -1, SQLITE_STATIC);
+    if (since)
+        sqlite3_bind_text(st, 7, since, -1, SQLITE_STATIC);
     a = srv_monitor_alerts_new(st, 1);
     sqlite3_finalize(st);
-    return srv_reply_list(req, "alerts", a);
+    return srv_reply_page(req, "alerts", a, limit, "id", "fired_on");
 }
 
 /* GET /api/v1/alerts/{id} */

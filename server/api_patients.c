@@ -232,13 +232,15 @@ typedef struct list_params {
     const char *external_id; /* NULL: any */
     const char *q;           /* id prefix, NULL: any */
     char like[160];          /* q as a LIKE pattern */
+    char since_buf[32];
+    const char *since; /* updated_since (a LIMS's sync), NULL: any */
 } list_params;
 
 /* Reads and checks the query string into lp: 0, or -1 after answering 422. */
 static int list_params_read(srv_request *req, list_params *lp)
 {
-    static const char *const allowed[] = {"limit", "cursor", "external_id", "state",
-                                          "sort",  "q",      NULL};
+    static const char *const allowed[] = {"limit", "cursor", "external_id",   "state",
+                                          "sort",  "q",      "updated_since", NULL};
     const char *sort;
     int st;
 
@@ -267,6 +269,8 @@ static int list_params_read(srv_request *req, list_params *lp)
         return -1;
     }
     lp->external_id = srv_query(req, "external_id");
+    if (srv_query_updated_since(req, lp->since_buf, &lp->since))
+        return -1;
     /* Prefix search: LIKE with the prefix's own % and _ escaped. */
     if ((lp->q = srv_query(req, "q"))) {
         size_t o = 0;
@@ -304,15 +308,16 @@ static json_t *list_rows_new(sqlite3 *db, const list_params *lp)
         "(SELECT count(*) FROM samples s WHERE s.patient_id = p.id) AS n_samples "
         "FROM patients p LEFT JOIN patient_state ps ON ps.patient_id = p.id "
         "WHERE (?2 IS NULL OR p.external_id = ?2) "
-        "AND (?8 IS NULL OR p.external_id LIKE ?8 ESCAPE '\\')), "
+        "AND (?8 IS NULL OR p.external_id LIKE ?8 ESCAPE '\\') "
+        "AND (?9 IS NULL OR p.updated_at >= ?9)), "
         "y AS (SELECT x.*, %s AS s1, %s AS s2, %s AS s3 FROM x WHERE (?3 IS NULL OR state = ?3)) "
         "SELECT * FROM y WHERE (?1 IS NULL OR (s1, s2, s3, id) > (?4, ?5, ?6, ?1)) "
         "ORDER BY s1, s2, s3, id LIMIT ?7",
         lp->so->s1, lp->so->s2, lp->so->s3);
-    json_t *args = json_pack("[o, s?, s?, f, f, s, I, s?]",
+    json_t *args = json_pack("[o, s?, s?, f, f, s, I, s?, s?]",
                              lp->cursor ? json_integer((json_int_t)lp->after.id) : json_null(),
                              lp->external_id, lp->state, lp->after.s1, lp->after.s2, lp->after.s3,
-                             (json_int_t)lp->limit + 1, lp->q ? lp->like : NULL);
+                             (json_int_t)lp->limit + 1, lp->q ? lp->like : NULL, lp->since);
     json_t *rows = args ? srv_rows_query_new(db, sql, args) : NULL;
     json_decref(args);
     return rows;

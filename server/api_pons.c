@@ -389,6 +389,7 @@ const srv_route srv_pons_routes[] = {
     {.method = "POST",
      .path = "/api/v1/pons",
      .handler = pon_create,
+     .query = (const char *const[]){"name", NULL},
      .roles = SRV_ROLE_ADMIN,
      .body = SRV_BODY_STREAM,
      .on_chunk = srv_upload_chunk,

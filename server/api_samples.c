@@ -1,11 +1,19 @@
 /* REST resource samples: blood draws registered by the LIMS (POST /api/v1/patients/{id}/samples,
- * idempotent by accession; GET /api/v1/samples/{accession}; GET /api/v1/patients/{id}/samples).
- * Results arrive later by upload; the accession is never logged. */
+ * or POST /api/v1/samples naming the patient by external id; idempotent by accession;
+ * GET /api/v1/samples/{accession}; GET /api/v1/patients/{id}/samples), and what a LIMS syncs:
+ * GET /api/v1/samples and GET /api/v1/results (paged by id, `updated_since`), and
+ * GET /api/v1/patients/by-external-id/{external_id}. Results arrive later by upload; the
+ * accession and the external id are never logged. */
 
 #include <inttypes.h>
+#include <limits.h>
 #include <string.h>
 
+#include "core/date.h"
 #include "server/resource.h"
+
+#define LIST_DEFAULT 100
+#define LIST_MAX     1000
 
 static const char *const assays[] = {"swgs", "bins", "ddpcr", NULL};
 
@@ -15,6 +23,8 @@ static const srv_clin_field sample_fields[] = {
      .flags = SRV_CLIN_REQUIRED | SRV_CLIN_FIXED,
      .max_len = 64},
     {.name = "collected_at", .kind = SRV_CLIN_DATE, .flags = SRV_CLIN_REQUIRED},
+    /* HH:MM of the draw at the site (--time-zone); its format is checked by srv_get_time() */
+    {.name = "collected_time", .kind = SRV_CLIN_TEXT, .flags = SRV_CLIN_NULLABLE, .max_len = 5},
     /* absent: the registration day (schema default), and not compared on a resend */
     {.name = "received_at", .kind = SRV_CLIN_DATE},
     {.name = "assay", .kind = SRV_CLIN_ENUM, .flags = SRV_CLIN_REQUIRED, .choices = assays},
@@ -53,6 +63,17 @@ static const srv_clin_child samples = {
     .check = sample_check,
 };
 
+/* An absent received_at is the registration day at the site (the schema's default, date('now'),
+ * is the UTC day, which in Sydney's morning is before a draw taken the same day). */
+static int received_default(json_t *want)
+{
+    char today[11];
+    if (json_is_string(json_object_get(want, "received_at")))
+        return 0;
+    rw_date_format(srv_today(), today);
+    return json_object_set_new(want, "received_at", json_string(today));
+}
+
 /* Inside the open transaction: the sample `want` of patient pid, created (201), or the one its
  * accession already names (200 when it agrees, 409 when it differs or is another patient's). */
 static void register_sample(srv_request *req, json_t *want, json_int_t pid)
@@ -69,7 +90,7 @@ static void register_sample(srv_request *req, json_t *want, json_int_t pid)
         srv_clin_answer_existing(req, sample_fields, want, have, "a sample with this accession");
     else if (st != SRV_NOT_FOUND)
         srv_clin_abort(req, "cannot look up a sample");
-    else if (json_object_set_new(want, "patient_id", json_integer(pid)) ||
+    else if (json_object_set_new(want, "patient_id", json_integer(pid)) || received_default(want) ||
              !(row = srv_clin_create_new(req, "samples", "sample", want, &id)))
         srv_clin_abort(req, "cannot create a sample");
     else
@@ -80,18 +101,83 @@ static void register_sample(srv_request *req, json_t *want, json_int_t pid)
     json_decref(row);
 }
 
+/* Registers the checked sample `want` for patient (both borrowed) inside the open transaction. */
+static void register_checked(srv_request *req, json_t *want, json_t *patient)
+{
+    const char *field, *message = NULL;
+    if ((field = sample_check(patient, want, &message)))
+        srv_clin_reject(req, 422, "invalid_date", field, message);
+    else
+        register_sample(req, want, json_integer_value(json_object_get(patient, "id")));
+}
+
+/* The sample fields of req->json, checked (collected_time's format first); new, or NULL once
+ * answered. */
+static json_t *sample_body_new(srv_request *req)
+{
+    const char *time;
+    if (srv_get_time(req, req->json, "collected_time", &time))
+        return NULL;
+    return srv_clin_body_new(req, sample_fields, 1);
+}
+
 static enum MHD_Result sample_create(srv_request *req)
 {
     json_t *want, *patient = NULL;
-    const char *field, *message = NULL;
 
-    if ((want = srv_clin_body_new(req, sample_fields, 1)) && srv_clin_begin(req) == 0 &&
-        (patient = srv_clin_patient_new(req, 1))) {
-        if ((field = sample_check(patient, want, &message)))
-            srv_clin_reject(req, 422, "invalid_date", field, message);
-        else
-            register_sample(req, want, json_integer_value(json_object_get(patient, "id")));
+    if ((want = sample_body_new(req)) && srv_clin_begin(req) == 0 &&
+        (patient = srv_clin_patient_new(req, 1)))
+        register_checked(req, want, patient);
+    json_decref(want);
+    json_decref(patient);
+    return srv_clin_done(req);
+}
+
+/* The patient a POST /samples body names, by exactly one of patient_external_id and patient_id
+ * (both taken out of req->json so the rest is the sample), in the open transaction: new, or NULL
+ * once answered (422, 404: rolled back). */
+static json_t *named_patient_new(srv_request *req)
+{
+    const char *ext;
+    int64_t id = 0;
+    int has_id = 0;
+    json_t *key, *patient = NULL;
+    srv_status st;
+    if (srv_get_string(req, req->json, "patient_external_id", 0, 64, &ext) ||
+        srv_get_int(req, req->json, "patient_id", 0, 1, INT64_MAX, &id, &has_id))
+        return NULL;
+    if (!ext == !has_id) {
+        srv_reply_error(req, 422, ext ? "invalid_value" : "missing_field",
+                        ext ? "patient_id" : "patient_external_id",
+                        "name the patient by exactly one of patient_external_id and patient_id");
+        return NULL;
     }
+    key = ext ? json_string(ext) : json_integer((json_int_t)id);
+    st = key ? srv_row_find(req->db, "patients", ext ? "external_id" : "id", key, &patient)
+             : SRV_INTERNAL;
+    json_decref(key);
+    if (st == SRV_NOT_FOUND)
+        srv_reply_error(req, 404, "not_found", ext ? "patient_external_id" : "patient_id",
+                        "no such patient: register it first (POST /api/v1/patients)");
+    else if (st != SRV_OK)
+        srv_reply_internal(req, "cannot read a patient");
+    return patient;
+}
+
+/* POST /api/v1/samples: as POST /patients/{id}/samples, the patient named in the body. */
+static enum MHD_Result sample_register(srv_request *req)
+{
+    json_t *want = NULL, *patient = NULL;
+    if (srv_clin_begin(req))
+        return srv_clin_done(req);
+    if ((patient = named_patient_new(req))) {
+        json_object_del(req->json, "patient_external_id");
+        json_object_del(req->json, "patient_id");
+        if ((want = sample_body_new(req)))
+            register_checked(req, want, patient);
+    }
+    if (!want) /* answered (422, 404) before anything was written */
+        srv_db_rollback(req->db);
     json_decref(want);
     json_decref(patient);
     return srv_clin_done(req);
@@ -109,49 +195,13 @@ static enum MHD_Result sample_get(srv_request *req)
         st = srv_row_find(req->db, "samples", "accession", key, &row);
     json_decref(key);
     if (st == SRV_OK)
-        return srv_reply_json(req, 200, row);
+        return srv_audit_read_reply(req, "sample", json_integer_value(json_object_get(row, "id")),
+                                    row);
     if (st != SRV_NOT_FOUND)
         return srv_reply_internal(req, "cannot read a sample");
     return srv_reply_error(req, 404, "not_found", NULL, "no such sample");
 }
 
-const srv_route srv_samples_routes[] = {
-    {.method = "POST",
-     .path = "/api/v1/patients/{id}/samples",
-     .handler = sample_create,
-     .roles = SRV_ROLE_LIMS,
-     .body = SRV_BODY_JSON},
-    {.method = "GET",
-     .path = "/api/v1/patients/{id}/samples",
-     .handler = srv_clin_child_list,
-     .ctx = &samples,
-     .roles = SAMPLE_READERS},
-    {.method = "POST",
-     .path = "/api/v1/samples",
-     .handler = sample_register,
-     .roles = SRV_ROLE_LIMS,
-     .body = SRV_BODY_JSON},
-    {.method = "GET",
-     .path = "/api/v1/samples",
-     .handler = sample_list,
-     .roles = SAMPLE_READERS,
-     .query =
-         (const char *const[]){"limit", "cursor", "updated_since", "patient_id", "status", NULL}},
-    {.method = "GET",
-     .path = "/api/v1/results",
-     .handler = result_list,
-     .roles = SAMPLE_READERS,
-     .query = (const char *const[]){"limit", "cursor", "updated_since", "patient_id", NULL}},
-    {.method = "GET",
-     .path = "/api/v1/patients/by-external-id/{external_id}",
-     .handler = patient_by_external_id,
-     .roles = SAMPLE_READERS},
-    {.method = "GET",
-     .path = "/api/v1/samples/{accession}",
-     .handler = sample_get,
-     .roles = SRV_ROLE_LIMS | SRV_ROLE_CLINICIAN | SRV_ROLE_VIEWER | SRV_ROLE_ADMIN},
-    {0},
-};
 /* ---------------------------------------------------------------- what a LIMS syncs */
 
 /* The paging parameters every sync list shares: limit, cursor (id order), updated_since and
@@ -242,5 +292,42 @@ static enum MHD_Result patient_by_external_id(srv_request *req)
     return srv_reply_error(req, 404, "not_found", NULL, "no patient with this external_id");
 }
 
-#define SAMPLE_READERS (SRV_ROLE_LIMS | SRV_ROLE_CLINICIAN | SRV_ROLE_VIEWER | SRV_ROLE_ADMIN)
+#define SAMPLE_READERS (SRV_ROLE_ANY)
 
+const srv_route srv_samples_routes[] = {
+    {.method = "POST",
+     .path = "/api/v1/patients/{id}/samples",
+     .handler = sample_create,
+     .roles = SRV_ROLE_LIMS,
+     .body = SRV_BODY_JSON},
+    {.method = "GET",
+     .path = "/api/v1/patients/{id}/samples",
+     .handler = srv_clin_child_list,
+     .ctx = &samples,
+     .roles = SRV_ROLE_ANY},
+    {.method = "GET",
+     .path = "/api/v1/samples/{accession}",
+     .handler = sample_get,
+     .roles = SAMPLE_READERS},
+    {.method = "POST",
+     .path = "/api/v1/samples",
+     .handler = sample_register,
+     .roles = SRV_ROLE_LIMS,
+     .body = SRV_BODY_JSON},
+    {.method = "GET",
+     .path = "/api/v1/samples",
+     .handler = sample_list,
+     .roles = SAMPLE_READERS,
+     .query =
+         (const char *const[]){"limit", "cursor", "updated_since", "patient_id", "status", NULL}},
+    {.method = "GET",
+     .path = "/api/v1/results",
+     .handler = result_list,
+     .roles = SAMPLE_READERS,
+     .query = (const char *const[]){"limit", "cursor", "updated_since", "patient_id", NULL}},
+    {.method = "GET",
+     .path = "/api/v1/patients/by-external-id/{external_id}",
+     .handler = patient_by_external_id,
+     .roles = SAMPLE_READERS},
+    {0},
+};

@@ -34,6 +34,7 @@
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/options.h"
+#include "server/query.h"
 #include "server/reply.h"
 #include "server/router.h"
 
@@ -233,6 +234,9 @@ static void begin_api(srv_http *h, srv_request *req, const char *raw_path)
         if (bad)
             return;
     }
+
+    if (srv_query_check(req, r->query ? r->query : srv_query_none))
+        return; /* 422 unknown_field: every route refuses a query parameter it does not read */
 
     const char *cl_text = srv_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
     const char *te = srv_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);

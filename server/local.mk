@@ -37,7 +37,7 @@ server_libserver_la_SOURCES += server/metrics.c server/metrics.h server/readines
 	server/readiness.h server/api_metrics.c
 nodist_server_libserver_la_SOURCES = server/schema_sql.c
 nodist_server_libserver_la_SOURCES += server/openapi_json.c # tools/local.mk
-server_libserver_la_SOURCES += server/openapi.h
+server_libserver_la_SOURCES += server/openapi.h server/location.c server/location.h
 bin_PROGRAMS += relapsewatchd
 relapsewatchd_LDADD = $(SERVER_LIBS)
 relapsewatchd_SOURCES = server/main.c

@@ -20,6 +20,7 @@
 #include "server/jobs.h"
 #include "server/log.h"
 #include "server/options.h"
+#include "server/validate.h"
 
 /* Writes the port to path through a temporary file, so a reader never sees a partial file. */
 static int write_port_file(const char *path, int port)
@@ -72,6 +73,11 @@ int main(int argc, char **argv)
         fprintf(stderr, "relapsewatchd: %s\n", err);
         srv_config_free(&cfg);
         return 1;
+    }
+    if (srv_time_zone_set(cfg.time_zone, err, sizeof err)) { /* before any thread: sets TZ */
+        fprintf(stderr, "relapsewatchd: --time-zone: %s\n", err);
+        srv_config_free(&cfg);
+        return 2;
     }
 
     /* Block the stop signals before any thread exists, so every thread inherits the mask and

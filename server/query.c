@@ -8,6 +8,8 @@
 
 #include "server/reply.h"
 
+const char *const srv_query_none[] = {NULL};
+
 struct query_check {
     const char *const *allowed;
     const char *unknown; /* first key not allowed */
@@ -77,4 +79,117 @@ int srv_query_enum(srv_request *req, const char *key, const char *const *choices
                               choices[i]);
     srv_reply_error(req, 422, "invalid_value", key, "%s must be %s", key, list);
     return -1;
+}
+
+int srv_query_updated_since(srv_request *req, char buf[32], const char **out)
+{
+    const char *s = srv_query(req, "updated_since");
+    int y, mo, d, h = 0, mi = 0, sec = 0, n = 0;
+    *out = NULL;
+    if (!s)
+        return 0;
+    size_t len = strlen(s);
+    int ok =
+        (len == 10 && sscanf(s, "%4d-%2d-%2d%n", &y, &mo, &d, &n) == 3 && n == 10) ||
+        (len == 20 &&
+         sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2dZ%n", &y, &mo, &d, &h, &mi, &sec, &n) == 6 && n == 20);
+    for (size_t i = 0; ok && i < len; i++) /* sscanf would take "+1" or " 1" */
+        ok = (s[i] >= '0' && s[i] <= '9') || strchr("-T:Z", s[i]);
+    if (!ok || y < 1900 || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || sec > 59) {
+        srv_reply_error(req, 422, "invalid_value", "updated_since",
+                        "updated_since must be an ISO 8601 UTC time, 2025-03-01T09:30:00Z");
+        return -1;
+    }
+    snprintf(buf, 32, "%04u-%02u-%02uT%02u:%02u:%02uZ", (unsigned)y % 10000u, (unsigned)mo % 100u,
+             (unsigned)d % 100u, (unsigned)h % 100u, (unsigned)mi % 100u, (unsigned)sec % 100u);
+    *out = buf;
+    return 0;
+}
+
+/* ---------------------------------------------------------------- cursors */
+
+static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+/* base64url without padding of src[0..n) into dst (room for 4n/3 + 2 bytes). */
+static void b64_encode(const unsigned char *src, size_t n, char *dst)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i += 3) {
+        unsigned v = (unsigned)src[i] << 16 | (i + 1 < n ? (unsigned)src[i + 1] << 8 : 0) |
+                     (i + 2 < n ? src[i + 2] : 0);
+        size_t k = n - i >= 3 ? 4 : n - i + 1;
+        for (size_t j = 0; j < k; j++)
+            dst[o++] = b64url[(v >> (18 - 6 * j)) & 63];
+    }
+    dst[o] = '\0';
+}
+
+/* Decodes base64url text into dst (cap bytes, NUL-terminated); -1 on a bad character or length. */
+static int b64_decode(const char *text, char *dst, size_t cap)
+{
+    size_t n = strlen(text), o = 0;
+    unsigned acc = 0;
+    int bits = 0;
+    if (n % 4 == 1)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *p = text[i] ? strchr(b64url, text[i]) : NULL;
+        if (!p)
+            return -1;
+        acc = acc << 6 | (unsigned)(p - b64url);
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o + 1 >= cap)
+                return -1;
+            dst[o++] = (char)((acc >> bits) & 0xff);
+        }
+    }
+    dst[o] = '\0';
+    return memchr(dst, '\0', o) ? -1 : 0;
+}
+
+int srv_query_cursor(srv_request *req, srv_cursor *c)
+{
+    const char *s = srv_query(req, "cursor");
+    char plain[96], *bar, *end;
+    memset(c, 0, sizeof *c);
+    if (!s)
+        return 0;
+    if (strlen(s) > 120 || b64_decode(s, plain, sizeof plain) || !(bar = strrchr(plain, '|')) ||
+        (size_t)(bar - plain) >= sizeof c->key)
+        goto bad;
+    errno = 0;
+    long long id = strtoll(bar + 1, &end, 10);
+    if (bar[1] < '0' || bar[1] > '9' || *end || errno || id < 1)
+        goto bad;
+    memcpy(c->key, plain, (size_t)(bar - plain));
+    c->id = (int64_t)id;
+    c->present = 1;
+    return 0;
+bad:
+    srv_reply_error(req, 422, "invalid_value", "cursor",
+                    "cursor is not one this server gave (pass next_cursor back unchanged)");
+    return -1;
+}
+
+enum MHD_Result srv_reply_page(srv_request *req, const char *list_key, json_t *rows, long limit,
+                               const char *id_key, const char *sort_key)
+{
+    json_t *next = json_null();
+    if (!rows)
+        return srv_reply_internal(req, "cannot read a list");
+    if ((long)json_array_size(rows) > limit) {
+        char plain[96], text[132];
+        json_t *last = json_array_get(rows, (size_t)limit - 1);
+        const char *key = sort_key ? json_string_value(json_object_get(last, sort_key)) : "";
+        snprintf(plain, sizeof plain, "%.63s|%" JSON_INTEGER_FORMAT, key ? key : "",
+                 json_integer_value(json_object_get(last, id_key)));
+        b64_encode((const unsigned char *)plain, strlen(plain), text);
+        json_decref(next);
+        next = json_string(text);
+        while ((long)json_array_size(rows) > limit)
+            json_array_remove(rows, json_array_size(rows) - 1);
+    }
+    return srv_reply_json(req, 200, json_pack("{s:o, s:o}", list_key, rows, "next_cursor", next));
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "server/idempotency.h"
+#include "server/location.h"
 #include "server/log.h"
 
 /* Parks resp as req's answer (takes ownership). The first answer wins: a second one is a bug,
@@ -46,19 +47,27 @@ enum MHD_Result srv_reply_json(srv_request *req, unsigned status, json_t *body)
     if (!body)
         return srv_reply_internal(req, "NULL JSON body (out of memory?)");
     char *text = json_dumps(body, JSON_COMPACT);
+    /* 201/202: where the new resource lives or the job to poll (location.h); NULL when none. */
+    char *location = status == 201 || status == 202 ? srv_location_new(req, body) : NULL;
     json_decref(body);
-    if (!text)
+    if (!text) {
+        free(location);
         return srv_reply_internal(req, "json_dumps failed");
+    }
     size_t len = strlen(text);
     srv_idempotency_capture(req, status, text, len); /* kept when the request has a key */
     /* MHD frees the text with free() once sent: no copy. */
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
     if (!resp) {
         free(text);
+        free(location);
         return MHD_NO;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    if (location)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
+    free(location);
     return park(req, status, resp);
 }
 

@@ -6,9 +6,11 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "server/reply.h"
 
@@ -172,9 +174,48 @@ int srv_get_bool(srv_request *req, json_t *obj, const char *key, int required, i
     return 0;
 }
 
+int srv_time_zone_set(const char *name, char *err, size_t errlen)
+{
+    const char *dir = getenv("TZDIR") ? getenv("TZDIR") : "/usr/share/zoneinfo";
+    char path[512];
+    int safe = name[0] && name[0] != '/' && !strstr(name, "..") && strlen(name) < 128;
+    for (const char *c = name; safe && *c; c++)
+        safe = (*c >= 'A' && *c <= 'Z') || (*c >= 'a' && *c <= 'z') || (*c >= '0' && *c <= '9') ||
+               strchr("/_+-", *c);
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    /* tzset() falls back to UTC silently on an unknown name: check that the zone exists. */
+    if (strcmp(name, "UTC") && (!safe || access(path, R_OK))) {
+        snprintf(err, errlen, "unknown time zone '%s' (an IANA name such as Europe/Paris)", name);
+        return -1;
+    }
+    if (setenv("TZ", name, 1))
+        return -1;
+    tzset();
+    return 0;
+}
+
 int32_t srv_today(void)
 {
-    return (int32_t)(time(NULL) / 86400);
+    time_t now = time(NULL);
+    struct tm local;
+    if (!localtime_r(&now, &local))
+        return (int32_t)(now / 86400);
+    /* The site's calendar day, counted like rw_date_parse() counts days. */
+    struct tm day = {.tm_year = local.tm_year, .tm_mon = local.tm_mon, .tm_mday = local.tm_mday};
+    return (int32_t)(timegm(&day) / 86400);
+}
+
+int srv_get_time(srv_request *req, json_t *obj, const char *key, const char **out)
+{
+    const char *s;
+    if (srv_get_string(req, obj, key, 0, 0, &s))
+        return -1;
+    *out = s;
+    if (s && !(strlen(s) == 5 && s[0] >= '0' && s[0] <= '2' && s[1] >= '0' && s[1] <= '9' &&
+               s[2] == ':' && s[3] >= '0' && s[3] <= '5' && s[4] >= '0' && s[4] <= '9' &&
+               strncmp(s, "24", 2) < 0))
+        return fail422(req, "invalid_value", key, "must be a time of day written HH:MM (24 h)");
+    return 0;
 }
 
 int srv_get_date(srv_request *req, json_t *obj, const char *key, int required, const char **str,

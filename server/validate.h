@@ -8,6 +8,7 @@
 /* Common rules of the getters: a JSON null counts as absent (so an optional field may be sent
  * as null); a required string must not be empty; max_len counts bytes. */
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "server/http.h"
@@ -28,8 +29,16 @@ int srv_get_number(srv_request *req, json_t *obj, const char *key, int required,
  * *out receives days since 1970-01-01; the string is borrowed. */
 int srv_get_date(srv_request *req, json_t *obj, const char *key, int required, const char **str,
                  int32_t *days, int *present);
-/* Today (UTC) in days since 1970-01-01. */
+/* Today at the site (the --time-zone, UTC by default) in days since 1970-01-01: the last day
+ * a date field may name, so a draw taken today in Sydney is not "in the future" at 01:00 UTC. */
 int32_t srv_today(void);
+/* Makes name (an IANA zone, "Australia/Sydney"; "UTC") the process's local time zone, for
+ * srv_today() and the site times of draws. Call once at start-up, before any thread starts
+ * (it sets TZ). 0, or -1 with a message in err for a zone that does not exist. */
+int srv_time_zone_set(const char *name, char *err, size_t errlen);
+/* Optional time-of-day field "HH:MM" (24 h); *out borrowed (NULL when absent or null), else 422
+ * "invalid_value". */
+int srv_get_time(srv_request *req, json_t *obj, const char *key, const char **out);
 /* Path parameter i as a positive int64 id (404 "not_found" when not a number). */
 int srv_param_id(srv_request *req, int i, int64_t *out);
 

@@ -23,6 +23,8 @@ SCRIPT_TESTS = \
 	tests/e2e/test_web.sh tests/integration/test_readme.sh \
 	tests/check_core_isolation.sh tests/check_docs.sh tests/check_format.sh
 SCRIPT_TESTS += tests/cli/test_cli_fragments.sh
+SCRIPT_TESTS += tests/integration/test_openapi.sh tests/integration/test_contract.sh
+EXTRA_DIST += tests/integration/openapi.mjs
 SCRIPT_TESTS += tests/integration/test_roles.sh tests/integration/test_users.sh
 SCRIPT_TESTS += tests/integration/test_openapi.sh tests/integration/test_contract.sh
 EXTRA_DIST += tests/integration/openapi.mjs

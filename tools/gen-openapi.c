@@ -221,7 +221,8 @@ int main(int argc, char **argv)
         goto done;
     if (out_json) {
         FILE *f = fopen(out_json, "w");
-        if (!f || fputs(text, f) == EOF || fputc('\n', f) == EOF || fclose(f)) {
+        /* The same bytes as the embedded copy, so the served and installed documents agree. */
+        if (!f || fputs(text, f) == EOF || fclose(f)) {
             perror(out_json);
             goto done;
         }

@@ -187,8 +187,8 @@ ddpcr_series() {
             n = 15000; lr = 0.1; lt = lr * (2 + 4 * f) / 2;
             tp = int(n * (1 - exp(-lt)) + 0.5); rp = int(n * (1 - exp(-lr)) + 0.5);
             printf "{\"droplet_volume_nl\": 0.85, \"wells\": [";
-            printf "{\"target_positive\": %d, \"reference_positive\": %d, \"accepted\": %d}, ", tp, rp, n;
-            printf "{\"target_positive\": %d, \"reference_positive\": %d, \"accepted\": %d}]}", tp, rp, n }')
+            printf "{\"target_positive\": %d, \"reference_positive\": %d, \"droplets\": %d}, ", tp, rp, n;
+            printf "{\"target_positive\": %d, \"reference_positive\": %d, \"droplets\": %d}]}", tp, rp, n }')
         code=$(api "$LIMS" PUT "/api/v1/samples/$acc/ddpcr" "$body")
         want 200 202 -- "$code" "uploading $acc"
     done

@@ -194,7 +194,7 @@ check "... naming the setting and its range" grep -q "z_amplified: '0' is not a 
 # ddPCR: CN = 2 * lambda_T / lambda_R
 new_sample T-DD ddpcr
 check_eq "ddpcr upload" "$(rw_req PUT /api/v1/samples/T-DD/ddpcr \
-    '{"droplet_volume_nl":0.85,"wells":[{"target_positive":2400,"reference_positive":1300,"accepted":15000}]}')" 202
+    '{"droplet_volume_nl":0.85,"wells":[{"target_positive":2400,"reference_positive":1300,"droplets":15000}]}')" 202
 check_eq "ddpcr job done" "$(wait_job "$(job_id)")" done
 want=$(awk 'BEGIN { printf "%.4f", log(1 - 2400 / 15000) / log(1 - 1300 / 15000) }')
 check_eq "ddpcr ratio = CN/2" \
@@ -205,7 +205,7 @@ check_eq "ddpcr se/z null" \
 check_eq "ddpcr profile" "$(rw_req GET /api/v1/samples/T-DD/profile)" 200
 check_eq "ddpcr profile: no bins, cn" "$(jq -r '"\(.bins.chrom | length) \(.ddpcr.cn > 2)"' "$RW_BODY")" \
     "0 true"
-check_eq "bad wells" "$(rw_req PUT /api/v1/samples/T-DD/ddpcr '{"wells":[{"target_positive":5,"reference_positive":0,"accepted":100}]}')" 422
+check_eq "bad wells" "$(rw_req PUT /api/v1/samples/T-DD/ddpcr '{"wells":[{"target_positive":5,"reference_positive":0,"droplets":100}]}')" 422
 check_eq "bad wells code" "$(jq -r .error.code "$RW_BODY")" invalid_ddpcr
 check_eq "reads to a ddpcr sample" "$(put_file "$SIM/clear.tsv" /api/v1/samples/T-DD/bins)" 422
 

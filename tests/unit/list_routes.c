@@ -1,29 +1,20 @@
-/* Prints every compiled route (srv_all_routes) as "METHOD PATH ROLE,ROLE" lines, for
- * tests/integration/test_openapi.sh to compare with the OpenAPI document both ways. Not a test
- * itself (built by make check, not run as one). */
+/* Prints every compiled route (srv_all_routes) with the query parameters it reads (its .query,
+ * "-" for none) as "METHOD PATH q1,q2" lines, for tests/integration/test_openapi.sh to compare
+ * with the parameters the OpenAPI document lists. (The roles come from relapsewatchd
+ * --list-routes.) Not a test itself: built by make check, not run as one. */
 #include <stdio.h>
 
 #include "server/router.h"
 
 int main(void)
 {
-    static const struct {
-        unsigned bit;
-        const char *name;
-    } roles[] = {{SRV_ROLE_LIMS, "lims"},
-                 {SRV_ROLE_CLINICIAN, "clinician"},
-                 {SRV_ROLE_ADMIN, "admin"},
-                 {SRV_ROLE_PUBLIC, "public"}};
     for (const srv_route *const *t = srv_all_routes; *t; t++) {
         for (const srv_route *r = *t; r->method; r++) {
-            const char *sep = " ";
-            printf("%s %s", r->method, r->path);
-            for (size_t i = 0; i < sizeof roles / sizeof roles[0]; i++) {
-                if (r->roles & roles[i].bit) {
-                    printf("%s%s", sep, roles[i].name);
-                    sep = ",";
-                }
-            }
+            printf("%s %s ", r->method, r->path);
+            if (!r->query || !r->query[0])
+                putchar('-');
+            for (const char *const *q = r->query; q && *q; q++)
+                printf("%s%s", q == r->query ? "" : ",", *q);
             putchar('\n');
         }
     }

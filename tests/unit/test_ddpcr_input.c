@@ -24,7 +24,9 @@ static rw_status parse(const char *text, size_t *n, double *volume, const char *
     return st;
 }
 
-#define WELL "{\"target_positive\": 3000, \"reference_positive\": 1500, \"accepted\": 15000}"
+#define WELL "{\"target_positive\": 3000, \"reference_positive\": 1500, \"droplets\": 15000}"
+/* A well as inputs stored before schema 010 name it: the job still reads it. */
+#define OLD_WELL "{\"target_positive\": 3000, \"reference_positive\": 1500, \"accepted\": 15000}"
 
 static void test_accepts(void)
 {
@@ -39,6 +41,32 @@ static void test_accepts(void)
     CHECK(n == 1 && v == 0.91);
     CHECK(parse("{\"droplet_volume_nl\": null, \"wells\": [" WELL "]}", &n, &v, &field, &e) ==
           RW_OK);
+    CHECK(parse("{\"wells\": [" OLD_WELL "]}", &n, &v, &field, &e) == RW_OK && n == 1);
+}
+
+/* The upload names an unknown key exactly (422 unknown_field), the old "accepted" included. */
+static void test_unknown_key(void)
+{
+    static const struct {
+        const char *body, *field; /* NULL: every key known */
+    } cases[] = {
+        {"{\"wells\": [" WELL "]}", NULL},
+        {"{\"wells\": [" WELL ", " OLD_WELL "]}", "wells[1].accepted"},
+        {"{\"wells\": [" WELL "], \"colour\": 1}", "colour"},
+        {"{\"wells\": [{\"target_positive\": 1, \"reference_positive\": 1, \"droplets\": 5, "
+         "\"target\": 1}]}",
+         "wells[0].target"},
+        {"{\"wells\": 3}", NULL}, /* a bad value is srv_ddpcr_check's to name */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char field[64] = "";
+        rw_error e = {0};
+        json_t *body = json_loads(cases[i].body, 0, NULL);
+        rw_status st = srv_ddpcr_unknown_key(body, field, sizeof field, &e);
+        CHECK(cases[i].field ? st == RW_ERR_INPUT && !strcmp(field, cases[i].field) : st == RW_OK);
+        CHECK(!cases[i].field || strstr(e.msg, "unknown field"));
+        json_decref(body);
+    }
 }
 
 static void test_refuses(void)
@@ -52,9 +80,9 @@ static void test_refuses(void)
         {"{\"droplet_volume_nl\": \"1\", \"wells\": [" WELL "]}", "droplet_volume_nl", "number"},
         {"{\"wells\": []}", "wells", "1 to 96"},
         {"{\"wells\": [" WELL ", {\"target_positive\": 1}]}", "wells", "well 2 must be"},
-        {"{\"wells\": [{\"target_positive\": -1, \"reference_positive\": 1, \"accepted\": 5}]}",
+        {"{\"wells\": [{\"target_positive\": -1, \"reference_positive\": 1, \"droplets\": 5}]}",
          "wells", "well 1: target_positive"},
-        {"{\"wells\": [{\"target_positive\": 1.5, \"reference_positive\": 1, \"accepted\": 5}]}",
+        {"{\"wells\": [{\"target_positive\": 1.5, \"reference_positive\": 1, \"droplets\": 5}]}",
          "wells", "integer"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
@@ -97,6 +125,7 @@ int main(void)
 {
     test_accepts();
     test_refuses();
+    test_unknown_key();
     test_check();
     DONE();
 }
