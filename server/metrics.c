@@ -223,6 +223,31 @@ static void jobs_section(FILE *f, sqlite3 *conn)
     histogram(f, "relapsewatch_job_duration_seconds", job_bounds, NJOB, counts, sum);
 }
 
+/* Outgoing webhook and HL7 deliveries by channel and state (schema 009), when the table exists. */
+static void deliveries_section(FILE *f, sqlite3 *conn)
+{
+    sqlite3_stmt *st = NULL;
+    /* Prepared directly: a database without the table is not an error worth a log line. */
+    if (sqlite3_prepare_v2(
+            conn, "SELECT channel, state, count(*) FROM deliveries GROUP BY channel, state", -1,
+            &st, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        return;
+    }
+    head(f, "relapsewatch_deliveries", "gauge",
+         "Outgoing webhook and HL7 deliveries, by channel and state.");
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *channel = (const char *)sqlite3_column_text(st, 0);
+        const char *state = (const char *)sqlite3_column_text(st, 1);
+        fputs("relapsewatch_deliveries{channel=\"", f);
+        put_label(f, channel ? channel : "");
+        fputs("\",state=\"", f);
+        put_label(f, state ? state : "");
+        fprintf(f, "\"} %lld\n", (long long)sqlite3_column_int64(st, 2));
+    }
+    sqlite3_finalize(st);
+}
+
 static long long file_size(const char *path)
 {
     struct stat s;
@@ -292,6 +317,7 @@ char *srv_metrics_render(sqlite3 *conn, const srv_config *cfg)
     srv_readiness_probe(conn, cfg, &r);
     requests_section(f);
     jobs_section(f, conn);
+    deliveries_section(f, conn);
     storage_section(f, cfg, &r);
     readiness_section(f, &r);
     if (fclose(f)) {

@@ -73,6 +73,7 @@ check_eq "queue age" "$(value "$t_tmp/m1" relapsewatch_queue_oldest_age_seconds)
 check "database size" test "$(value "$t_tmp/m1" relapsewatch_database_bytes)" -gt 0
 check "free disk" test "$(value "$t_tmp/m1" relapsewatch_disk_free_bytes)" -gt 0
 check "job duration histogram" grep -q '^relapsewatch_job_duration_seconds_count 0$' "$t_tmp/m1"
+check "webhook/HL7 deliveries family" grep -q '^# TYPE relapsewatch_deliveries gauge$' "$t_tmp/m1"
 
 # A second scrape: the first one is now counted, the others did not move.
 scrape >"$t_tmp/m2"
