@@ -70,6 +70,10 @@ static enum MHD_Result alert_list(srv_request *req)
         sqlite3_bind_text(st, 7, since, -1, SQLITE_STATIC);
     a = srv_monitor_alerts_new(st, 1);
     sqlite3_finalize(st);
+    if (a && srv_audit_read(req, pid ? "patient" : "alerts", pid)) {
+        json_decref(a);
+        return MHD_YES;
+    }
     return srv_reply_page(req, "alerts", a, limit, "id", "fired_on");
 }
 
@@ -82,7 +86,7 @@ static enum MHD_Result alert_get(srv_request *req)
         return srv_clin_done(req);
     srv_status st = alert_find(req->db, id, &o);
     if (st == SRV_OK)
-        return srv_reply_json(req, 200, o);
+        return srv_audit_read_reply(req, "alert", id, o);
     if (st != SRV_NOT_FOUND)
         return srv_reply_internal(req, "cannot read an alert");
     return srv_reply_error(req, 404, "not_found", NULL, "no alert %" PRId64, id);

@@ -371,7 +371,7 @@ static enum MHD_Result patient_get(srv_request *req)
     json_t *p = srv_clin_patient_new(req, 0);
     if (!p)
         return srv_clin_done(req);
-    return srv_reply_json(req, 200, p);
+    return srv_audit_read_reply(req, "patient", json_integer_value(json_object_get(p, "id")), p);
 }
 
 /* A new diagnosis date must keep the dated facts possible: no sample drawn more than a year

@@ -141,6 +141,10 @@ static enum MHD_Result profile_get(srv_request *req)
         json_decref(body);
         return srv_reply_internal(req, "cannot build a profile");
     }
+    if (srv_audit_read(req, "sample", json_integer_value(json_object_get(body, "sample_id")))) {
+        json_decref(body);
+        return MHD_YES;
+    }
     /* Six significant digits are plenty for float32 data and keep ~6000 bins small. */
     char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(6));
     json_decref(body);

@@ -265,7 +265,7 @@ static enum MHD_Result trend_get(srv_request *req)
     srv_db_rollback(req->db); /* read only: ends the snapshot */
     json_decref(patient);
     json_decref(args);
-    return srv_reply_json(req, 200, body);
+    return srv_audit_read_reply(req, "patient", pid, body);
 fail:
     sqlite3_finalize(st);
     srv_db_rollback(req->db);

@@ -203,6 +203,16 @@ static int is_json_type(const char *ct)
     return c == '\0' || c == ';' || c == ' ' || c == '\t';
 }
 
+/* A streamed upload's own checks on its headers (route->on_headers), with a lent connection. */
+static void headers_check(srv_http *h, srv_request *req, long long declared)
+{
+    req->db = srv_db_acquire(h->db);
+    if (req->route->on_headers(req, declared) && !req->response)
+        srv_reply_internal(req, "upload refused without an answer");
+    srv_db_release(h->db, req->db);
+    req->db = NULL;
+}
+
 /* Checks everything the headers decide. Leaves an answer in req->response when rejecting. */
 static void begin_api(srv_http *h, srv_request *req, const char *raw_path)
 {

@@ -34,6 +34,7 @@
 #include "server/pipeline.h"
 #include "server/reply.h"
 #include "server/rows.h"
+#include "server/uploads.h"
 
 #define IDLE_POLL_SECONDS 5
 
@@ -460,6 +461,15 @@ out:
     return rc;
 }
 
+/* What a crash left in the data folder: files renamed into place whose commit never came. */
+static void sweep(srv_db *db, const char *data_dir)
+{
+    sqlite3 *c = srv_db_acquire(db);
+    if (srv_uploads_sweep_orphans(c, data_dir) < 0)
+        srv_log(SRV_LOG_WARN, "cannot look for orphan files in %s (database error)", data_dir);
+    srv_db_release(db, c);
+}
+
 srv_jobs *srv_jobs_start(const srv_config *cfg, srv_db *db, char *err, size_t errlen)
 {
     srv_jobs *q = calloc(1, sizeof *q);
@@ -478,6 +488,7 @@ srv_jobs *srv_jobs_start(const srv_config *cfg, srv_db *db, char *err, size_t er
         snprintf(err, errlen, "cannot re-queue the jobs of the previous run (database error)");
         goto fail;
     }
+    sweep(db, cfg->data_dir);
     if (cfg->workers > 0 && !(q->threads = calloc((size_t)cfg->workers, sizeof *q->threads))) {
         snprintf(err, errlen, "out of memory");
         goto fail;

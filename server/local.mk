@@ -41,5 +41,7 @@ server_libserver_la_SOURCES += server/openapi.h server/location.c server/locatio
 bin_PROGRAMS += relapsewatchd
 relapsewatchd_LDADD = $(SERVER_LIBS)
 relapsewatchd_SOURCES = server/main.c
+server_libserver_la_SOURCES += server/backup.c server/backup.h server/api_admin.c \
+	server/actions.c server/actions.h
 server_libserver_la_SOURCES += server/corrections.c server/corrections.h server/api_corrections.c \
 	server/idempotency.c server/idempotency.h

@@ -12,13 +12,16 @@
 #include <config.h> /* autoconf's PACKAGE_VERSION */
 
 #include "core/version.h"
+#include "server/actions.h"
 #include "server/auth.h"
+#include "server/backup.h"
 #include "server/corrections.h"
 #include "server/datadir.h"
 #include "server/db.h"
 #include "server/http.h"
 #include "server/jobs.h"
 #include "server/log.h"
+#include "server/migrate.h"
 #include "server/options.h"
 #include "server/validate.h"
 
@@ -52,9 +55,19 @@ int main(int argc, char **argv)
     char err[1024], secret[65];
     int port = 0, status = 1;
 
+    srv_action action;
+    if (srv_action_extract(&argc, argv, &action, err, sizeof err)) {
+        fprintf(stderr, "relapsewatchd: %s\nTry 'relapsewatchd --help'.\n", err);
+        return 2;
+    }
     int rc = srv_config_load(&cfg, argc, argv);
     if (rc)
         return rc > 0 ? 0 : 2;
+    if (action.kind) { /* --backup, --restore, --verify-audit: run it instead of serving */
+        rc = srv_action_run(&action, &cfg);
+        srv_config_free(&cfg);
+        return rc;
+    }
     srv_log_threshold = (srv_log_level)cfg.log_level;
     if (argc == 2 && strcmp(argv[1], "--list-routes") == 0) {
         srv_routes_print(stdout); /* the compiled route table, for the role-matrix test */
@@ -92,6 +105,9 @@ int main(int argc, char **argv)
 
     srv_log(SRV_LOG_INFO, "relapsewatchd %s (core %s) starting", PACKAGE_VERSION, RW_CORE_VERSION);
     /* One connection per HTTP thread and job worker, plus one for start-up work. */
+    char backups[4096]; /* where the copy taken before a schema migration goes */
+    srv_backup_default_dir(&cfg, backups, sizeof backups);
+    srv_migrate_backup_to(backups);
     if (!(db = srv_db_open(cfg.db_path, cfg.threads + cfg.workers + 1, err, sizeof err))) {
         srv_log(SRV_LOG_ERROR, "%s", err);
         goto done;

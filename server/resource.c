@@ -113,8 +113,9 @@ enum MHD_Result srv_clin_child_list(srv_request *req)
     args = json_pack("[O]", json_object_get(patient, "id"));
     rows = args ? srv_rows_query_new(req->db, sql, args) : NULL;
     json_decref(args);
+    int64_t pid = json_integer_value(json_object_get(patient, "id"));
     json_decref(patient);
-    return srv_reply_list(req, c->list_key, rows);
+    return srv_audit_read_list(req, "patient", pid, c->list_key, rows);
 }
 
 /* Loads the record named by path parameter 0 inside the open transaction; NULL after answering

@@ -1,10 +1,12 @@
 /* Streaming uploads to a temporary file (see uploads.h). */
 #include "server/uploads.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 
@@ -248,4 +250,92 @@ void srv_upload_keep(srv_request *req)
     upload *u = req->upload;
     if (u)
         u->kept = 1;
+}
+
+/* ---------------------------------------------------------------- orphans */
+
+/* 1 when rel is among the sorted names. */
+static int named(char **names, size_t n, const char *rel)
+{
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(names[mid], rel);
+        if (!c)
+            return 1;
+        if (c < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Removes the unnamed files of data_dir/rel and, one level down, of its folders. */
+static int sweep_dir(const char *data_dir, const char *rel, int depth, char **names, size_t n)
+{
+    char path[4096];
+    int removed = 0;
+    if (snprintf(path, sizeof path, "%s/%s", data_dir, rel) >= (int)sizeof path)
+        return 0;
+    DIR *d = opendir(path);
+    struct dirent *e;
+    while (d && (e = readdir(d))) {
+        char sub[4096];
+        struct stat sb;
+        if (e->d_name[0] == '.' ||
+            snprintf(sub, sizeof sub, "%s/%s", rel, e->d_name) >= (int)sizeof sub ||
+            snprintf(path, sizeof path, "%s/%s", data_dir, sub) >= (int)sizeof path ||
+            lstat(path, &sb))
+            continue;
+        if (S_ISDIR(sb.st_mode) && depth > 0)
+            removed += sweep_dir(data_dir, sub, depth - 1, names, n);
+        else if (S_ISREG(sb.st_mode) && !named(names, n, sub) && unlink(path) == 0)
+            removed++;
+    }
+    if (d)
+        closedir(d);
+    return removed;
+}
+
+int srv_uploads_sweep_orphans(sqlite3 *conn, const char *data_dir)
+{
+    sqlite3_stmt *st = srv_db_prepare(
+        conn, "SELECT path FROM sample_inputs WHERE path IS NOT NULL UNION SELECT counts_path "
+              "FROM sample_inputs WHERE counts_path IS NOT NULL UNION SELECT path FROM pons");
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    if (!st)
+        return -1;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            char **grown = realloc(names, (cap = cap ? 2 * cap : 256) * sizeof *names);
+            if (!grown)
+                break;
+            names = grown;
+        }
+        if (!(names[n] = strdup((const char *)sqlite3_column_text(st, 0))))
+            break;
+        n++;
+    }
+    sqlite3_finalize(st);
+    int removed = -1;
+    if (rc == SQLITE_DONE) {
+        qsort(names, n, sizeof *names, cmp_str);
+        removed =
+            sweep_dir(data_dir, "samples", 1, names, n) + sweep_dir(data_dir, "pons", 0, names, n);
+    }
+    for (size_t i = 0; i < n; i++)
+        free(names[i]);
+    free(names);
+    if (removed > 0)
+        srv_log(SRV_LOG_WARN,
+                "removed %d files of uploads or jobs cut by a crash before their commit", removed);
+    return removed;
 }

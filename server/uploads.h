@@ -29,4 +29,11 @@ int srv_upload_file(srv_request *req, const char **path, const char **sha256, in
 /* The file was renamed into place: the request's completion must not remove it. */
 void srv_upload_keep(srv_request *req);
 
+/* At start-up, before anything is served: removes the files under <data>/samples and
+ * <data>/pons that no row names (sample_inputs.path or counts_path, pons.path). A crash between
+ * an upload's rename into place and its commit, or between a job's counts file and its commit,
+ * leaves such a file; nothing can refer to it any more. The number removed, or -1 on a database
+ * error (nothing removed then). */
+int srv_uploads_sweep_orphans(sqlite3 *conn, const char *data_dir);
+
 #endif

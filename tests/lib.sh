@@ -24,6 +24,7 @@ done_tests() {
 # Sets RW_PID, RW_PORT, RW_URL (http://127.0.0.1:PORT); on a first start also RW_ADMIN_TOKEN
 # (read from DIR/stdout, where the daemon prints it once). The log goes to DIR/log (appended over
 # restarts). RW_WEB_ROOT overrides the web root (default $RW_SRCDIR/web). Returns 1 on failure.
+# RW_READY_PATH=/api/v1/version waits for a daemon that is up but not healthy (a test of 503s).
 # For a daemon started with --tls-cert/--tls-key: RW_SCHEME=https and RW_CACERT=the CA file.
 rw_daemon_pids=""
 rw_start_daemon() {
@@ -54,7 +55,7 @@ rw_start_daemon() {
         if [ -s "$dir/port" ]; then
             RW_PORT=$(cat "$dir/port")
             RW_URL="${RW_SCHEME:-http}://127.0.0.1:$RW_PORT" # RW_SCHEME=https: a TLS test
-            if curl -sf ${RW_CACERT:+--cacert "$RW_CACERT"} -o /dev/null "$RW_URL/api/v1/health"; then
+            if curl -sf ${RW_CACERT:+--cacert "$RW_CACERT"} -o /dev/null "$RW_URL${RW_READY_PATH:-/api/v1/health}"; then
                 tok=$(sed -n 's/^admin token: //p' "$dir/stdout")
                 [ -n "$tok" ] && RW_ADMIN_TOKEN=$tok
                 return 0

@@ -31,6 +31,8 @@ EXTRA_DIST += tests/integration/openapi.mjs
 SCRIPT_TESTS += tests/check_fuzz_corpus.sh
 SCRIPT_TESTS += tests/integration/test_metrics.sh tests/integration/test_workflow.sh \
 	tests/integration/test_package.sh
+SCRIPT_TESTS += tests/integration/test_uploads_early.sh tests/integration/test_audit.sh \
+	tests/integration/test_backup.sh tests/integration/test_crash.sh
 TESTS += $(UNIT_TESTS) $(SCRIPT_TESTS)
 SH_LOG_COMPILER = $(SHELL)
 TEST_EXTENSIONS = .sh
