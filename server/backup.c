@@ -23,6 +23,7 @@
 
 #include <config.h> /* PACKAGE_VERSION */
 
+#include "server/datadir.h"
 #include "server/log.h"
 #include "server/options.h"
 #include "server/sha256.h"
@@ -60,12 +61,13 @@ static int mkdir_parent(const char *path)
     return mkdir_p(p);
 }
 
-static int fsync_dir(const char *dir)
+/* Every file and folder written under dir reaches the disk (the names too). */
+static int sync_tree(const char *dir)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return -1;
-    int rc = fsync(fd);
+    int rc = syncfs(fd);
     close(fd);
     return rc;
 }
@@ -335,7 +337,8 @@ static int write_manifest(const char *dir, sums *m, json_t *missing, char *err, 
     bad |= fflush(m->f) != 0 || fsync(fileno(m->f)) != 0;
     bad |= fclose(m->f) != 0;
     m->f = NULL;
-    if (bad || rename(tmp, final) || fsync_dir(dir)) {
+    /* The copies and their folders first, then the manifest that marks the backup finished. */
+    if (bad || sync_tree(dir) || srv_publish_file(tmp, final)) {
         snprintf(err, errlen, "cannot write the manifest in %s: %s", dir, strerror(errno));
         return -1;
     }
@@ -586,16 +589,10 @@ int srv_backup_restore(const char *dir, const char *db_path, const char *data_di
     if (each_sum(dir, restore_one, &r, err, errlen))
         return -1;
     snprintf(tmp, sizeof tmp, "%s.restoring", db_path);
-    if (rename(tmp, db_path)) {
+    if (sync_tree(data_dir) || srv_publish_file(tmp, db_path)) {
         snprintf(err, errlen, "cannot move the database into place: %s", strerror(errno));
         return -1;
     }
-    char parent[PATH_MAX];
-    snprintf(parent, sizeof parent, "%s", db_path);
-    char *slash = strrchr(parent, '/');
-    if (slash)
-        *slash = '\0';
-    fsync_dir(slash ? parent : ".");
     srv_log(SRV_LOG_INFO, "restored %lld files from %s", (long long)files, dir);
     return 0;
 }
