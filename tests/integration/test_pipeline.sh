@@ -213,7 +213,8 @@ check_eq "reads to a ddpcr sample" "$(put_file "$SIM/clear.tsv" /api/v1/samples/
 check_eq "same BAM again: 200" "$(put_file "$SIM/tumour.bam" /api/v1/samples/T-AMP/reads)" 200
 check_eq "same BAM again: same job" "$(job_id)" "$JAMP"
 check_eq "no new job" "$(sql "SELECT count(*) FROM jobs WHERE sample_id = $SAMP")" 1
-check_eq "another file: 409" "$(put_file "$SIM/clear.tsv" /api/v1/samples/T-AMP/bins)" 409
+check_eq "another file: 409" "$(put_file "$SIM/slow1.bam" /api/v1/samples/T-AMP/reads)" 409
+check_eq "bins to an swgs sample: 422" "$(put_file "$SIM/clear.tsv" /api/v1/samples/T-AMP/bins)" 422
 check_eq "unknown sample: 404" "$(put_file "$SIM/clear.tsv" /api/v1/samples/NOPE/bins)" 404
 check_eq "clinician may not upload" \
     "$(put_file "$SIM/clear.tsv" /api/v1/samples/T-AMP/bins "$CLIN")" 403
@@ -222,7 +223,8 @@ new_sample T-BAD swgs
 printf 'this is not a BAM\n' >"$t_tmp/text.txt"
 check_eq "text file: 422" "$(put_file "$t_tmp/text.txt" /api/v1/samples/T-BAD/reads)" 422
 check_eq "text file code" "$(jq -r .error.code "$RW_BODY")" not_bam
-check_eq "text as bins: 422" "$(put_file "$t_tmp/text.txt" /api/v1/samples/T-BAD/bins)" 422
+new_sample T-BADBINS bins
+check_eq "text as bins: 422" "$(put_file "$t_tmp/text.txt" /api/v1/samples/T-BADBINS/bins)" 422
 check_eq "bins code" "$(jq -r .error.code "$RW_BODY")" invalid_bins
 check_eq "hg19 BAM vs hg38 panel: 422" "$(put_file "$SIM/hg19.bam" /api/v1/samples/T-BAD/reads)" 422
 check_eq "wrong build code" "$(jq -r .error.code "$RW_BODY")" wrong_build
