@@ -21,8 +21,7 @@ static enum MHD_Result park(srv_request *req, unsigned status, struct MHD_Respon
         return MHD_NO;
     }
     if (req->response) {
-        srv_log(SRV_LOG_ERROR, "req=%llu: second answer (%u) dropped", (unsigned long long)req->id,
-                status);
+        srv_log(SRV_LOG_ERROR, "req=%s: second answer (%u) dropped", req->request_id, status);
         MHD_destroy_response(resp);
         return MHD_YES;
     }
@@ -144,7 +143,7 @@ enum MHD_Result srv_reply_error(srv_request *req, unsigned status, const char *c
 
 enum MHD_Result srv_reply_internal(srv_request *req, const char *log_detail)
 {
-    srv_log(SRV_LOG_ERROR, "req=%llu: %s", (unsigned long long)req->id,
+    srv_log(SRV_LOG_ERROR, "req=%s: %s", req->request_id,
             log_detail ? log_detail : "internal error");
     /* Built by hand: the failure may have been an allocation, and this must still answer. */
     static const char body[] =

@@ -45,3 +45,4 @@ EXTRA_DIST += $(SCRIPT_TESTS) tests/unit/harness.h tests/lib.sh tests/e2e/web.mj
 SCRIPT_TESTS += tests/integration/test_corrections.sh tests/integration/test_idempotency.sh
 SCRIPT_TESTS += tests/integration/test_tls.sh tests/integration/test_overload.sh
 EXTRA_DIST += tests/integration/slowclient.py
+SCRIPT_TESTS += tests/integration/test_logging.sh tests/integration/test_hardening.sh
