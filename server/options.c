@@ -22,10 +22,10 @@
 /* An installed build (configure --localstatedir=/var) keeps its state in RW_STATEDIR
  * (/var/lib/relapsewatch); a development build in ./var, where ./quickstart and the tests look. */
 #ifdef RW_STATEDIR
-#define RW_DEFAULT_DB RW_STATEDIR "/relapsewatch.db"
+#define RW_DEFAULT_DB   RW_STATEDIR "/relapsewatch.db"
 #define RW_DEFAULT_DATA RW_STATEDIR "/data"
 #else
-#define RW_DEFAULT_DB "var/relapsewatch.db"
+#define RW_DEFAULT_DB   "var/relapsewatch.db"
 #define RW_DEFAULT_DATA "var/data"
 #endif
 
