@@ -1,5 +1,6 @@
 /* Unit tests of server/validate: calendar dates (core/date.h as the validators use it), today
- * and tomorrow, and the typed body getters (unknown fields, types, enums, ranges, null). */
+ * and tomorrow, the site's time zone, and the typed body getters (unknown fields, types, enums,
+ * ranges, null). */
 #include "core/date.h"
 #include "server/validate.h"
 #include "tests/unit/harness.h"
@@ -82,8 +83,30 @@ static void test_dates(void)
     json_decref(obj);
 }
 
+/* The site's day (--time-zone): zones with a fixed offset and no daylight saving, so the day is
+ * known from the UTC clock (read before and after, in case the zone's midnight passes). */
+static void test_time_zone(void)
+{
+    static const struct {
+        const char *zone;
+        long offset; /* seconds east of UTC */
+    } zones[] = {{"Pacific/Kiritimati", 14 * 3600}, {"Pacific/Pago_Pago", -11 * 3600}, {"UTC", 0}};
+    char err[200];
+    CHECK(srv_time_zone_set("Mars/Olympus", err, sizeof err) == -1 && strstr(err, "Mars/Olympus"));
+    CHECK(srv_time_zone_set("../../etc/passwd", err, sizeof err) == -1);
+    CHECK(srv_time_zone_set("", err, sizeof err) == -1);
+    for (size_t i = 0; i < sizeof zones / sizeof zones[0]; i++) {
+        CHECK(srv_time_zone_set(zones[i].zone, err, sizeof err) == 0);
+        int32_t before = (int32_t)((time(NULL) + zones[i].offset) / 86400);
+        int32_t got = srv_today();
+        int32_t after = (int32_t)((time(NULL) + zones[i].offset) / 86400);
+        CHECK(got == before || got == after);
+    }
+}
+
 int main(void)
 {
     test_dates();
+    test_time_zone();
     DONE();
 }
