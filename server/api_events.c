@@ -57,6 +57,7 @@ const srv_route srv_events_routes[] = {
     {.method = "GET",
      .path = "/api/v1/patients/{id}/events",
      .handler = srv_clin_child_list,
+     .query = SRV_CLIN_LIST_QUERY,
      .ctx = &events,
      .roles = SRV_ROLE_CLINICIAN | SRV_ROLE_VIEWER | SRV_ROLE_ADMIN},
     {.method = "PATCH",

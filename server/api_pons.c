@@ -20,6 +20,7 @@
 #include "server/datadir.h"
 #include "server/jobs.h"
 #include "server/options.h"
+#include "server/query.h"
 #include "server/rows.h"
 #include "server/sha256.h"
 #include "server/uploads.h"
@@ -46,14 +47,22 @@ static srv_status pon_get(sqlite3 *c, int64_t id, json_t **pon)
         id, pon_pack, pon);
 }
 
+/* GET /api/v1/pons?limit=&cursor=: newest first, paged. */
 static enum MHD_Result pon_list(srv_request *req)
 {
-    sqlite3_stmt *st = srv_db_prepare(req->db, "SELECT id FROM pons ORDER BY id DESC");
+    long limit;
+    srv_cursor after;
+    if (srv_query_int(req, "limit", 1, 1000, 100, &limit) || srv_query_cursor(req, &after))
+        return srv_validate_done(req);
+    sqlite3_stmt *st = srv_db_prepare(
+        req->db, "SELECT id FROM pons WHERE ?1 = 0 OR id < ?1 ORDER BY id DESC LIMIT ?2");
+    if (st) {
+        sqlite3_bind_int64(st, 1, after.id);
+        sqlite3_bind_int64(st, 2, limit + 1);
+    }
     json_t *pons = st ? srv_rows_of_ids_new(req->db, st, pon_get) : NULL;
     sqlite3_finalize(st);
-    if (!pons)
-        return srv_reply_internal(req, "cannot list panels");
-    return srv_reply_json(req, 200, json_pack("{s:o}", "pons", pons));
+    return srv_reply_page(req, "pons", pons, limit, "id", NULL);
 }
 
 static enum MHD_Result pon_show(srv_request *req)
@@ -385,6 +394,7 @@ const srv_route srv_pons_routes[] = {
     {.method = "GET",
      .path = "/api/v1/pons",
      .handler = pon_list,
+     .query = (const char *const[]){"limit", "cursor", NULL},
      .roles = SRV_ROLE_CLINICIAN | SRV_ROLE_ADMIN},
     {.method = "POST",
      .path = "/api/v1/pons",

@@ -292,7 +292,7 @@ static enum MHD_Result patient_by_external_id(srv_request *req)
     return srv_reply_error(req, 404, "not_found", NULL, "no patient with this external_id");
 }
 
-#define SAMPLE_READERS (SRV_ROLE_ANY)
+#define SAMPLE_READERS (SRV_ROLE_LIMS | SRV_ROLE_CLINICIAN | SRV_ROLE_VIEWER | SRV_ROLE_ADMIN)
 
 const srv_route srv_samples_routes[] = {
     {.method = "POST",
@@ -303,8 +303,9 @@ const srv_route srv_samples_routes[] = {
     {.method = "GET",
      .path = "/api/v1/patients/{id}/samples",
      .handler = srv_clin_child_list,
+     .query = SRV_CLIN_LIST_QUERY,
      .ctx = &samples,
-     .roles = SRV_ROLE_ANY},
+     .roles = SRV_ROLE_LIMS | SRV_ROLE_CLINICIAN | SRV_ROLE_VIEWER | SRV_ROLE_ADMIN},
     {.method = "GET",
      .path = "/api/v1/samples/{accession}",
      .handler = sample_get,

@@ -56,6 +56,7 @@ const srv_route srv_treatments_routes[] = {
     {.method = "GET",
      .path = "/api/v1/patients/{id}/treatments",
      .handler = srv_clin_child_list,
+     .query = SRV_CLIN_LIST_QUERY,
      .ctx = &treatments,
      .roles = SRV_ROLE_CLINICIAN | SRV_ROLE_VIEWER | SRV_ROLE_ADMIN},
     {.method = "PATCH",

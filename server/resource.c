@@ -3,6 +3,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "server/query.h"
 #include "server/rows.h"
@@ -101,21 +102,32 @@ enum MHD_Result srv_clin_child_create(srv_request *req)
 
 enum MHD_Result srv_clin_child_list(srv_request *req)
 {
-    static const char *const allowed[] = {NULL};
     const srv_clin_child *c = child_of(req);
-    char sql[160];
+    char sql[320], key[32];
+    long limit;
+    srv_cursor after;
     json_t *patient, *args, *rows;
 
-    if (srv_query_check(req, allowed) || !(patient = srv_clin_patient_new(req, 0)))
+    if (srv_query_int(req, "limit", 1, 1000, 500, &limit) || srv_query_cursor(req, &after) ||
+        !(patient = srv_clin_patient_new(req, 0)))
         return srv_clin_done(req);
-    snprintf(sql, sizeof sql, "SELECT * FROM %s WHERE patient_id = ? ORDER BY %s", c->table,
-             c->order);
-    args = json_pack("[O]", json_object_get(patient, "id"));
+    /* Pages by keyset on (the first column of the order, id): "start_date, id" -> start_date. */
+    snprintf(key, sizeof key, "%.*s", (int)strcspn(c->order, ","), c->order);
+    snprintf(sql, sizeof sql,
+             "SELECT * FROM %s WHERE patient_id = ?1 AND (?2 = 0 OR (%s, id) > (?3, ?2)) "
+             "ORDER BY %s LIMIT ?4",
+             c->table, key, c->order);
+    args = json_pack("[O, I, s, I]", json_object_get(patient, "id"), (json_int_t)after.id,
+                     after.key, (json_int_t)limit + 1);
     rows = args ? srv_rows_query_new(req->db, sql, args) : NULL;
     json_decref(args);
     int64_t pid = json_integer_value(json_object_get(patient, "id"));
     json_decref(patient);
-    return srv_audit_read_list(req, "patient", pid, c->list_key, rows);
+    if (rows && srv_audit_read(req, "patient", pid)) { /* answered 500 */
+        json_decref(rows);
+        return MHD_YES;
+    }
+    return srv_reply_page(req, c->list_key, rows, limit, "id", key);
 }
 
 /* Loads the record named by path parameter 0 inside the open transaction; NULL after answering

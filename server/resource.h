@@ -31,8 +31,10 @@ typedef struct srv_clin_child {
 /* Handlers of routes whose .ctx is their srv_clin_child. */
 /* POST /patients/{id}/<children>: 201 with the new record. */
 enum MHD_Result srv_clin_child_create(srv_request *req);
-/* GET /patients/{id}/<children>: 200 {list_key: [...]} in the child's order. */
+/* GET /patients/{id}/<children>?limit=&cursor=: 200 {list_key: [...], "next_cursor"} in the
+ * child's order, paged (limit 1..1000, default 500). Its routes declare SRV_CLIN_LIST_QUERY. */
 enum MHD_Result srv_clin_child_list(srv_request *req);
+#define SRV_CLIN_LIST_QUERY ((const char *const[]){"limit", "cursor", NULL})
 /* PATCH /<children>/{id}: 200 with the updated record. */
 enum MHD_Result srv_clin_child_update(srv_request *req);
 /* DELETE /<children>/{id}: 200 with the deleted record. */

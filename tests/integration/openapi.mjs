@@ -134,6 +134,7 @@ for (const role of ['lims', 'clinician'])
     tokens[role] = (await call('createToken', { token: adminToken, body: { role, label: `openapi ${role}` }, expect: 201 })).json?.token;
 const patient = (await call('createPatient', { expect: 201 })).json;
 await call('getPatient', { vars: { id: patient?.id }, expect: 200 });
+await call('updatePatient', { vars: { id: patient?.id }, expect: 200 });
 await call('getPatientByExternalId', { vars: { external_id: patient?.external_id }, expect: 200 });
 await call('createTreatment', { vars: { id: patient?.id }, expect: 201 });
 await call('createClinicalEvent', { vars: { id: patient?.id }, expect: 201 });
@@ -154,7 +155,6 @@ await call('getTrend', { vars: { id: patient?.id }, expect: 200 });
 await call('listSamples', { query: '?updated_since=2020-01-01T00:00:00Z&limit=1', expect: 200 });
 await call('listResults', { query: '?updated_since=2020-01-01T00:00:00Z', expect: 200 });
 await call('listPatientSamples', { vars: { id: patient?.id }, expect: 200 });
-await call('updatePatient', { vars: { id: patient?.id }, expect: 200 });
 // Errors have the documented shape too.
 await call('listJobs', { query: '?nonsense=1', expect: 422 });
 await call('getPatient', { vars: { id: 999999 }, expect: 404 });
