@@ -53,7 +53,7 @@ for N in $SIZES; do
     D="$W/store-$N" && mkdir -p "$D"
     PORT=$(free_port)
     "$BUILD/relapsewatchd" --db "$D/rw.db" --data-dir "$D/data" --listen "127.0.0.1:$PORT" \
-        --web-root "$HERE/../web" --workers 2 --log-level warn >"$D/stdout" 2>"$D/log" &
+        --web-root "$HERE/../web" --workers 2 --log-level warn --max-connections-per-ip 0 >"$D/stdout" 2>"$D/log" &
     DPID=$!
     URL="http://127.0.0.1:$PORT"
     for _ in $(seq 100); do curl -sf "$URL/api/v1/health" >/dev/null && break; sleep 0.1; done

@@ -177,7 +177,6 @@ static void serve_static(srv_http *h, srv_request *req, const char *raw_path)
     fd = -1;
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_of(real));
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     req->response = resp;
     req->status = MHD_HTTP_OK;
     req->answered = 1;
@@ -761,6 +760,11 @@ void srv_http_stop(srv_http *h)
     MHD_stop_daemon(h->mhd);
     if (fd != MHD_INVALID_SOCKET)
         close(fd);
+    srv_guard_free(h->guard); /* after MHD, which reports every connection's close to it */
+    if (h->tls_key)
+        explicit_bzero(h->tls_key, strlen(h->tls_key));
+    free(h->tls_cert);
+    free(h->tls_key);
     free(h->web_root);
     free(h);
 }

@@ -78,7 +78,7 @@ static const opt opts[] = {
      "allow clear-text HTTP on a non-loopback --listen address (behind a TLS proxy only)"},
     {"max-connections", OPT_INT, OFF(max_connections), "512", 8, 100000, "N",
      "open connections in all; beyond, new ones wait in the kernel's queue"},
-    {"max-connections-per-ip", OPT_INT, OFF(max_connections_per_ip), "32", 0, 100000, "N",
+    {"max-connections-per-ip", OPT_INT, OFF(max_connections_per_ip), "64", 0, 100000, "N",
      "open connections from one client address (0 = no cap; raise it behind a proxy)"},
     {"head-timeout", OPT_INT, OFF(head_timeout), "20", 1, 3600, "SECONDS",
      "time to send a request's line and headers, however active the client"},
