@@ -106,6 +106,8 @@ static enum MHD_Result webhook_create(srv_request *req)
     sqlite3_bind_blob(st, 4, box, (int)boxlen, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, req->caller.name, -1, SQLITE_STATIC);
     int64_t id = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+    sqlite3_finalize(st); /* a RETURNING statement left open would block the COMMIT */
+    st = NULL;
     if (!id || !(row = webhook_new(req->db, id, &found))) {
         srv_clin_abort(req, "cannot create a webhook");
         goto out;
@@ -202,9 +204,11 @@ static enum MHD_Result webhook_delete(srv_request *req)
 }
 
 /* GET /api/v1/webhooks/{id}/deliveries?limit=: newest first, each with its attempts. */
+static const char *const log_query[] = {"limit", NULL};
+
 static enum MHD_Result webhook_deliveries(srv_request *req)
 {
-    static const char *const allowed[] = {"limit", NULL};
+    const char *const *allowed = log_query;
     int64_t id;
     long limit;
     srv_status st;
@@ -260,6 +264,7 @@ const srv_route srv_webhooks_routes[] = {
     {.method = "GET",
      .path = "/api/v1/webhooks/{id}/deliveries",
      .handler = webhook_deliveries,
-     .roles = SRV_ROLE_ADMIN},
+     .roles = SRV_ROLE_ADMIN,
+     .query = log_query},
     {0},
 };

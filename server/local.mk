@@ -45,3 +45,9 @@ server_libserver_la_SOURCES += server/backup.c server/backup.h server/api_admin.
 	server/actions.c server/actions.h
 server_libserver_la_SOURCES += server/corrections.c server/corrections.h server/api_corrections.c \
 	server/idempotency.c server/idempotency.h
+# Standards exports and outgoing deliveries (issue 13: FHIR R4, HL7 v2 over MLLP, webhooks).
+server_libserver_la_SOURCES += server/export.c server/export.h server/fhir.c server/fhir.h \
+	server/hl7.c server/hl7.h server/netclient.c server/netclient.h server/webhooks.c \
+	server/webhooks.h server/outbox.c server/outbox.h server/api_fhir.c server/api_hl7.c \
+	server/api_webhooks.c
+server_libserver_la_SOURCES += server/api_settings.c # the pages' settings screen

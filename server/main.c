@@ -23,14 +23,13 @@
 #include "server/log.h"
 #include "server/migrate.h"
 #include "server/options.h"
-#include "server/validate.h"
-
-/* Writes the port to path through a temporary file, so a reader never sees a partial file. */
-static int write_port_file(const char *path, int port)
 #include "server/outbox.h"
 #include "server/router.h"
 #include "server/users.h"
 #include "server/validate.h"
+
+/* Writes the port to path through a temporary file, so a reader never sees a partial file. */
+static int write_port_file(const char *path, int port)
 {
     char tmp[4096];
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
@@ -52,9 +51,14 @@ int main(int argc, char **argv)
     srv_db *db = NULL;
     srv_http *http = NULL;
     srv_jobs *jobs = NULL;
+    srv_outbox *outbox = NULL;
     char err[1024], secret[65];
     int port = 0, status = 1;
 
+    if (argc == 2 && strcmp(argv[1], "--list-routes") == 0) {
+        srv_routes_print(stdout); /* the compiled route table, for the role-matrix test */
+        return 0;
+    }
     srv_action action;
     if (srv_action_extract(&argc, argv, &action, err, sizeof err)) {
         fprintf(stderr, "relapsewatchd: %s\nTry 'relapsewatchd --help'.\n", err);
@@ -69,15 +73,6 @@ int main(int argc, char **argv)
         return rc;
     }
     srv_log_threshold = (srv_log_level)cfg.log_level;
-    if (argc == 2 && strcmp(argv[1], "--list-routes") == 0) {
-        srv_routes_print(stdout); /* the compiled route table, for the role-matrix test */
-        return 0;
-    }
-    srv_action action;
-    if (srv_action_extract(&argc, argv, &action, err, sizeof err)) {
-        fprintf(stderr, "relapsewatchd: %s\nTry 'relapsewatchd --help'.\n", err);
-        return 2;
-    }
     srv_log_route_htslib();
     /* Every file and folder the daemon creates (database, WAL, uploads, log) is its user's only. */
     umask(077);
@@ -117,6 +112,11 @@ int main(int argc, char **argv)
         srv_log(SRV_LOG_ERROR, "%s", err);
         goto done;
     }
+    /* Webhook and HL7 deliveries (server/outbox.h): after the jobs, which make the data folder. */
+    if (!(outbox = srv_outbox_start(&cfg, err, sizeof err))) {
+        srv_log(SRV_LOG_ERROR, "%s", err);
+        goto done;
+    }
     { /* files of inputs erased or replaced just before the last stop (server/corrections.h) */
         sqlite3 *sweep = srv_db_acquire(db);
         srv_corr_remove_files(sweep, cfg.data_dir);
@@ -141,6 +141,20 @@ int main(int argc, char **argv)
         fflush(stdout);
         memset(secret, 0, sizeof secret);
     }
+    /* The first person's account: "admin", a random password that must be changed at the first
+     * sign-in; shown once, like the token. */
+    c = srv_db_acquire(db);
+    rc = srv_users_bootstrap(c, secret);
+    srv_db_release(db, c);
+    if (rc < 0) {
+        srv_log(SRV_LOG_ERROR, "cannot create the initial admin account");
+        goto done;
+    }
+    if (rc == 1) {
+        printf("admin account: admin password: %s (change it at the first sign-in)\n", secret);
+        fflush(stdout);
+        memset(secret, 0, sizeof secret);
+    }
 
     if (*cfg.port_file && write_port_file(cfg.port_file, port)) {
         srv_log(SRV_LOG_ERROR, "cannot write the port file %s: %s", cfg.port_file, strerror(errno));
@@ -161,22 +175,9 @@ int main(int argc, char **argv)
 done:
     srv_http_stop(http);
     srv_jobs_stop(jobs); /* after HTTP: no upload can queue a job any more */
+    srv_outbox_stop(outbox);
     srv_db_close(db);
     if (status == 0)
-    /* The first person's account: "admin", a random password that must be changed at the first
-     * sign-in; shown once, like the token. */
-    c = srv_db_acquire(db);
-    rc = srv_users_bootstrap(c, secret);
-    srv_db_release(db, c);
-    if (rc < 0) {
-        srv_log(SRV_LOG_ERROR, "cannot create the initial admin account");
-        goto done;
-    }
-    if (rc == 1) {
-        printf("admin account: admin password: %s (change it at the first sign-in)\n", secret);
-        fflush(stdout);
-        memset(secret, 0, sizeof secret);
-    }
         srv_log(SRV_LOG_INFO, "stopped cleanly");
     srv_config_free(&cfg);
     return status;

@@ -23,16 +23,13 @@ SCRIPT_TESTS = \
 	tests/e2e/test_web.sh tests/integration/test_readme.sh \
 	tests/check_core_isolation.sh tests/check_docs.sh tests/check_format.sh
 SCRIPT_TESTS += tests/cli/test_cli_fragments.sh
-SCRIPT_TESTS += tests/integration/test_openapi.sh tests/integration/test_contract.sh
-EXTRA_DIST += tests/integration/openapi.mjs
 SCRIPT_TESTS += tests/integration/test_roles.sh tests/integration/test_users.sh
 SCRIPT_TESTS += tests/integration/test_openapi.sh tests/integration/test_contract.sh
 EXTRA_DIST += tests/integration/openapi.mjs
 SCRIPT_TESTS += tests/check_fuzz_corpus.sh
+SCRIPT_TESTS += tests/integration/test_cohort_counts.sh
 SCRIPT_TESTS += tests/integration/test_metrics.sh tests/integration/test_workflow.sh \
 	tests/integration/test_package.sh
-SCRIPT_TESTS += tests/integration/test_uploads_early.sh tests/integration/test_audit.sh \
-	tests/integration/test_backup.sh tests/integration/test_crash.sh
 TESTS += $(UNIT_TESTS) $(SCRIPT_TESTS)
 SH_LOG_COMPILER = $(SHELL)
 TEST_EXTENSIONS = .sh
@@ -45,4 +42,12 @@ EXTRA_DIST += $(SCRIPT_TESTS) tests/unit/harness.h tests/lib.sh tests/e2e/web.mj
 SCRIPT_TESTS += tests/integration/test_corrections.sh tests/integration/test_idempotency.sh
 SCRIPT_TESTS += tests/integration/test_tls.sh tests/integration/test_overload.sh
 EXTRA_DIST += tests/integration/slowclient.py
+SCRIPT_TESTS += tests/integration/test_uploads_early.sh tests/integration/test_audit.sh \
+	tests/integration/test_backup.sh tests/integration/test_crash.sh
+# Interop (issue 13): FHIR R4, HL7 v2 over MLLP, webhooks.
+UNIT_TESTS += tests/unit/test_interop
+SCRIPT_TESTS += tests/integration/test_fhir.sh tests/integration/test_hl7.sh \
+	tests/integration/test_webhooks.sh
+EXTRA_DIST += tests/integration/interop_setup.sh tests/fhir/validate.mjs tests/hl7/parse.mjs \
+	tests/hl7/mllp_receiver.py tests/webhooks/receiver.py
 SCRIPT_TESTS += tests/integration/test_logging.sh tests/integration/test_hardening.sh

@@ -1,0 +1,108 @@
+#!/bin/sh
+# HL7 v2.5.1 ORU^R01 over MLLP (issue 13), against the real daemon and a small MLLP receiver
+# (tests/hl7/mllp_receiver.py) that rejects the first message (AR) and answers AE to the alert:
+# a result per draw and the raised alert are sent in order, framed 0x0B ... 0x1C 0x0D; the
+# rejected one is retried from the persistent outbox and delivered; the AE one fails for good.
+# Every message, and GET /api/v1/samples/{accession}/hl7, is parsed by an independent parser
+# (@medplum/core, tests/hl7/parse.mjs): codes, values equal to the stored result, and an
+# identifier system full of | ^ & ~ \ that comes back whole once unescaped.
+. "$RW_SRCDIR/tests/lib.sh"
+. "$RW_SRCDIR/tests/integration/interop_setup.sh"
+command -v node >/dev/null && command -v python3 >/dev/null || { echo "node/python3 missing"; exit 77; }
+sql() { sqlite3 -cmd '.timeout 5000' "$t_tmp/d/rw.db" "$@"; }
+
+check "simulated panel and series" interop_simulate
+RX=$t_tmp/rx
+mkdir -p "$RX"
+python3 "$RW_SRCDIR/tests/hl7/mllp_receiver.py" "$RX" 1 monitoring-alert &
+RX_PID=$!
+trap 'kill $RX_PID 2>/dev/null; rw_kill_daemons; t_cleanup' EXIT
+i=0
+while [ ! -s "$RX/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+BASE='https://h.example/sid?a=1&b=^x|y~z\w'
+rw_start_daemon "$t_tmp/d" --hl7-mllp "127.0.0.1:$(cat "$RX/port")" --outbox-retry-base 1 \
+    --fhir-identifier-base "$BASE" || { done_tests; exit 1; }
+interop_tokens
+check "panel loaded" interop_panel
+P=$(interop_patient PT-HL7)
+interop_series "$P" HL 5
+
+# ---------------------------------------------------------------- delivery over MLLP
+# 5 results, then the alert of the 5th draw; the first is rejected once (AR) and sent again.
+n=0
+while [ $n -lt 300 ]; do
+    [ "$(sql "SELECT count(*) FROM deliveries WHERE channel = 'hl7' AND state <> 'pending'")" = 6 ] && break
+    sleep 0.1
+    n=$((n + 1))
+done
+check_eq "six HL7 deliveries settled" \
+    "$(sql "SELECT count(*) FROM deliveries WHERE channel = 'hl7' AND state <> 'pending'")" 6
+check_eq "the receiver got 7 messages (one twice)" "$(ls "$RX"/msg-*.hl7 | wc -l)" 7
+check_eq "the rejected one: delivered at its 2nd attempt after AR" \
+    "$(sql "SELECT state, attempts, last_status FROM deliveries WHERE channel = 'hl7' ORDER BY id LIMIT 1")" \
+    "delivered|2|AA"
+check_eq "its attempt log" "$(sql "SELECT group_concat(outcome || ':' || status, ',') FROM \
+    delivery_attempts WHERE delivery_id = (SELECT min(id) FROM deliveries WHERE channel = 'hl7')")" \
+    "retry:AR,delivered:AA"
+check_eq "the AR's error names it" "$(sql "SELECT error FROM delivery_attempts ORDER BY id LIMIT 1")" \
+    "ACK AR: try later"
+check_eq "AE: failed for good, not retried" \
+    "$(sql "SELECT state, attempts, last_status FROM deliveries d JOIN outbox_events e ON e.id = d.event_id WHERE e.type = 'alert.raised'")" \
+    "failed|1|AE"
+check_eq "the others: delivered at once" \
+    "$(sql "SELECT count(*) FROM deliveries WHERE channel = 'hl7' AND state = 'delivered' AND attempts = 1")" 4
+first=$(od -An -tx1 -N1 "$RX/msg-3.hl7" | tr -d ' ')
+last=$(tail -c 2 "$RX/msg-3.hl7" | od -An -tx1 | tr -d ' ')
+check_eq "MLLP start block 0x0B" "$first" 0b
+check_eq "MLLP end block 0x1C 0x0D" "$last" 1c0d
+
+# ---------------------------------------------------------------- parsed independently
+node "$RW_SRCDIR/tests/hl7/parse.mjs" $(ls "$RX"/msg-*.hl7 | sort -t- -k2 -n) >"$t_tmp/sent.json" 2>"$t_tmp/parse.err"
+check "every message parses (@medplum/core)" test -s "$t_tmp/sent.json"
+J() { jq -r "$@" "$t_tmp/sent.json"; }
+check_eq "all ORU^R01 2.5.1" "$(J '[.[] | .type + " " + .version] | unique | join(",")')" "ORU^R01 2.5.1"
+check_eq "order: result 1 twice, results 2-5, then the alert" "$(J '[.[].obr3] | join(" ")')" \
+    "HL-1 HL-1 HL-2 HL-3 HL-4 HL-5 ALERT-1"
+check_eq "the retry sent the same message" "$(J '.[0].control == .[1].control')" true
+check_eq "segments of a result" "$(J '.[6 - 1].segments | join(",")')" "MSH,PID,OBR,OBX,OBX,OBX,OBX,OBX,OBX,OBX,NTE,OBX"
+check_eq "PID-3: the external id" "$(J '[.[].pid3.id] | unique | join(",")')" PT-HL7
+check_eq "PID-3 assigning authority: | ^ & ~ \\ escaped, whole again once unescaped" \
+    "$(J '.[0].pid3.universal')" "$BASE/patient"
+check_eq "PID-3: URI, PI" "$(J '.[0].pid3.kind + " " + .[0].pid3.type')" "URI PI"
+check_eq "OBR-4 of a result: LOINC 51969-4" "$(J '.[2].obr4')" 51969-4
+ob() { J ".[5].obx[] | select(.code == \"$1\") | $2"; } # OBX of HL-5's message
+check_eq "HL-5: variant present (LOINC LA9633-4), abnormal" "$(ob 69548-6 '.value + " " + .flag + " " + .system')" "LA9633-4 A LN"
+check_eq "HL-5: copy ratio equals the stored one" "$(ob copy-ratio-1q21.3 .value)" \
+    "$(sql "SELECT printf('%.6g', ratio) FROM results r JOIN samples s ON s.id = r.sample_id WHERE accession = 'HL-5'")"
+check_eq "HL-5: z equals the stored one" "$(ob z-score .value)" \
+    "$(sql "SELECT printf('%.6g', z) FROM results r JOIN samples s ON s.id = r.sample_id WHERE accession = 'HL-5'")"
+check_eq "HL-5: interval" "$(ob interval-low .system),$(ob interval-high .type)" "99RLW,NM"
+check_eq "HL-5: call" "$(ob call-1q21.3 .value)" amplified
+check_eq "HL-5: quality" "$(ob sample-quality .value)" pass
+check_eq "HL-5: tumour fraction as SN" "$(ob tumour-fraction .type)" SN
+check_eq "HL-1: variant absent (LA9634-2)" \
+    "$(J '.[0].obx[] | select(.code == "69548-6") | .value + " " + .flag')" "LA9634-2 N"
+check_eq "alert: OBR-4 and its kind" "$(J '.[6].obr4 + " " + (.[6].obx[0].value)')" \
+    "monitoring-alert early_relapse"
+check_eq "alert: its rule met, with the draws" "$(J '.[6].obx[1].value | startswith("strong_positive:")')" true
+
+# ---------------------------------------------------------------- GET /samples/{accession}/hl7
+code=$(curl -s -o "$t_tmp/get.hl7" -w '%{http_code} %{content_type}' -H "Authorization: Bearer $VIEW" \
+    "$RW_URL/api/v1/samples/HL-5/hl7")
+check_eq "GET hl7 (viewer): text/plain" "$code" "200 text/plain; charset=utf-8"
+node "$RW_SRCDIR/tests/hl7/parse.mjs" "$t_tmp/get.hl7" >"$t_tmp/get.json"
+check_eq "GET hl7: the OBX codes and values sent" \
+    "$(jq -c '[.[0].obx[] | [.code, .value]]' "$t_tmp/get.json")" "$(J -c '[.[5].obx[] | [.code, .value]]')"
+code=$(curl -s -o /dev/null -w '%{http_code} %{content_type}' -H "Authorization: Bearer $CLIN" \
+    -H 'Accept: x-application/hl7-v2+er7' "$RW_URL/api/v1/samples/HL-5/hl7")
+check_eq "GET hl7 (clinician) as ER7" "$code" "200 x-application/hl7-v2+er7"
+check_eq "GET hl7: lims may not" "$(RW_TOKEN=$LIMS rw_req GET /api/v1/samples/HL-5/hl7)" 403
+check_eq "GET hl7: no token" "$(RW_TOKEN='' rw_req GET /api/v1/samples/HL-5/hl7)" 401
+check_eq "GET hl7: unknown accession" "$(RW_TOKEN=$CLIN rw_req GET /api/v1/samples/NOPE/hl7)" 404
+RW_TOKEN=$LIMS rw_req POST "/api/v1/patients/$P/samples" \
+    '{"accession":"HL-X","collected_at":"2024-06-01","assay":"bins"}' >/dev/null
+check_eq "GET hl7: a sample without a result" "$(RW_TOKEN=$CLIN rw_req GET /api/v1/samples/HL-X/hl7)" 404
+check_eq "GET hl7: unknown query key" "$(RW_TOKEN=$CLIN rw_req GET '/api/v1/samples/HL-5/hl7?x=1')" 422
+check "no identifier in the log" sh -c "! grep -q 'PT-HL7\|HL-5' '$t_tmp/d/log'"
+check "clean stop" rw_stop_daemon
+done_tests

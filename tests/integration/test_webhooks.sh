@@ -1,0 +1,132 @@
+#!/bin/sh
+# Webhooks (issue 13) against the real daemon and a local receiver (tests/webhooks/receiver.py)
+# that answers 500 first and 200 afterwards and checks every signature: an admin subscribes
+# (the secret is shown once and stored sealed), a result's event fails, the daemon restarts,
+# and the persistent outbox delivers it on the retry; the delivery log shows both attempts.
+# Alerts raised and acknowledged arrive too; a refused write (a second acknowledgement) sends
+# nothing; a subscription gets only its event types, from its creation on; DELETE stops it.
+. "$RW_SRCDIR/tests/lib.sh"
+. "$RW_SRCDIR/tests/integration/interop_setup.sh"
+command -v python3 >/dev/null || { echo "python3 missing"; exit 77; }
+D=$t_tmp/d
+sql() { sqlite3 -cmd '.timeout 5000' "$D/rw.db" "$@"; }
+# wait_sql QUERY WANT: polls QUERY until it prints WANT (20 s at most).
+wait_sql() {
+    local n=0
+    while [ $n -lt 200 ]; do
+        [ "$(sql "$1")" = "$2" ] && return 0
+        sleep 0.1
+        n=$((n + 1))
+    done
+    return 1
+}
+
+check "simulated panel and series" interop_simulate
+RX=$t_tmp/rx
+mkdir -p "$RX"
+python3 "$RW_SRCDIR/tests/webhooks/receiver.py" "$RX" 1 &
+RX_PID=$!
+trap 'kill $RX_PID 2>/dev/null; rw_kill_daemons; t_cleanup' EXIT
+i=0
+while [ ! -s "$RX/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+HOOK="http://127.0.0.1:$(cat "$RX/port")/hook"
+rw_start_daemon "$D" --outbox-retry-base 3 || { done_tests; exit 1; }
+interop_tokens
+check "panel loaded" interop_panel
+RW_TOKEN=$ADMIN
+
+# ---------------------------------------------------------------- subscribing
+body="{\"url\":\"$HOOK\",\"events\":[\"result.ready\",\"alert.raised\",\"alert.acknowledged\"],\"description\":\"LIMS\"}"
+check_eq "a clinician may not subscribe" "$(RW_TOKEN=$CLIN rw_req POST /api/v1/webhooks "$body")" 403
+check_eq "nor list" "$(RW_TOKEN=$VIEW rw_req GET /api/v1/webhooks)" 403
+check_eq "https refused (no TLS client)" \
+    "$(rw_req POST /api/v1/webhooks '{"url":"https://lims.example/hook","events":["result.ready"]}')" 422
+check "  ... saying why" grep -q 'https is not supported' "$RW_BODY"
+check_eq "not http" "$(rw_req POST /api/v1/webhooks '{"url":"ftp://x/y","events":["result.ready"]}')" 422
+check_eq "bad port" "$(rw_req POST /api/v1/webhooks '{"url":"http://x:99999/","events":["result.ready"]}')" 422
+check_eq "events missing" "$(rw_req POST /api/v1/webhooks "{\"url\":\"$HOOK\"}")" 422
+check_eq "  ... named" "$(jqb .error.field)" events
+check_eq "unknown event" "$(rw_req POST /api/v1/webhooks "{\"url\":\"$HOOK\",\"events\":[\"alert.eaten\"]}")" 422
+check_eq "event twice" "$(rw_req POST /api/v1/webhooks "{\"url\":\"$HOOK\",\"events\":[\"job.failed\",\"job.failed\"]}")" 422
+check_eq "no events" "$(rw_req POST /api/v1/webhooks "{\"url\":\"$HOOK\",\"events\":[]}")" 422
+check_eq "unknown field" "$(rw_req POST /api/v1/webhooks "{\"url\":\"$HOOK\",\"events\":[\"job.failed\"],\"secret\":\"x\"}")" 422
+check_eq "refused requests created nothing" "$(sql 'SELECT count(*) FROM webhooks')" 0
+check_eq "subscribe" "$(rw_req POST /api/v1/webhooks "$body")" 201
+W1=$(jqb .id)
+SECRET=$(jqb .secret)
+check "the secret: whsec_ and 64 hex digits" sh -c "echo '$SECRET' | grep -Eq '^whsec_[0-9a-f]{64}$'"
+check_eq "the answer shows the subscription" "$(jqb '.url + " " + (.events | join(",")) + " " + .description')" \
+    "$HOOK result.ready,alert.raised,alert.acknowledged LIMS"
+echo "$SECRET" >>"$RX/secrets"
+rw_req GET "/api/v1/webhooks/$W1" >/dev/null
+check_eq "the secret is shown once" "$(jqb 'has("secret")')" false
+check "the secret is not in the database files" sh -c "! cat '$D'/rw.db* | grep -aq '$SECRET'"
+check "nor in the audit row" sh -c "[ \"\$(sqlite3 '$D/rw.db' \"SELECT count(*) FROM audit_log WHERE entity_type = 'webhook' AND details NOT LIKE '%whsec%'\")\" = 1 ]"
+check_eq "the sealing key: 32 bytes, mode 600" "$(stat -c '%s %a' "$D/data/webhook.key")" "32 600"
+
+# ---------------------------------------------------------------- a failure, a restart, the retry
+P=$(interop_patient PT-WH)
+check_eq "first draw analysed" "$(interop_draw "$P" WH-1 2023-02-01 "$SIM/R1.tsv")" done
+check "the first attempt fails (500)" wait_sql "SELECT count(*) FROM delivery_attempts" 1
+check_eq "  ... recorded as a retry" "$(sql 'SELECT outcome, status FROM delivery_attempts')" "retry|500"
+check "stop before the retry" rw_stop_daemon
+check_eq "the delivery waits in the outbox" "$(sql 'SELECT state, attempts FROM deliveries')" "pending|1"
+rw_start_daemon "$D" --outbox-retry-base 3 || { done_tests; exit 1; }
+check "after the restart it is delivered" wait_sql "SELECT state, attempts FROM deliveries" "delivered|2"
+check_eq "the receiver got it twice" "$(ls "$RX"/req-*.json | wc -l)" 2
+R() { jq -r "$2" "$RX/req-$1.json"; }
+check_eq "both signatures valid" "$(R 1 .valid) $(R 2 .valid)" "true true"
+check_eq "the same delivery both times" "$(R 1 .delivery)" "$(R 2 .delivery)"
+check_eq "event header and type" "$(R 2 '.event + " " + .body.type + " " + .content_type')" \
+    "result.ready result.ready application/json"
+check_eq "the result in the body" "$(R 2 '.body.data.result.accession + " " + .body.data.result.call')" \
+    "WH-1 $(sql "SELECT call FROM results r JOIN samples s ON s.id = r.sample_id WHERE accession = 'WH-1'")"
+check_eq "the event id" "$(R 2 .body.id)" "evt_$(sql "SELECT id FROM outbox_events WHERE type = 'result.ready'")"
+rw_req GET "/api/v1/webhooks/$W1/deliveries" >/dev/null
+check_eq "delivery log: one delivery, two attempts" \
+    "$(jqb '.deliveries[0] | .state + " " + (.attempts | tostring) + " " + ([.attempts_log[] | .outcome + ":" + .status] | join(","))')" \
+    "delivered 2 retry:500,delivered:200"
+check_eq "delivery log: the body sent" "$(jqb '.deliveries[0].body.type')" result.ready
+
+# ---------------------------------------------------------------- alerts, acknowledgement
+check_eq "a second subscription, acknowledgements only" \
+    "$(rw_req POST /api/v1/webhooks "{\"url\":\"$HOOK\",\"events\":[\"alert.acknowledged\"]}")" 201
+W2=$(jqb .id)
+jqb .secret >>"$RX/secrets"
+i=1
+for d in 2023-05-02 2023-08-01 2023-11-01 2024-02-01; do
+    i=$((i + 1))
+    check_eq "draw $i analysed" "$(interop_draw "$P" "WH-$i" "$d" "$SIM/R$i.tsv")" done
+done
+AL=$(sql "SELECT id FROM alerts WHERE patient_id = $P")
+check "the alert is raised" test -n "$AL"
+check_eq "ack" "$(RW_TOKEN=$CLIN rw_req POST "/api/v1/alerts/$AL/acknowledge" '{"comment":"CT | ordered"}')" 200
+check_eq "a second ack is refused" "$(RW_TOKEN=$CLIN rw_req POST "/api/v1/alerts/$AL/acknowledge" '{"comment":"again"}')" 409
+check "every delivery made" wait_sql "SELECT count(*) FROM deliveries WHERE state = 'delivered'" 8
+check_eq "the refused write sent nothing" "$(sql "SELECT count(*) FROM outbox_events WHERE type = 'alert.acknowledged'")" 1
+check_eq "first subscription: 5 results, the alert, the ack" \
+    "$(sql "SELECT group_concat(type, ',') FROM (SELECT e.type FROM deliveries d JOIN outbox_events e ON e.id = d.event_id WHERE webhook_id = $W1 ORDER BY d.id)")" \
+    "result.ready,result.ready,result.ready,result.ready,result.ready,alert.raised,alert.acknowledged"
+check_eq "second: only the ack (its type, after its creation)" \
+    "$(sql "SELECT group_concat(e.type) FROM deliveries d JOIN outbox_events e ON e.id = d.event_id WHERE webhook_id = $W2")" \
+    alert.acknowledged
+last=$(ls "$RX"/req-*.json | wc -l)
+check_eq "every signature valid" "$(cat "$RX"/req-*.json | jq -s '[.[].valid] | all')" true
+ack=$(cat "$RX"/req-*.json | jq -s -c '[.[] | select(.event == "alert.acknowledged")][0].body.data')
+check_eq "the ack's comment and author" "$(echo "$ack" | jq -r '.comment + " / " + .acknowledged_by')" "CT | ordered / dr-okafor"
+check_eq "the alert with its evidence" "$(echo "$ack" | jq -r '.alert.kind + " " + (.alert.evidence.rules | length > 0 | tostring)')" \
+    "early_relapse true"
+
+# ---------------------------------------------------------------- delete
+check_eq "delete" "$(rw_req DELETE "/api/v1/webhooks/$W2")" 200
+check "  ... marked" sh -c "[ \"\$(jq -r '.deleted_at != null' '$RW_BODY')\" = true ]"
+check_eq "delete again" "$(rw_req DELETE "/api/v1/webhooks/$W2")" 409
+check_eq "delete unknown" "$(rw_req DELETE /api/v1/webhooks/999999)" 404
+rw_req GET /api/v1/webhooks >/dev/null
+check_eq "the list keeps both, counts" "$(jqb '[.webhooks[] | (.id | tostring) + ":" + (.delivered | tostring)] | join(",")')" \
+    "$W1:7,$W2:1"
+check_eq "deliveries of unknown webhook" "$(rw_req GET /api/v1/webhooks/999999/deliveries)" 404
+check_eq "deliveries: bad limit" "$(rw_req GET "/api/v1/webhooks/$W1/deliveries?limit=0")" 422
+check "no identifier nor secret in the log" sh -c "! grep -q 'PT-WH\|WH-1\|whsec_' '$D/log'"
+check "clean stop" rw_stop_daemon
+done_tests
