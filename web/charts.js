@@ -7,7 +7,7 @@ const COLOURS = {
   swgs: '#1f5fbf', bins: '#2f7f8f', ddpcr: '#d9731a', alert: '#c62828', threshold: '#c62828',
   chemo: 'rgba(123, 63, 160, 0.13)', other: 'rgba(120, 120, 120, 0.10)', grid: '#e3e6ea',
   segment: '#c62828', point: 'rgba(31, 95, 191, 0.45)', band: 'rgba(255, 193, 7, 0.22)',
-  nocall: '#6b7280',
+  nocall: '#6b7280', highlight: '#111827',
 };
 
 const toDay = (iso) => Math.round(Date.parse(`${String(iso).slice(0, 10)}T00:00:00Z`) / DAY);
@@ -91,20 +91,25 @@ export function thresholdText(th, assay) {
   return th.recorded === false ? `${text}, not recorded: the present ones` : text;
 }
 
-// A no-call (the quality gate's insufficient_quality, or no_data): skipped by the monitoring
-// engine, never a negative draw. The trend's series[] marks it `skipped` with `quality`.
+// A no-call (the quality gate's insufficient_quality, or no_data) or a retracted draw: skipped
+// by the monitoring engine, never a negative draw. The trend's series[] marks it `skipped`
+// with `quality`, or `retracted` with `retraction_reason` (schema 008).
 const NO_CALLS = new Set(['insufficient_quality', 'no_data']);
-export function isNoCall(s) { return !!s && (s.skipped === true || NO_CALLS.has(s.call)); }
+export function isNoCall(s) {
+  return !!s && (s.skipped === true || s.retracted === true || NO_CALLS.has(s.call));
+}
 
-// "No call — insufficient quality: <the gate's sentence>" for a no-call draw, else ''.
+// "No call — insufficient quality: <the gate's sentence>", "Retracted — <reason>", else ''.
 export function noCallText(s) {
   if (!isNoCall(s)) return '';
+  if (s.retracted) return `Retracted — ${s.retraction_reason || 'no reason given'}`;
   const what = (s.call && NO_CALLS.has(s.call) ? s.call : 'no_call').replaceAll('_', ' ');
   const why = s.quality?.reason || s.no_call_reason;
   return `No call — ${what}${why ? `: ${why}` : ''}`;
 }
 
-export function trendChart(canvas, t) {
+// opts.fixed: a chart of fixed size (the printed report), not following its container.
+export function trendChart(canvas, t, opts = {}) {
   const done = t.series.filter((s) => s.ratio !== null && s.ratio !== undefined);
   const point = (s) => ({ x: toDay(s.date), y: s.ratio, lo: s.ratio_low, hi: s.ratio_high, s });
   const called = done.filter((s) => !isNoCall(s));
@@ -124,7 +129,7 @@ export function trendChart(canvas, t) {
   const noCalls = t.series.filter(isNoCall);
   if (noCalls.length) {
     datasets.push({
-      label: 'No call (insufficient quality)', noCall: true,
+      label: 'No call or retracted (not a negative)', noCall: true,
       data: noCalls.map((s) => ({ x: toDay(s.date), y: s.ratio ?? 1, s })),
       pointStyle: 'circle', pointRadius: 6, borderWidth: 2, borderColor: COLOURS.nocall,
       backgroundColor: 'rgba(0, 0, 0, 0)', showLine: false, errorBars: false,
@@ -139,6 +144,11 @@ export function trendChart(canvas, t) {
     label: 'Alert', data: alertPoints, pointStyle: 'triangle', pointRadius: 11,
     borderColor: COLOURS.alert, backgroundColor: 'rgba(198, 40, 40, 0.35)', borderWidth: 2,
     showLine: false,
+  });
+  // The draws an alert's evidence cites: rings around them, set by highlightDraws().
+  datasets.push({
+    label: 'Draws behind the alert', highlight: true, data: [], pointStyle: 'circle', pointRadius: 13,
+    borderColor: COLOURS.highlight, backgroundColor: 'rgba(0, 0, 0, 0)', borderWidth: 3, showLine: false,
   });
   const today = Math.round(Date.now() / DAY);
   const days = [...done.map((s) => toDay(s.date)), ...noCalls.map((s) => toDay(s.date)),
@@ -155,7 +165,7 @@ export function trendChart(canvas, t) {
     type: 'scatter',
     data: { datasets },
     options: {
-      responsive: true, maintainAspectRatio: false, animation: false,
+      responsive: !opts.fixed, maintainAspectRatio: false, animation: false,
       scales: {
         x: { type: 'linear', min: Number.isFinite(lo) ? lo : today - 365, max: Number.isFinite(hi) ? hi : today,
           title: { display: true, text: 'Date of blood draw' },
@@ -165,9 +175,11 @@ export function trendChart(canvas, t) {
           title: { display: true, text: '1q21.3 copy ratio (1.00 = diploid)' }, grid: { color: COLOURS.grid } },
       },
       plugins: {
-        legend: { position: 'bottom' },
+        // Datasets with nothing to show (no no-call, no ringed draw) stay out of the legend.
+        legend: { position: 'bottom', labels: { filter: (item, data) => data.datasets[item.datasetIndex].data.length > 0 } },
         tooltip: { callbacks: { label: (c) => {
           const p = c.raw;
+          if (p.ring) return `${p.s.accession} ${isoOf(p.x)}: cited by the alert (${p.role})`;
           if (p.alert) return `Alert: ${p.alert.kind.replaceAll('_', ' ')} (${p.alert.rule.replaceAll('_', ' ')})`;
           if (isNoCall(p.s)) return [`${p.s.accession} ${isoOf(p.x)}`, noCallText(p.s)];
           const head = `${p.s.accession} ${isoOf(p.x)}: ratio ${p.y.toFixed(3)} (${(p.lo ?? p.y).toFixed(3)}–${(p.hi ?? p.y).toFixed(3)})${p.s.z !== null && p.s.z !== undefined ? `, z ${p.s.z.toFixed(1)}` : ''}`;
@@ -186,6 +198,23 @@ export function trendChart(canvas, t) {
     },
     plugins: [trendDecor],
   });
+}
+
+// Rings the draws (by sample id) an alert's evidence cites; roles: sample id -> role word.
+// Returns how many draws are ringed.
+export function highlightDraws(chart, sampleIds, roles = new Map()) {
+  const ds = chart.data.datasets.find((d) => d.highlight);
+  const bySample = new Map();
+  for (const d of chart.data.datasets) {
+    if (d.highlight || d.label === 'Alert') continue;
+    for (const p of d.data) if (p.s) bySample.set(p.s.sample_id, p);
+  }
+  ds.data = sampleIds.filter((id) => bySample.has(id)).map((id) => {
+    const p = bySample.get(id);
+    return { x: p.x, y: p.y, s: p.s, ring: true, role: roles.get(id) || 'cited' };
+  });
+  chart.update('none');
+  return ds.data.length;
 }
 
 // Chromosome boundaries, labels and the 1q21.3 band under the genome points.

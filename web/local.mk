@@ -7,3 +7,4 @@ install-data-local:
 uninstall-local:
 	rm -rf $(DESTDIR)$(pkgdatadir)/web
 EXTRA_DIST += web tools/load-demo.sh
+EXTRA_DIST += tests/e2e/seed_cohort.sql # the browser test's large-cohort seeding (tests/e2e/test_web.sh)
