@@ -21,7 +21,7 @@ audits() { sql "SELECT count(*) FROM audit_log"; }
 # wells CN: one ddPCR well whose copy number is about CN (reference 1300 of 15000 droplets).
 wells() {
     awk -v cn="$1" 'BEGIN { lr = -log(1 - 1300 / 15000); t = 15000 * (1 - exp(-lr * cn / 2));
-        printf "{\"wells\":[{\"target_positive\":%d,\"reference_positive\":1300,\"accepted\":15000}]}", t }'
+        printf "{\"wells\":[{\"target_positive\":%d,\"reference_positive\":1300,\"droplets\":15000}]}", t }'
 }
 # upload ACCESSION CN: uploads ddPCR wells and waits for the job; prints its final state.
 upload() {
@@ -35,6 +35,55 @@ draw() { # draw PATIENT ACCESSION DATE [ASSAY]
 trend() { as "$CLIN" GET "/api/v1/patients/$1/trend" >/dev/null; }
 live_alerts() { sql "SELECT count(*) FROM alerts WHERE patient_id = $1 AND retracted_at IS NULL"; }
 sample_id() { sql "SELECT id FROM samples WHERE accession = '$1'"; }
+
+# ---------------------------------------------------------------- 7a. the upgrade keeps every row
+# A database at schema 005 (as an older relapsewatchd left it), with a patient deleted before the
+# upgrade (id 3, named by the audit trail), is upgraded by the daemon: every row and column of
+# 001-005 survives the table rebuilds of 008, and id 3 is never given again.
+U=$t_tmp/up
+mkdir -p "$U"
+{
+    cat "$RW_SRCDIR"/schema/00[1-5]_*.sql
+    echo "CREATE TABLE schema_migrations (number INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL);"
+    for n in 1 2 3 4 5; do echo "INSERT INTO schema_migrations VALUES ($n, 'old', '2024-01-01T00:00:00Z');"; done
+    echo "PRAGMA user_version = 5;"
+    cat <<'SQL'
+INSERT INTO patients (id, external_id, er_status, diagnosis_date, primary_1q213_status, primary_1q213_cn, created_at, updated_at)
+VALUES (1, 'OLD-1', 'positive', '2020-01-02', 'amplified', 5.5, '2020-01-03T00:00:00Z', '2020-01-04T00:00:00Z'),
+       (2, 'OLD-2', 'negative', '2020-02-02', 'unknown', NULL, '2020-02-03T00:00:00Z', '2020-02-04T00:00:00Z');
+INSERT INTO treatments (id, patient_id, kind, regimen, start_date, end_date) VALUES (5, 1, 'chemotherapy', 'EC-T', '2020-03-01', '2020-06-01');
+INSERT INTO clinical_events (id, patient_id, date, kind, note) VALUES (2, 2, '2021-01-01', 'other', 'n');
+INSERT INTO samples (id, accession, patient_id, collected_at, received_at, assay, status, error)
+VALUES (7, 'OLD-S7', 1, '2020-04-01', '2020-04-02', 'ddpcr', 'done', NULL),
+       (8, 'OLD-S8', 2, '2020-05-01', '2020-05-02', 'bins', 'failed', 'no panel');
+INSERT INTO jobs (id, sample_id, kind, state, progress, attempts) VALUES (9, 7, 'analyse', 'done', 100, 1);
+INSERT INTO results (sample_id, job_id, assay, core_version, settings, ratio, call, strong, quality)
+VALUES (7, 9, 'ddpcr', 'old', '{}', 1.9, 'amplified', 1, NULL);
+INSERT INTO alerts (id, patient_id, kind, rule, fired_on, sample_id, evidence, acknowledged_at, acknowledged_by, ack_comment)
+VALUES (4, 1, 'early_relapse', 'strong_positive', '2020-04-01', 7, '{}', '2020-04-05T00:00:00Z', 'dr-x', 'seen');
+INSERT INTO audit_log (actor, action, entity_type, entity_id) VALUES ('lims', 'delete', 'patient', 3);
+SQL
+} | sqlite3 "$U/rw.db"
+snapshot() { # every 001-005 column of the rebuilt tables, in id order
+    sqlite3 "$U/rw.db" "SELECT id, external_id, er_status, pr_status, her2_status, diagnosis_date, primary_1q213_status, primary_1q213_cn, created_at, updated_at FROM patients ORDER BY id;
+SELECT id, patient_id, kind, regimen, start_date, end_date, created_at, updated_at FROM treatments ORDER BY id;
+SELECT id, patient_id, date, kind, note, created_at, updated_at FROM clinical_events ORDER BY id;
+SELECT id, accession, patient_id, collected_at, received_at, assay, status, error, created_at, updated_at FROM samples ORDER BY id;
+SELECT id, sample_id, kind, state, progress, error, attempts, created_at, started_at, finished_at FROM jobs ORDER BY id;
+SELECT id, patient_id, kind, rule, fired_on, sample_id, evidence, closed_by, closed_on, created_at, retracted_at, acknowledged_at, acknowledged_by, ack_comment FROM alerts ORDER BY id;
+SELECT sample_id, job_id, ratio, call FROM results ORDER BY sample_id;"
+}
+before=$(snapshot)
+rw_start_daemon "$U" || { done_tests; exit 1; }
+check_eq "upgrade: schema 008 applied" "$(sqlite3 "$U/rw.db" "SELECT count(*) FROM schema_migrations WHERE number = 8")" 1
+check_eq "upgrade: every row and column of 001-005 kept" "$(snapshot)" "$before"
+check_eq "upgrade: foreign keys hold" "$(sqlite3 "$U/rw.db" "PRAGMA foreign_key_check" | wc -l)" 0
+check_eq "upgrade: indexes recreated" \
+    "$(sqlite3 "$U/rw.db" "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN ('samples_patient', 'samples_status', 'treatments_patient', 'clinical_events_patient', 'jobs_state', 'jobs_sample', 'alerts_identity', 'alerts_patient', 'alerts_open')")" 9
+RW_TOKEN=$RW_ADMIN_TOKEN rw_req POST /api/v1/tokens '{"role":"lims","label":"lims"}' >/dev/null
+RW_TOKEN=$(jq -r .token "$RW_BODY") rw_req POST /api/v1/patients '{"external_id":"NEW-1","diagnosis_date":"2022-12-01"}' >/dev/null
+check_eq "upgrade: the id the audit trail named (3) is not given again" "$(jq -r .id "$RW_BODY")" 4
+rw_stop_daemon
 
 rw_start_daemon "$D" || { done_tests; exit 1; }
 ADMIN=$RW_ADMIN_TOKEN
@@ -235,6 +284,8 @@ curl -s -o "$RW_BODY" -X PUT -H "Authorization: Bearer $LIMS" --data-binary "@$t
 rw_wait_job "$(jqb .job.id)" 60 "$ADMIN" >/dev/null
 S3=$(sample_id CA-3)
 check "erase: her sample folder exists" test -d "$D/data/samples/$S3"
+check "erase: webhook events about her exist before" \
+    test "$(sql "SELECT count(*) FROM outbox_events WHERE patient_id = $PA OR sample_id IN ($S1, $S3)")" -gt 0
 n0=$(audits)
 check_eq "erase: LIMS refused (403)" "$(as "$LIMS" DELETE "/api/v1/patients/$PA")" 403
 check_eq "erase: clinician refused (403)" "$(as "$CLIN" DELETE "/api/v1/patients/$PA")" 403
@@ -256,6 +307,8 @@ check_eq "erase: no audit row holds her external id" \
     "$(sql "SELECT count(*) FROM audit_log WHERE details LIKE '%CORR-A%'")" 0
 check_eq "erase: the moved draw stays B's" "$(sql "SELECT patient_id FROM samples WHERE id = $S2")" "$PB"
 check_eq "erase: B untouched" "$(live_alerts "$PB")" 1
+check_eq "erase: no webhook event about her is left" \
+    "$(sql "SELECT count(*) FROM outbox_events WHERE patient_id = $PA OR sample_id IN ($S1, $S3)")" 0
 check_eq "erase: the log names no identifier" "$(grep -c -e CORR-A -e CA-1 -e 'haemolysed' "$D/log")" 0
 
 # ---------------------------------------------------------------- 7. ids are never reused

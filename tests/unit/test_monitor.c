@@ -1,7 +1,8 @@
 /* Unit tests of the monitoring hook (server/monitor.c) on a temporary SQLite file with
  * hand-inserted results: state and lead time stored, alerts kept (same id, acknowledgement
  * preserved), inserted, retracted and revived as the inputs change, chemotherapy windows
- * switching the alert kind, and a recompute that changes nothing writing nothing new. */
+ * switching the alert kind, a recompute that changes nothing writing nothing new, and the
+ * corrections of schema/008 (retracted draws skipped, a moved draw's alerts). */
 #include "server/db.h"
 #include "server/log.h"
 #include "server/monitor.h"
@@ -228,6 +229,61 @@ static void test_ddpcr(void)
     CHECK(q_int("SELECT sample_id FROM alerts WHERE patient_id = 3") == 33);
 }
 
+/* Corrections (schema/008): a retracted draw is skipped like a no-call (its alert retracted, the
+ * points marked with the reason, a draw without a result included), and a draw moved to another
+ * patient raises a new alert there while the first patient's stays hers, retracted. */
+static void test_corrections(void)
+{
+    char buf[64];
+    exec("INSERT INTO patients (id, external_id, diagnosis_date) VALUES (4, 'P4', '2022-12-01'), "
+         "(5, 'P5', '2022-12-01')");
+    exec("INSERT INTO samples (id, accession, patient_id, collected_at, received_at, assay) VALUES "
+         "(41, 'R1', 4, '2023-02-01', '2023-02-01', 'ddpcr'), "
+         "(42, 'R2', 4, '2023-05-01', '2023-05-01', 'ddpcr'), "
+         "(43, 'R3', 4, '2023-08-01', '2023-08-01', 'ddpcr'), "
+         "(44, 'R4', 4, '2023-09-01', '2023-09-01', 'ddpcr')");
+    exec("INSERT INTO results (sample_id, job_id, assay, core_version, settings, ratio, ratio_low, "
+         "ratio_high, cv, call) VALUES (41, 1, 'ddpcr', 't', '{}', 1.0, 0.95, 1.05, 0.04, "
+         "'not_detected'), (42, 1, 'ddpcr', 't', '{}', 1.3, 1.2, 1.4, 0.04, 'amplified'), "
+         "(43, 1, 'ddpcr', 't', '{}', 1.35, 1.25, 1.45, 0.04, 'amplified')");
+    CHECK(recompute(4) == 0);
+    CHECK(q_int("SELECT count(*) FROM alerts WHERE patient_id = 4 AND retracted_at IS NULL") == 1);
+    int64_t first = q_int("SELECT id FROM alerts WHERE patient_id = 4");
+
+    /* R3 retracted: the two positives are no longer consecutive, the alert goes. */
+    exec("UPDATE samples SET retracted_at = '2023-09-02T00:00:00Z', retraction_reason = 'swap', "
+         "retracted_by = 'dr' WHERE id IN (43, 44)");
+    CHECK(recompute(4) == 0);
+    CHECK(q_int("SELECT count(*) FROM alerts WHERE patient_id = 4 AND retracted_at IS NULL") == 0);
+    CHECK(strcmp(q_text("SELECT state FROM patient_state WHERE patient_id = 4", buf, sizeof buf),
+                 "early_relapse") != 0);
+    json_t *pts = srv_monitor_points_new(conn, 4);
+    CHECK(pts != NULL);
+    json_t *p43 = json_object_get(pts, "43"), *p44 = json_object_get(pts, "44");
+    CHECK(json_is_true(json_object_get(p43, "retracted")));
+    CHECK(json_is_true(json_object_get(p43, "skipped")));
+    CHECK(strcmp(json_string_value(json_object_get(p43, "retraction_reason")), "swap") == 0);
+    CHECK(json_object_get(p43, "no_call_reason") == NULL);  /* not a no-call */
+    CHECK(json_is_true(json_object_get(p44, "retracted"))); /* no result, still marked */
+    CHECK(json_is_false(json_object_get(json_object_get(pts, "42"), "retracted")));
+    json_decref(pts);
+
+    /* Un-retracted: the same alert comes back. */
+    exec("UPDATE samples SET retracted_at = NULL, retraction_reason = NULL, retracted_by = NULL");
+    CHECK(recompute(4) == 0);
+    CHECK(q_int("SELECT id FROM alerts WHERE patient_id = 4 AND retracted_at IS NULL") == first);
+
+    /* R2 and R3 moved to P5: P4's alert is retracted and stays hers; P5 gets a new one. */
+    exec("UPDATE samples SET patient_id = 5 WHERE id IN (42, 43)");
+    CHECK(recompute(4) == 0 && recompute(5) == 0);
+    CHECK(q_int("SELECT count(*) FROM alerts WHERE patient_id = 4 AND retracted_at IS NULL") == 0);
+    CHECK(q_int("SELECT patient_id FROM alerts WHERE id = (SELECT min(id) FROM alerts WHERE "
+                "sample_id = 43)") == 4);
+    CHECK(q_int("SELECT count(*) FROM alerts WHERE patient_id = 5 AND sample_id = 43 AND "
+                "retracted_at IS NULL") == 1);
+    CHECK(q_int("SELECT id FROM alerts WHERE patient_id = 5 AND sample_id = 43") != first);
+}
+
 int main(void)
 {
     char dir[256], path[300], err[256];
@@ -242,6 +298,7 @@ int main(void)
         conn = srv_db_acquire(db);
         test_recompute();
         test_ddpcr();
+        test_corrections();
         srv_db_release(db, conn);
         srv_db_close(db);
     } else
