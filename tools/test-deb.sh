@@ -55,7 +55,7 @@ for f in /usr/bin/relapsewatch /usr/bin/relapsewatchd /lib/systemd/system/relaps
     /etc/relapsewatch/relapsewatchd.conf /usr/share/man/man1/relapsewatch.1.gz \
     /usr/share/man/man8/relapsewatchd.8.gz /usr/share/relapsewatch/web/index.html \
     /usr/share/relapsewatch/web/vendor/chart.min.js /usr/share/relapsewatch/001_init.sql \
-    /usr/share/doc/relapsewatch/copyright /usr/share/doc/relapsewatch/deploy.md \
+    /usr/share/doc/relapsewatch/copyright /usr/share/doc/relapsewatch/deploy.md.gz \
     /usr/lib/sysusers.d/relapsewatch.conf; do
     check "package holds $f" grep -qx "$f" contents
 done
