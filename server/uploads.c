@@ -327,7 +327,8 @@ int srv_uploads_sweep_orphans(sqlite3 *conn, const char *data_dir)
     sqlite3_finalize(st);
     int removed = -1;
     if (rc == SQLITE_DONE) {
-        qsort(names, n, sizeof *names, cmp_str);
+        if (n)
+            qsort(names, n, sizeof *names, cmp_str);
         removed =
             sweep_dir(data_dir, "samples", 1, names, n) + sweep_dir(data_dir, "pons", 0, names, n);
     }

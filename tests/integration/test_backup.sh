@@ -16,11 +16,11 @@ for i in 1 2 3 4 5 6; do
 done
 check "simulated bins" test -s "$t_tmp/sim/6.tsv"
 
-# table_sums DB: one line per table, "name count sha256-of-its-rows" (rows in rowid order).
+# table_sums DB: one line per table, "name count sha256-of-its-rows" (rows sorted as text).
 table_sums() {
     for t in $(sql "$1" "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name"); do
         printf '%s %s %s\n' "$t" "$(sql "$1" "SELECT count(*) FROM \"$t\"")" \
-            "$(sql "$1" "SELECT * FROM \"$t\" ORDER BY rowid" | sha256sum | cut -c1-16)"
+            "$(sql "$1" "SELECT * FROM \"$t\"" | sort | sha256sum | cut -c1-16)"
     done
 }
 # file_sums DIR: "sha256  path" of every file of a data folder (tmp/ aside), sorted.
