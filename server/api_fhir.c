@@ -58,6 +58,13 @@ static enum MHD_Result fhir_read(srv_request *req, fhir_by_id build, const char 
         return srv_validate_done(req);
     fhir_ctx(req, &ctx, base);
     srv_status st = build(req->db, &ctx, id, &res); /* before reading res */
+    const char *entity = !strncmp(what, "patient", 7) ? "patient"
+                         : !strcmp(what, "alert")     ? "alert"
+                                                      : "sample";
+    if (st == SRV_OK && srv_audit_read(req, entity, id)) { /* traced, or not served */
+        json_decref(res);
+        return MHD_YES;
+    }
     return fhir_answer(req, st, res, what);
 }
 
@@ -90,6 +97,12 @@ static enum MHD_Result fhir_observation(srv_request *req)
         return srv_validate_done(req);
     fhir_ctx(req, &ctx, base);
     srv_status st = srv_fhir_observation(req->db, &ctx, req->params[0], &res);
+    long long sid = 0; /* "<sample id>-cn" */
+    if (st == SRV_OK && sscanf(req->params[0], "%lld", &sid) >= 0 &&
+        srv_audit_read(req, "sample", sid)) {
+        json_decref(res);
+        return MHD_YES;
+    }
     return fhir_answer(req, st, res, "observation");
 }
 
@@ -107,6 +120,10 @@ static enum MHD_Result fhir_sample(srv_request *req)
         return fhir_answer(req, st, NULL, "sample");
     fhir_ctx(req, &ctx, base);
     st = srv_fhir_sample_bundle(req->db, &ctx, sid, &res);
+    if (st == SRV_OK && srv_audit_read(req, "sample", sid)) {
+        json_decref(res);
+        return MHD_YES;
+    }
     return fhir_answer(req, st, res, "result for this sample");
 }
 

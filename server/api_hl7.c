@@ -29,6 +29,10 @@ static enum MHD_Result hl7_sample(srv_request *req)
         return srv_reply_error(req, 404, "not_found", NULL, "no result for this sample");
     if (st != SRV_OK)
         return srv_reply_internal(req, "cannot render an HL7 message");
+    if (srv_audit_read(req, "sample", sid)) { /* a read of patient data is traced, or not served */
+        free(text);
+        return MHD_YES;
+    }
     const char *accept = srv_header(req, "Accept");
     const char *type = accept && strstr(accept, "x-application/hl7-v2+er7")
                            ? "x-application/hl7-v2+er7"

@@ -76,6 +76,11 @@ code=$(curl -s -o "$t_tmp/audit2.csv" -w '%{http_code}' -H 'Accept: text/csv' \
 check_eq "CSV by Accept" "$code $(($(wc -l <"$t_tmp/audit2.csv") - 1))" "200 4"
 RW_TOKEN=$CLIN
 check_eq "a clinician cannot read the trail" "$(rw_req GET /api/v1/admin/audit)" 403
+check_eq "FHIR Patient read" "$(rw_req GET "/api/v1/fhir/Patient/$PAT")" 200
+RW_TOKEN=$RW_ADMIN_TOKEN
+rw_req GET "/api/v1/admin/audit?actor=dr-audit&action=read&entity_type=patient&entity_id=$PAT" >/dev/null
+check_eq "the FHIR read is recorded too" "$(jq -r '.entries[-1].details.route' "$RW_BODY")" \
+    "/api/v1/fhir/Patient/{id}"
 
 # ---------------------------------------------------------------- verification
 RW_TOKEN=$RW_ADMIN_TOKEN
