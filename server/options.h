@@ -26,10 +26,13 @@ typedef struct srv_config {
     int job_max_attempts; /* --job-max-attempts: runs a job may start, crashes included */
     char *backup_dir;     /* --backup-dir: backups (admin endpoint, before a migration) */
     int log_level;        /* 0 debug .. 3 error */
+
     int session_idle;        /* --session-idle: seconds a session lives without a request */
     int session_max;         /* --session-max: seconds a session lives at most */
     int signin_max_failures; /* --signin-max-failures: failed sign-ins that lock a user name */
+
     int tls_enabled; /* set when the daemon serves HTTPS: session cookies get `Secure` */
+
     char *tls_cert;             /* --tls-cert FILE: PEM certificate chain ("" = clear HTTP) */
     char *tls_key;              /* --tls-key FILE: PEM private key of tls_cert */
     int insecure_http;          /* --insecure-http: allow clear HTTP on a non-loopback address */
@@ -47,6 +50,7 @@ typedef struct srv_config {
     int outbox_retry_base;      /* seconds before the first retry of a delivery */
     int outbox_max_attempts;    /* attempts of a delivery before it fails */
     int delivery_timeout;       /* seconds per delivery attempt */
+
     rw_settings settings; /* the analysis settings (core/settings.h): defaults < file < flags */
 } srv_config;
 
