@@ -44,6 +44,27 @@ void srv_idempotency_capture(srv_request *req, unsigned status, const char *body
     }
 }
 
+/* POSTs whose answer holds a secret shown once (a token, a password, a webhook's signing key) or
+ * sets a session: their answers are never stored, so the header is ignored there (the database
+ * keeps only hashes of secrets). */
+static const char *const secret_routes[] = {
+    "/api/v1/tokens",
+    "/api/v1/users",
+    "/api/v1/users/{id}/password",
+    "/api/v1/session",
+    "/api/v1/session/password",
+    "/api/v1/webhooks",
+    NULL,
+};
+
+static int answer_holds_secret(const srv_request *req)
+{
+    for (size_t i = 0; secret_routes[i]; i++)
+        if (req->route && !strcmp(req->route->path, secret_routes[i]))
+            return 1;
+    return 0;
+}
+
 /* Visible ASCII only (RFC 9110 field values; a UUID is the usual key). */
 static int key_is_valid(const char *k)
 {
@@ -162,7 +183,9 @@ enum MHD_Result srv_idempotency_call(srv_request *req, srv_handler handler)
     char caller[96], hash[65];
     pending p = {0};
 
-    if (!key || !req->method || strcmp(req->method, "POST"))
+    /* Public routes have no caller to scope a key to. */
+    if (!key || !req->method || strcmp(req->method, "POST") || !req->caller.role ||
+        answer_holds_secret(req))
         return handler(req);
     if (!key_is_valid(key))
         return srv_reply_error(req, 400, "invalid_header", KEY_HEADER,

@@ -3,7 +3,9 @@
  * replayed, instead of a second write. Keys are scoped to the caller and kept 24 hours
  * (schema/008 idempotency_keys). The same key with another request (method, path or body) is
  * refused with 422 idempotency_key_reused; while the first request runs, 409
- * idempotency_in_progress. Answers of 500 are not kept (the next resend runs again). */
+ * idempotency_in_progress. Answers of 500 are not kept (the next resend runs again). Public
+ * routes and the POSTs whose answer shows a secret once (tokens, users' passwords, webhooks,
+ * sessions) ignore the header: such an answer is never stored. */
 #ifndef SRV_IDEMPOTENCY_H
 #define SRV_IDEMPOTENCY_H
 

@@ -85,6 +85,13 @@ check "key: ... marked" replayed
 check_eq "key: a GET ignores the header" \
     "$(curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $LIMS" -H 'Idempotency-Key: k-1' "$RW_URL/api/v1/patients/$PID")" 200
 
+check_eq "key: ignored where the answer shows a secret once (a token: two tokens)" \
+    "$(post "$ADMIN" k-tok /api/v1/tokens '{"role":"lims","label":"twice"}')/$(post "$ADMIN" k-tok /api/v1/tokens '{"role":"lims","label":"twice"}')" \
+    201/201
+check_eq "key: ... no secret stored" \
+    "$(sql "SELECT count(*) FROM idempotency_keys WHERE key = 'k-tok' OR body LIKE '%rw_%'") $(sql "SELECT count(*) FROM tokens WHERE label = 'twice'")" \
+    "0 2"
+
 # ---------------------------------------------------------------- external_id of treatments/events
 T='{"kind":"chemotherapy","regimen":"EC-T","start_date":"2023-02-01","external_id":"EHR-T-1"}'
 check_eq "treatment: created with its external_id (201)" \
