@@ -137,6 +137,8 @@ check_eq "early bins: 202" "$(put_file "$SIM/early.tsv" /api/v1/samples/S-NUM/bi
 JOB1=$(j .job.id)
 check_eq "without a panel the job fails" "$(rw_wait_job "$JOB1")" failed
 check_eq "sample failed" "$(rw_req GET /api/v1/samples/S-NUM >/dev/null; j .status)" failed
+rw_req POST /api/v1/patients '{"external_id":"NORMALS","diagnosis_date":"2024-01-01"}' >/dev/null
+PAT=$(j .id) # the normals' own patient
 for i in 1 2 3 4 5; do
     sample "N-$i" bins >/dev/null
     put_file "$SIM/normals/normal_$((299 + i)).tsv" "/api/v1/samples/N-$i/bins" >/dev/null
@@ -197,7 +199,8 @@ check "status change moved updated_at" test "$(j .updated_at)" != "$(j .created_
 since=$(j .updated_at)
 check "S-NUM is in updated_since=its updated_at" sh -c \
     "curl -s -H 'Authorization: Bearer $LIMS' '$RW_URL/api/v1/samples?updated_since=$since' | jq -e '[.samples[].accession] | index(\"S-NUM\")' >/dev/null"
-rw_req GET "/api/v1/results?patient_id=$PAT" >/dev/null
+rw_req GET "/api/v1/patients/by-external-id/LIMS-7" >/dev/null
+rw_req GET "/api/v1/results?patient_id=$(j .id)" >/dev/null
 check_eq "results of the patient" "$(j '[.results[].accession] | sort | join(",")')" "S-LOC"
 check_eq "a result's call and link" "$(j '.results[0] | "\(.call | type) \(.strong | type) \(.profile_url)"')" \
     "string boolean /api/v1/samples/S-LOC/profile"
@@ -207,7 +210,7 @@ RW_TOKEN=$ADMIN
 check_eq "patients updated_since" \
     "$(rw_req GET '/api/v1/patients?updated_since=2999-01-01T00:00:00Z' >/dev/null; j '.patients | length')" 0
 check_eq "alerts page" "$(rw_req GET '/api/v1/alerts?limit=1' >/dev/null; j 'has("next_cursor")')" true
-rw_stop_daemon
+check "the daemon stops cleanly" rw_stop_daemon
 
 # ---------------------------------------------------------------- the site's time zone
 # Kiritimati (UTC+14) is a day ahead of most of the world: its today is never in the future there,
@@ -231,5 +234,5 @@ check_eq "collected today at the site" "$(j .collected_at) $(j .received_at)" "$
 check_eq "tomorrow at the site: 422" "$(rw_req POST "/api/v1/patients/$PAT/samples" \
     "{\"accession\":\"TZ-S3\",\"collected_at\":\"$tomorrow\",\"assay\":\"ddpcr\"}")$(j .error.code)" \
     422invalid_date
-rw_stop_daemon
+check "the daemon stops cleanly" rw_stop_daemon
 done_tests
