@@ -117,6 +117,20 @@ check_eq "the ack's comment and author" "$(echo "$ack" | jq -r '.comment + " / "
 check_eq "the alert with its evidence" "$(echo "$ack" | jq -r '.alert.kind + " " + (.alert.evidence.rules | length > 0 | tostring)')" \
     "early_relapse true"
 
+# ---------------------------------------------------------------- closing: a retracted draw
+check_eq "a third subscription, closings" \
+    "$(rw_req POST /api/v1/webhooks "{\"url\":\"$HOOK\",\"events\":[\"alert.closed\"]}")" 201
+W3=$(jqb .id)
+jqb .secret >>"$RX/secrets"
+check_eq "the alert's draw retracted" \
+    "$(RW_TOKEN=$CLIN rw_req POST /api/v1/samples/WH-5/retract '{"reason":"tube mislabelled"}')" 200
+check "its closing is delivered" wait_sql \
+    "SELECT count(*) FROM deliveries WHERE webhook_id = $W3 AND state = 'delivered'" 1
+closed=$(cat "$RX"/req-*.json | jq -s -c '[.[] | select(.event == "alert.closed")][0].body.data')
+check_eq "  ... as retracted, the alert with it" \
+    "$(echo "$closed" | jq -r '.reason + " " + (.alert_id | tostring) + " " + (.alert.retracted_at != null | tostring)')" \
+    "retracted $AL true"
+
 # ---------------------------------------------------------------- delete
 check_eq "delete" "$(rw_req DELETE "/api/v1/webhooks/$W2")" 200
 check "  ... marked" sh -c "[ \"\$(jq -r '.deleted_at != null' '$RW_BODY')\" = true ]"
@@ -124,9 +138,16 @@ check_eq "delete again" "$(rw_req DELETE "/api/v1/webhooks/$W2")" 409
 check_eq "delete unknown" "$(rw_req DELETE /api/v1/webhooks/999999)" 404
 rw_req GET /api/v1/webhooks >/dev/null
 check_eq "the list keeps both, counts" "$(jqb '[.webhooks[] | (.id | tostring) + ":" + (.delivered | tostring)] | join(",")')" \
-    "$W1:7,$W2:1"
+    "$W1:7,$W2:1,$W3:1"
 check_eq "deliveries of unknown webhook" "$(rw_req GET /api/v1/webhooks/999999/deliveries)" 404
 check_eq "deliveries: bad limit" "$(rw_req GET "/api/v1/webhooks/$W1/deliveries?limit=0")" 422
 check "no identifier nor secret in the log" sh -c "! grep -q 'PT-WH\|WH-1\|whsec_' '$D/log'"
 check "clean stop" rw_stop_daemon
+# The event triggers are all there (a later migration rebuilding alerts, results or jobs would
+# drop them), and job.failed comes from a job's state as any writer sets it.
+check_eq "seven event triggers" \
+    "$(sql "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'outbox\\_%' ESCAPE '\\'")" 7
+sql "UPDATE jobs SET state = 'failed', error = 'test' WHERE id = (SELECT min(id) FROM jobs)"
+check_eq "job.failed from a failed job" \
+    "$(sql "SELECT type || ' ' || json_extract(data, '\$.error') FROM outbox_events WHERE type = 'job.failed'")" "job.failed test"
 done_tests
