@@ -361,8 +361,8 @@ static enum MHD_Result patient_list(srv_request *req)
         json_object_del(r, "s3");
         json_object_del(r, "last_alert");
     }
-    return srv_reply_json(
-        req, 200,
+    return srv_audit_read_reply(
+        req, "patients", 0,
         json_pack("{s:o, s:o}", "patients", rows, "next_cursor", next ? next : json_null()));
 }
 

@@ -250,6 +250,10 @@ static enum MHD_Result sample_list(srv_request *req)
                       "AND (?3 = 0 OR patient_id = ?3) AND (?5 IS NULL OR status = ?5) "
                       "ORDER BY id LIMIT ?4",
                       status >= 0 ? statuses[status] : NULL);
+    if (rows && srv_audit_read(req, "samples", 0)) { /* a bulk read: traced, or not served */
+        json_decref(rows);
+        return MHD_YES;
+    }
     return srv_reply_page(req, "samples", rows, p.limit, "id", NULL);
 }
 
@@ -274,6 +278,10 @@ static enum MHD_Result result_list(srv_request *req)
     json_array_foreach(rows, i, row) /* stored 0/1: a JSON boolean, as in the profile */
         json_object_set_new(row, "strong",
                             json_boolean(json_integer_value(json_object_get(row, "strong"))));
+    if (rows && srv_audit_read(req, "results", 0)) { /* a bulk read: traced, or not served */
+        json_decref(rows);
+        return MHD_YES;
+    }
     return srv_reply_page(req, "results", rows, p.limit, "sample_id", NULL);
 }
 
