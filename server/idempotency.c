@@ -77,6 +77,19 @@ static int key_is_valid(const char *k)
     return 1;
 }
 
+/* Adds one query argument to the hash (MHD's iterator: MHD_YES goes on). */
+static enum MHD_Result hash_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+                                const char *value)
+{
+    (void)kind;
+    srv_sha256_update(cls, "\n", 1);
+    srv_sha256_update(cls, key, strlen(key));
+    srv_sha256_update(cls, "=", 1);
+    if (value)
+        srv_sha256_update(cls, value, strlen(value));
+    return MHD_YES;
+}
+
 /* SHA-256 of what makes two requests the same one: method, raw path and query, body (a streamed
  * upload by its own checksum). */
 static void request_hash(srv_request *req, char hex[65])
@@ -90,6 +103,8 @@ static void request_hash(srv_request *req, char hex[65])
     srv_sha256_update(&s, "\n", 1);
     if (req->raw_path)
         srv_sha256_update(&s, req->raw_path, strlen(req->raw_path));
+    if (req->conn)
+        MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, hash_arg, &s);
     srv_sha256_update(&s, "\n", 1);
     if (req->body)
         srv_sha256_update(&s, req->body, req->body_len);
