@@ -41,5 +41,5 @@ if "$RW_BUILDDIR/tools/gen-openapi" -o "$t_tmp/m.json" "$RW_SRCDIR/docs/openapi/
 else
     ok
 fi
-rw_stop_daemon
+check "the daemon stops cleanly" rw_stop_daemon
 done_tests
