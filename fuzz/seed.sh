@@ -36,7 +36,8 @@ samtools view -h "$DATA/cram/range.bam" | head -200 >"$C/count/range.sam"
 cp "$tmp/n3.tsv" "$C/count/bins.tsv"
 
 # ddPCR bodies.
-printf '%s' '{"droplet_volume_nl":0.85,"wells":[{"target_positive":120,"reference_positive":60,"accepted":15000}]}' >"$C/ddpcr/one.json"
+printf '%s' '{"droplet_volume_nl":0.85,"wells":[{"target_positive":120,"reference_positive":60,"droplets":15000}]}' >"$C/ddpcr/one.json"
+# two.json keeps the name "accepted" of inputs stored before schema 010 (the job still reads them)
 printf '%s' '{"wells":[{"target_positive":1,"reference_positive":2,"accepted":3},{"target_positive":0,"reference_positive":0,"accepted":1}]}' >"$C/ddpcr/two.json"
 printf '%s' '{"wells":[]}' >"$C/ddpcr/empty.json"
 
