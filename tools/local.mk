@@ -2,7 +2,7 @@
 # docs/openapi/ (picked up by name: a new area's file needs no edit here) into one OpenAPI 3.1
 # document: docs/openapi.json in the build folder (installed) and server/openapi_json.c (embedded
 # in the daemon, served at /api/v1/openapi.json). A merge conflict fails the build.
-noinst_PROGRAMS = tools/gen-openapi
+noinst_PROGRAMS += tools/gen-openapi
 tools_gen_openapi_SOURCES = tools/gen-openapi.c
 tools_gen_openapi_CPPFLAGS = $(JANSSON_CFLAGS)
 tools_gen_openapi_LDADD = $(JANSSON_LIBS)
