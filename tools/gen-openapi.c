@@ -76,39 +76,25 @@ static int add_members(json_t *into, json_t *from, const char *file, const char 
     return 0;
 }
 
-static int merge_paths(json_t *doc, json_t *paths, const char *file)
+/* Merges a two-level object of a fragment (paths: path -> method -> operation; components:
+ * section -> name -> object) into doc[key]: the first level may meet its twin (two areas with
+ * methods on one path), the second may not. what_fmt names a second-level entry in errors
+ * ("operation of %s"). */
+static int merge_nested(json_t *doc, const char *key, json_t *from, const char *file,
+                        const char *what_fmt)
 {
-    json_t *all = child_object(doc, "paths", file), *ops;
-    const char *path;
-    char what[600];
-    if (!all || !json_is_object(paths)) {
-        fprintf(stderr, "gen-openapi: %s: paths must be an object\n", file);
-        return -1;
-    }
-    json_object_foreach(paths, path, ops)
-    {
-        json_t *have = child_object(all, path, file);
-        snprintf(what, sizeof what, "operation of %s", path);
-        if (!have || add_members(have, ops, file, what))
-            return -1;
-    }
-    return 0;
-}
-
-static int merge_components(json_t *doc, json_t *components, const char *file)
-{
-    json_t *all = child_object(doc, "components", file), *section;
+    json_t *all = child_object(doc, key, file), *inner;
     const char *name;
-    char what[200];
-    if (!all || !json_is_object(components)) {
-        fprintf(stderr, "gen-openapi: %s: components must be an object\n", file);
+    char what[600];
+    if (!all || !json_is_object(from)) {
+        fprintf(stderr, "gen-openapi: %s: %s must be an object\n", file, key);
         return -1;
     }
-    json_object_foreach(components, name, section)
+    json_object_foreach(from, name, inner)
     {
         json_t *have = child_object(all, name, file);
-        snprintf(what, sizeof what, "components.%s entry", name);
-        if (!have || add_members(have, section, file, what))
+        snprintf(what, sizeof what, what_fmt, name);
+        if (!have || add_members(have, inner, file, what))
             return -1;
     }
     return 0;
@@ -158,9 +144,9 @@ static int merge_fragment(json_t *doc, const char *file)
                     file, key);
             rc = -1;
         } else if (strcmp(key, "paths") == 0)
-            rc = merge_paths(doc, v, file);
+            rc = merge_nested(doc, "paths", v, file, "operation of %s");
         else if (strcmp(key, "components") == 0)
-            rc = merge_components(doc, v, file);
+            rc = merge_nested(doc, "components", v, file, "components.%s entry");
         else
             rc = merge_tags(doc, v, file);
         if (rc)
