@@ -14,6 +14,7 @@ UNIT_TESTS += tests/unit/test_calibration
 UNIT_TESTS += tests/unit/test_fragments
 check_PROGRAMS += $(UNIT_TESTS)
 check_PROGRAMS += tests/unit/list_routes # prints the compiled routes for test_openapi.sh
+UNIT_TESTS += tests/unit/test_query
 SCRIPT_TESTS = \
 	tests/cli/test_cli_count.sh tests/cli/test_cli_errors.sh \
 	tests/integration/test_api.sh tests/integration/test_patients.sh \
