@@ -31,6 +31,7 @@ SCRIPT_TESTS += tests/check_fuzz_corpus.sh
 SCRIPT_TESTS += tests/integration/test_cohort_counts.sh
 SCRIPT_TESTS += tests/integration/test_metrics.sh tests/integration/test_workflow.sh \
 	tests/integration/test_package.sh
+UNIT_TESTS += tests/unit/test_audit
 TESTS += $(UNIT_TESTS) $(SCRIPT_TESTS)
 SH_LOG_COMPILER = $(SHELL)
 TEST_EXTENSIONS = .sh
