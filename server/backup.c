@@ -564,7 +564,11 @@ int srv_backup_restore(const char *dir, const char *db_path, const char *data_di
     char stamp[32], tmp[PATH_MAX];
     if (srv_backup_check(dir, &files, err, errlen))
         return -1;
-    int full_db = db_has_tables(db_path), full_data = holds_files(data_dir);
+    /* A database-only backup (the one before a migration) leaves the data folder as it is. */
+    char sub[PATH_MAX];
+    snprintf(sub, sizeof sub, "%s/data", dir);
+    int with_data = access(sub, F_OK) == 0;
+    int full_db = db_has_tables(db_path), full_data = with_data && holds_files(data_dir);
     if ((full_db || full_data) && !force) {
         snprintf(err, errlen,
                  "%s is not empty: restoring would overwrite it (stop the daemon, then use "

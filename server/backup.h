@@ -54,8 +54,9 @@ json_t *srv_backup_info_json_new(const srv_backup_info *info);
 int srv_backup_check(const char *dir, int64_t *files, char *err, size_t errlen);
 /* Restores the backup in dir into db_path and data_dir after checking it. A store that is not
  * empty (a database with tables, or a data folder holding a file) is refused unless force, which
- * first moves it aside to <path>.before-restore-<UTC time>. The daemon must not be running on
- * db_path. 0, or -1 with a message in err. */
+ * first moves it aside to <path>.before-restore-<UTC time>. A database-only backup (no data/)
+ * restores the database and leaves data_dir alone. The daemon must not be running on db_path.
+ * 0, or -1 with a message in err. */
 int srv_backup_restore(const char *dir, const char *db_path, const char *data_dir, int force,
                        char *err, size_t errlen);
 

@@ -147,5 +147,11 @@ check "the copy's manifest checks" sh -c "cd '$PRE' && sha256sum -c --quiet SHA2
 check "the migrated database's chain covers the old rows" sh -c "\"$RW_DAEMON\" --db '$O/rw.db' --verify-audit >/dev/null"
 check_eq "the old rows were chained first" \
     "$(sql "$O/rw.db" "SELECT actor FROM audit_log WHERE prev_hash = '$(printf '0%.0s' $(seq 64))'")" old
+# Restoring that copy (database only) brings the old schema back and leaves the data folder.
+mkdir -p "$O/data/samples/1"
+echo keep >"$O/data/samples/1/keep.txt"
+check "restore --force of the database-only copy" restore_cli "$O/rw.db" "$O/data" "$PRE" --force
+check_eq "the old schema is back" "$(sql "$O/rw.db" 'PRAGMA user_version')" 6
+check_eq "the data folder was left alone" "$(cat "$O/data/samples/1/keep.txt")" keep
 
 done_tests
