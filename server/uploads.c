@@ -133,6 +133,14 @@ static int check_total_quota(srv_request *req, int64_t more)
     return 1;
 }
 
+static int too_large(srv_request *req)
+{
+    srv_reply_error(req, 413, "body_too_large", NULL,
+                    "the upload is larger than the limit of %lld bytes",
+                    (long long)req->cfg->max_upload);
+    return 1;
+}
+
 static int cap_exceeded(srv_request *req, int64_t cap)
 {
     srv_reply_error(req, 413, "quota_exceeded", NULL,
@@ -149,12 +157,8 @@ int srv_upload_headers_capped(srv_request *req, int64_t declared_length, int64_t
         return 1;
     }
     u->cap = cap;
-    if (declared_length > req->cfg->max_upload) {
-        srv_reply_error(req, 413, "body_too_large", NULL,
-                        "the upload is larger than the limit of %lld bytes",
-                        (long long)req->cfg->max_upload);
-        return 1;
-    }
+    if (declared_length > req->cfg->max_upload)
+        return too_large(req);
     if (cap > 0 && declared_length > cap)
         return cap_exceeded(req, cap);
     int64_t more = declared_length > 0 ? declared_length : 0;
@@ -199,10 +203,7 @@ int srv_upload_chunk(srv_request *req, const char *data, size_t size)
     int64_t after = u->size + (int64_t)size;
     if (after > req->cfg->max_upload) {
         discard(u);
-        srv_reply_error(req, 413, "body_too_large", NULL,
-                        "the upload is larger than the limit of %lld bytes",
-                        (long long)req->cfg->max_upload);
-        return 1;
+        return too_large(req);
     }
     if (u->cap > 0 && after > u->cap) {
         discard(u);

@@ -39,14 +39,21 @@ static void append_rows(sqlite3 *c, int n)
     }
 }
 
-static void test_chain(const char *path)
+/* A new database at path with every migration applied. */
+static sqlite3 *open_migrated(const char *path)
 {
     char err[512] = "";
     sqlite3 *c = NULL;
-    srv_audit_check k;
     unlink(path);
     CHECK(sqlite3_open(path, &c) == SQLITE_OK);
     CHECK(srv_migrate(c, err, sizeof err) == 0);
+    return c;
+}
+
+static void test_chain(const char *path)
+{
+    sqlite3 *c = open_migrated(path);
+    srv_audit_check k;
     CHECK(srv_audit_verify(c, &k) == 0 && k.ok && k.rows == 0);
     append_rows(c, 6);
     CHECK(srv_audit_verify(c, &k) == 0);
@@ -70,12 +77,8 @@ static void test_chain(const char *path)
 
 static void test_deletions(const char *path)
 {
-    char err[512] = "";
-    sqlite3 *c = NULL;
+    sqlite3 *c = open_migrated(path);
     srv_audit_check k;
-    unlink(path);
-    CHECK(sqlite3_open(path, &c) == SQLITE_OK);
-    CHECK(srv_migrate(c, err, sizeof err) == 0);
     append_rows(c, 5);
     CHECK(exec(c, "DROP TRIGGER audit_log_no_delete") == 0);
     CHECK(exec(c, "DELETE FROM audit_log WHERE id = 5") == 0);
@@ -90,12 +93,8 @@ static void test_deletions(const char *path)
 /* A log written before 007 (rows without hashes) is chained by the migration's code step. */
 static void test_existing_rows(const char *path)
 {
-    char err[512] = "";
-    sqlite3 *c = NULL;
+    sqlite3 *c = open_migrated(path);
     srv_audit_check k;
-    unlink(path);
-    CHECK(sqlite3_open(path, &c) == SQLITE_OK);
-    CHECK(srv_migrate(c, err, sizeof err) == 0);
     CHECK(exec(c, "DROP TRIGGER audit_log_no_update; DELETE FROM audit_head; "
                   "INSERT INTO audit_log (actor, action, entity_type, entity_id, at) VALUES "
                   "('old', 'create', 'patient', 1, '2025-01-01T00:00:00Z'), "
