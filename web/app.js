@@ -10,8 +10,15 @@ import { renderAdmin, ADMIN_PAGES } from './admin.js';
 
 const TOKEN_KEY = 'relapsewatch.token';
 const ROLE_KEY = 'relapsewatch.role';
+const CSRF_KEY = 'relapsewatch.csrf';
 
+// Two ways in: an API token pasted in the form below (kept for this tab only), or a session
+// cookie set by signing in with a user name and password (login.html, POST /api/v1/session),
+// whose CSRF token every write sends back in X-CSRF-Token.
 function token() { return sessionStorage.getItem(TOKEN_KEY); }
+function csrf() { return sessionStorage.getItem(CSRF_KEY); }
+function signedIn() { return !!token() || csrf() !== null; }
+function forget() { for (const k of [TOKEN_KEY, ROLE_KEY, CSRF_KEY]) sessionStorage.removeItem(k); }
 // The signed-in role as far as the pages know it ('admin' shows the admin menu; the server
 // decides what each role may do: a hidden button is convenience, not security).
 export function role() { return sessionStorage.getItem(ROLE_KEY) || ''; }
@@ -31,13 +38,14 @@ export class ApiError extends Error {
 export async function api(path, options = {}) {
   const headers = { Accept: 'application/json', ...(options.headers || {}) };
   if (token()) headers.Authorization = `Bearer ${token()}`;
+  else if (csrf() && !['GET', 'HEAD'].includes((options.method || 'GET').toUpperCase())) headers['X-CSRF-Token'] = csrf();
   if (options.json !== undefined) {
     headers['Content-Type'] = 'application/json';
     options.body = JSON.stringify(options.json);
   }
-  const res = await fetch(`/api/v1${path}`, { ...options, headers });
+  const res = await fetch(`/api/v1${path}`, { credentials: 'same-origin', ...options, headers });
   if (res.status === 401 && !options.noRedirect) {
-    sessionStorage.removeItem(TOKEN_KEY);
+    forget();
     location.hash = '#/signin';
   }
   if (options.raw && res.ok) return res;
@@ -52,7 +60,7 @@ function setNav(name) {
     if (a.dataset.nav === name) a.setAttribute('aria-current', 'page');
     else a.removeAttribute('aria-current');
   }
-  document.getElementById('signout').hidden = !token();
+  document.getElementById('signout').hidden = !signedIn();
   for (const el of document.querySelectorAll('.admin-only')) el.hidden = role() !== 'admin';
 }
 
@@ -80,7 +88,7 @@ function renderSignIn(message) {
       sessionStorage.setItem(ROLE_KEY, await learnRole());
       location.hash = '#/cohort';
     } catch (err) {
-      sessionStorage.removeItem(TOKEN_KEY);
+      forget();
       msg.hidden = false;
       msg.textContent = err.status === 401 ? 'This token is not valid.' : err.message;
     }
@@ -91,9 +99,27 @@ function renderSignIn(message) {
   h('p', { id: 'token-help', class: 'hint' },
     'Paste the token an administrator gave you (clinician or admin role). It is kept only for this browser tab.'),
   msg,
-  h('button', { type: 'submit', class: 'primary' }, 'Sign in'));
+  h('button', { type: 'submit', class: 'primary' }, 'Sign in'),
+  h('p', { id: 'password-signin', class: 'hint', hidden: true }, 'People with an account: ',
+    h('a', { href: 'login.html' }, 'sign in with your user name and password'), '.'));
   show(form);
   input.focus();
+  // The user-name page is offered when this daemon serves it.
+  fetch('login.html', { method: 'HEAD' }).then((r) => {
+    if (r.ok) document.getElementById('password-signin').hidden = false;
+  }).catch(() => {});
+}
+
+// A session cookie from login.html: learn its role and CSRF token once per tab.
+async function resumeSession() {
+  if (signedIn()) return;
+  try {
+    const s = await api('/session', { noRedirect: true });
+    if (s.auth === 'session') {
+      sessionStorage.setItem(CSRF_KEY, s.csrf_token || '');
+      sessionStorage.setItem(ROLE_KEY, s.role || '');
+    }
+  } catch { /* not signed in: the sign-in page follows */ }
 }
 
 // ---------------------------------------------------------------- router
@@ -102,7 +128,7 @@ function route() {
   const [path, query] = location.hash.replace(/^#/, '').split('?');
   const params = new URLSearchParams(query || '');
   const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
-  if (!token() || parts[0] === 'signin') return renderSignIn(params.get('msg'));
+  if (!signedIn() || parts[0] === 'signin') return renderSignIn(params.get('msg'));
   document.body.classList.toggle('report-view', parts[0] === 'report');
   switch (parts[0]) {
     case 'patient': setNav('cohort'); return renderPatient(parts[1]);
@@ -116,9 +142,9 @@ function route() {
   }
 }
 
-document.getElementById('signout').addEventListener('click', () => {
-  sessionStorage.removeItem(TOKEN_KEY);
-  sessionStorage.removeItem(ROLE_KEY);
+document.getElementById('signout').addEventListener('click', async () => {
+  if (!token() && csrf() !== null) await api('/session', { method: 'DELETE', noRedirect: true }).catch(() => {});
+  forget();
   location.hash = '#/signin';
 });
 window.addEventListener('hashchange', route);
@@ -126,4 +152,4 @@ fetch('/api/v1/version').then((r) => r.json()).then((v) => {
   document.getElementById('version').textContent = `relapsewatch ${v.package} · core ${v.core}`;
   window.relapsewatchVersion = v;
 }).catch(() => {});
-route();
+resumeSession().then(route);

@@ -1,6 +1,7 @@
 // DOM helpers shared by every page: element builder, page frame, formats and state badges.
 // Strings are always text (never parsed as HTML), and no element gets a style attribute: the
-// pages run under a Content-Security-Policy without 'unsafe-inline' (docs/web.md).
+// pages run under a Content-Security-Policy without 'unsafe-inline' (tests/e2e/web.mjs fails on any
+// violation).
 
 export const STATE_LABEL = {
   early_relapse: 'Early relapse',
