@@ -83,7 +83,7 @@ check_eq "upgrade: indexes recreated" \
 RW_TOKEN=$RW_ADMIN_TOKEN rw_req POST /api/v1/tokens '{"role":"lims","label":"lims"}' >/dev/null
 RW_TOKEN=$(jq -r .token "$RW_BODY") rw_req POST /api/v1/patients '{"external_id":"NEW-1","diagnosis_date":"2022-12-01"}' >/dev/null
 check_eq "upgrade: the id the audit trail named (3) is not given again" "$(jq -r .id "$RW_BODY")" 4
-rw_stop_daemon
+check "upgrade: the daemon stops cleanly" rw_stop_daemon
 
 rw_start_daemon "$D" || { done_tests; exit 1; }
 ADMIN=$RW_ADMIN_TOKEN
@@ -326,7 +326,7 @@ check_eq "ids: the tables are AUTOINCREMENT" \
 
 # ---------------------------------------------------------------- start-up sweep
 # An erasure whose daemon stopped between its COMMIT and the removal left the paths queued.
-rw_stop_daemon
+check "the daemon stops cleanly before the sweep" rw_stop_daemon
 mkdir -p "$D/data/samples/424242"
 echo x >"$D/data/samples/424242/old.tsv"
 sql "INSERT INTO file_removals (path) VALUES ('samples/424242')"
@@ -337,4 +337,5 @@ check "sweep: the queued folder is removed at start-up" test ! -e "$D/data/sampl
 check "sweep: a path outside the data folder is never removed" test -f "$D/outside"
 check_eq "sweep: the queue is empty" "$(sql "SELECT count(*) FROM file_removals")" 0
 
+check "the daemon stops cleanly (exit 0: no leak under ASan)" rw_stop_daemon
 done_tests

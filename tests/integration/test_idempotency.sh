@@ -77,7 +77,7 @@ check_eq "key: answers older than 24 h are forgotten" \
     "$(sql "UPDATE idempotency_keys SET created_at = '2000-01-01T00:00:00Z' WHERE key = 'k-bad'"; post "$LIMS" k-other /api/v1/patients "$P1" >/dev/null; sql "SELECT count(*) FROM idempotency_keys WHERE key = 'k-bad'")" 0
 check_eq "key: a sample resent under its key after a restart" \
     "$(post "$LIMS" k-s1 "/api/v1/patients/$PID/samples" '{"accession":"IDEM-S1","collected_at":"2023-01-02","assay":"ddpcr"}')" 201
-rw_stop_daemon
+check "the daemon stops cleanly before the restart" rw_stop_daemon
 rw_start_daemon "$D" || { done_tests; exit 1; }
 check_eq "key: ... still replayed (201)" \
     "$(post "$LIMS" k-s1 "/api/v1/patients/$PID/samples" '{"accession":"IDEM-S1","collected_at":"2023-01-02","assay":"ddpcr"}')" 201
@@ -121,4 +121,5 @@ check_eq "event: the same external_id for another patient is another event (201)
        as "$CLIN" POST "/api/v1/patients/$(jqb .id)/events" "$E")" 201
 check_eq "event: one per patient" "$(sql "SELECT count(*) FROM clinical_events WHERE external_id = 'EHR-E-1'")" 2
 
+check "the daemon stops cleanly (exit 0: no leak under ASan)" rw_stop_daemon
 done_tests
