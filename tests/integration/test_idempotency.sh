@@ -75,6 +75,16 @@ check_eq "key: an in-flight claim answers 409" \
 check_eq "key: ... code" "$(jqb .error.code)" idempotency_in_progress
 check_eq "key: answers older than 24 h are forgotten" \
     "$(sql "UPDATE idempotency_keys SET created_at = '2000-01-01T00:00:00Z' WHERE key = 'k-bad'"; post "$LIMS" k-other /api/v1/patients "$P1" >/dev/null; sql "SELECT count(*) FROM idempotency_keys WHERE key = 'k-bad'")" 0
+# Eight clients racing with one key: one write; each answer is the first one or "in progress".
+for i in 1 2 3 4 5 6 7 8; do
+    curl -s -o /dev/null -w '%{http_code}\n' -X POST -H "Authorization: Bearer $LIMS" \
+        -H 'Idempotency-Key: k-race' -H 'Content-Type: application/json' \
+        --data-binary '{"external_id":"IDEM-RACE","diagnosis_date":"2022-12-01"}' \
+        "$RW_URL/api/v1/patients" >"$t_tmp/race.$i" &
+done
+wait
+check_eq "key: racing resends write once" "$(sql "SELECT count(*) FROM patients WHERE external_id = 'IDEM-RACE'")" 1
+check_eq "key: ... each answered 201 or 409" "$(cat "$t_tmp"/race.* | sort -u | grep -cv -e '^201$' -e '^409$')" 0
 check_eq "key: a sample resent under its key after a restart" \
     "$(post "$LIMS" k-s1 "/api/v1/patients/$PID/samples" '{"accession":"IDEM-S1","collected_at":"2023-01-02","assay":"ddpcr"}')" 201
 check "the daemon stops cleanly before the restart" rw_stop_daemon
