@@ -157,26 +157,27 @@ out:
 
 /* ---------------------------------------------------------------- list with monitoring state */
 
-/* Sort orders of the list. Each is a keyset (s1, s2, s3, id) compared as a row value, ascending,
- * so one "WHERE (s1, s2, s3, id) > (cursor)" pages through any of them: descending keys are
- * negated (dates through julianday), and NULLs become 1e9 so they come last. */
+/* Sort orders of the list, each a keyset over indexed columns of patient_summary (schema 011,
+ * kept by triggers), so a page costs the same whatever the cohort's size: `keys` orders and
+ * pages ("WHERE (keys) > (after)"), `after` names the cursor's parameters (?1 id, ?4 s1, ?5 s2,
+ * ?6 s3), and s1, s2, s3 are what the cursor carries. Descending keys are stored negated (dates
+ * through julianday) and missing ones as 1e9, so they come last. */
 typedef struct list_sort {
     const char *name;
-    const char *s1, *s2, *s3; /* SQL over the columns of `x` below */
+    const char *keys, *after;
+    const char *s1, *s2, *s3; /* SQL over patient_summary ps */
 } list_sort;
 
 static const list_sort sorts[] = {
-    {"id", "0", "0", "''"},
+    {"id", "ps.patient_id", "?1", "0", "0", "''"},
     /* open alerts first; then the most serious state (an acknowledged relapse stays above the
      * negatives), the most recent open alert first; then by external id */
-    {"alerts", "-open_alerts",
-     "(CASE state WHEN 'early_relapse' THEN 0 WHEN 'emerging_chemoresistance' THEN 1 "
-     "WHEN 'responding' THEN 2 WHEN 'stable' THEN 3 ELSE 4 END) * 1e7 "
-     "+ coalesce(-julianday(last_alert), 0)",
-     "external_id"},
-    {"external_id", "0", "0", "external_id"},
+    {"alerts", "ps.alerts_key1, ps.alerts_key2, ps.external_id, ps.patient_id", "?4, ?5, ?6, ?1",
+     "ps.alerts_key1", "ps.alerts_key2", "ps.external_id"},
+    {"external_id", "ps.external_id, ps.patient_id", "?6, ?1", "0", "0", "ps.external_id"},
     /* the most recent draw first, patients without a draw last */
-    {"last_sample", "coalesce(-julianday(last_sample_date), 1e9)", "0", "external_id"},
+    {"last_sample", "ps.last_sample_key, ps.external_id, ps.patient_id", "?4, ?6, ?1",
+     "ps.last_sample_key", "0", "ps.external_id"},
 };
 
 static const char *const state_names[] = {
@@ -293,27 +294,20 @@ static int list_params_read(srv_request *req, list_params *lp)
 static json_t *list_rows_new(sqlite3 *db, const list_params *lp)
 {
     char sql[2048];
-    /* The monitoring columns come from patient_state (none yet: not_detected), the live
-     * unacknowledged alerts and the draws. Keyset pagination on (s1, s2, s3, id): stable under
-     * inserts; a patient whose keys change between two pages (a new alert) may move. */
-    snprintf(
-        sql, sizeof sql,
-        "WITH x AS (SELECT p.*, coalesce(ps.state, 'not_detected') AS state, "
-        "(SELECT count(*) FROM alerts a WHERE a.patient_id = p.id AND a.retracted_at IS NULL "
-        "AND a.acknowledged_at IS NULL) AS open_alerts, "
-        "(SELECT max(a.fired_on) FROM alerts a WHERE a.patient_id = p.id AND a.retracted_at "
-        "IS NULL AND a.acknowledged_at IS NULL) AS last_alert, "
-        "(SELECT max(s.collected_at) FROM samples s WHERE s.patient_id = p.id) AS "
-        "last_sample_date, "
-        "(SELECT count(*) FROM samples s WHERE s.patient_id = p.id) AS n_samples "
-        "FROM patients p LEFT JOIN patient_state ps ON ps.patient_id = p.id "
-        "WHERE (?2 IS NULL OR p.external_id = ?2) "
-        "AND (?8 IS NULL OR p.external_id LIKE ?8 ESCAPE '\\') "
-        "AND (?9 IS NULL OR p.updated_at >= ?9)), "
-        "y AS (SELECT x.*, %s AS s1, %s AS s2, %s AS s3 FROM x WHERE (?3 IS NULL OR state = ?3)) "
-        "SELECT * FROM y WHERE (?1 IS NULL OR (s1, s2, s3, id) > (?4, ?5, ?6, ?1)) "
-        "ORDER BY s1, s2, s3, id LIMIT ?7",
-        lp->so->s1, lp->so->s2, lp->so->s3);
+    /* The monitoring columns come from patient_summary. Keyset pagination (the keyset only
+     * after a cursor, so the index serves both): stable under inserts; a patient whose keys
+     * change between two pages (a new alert) may move. */
+    snprintf(sql, sizeof sql,
+             "SELECT p.*, ps.state, ps.open_alerts, ps.last_alert, ps.last_sample_date, "
+             "ps.n_samples, %s AS s1, %s AS s2, %s AS s3 "
+             "FROM patient_summary ps JOIN patients p ON p.id = ps.patient_id "
+             "WHERE (?2 IS NULL OR ps.external_id = ?2) "
+             "AND (?8 IS NULL OR ps.external_id LIKE ?8 ESCAPE '\\') "
+             "AND (?9 IS NULL OR p.updated_at >= ?9) AND (?3 IS NULL OR ps.state = ?3) "
+             "%s%s%s%s%s ORDER BY %s LIMIT ?7",
+             lp->so->s1, lp->so->s2, lp->so->s3, lp->cursor ? "AND (" : "",
+             lp->cursor ? lp->so->keys : "", lp->cursor ? ") > (" : "",
+             lp->cursor ? lp->so->after : "", lp->cursor ? ")" : "", lp->so->keys);
     json_t *args = json_pack("[o, s?, s?, f, f, s, I, s?, s?]",
                              lp->cursor ? json_integer((json_int_t)lp->after.id) : json_null(),
                              lp->external_id, lp->state, lp->after.s1, lp->after.s2, lp->after.s3,
