@@ -9,8 +9,6 @@
  * descriptor stays MHD's, which sees end-of-file and closes the connection itself. */
 #include "server/guard.h"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -18,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/http.h"
 #include "server/log.h"
 
 enum guard_phase { PHASE_HEAD, PHASE_BODY, PHASE_ANSWERING };
@@ -48,18 +47,6 @@ static double now_mono(void)
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static void address_text(struct MHD_Connection *conn, char *buf, size_t len)
-{
-    const union MHD_ConnectionInfo *info =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    const struct sockaddr *sa = info ? info->client_addr : NULL;
-    snprintf(buf, len, "unknown");
-    if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)len);
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)len);
 }
 
 /* ---------------------------------------------------------------- the sweeper */
@@ -177,7 +164,7 @@ void srv_guard_notify(void *cls, struct MHD_Connection *conn, void **socket_cont
         c->fd = fd->connect_fd;
         c->phase = PHASE_HEAD;
         c->since = now_mono();
-        address_text(conn, c->addr, sizeof c->addr);
+        srv_connection_address(conn, c->addr, sizeof c->addr);
         pthread_mutex_lock(&g->lock);
         c->next = g->head;
         if (g->head)

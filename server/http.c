@@ -386,7 +386,7 @@ static enum MHD_Result send_parked(srv_request *req)
 
 /* ---------------------------------------------------------------- MHD callbacks */
 
-static void client_text(struct MHD_Connection *conn, char *buf, size_t len)
+void srv_connection_address(struct MHD_Connection *conn, char *buf, size_t len)
 {
     const union MHD_ConnectionInfo *info =
         MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
@@ -448,7 +448,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         req->id = atomic_fetch_add(&h->next_id, 1) + 1;
         snprintf(req->request_id, sizeof req->request_id, "%s-%llu", h->boot_id,
                  (unsigned long long)req->id);
-        client_text(conn, req->client, sizeof req->client);
+        srv_connection_address(conn, req->client, sizeof req->client);
         srv_guard_head_received(h->guard, conn);
         req->method = method;
         req->cfg = h->cfg;

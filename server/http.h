@@ -77,6 +77,9 @@ typedef struct srv_request {
 /* Query-string argument, URL-decoded ('+' is a space), or NULL. Owned by req, valid until the
  * request completes. */
 const char *srv_query(srv_request *req, const char *key);
+/* The client's address of conn as text ("127.0.0.1", "::1"), or "unknown", into buf (size len).
+ * req->client holds it already for a request. */
+void srv_connection_address(struct MHD_Connection *conn, char *buf, size_t len);
 /* Request header (borrowed), or NULL. */
 const char *srv_header(srv_request *req, const char *name);
 /* Frees what req owns (captured parameters, body, parsed JSON, upload, the answer not yet sent,

@@ -168,12 +168,8 @@ void srv_session_set_cookie(srv_request *req, const char *value, int max_age)
 
 void srv_client_address(srv_request *req, char *buf, size_t len)
 {
-    const union MHD_ConnectionInfo *info =
-        req->conn ? MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
-    const struct sockaddr *sa = info ? info->client_addr : NULL;
-    snprintf(buf, len, "unknown");
-    if (sa && sa->sa_family == AF_INET)
-        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)len);
-    else if (sa && sa->sa_family == AF_INET6)
-        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf, (socklen_t)len);
+    if (req->conn)
+        srv_connection_address(req->conn, buf, len); /* http.c */
+    else
+        snprintf(buf, len, "unknown");
 }
