@@ -30,6 +30,8 @@ static const char *const assays[] = {"swgs", "bins", "ddpcr", NULL};
 /* The fields PATCH /samples/{accession} may change. */
 static const srv_clin_field patch_fields[] = {
     {.name = "collected_at", .kind = SRV_CLIN_DATE},
+    /* HH:MM of the draw (schema/010), null to clear; its format is checked by srv_get_time */
+    {.name = "collected_time", .kind = SRV_CLIN_TEXT, .flags = SRV_CLIN_NULLABLE, .max_len = 5},
     {.name = "received_at", .kind = SRV_CLIN_DATE},
     {.name = "assay", .kind = SRV_CLIN_ENUM, .choices = assays},
     {0},
@@ -182,8 +184,11 @@ static int patch_allowed(srv_request *req, json_t *have, json_t *changes)
 
 static enum MHD_Result sample_patch(srv_request *req)
 {
-    json_t *changes = srv_clin_body_new(req, patch_fields, 0), *have = NULL, *merged = NULL;
-    if (!changes || srv_clin_begin(req) || !(have = sample_load_new(req)))
+    const char *time;
+    json_t *changes = NULL, *have = NULL, *merged = NULL;
+    if (srv_get_time(req, req->json, "collected_time", &time) ||
+        !(changes = srv_clin_body_new(req, patch_fields, 0)) || srv_clin_begin(req) ||
+        !(have = sample_load_new(req)))
         goto out;
     int64_t pids[] = {id_of(have, "patient_id"), 0};
     if (patch_allowed(req, have, changes) || !(merged = json_copy(have)) ||

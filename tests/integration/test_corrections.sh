@@ -155,6 +155,10 @@ check_eq "PATCH: the LIMS corrects a draw without a result (200)" \
     "$(as "$LIMS" PATCH /api/v1/samples/CA-3 '{"collected_at":"2023-06-02","received_at":"2023-06-03"}')" 200
 check_eq "PATCH: ... and its assay while it has no input (200)" \
     "$(as "$LIMS" PATCH /api/v1/samples/CA-3 '{"assay":"bins"}')" 200
+check_eq "PATCH: the time of the draw (200)" \
+    "$(as "$LIMS" PATCH /api/v1/samples/CA-3 '{"collected_time":"08:45"}')/$(jqb .collected_time)" 200/08:45
+check_eq "PATCH: a bad time (422)" "$(as "$LIMS" PATCH /api/v1/samples/CA-3 '{"collected_time":"25:00"}')" 422
+check_eq "PATCH: ... field" "$(jqb .error.field)" collected_time
 check_eq "PATCH: stored" "$(sql "SELECT collected_at || ' ' || received_at || ' ' || assay FROM samples WHERE accession = 'CA-3'")" \
     "2023-06-02 2023-06-03 bins"
 
