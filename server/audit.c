@@ -9,7 +9,6 @@
  * row's id is chosen here (max + 1) because the id is part of what is hashed. */
 #include "server/audit.h"
 
-#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,20 +156,14 @@ static void now_iso(char at[32])
     strftime(at, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-/* The client's address ("127.0.0.1", "::1") into buf, or NULL when unknown. */
+/* The client's address ("127.0.0.1", "::1") into buf, or NULL when unknown (no connection:
+ * unit tests). */
 static const char *client_address(srv_request *req, char *buf, size_t n)
 {
-    const union MHD_ConnectionInfo *ci =
-        req->conn ? MHD_get_connection_info(req->conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS) : NULL;
-    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
-    if (!sa)
+    if (!req->conn)
         return NULL;
-    if (sa->sa_family == AF_INET)
-        return inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, buf, (socklen_t)n);
-    if (sa->sa_family == AF_INET6)
-        return inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, buf,
-                         (socklen_t)n);
-    return NULL;
+    srv_connection_address(req->conn, buf, n); /* http.c: the one reading of the peer */
+    return strcmp(buf, "unknown") ? buf : NULL;
 }
 
 static int write_row(sqlite3 *conn, const char *actor, int64_t token_id, const char *client,
@@ -205,7 +198,7 @@ int srv_audit_write(sqlite3 *conn, const char *actor, int64_t token_id, const ch
 int srv_audit(srv_request *req, const char *action, const char *entity_type, int64_t entity_id,
               json_t *details)
 {
-    char addr[INET6_ADDRSTRLEN];
+    char addr[64];
     const char *actor = req->caller.name[0] ? req->caller.name : "anonymous";
     return write_row(req->db, actor, req->caller.token_id, client_address(req, addr, sizeof addr),
                      action, entity_type, entity_id, details);
