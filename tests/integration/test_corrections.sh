@@ -330,7 +330,14 @@ check_eq "ids: the tables are AUTOINCREMENT" \
 
 # ---------------------------------------------------------------- start-up sweep
 # An erasure whose daemon stopped between its COMMIT and the removal left the paths queued.
+draw "$PB" CB-2 2023-06-01 bins
+curl -s -o "$RW_BODY" -X PUT -H "Authorization: Bearer $LIMS" --data-binary "@$t_tmp/b.tsv" \
+    -H 'Content-Type: text/tab-separated-values' "$RW_URL/api/v1/samples/CB-2/bins"
+rw_wait_job "$(jqb .job.id)" 60 "$ADMIN" >/dev/null
+KEEP=$(sql "SELECT path FROM sample_inputs i JOIN samples s ON s.id = i.sample_id WHERE s.accession = 'CB-2'")
+check "sweep: B's stored input exists" test -f "$D/data/$KEEP"
 check "the daemon stops cleanly before the sweep" rw_stop_daemon
+sql "INSERT INTO file_removals (path) VALUES ('$KEEP')"
 mkdir -p "$D/data/samples/424242"
 echo x >"$D/data/samples/424242/old.tsv"
 sql "INSERT INTO file_removals (path) VALUES ('samples/424242')"
@@ -339,6 +346,7 @@ echo keep >"$D/outside"
 rw_start_daemon "$D" || { done_tests; exit 1; }
 check "sweep: the queued folder is removed at start-up" test ! -e "$D/data/samples/424242"
 check "sweep: a path outside the data folder is never removed" test -f "$D/outside"
+check "sweep: a file a row still names is kept" test -f "$D/data/$KEEP"
 check_eq "sweep: the queue is empty" "$(sql "SELECT count(*) FROM file_removals")" 0
 
 check "the daemon stops cleanly (exit 0: no leak under ASan)" rw_stop_daemon
