@@ -67,16 +67,19 @@ static const struct {
      "(SELECT external_id FROM patients WHERE id = ?1) || '\"') > 0 OR EXISTS (SELECT 1 FROM "
      "samples s WHERE s.patient_id = ?1 AND instr(idempotency_keys.body, '\"' || s.accession "
      "|| '\"') > 0))"},
-    /* webhook and HL7 messages about her (schema/009), sent or not: their bodies name her */
-    {"outbox_delivery_attempts",
-     "DELETE FROM delivery_attempts WHERE delivery_id IN (SELECT d.id FROM deliveries d JOIN "
-     "outbox_events e ON e.id = d.event_id WHERE e.patient_id = ?1 OR e.sample_id IN "
-     "(SELECT id FROM samples WHERE patient_id = ?1))"},
+    /* Webhook and HL7 messages about her (schema/009): their bodies name her. They are blanked
+     * rather than deleted, so their ids (a subscription's after_event_id cursor, the delivery
+     * log) are never given again; a pending one is given up, an unsent event never sent. */
     {"outbox_deliveries",
-     "DELETE FROM deliveries WHERE event_id IN (SELECT id FROM outbox_events WHERE patient_id = "
-     "?1 OR sample_id IN (SELECT id FROM samples WHERE patient_id = ?1))"},
-    {"outbox_events", "DELETE FROM outbox_events WHERE patient_id = ?1 OR sample_id IN "
-                      "(SELECT id FROM samples WHERE patient_id = ?1)"},
+     "UPDATE deliveries SET body = '{\"erased\":true}', last_error = CASE state WHEN 'pending' "
+     "THEN 'patient erased' ELSE last_error END, state = CASE state WHEN 'pending' THEN 'failed' "
+     "ELSE state END WHERE event_id IN (SELECT id FROM outbox_events WHERE patient_id = ?1 OR "
+     "sample_id IN (SELECT id FROM samples WHERE patient_id = ?1))"},
+    {"outbox_events",
+     "UPDATE outbox_events SET patient_id = NULL, sample_id = NULL, alert_id = NULL, job_id = "
+     "NULL, "
+     "data = '{\"erased\":true}', fanned_out = 1 WHERE patient_id = ?1 OR sample_id IN "
+     "(SELECT id FROM samples WHERE patient_id = ?1)"},
     {"alerts", "DELETE FROM alerts WHERE patient_id = ?1 OR sample_id IN "
                "(SELECT id FROM samples WHERE patient_id = ?1)"},
     {"monitoring_state", "DELETE FROM patient_state WHERE patient_id = ?1"},

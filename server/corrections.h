@@ -17,7 +17,7 @@
 
 /* Deletes patient_id and every row of hers: alerts (of her draws too, another patient's retracted
  * ones included), monitoring state, results, inputs, jobs, samples, treatments, clinical events,
- * the webhook/HL7 events and deliveries about her (schema/009), the stored Idempotency-Key
+ * the webhook/HL7 events and deliveries about her blanked (schema/009), the stored Idempotency-Key
  * answers that name her external id or an accession of hers; queues
  * her samples' files and folders for removal. Returns a new object counting what went
  * ({"samples": n, "results": n, ...}, no identifier), or NULL with *st SRV_CLIENT when a job

@@ -288,8 +288,8 @@ curl -s -o "$RW_BODY" -X PUT -H "Authorization: Bearer $LIMS" --data-binary "@$t
 rw_wait_job "$(jqb .job.id)" 60 "$ADMIN" >/dev/null
 S3=$(sample_id CA-3)
 check "erase: her sample folder exists" test -d "$D/data/samples/$S3"
-check "erase: webhook events about her exist before" \
-    test "$(sql "SELECT count(*) FROM outbox_events WHERE patient_id = $PA OR sample_id IN ($S1, $S3)")" -gt 0
+EVENTS_A=$(sql "SELECT count(*) FROM outbox_events WHERE patient_id = $PA OR sample_id IN ($S1, $S3)")
+check "erase: webhook events about her exist before" test "$EVENTS_A" -gt 0
 n0=$(audits)
 check_eq "erase: LIMS refused (403)" "$(as "$LIMS" DELETE "/api/v1/patients/$PA")" 403
 check_eq "erase: clinician refused (403)" "$(as "$CLIN" DELETE "/api/v1/patients/$PA")" 403
@@ -311,8 +311,9 @@ check_eq "erase: no audit row holds her external id" \
     "$(sql "SELECT count(*) FROM audit_log WHERE details LIKE '%CORR-A%'")" 0
 check_eq "erase: the moved draw stays B's" "$(sql "SELECT patient_id FROM samples WHERE id = $S2")" "$PB"
 check_eq "erase: B untouched" "$(live_alerts "$PB")" 1
-check_eq "erase: no webhook event about her is left" \
-    "$(sql "SELECT count(*) FROM outbox_events WHERE patient_id = $PA OR sample_id IN ($S1, $S3)")" 0
+check_eq "erase: no webhook event about her is left, their ids kept" \
+    "$(sql "SELECT count(*) FROM outbox_events WHERE patient_id = $PA OR sample_id IN ($S1, $S3)") $(sql "SELECT count(*) FROM outbox_events WHERE data = '{\"erased\":true}' AND fanned_out = 1")" \
+    "0 $EVENTS_A"
 check_eq "erase: the log names no identifier" "$(grep -c -e CORR-A -e CA-1 -e 'haemolysed' "$D/log")" 0
 
 # ---------------------------------------------------------------- 7. ids are never reused
