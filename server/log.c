@@ -20,9 +20,7 @@ static const char *const level_names[] = {"debug", "info", "warn", "error"};
 /* syslog priorities of the levels, for journald's "<N>" prefix */
 static const int level_priority[] = {7, 6, 4, 3};
 
-/* Where lines go. Set before any thread starts; a reopen keeps the descriptor's number (dup2),
- * so a writer never sees a closed one. */
-static int log_fd = STDERR_FILENO;
+/* Lines go to standard error, which --log-file replaces (dup2). */
 static char *log_path;
 static int journal; /* stderr is the journal: "<N>" prefixes, no timestamps (journald adds them) */
 
@@ -111,7 +109,7 @@ void srv_log_vwrite(srv_log_level level, const char *func, const char *fmt, va_l
     size_t len = (size_t)n + defang(msg, mlen, line + n, sizeof line - (size_t)n - 1);
     line[len++] = '\n';
     /* One write(2) per line: atomic with respect to other threads' lines. */
-    ssize_t w = write(log_fd, line, len);
+    ssize_t w = write(STDERR_FILENO, line, len);
     (void)w;
 }
 
@@ -148,11 +146,14 @@ int srv_log_open(const char *path, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open the log file %s: %s", path, strerror(errno));
         return -1;
     }
-    if (log_fd == STDERR_FILENO) {
-        log_fd = fd; /* the first open, before any thread */
-    } else {
-        dup2(fd, log_fd); /* atomic swap under the same number */
-        close(fd);
+    /* Onto standard error itself, so htslib's and libraries' own messages land there too; dup2
+     * swaps the file under the same number atomically, so a writer never sees a closed one. */
+    int bad = dup2(fd, STDERR_FILENO) < 0;
+    int e = errno;
+    close(fd);
+    if (bad) {
+        snprintf(err, errlen, "cannot log to %s: %s", path, strerror(e));
+        return -1;
     }
     journal = 0;
     if (path != log_path) {

@@ -28,7 +28,8 @@ size_t srv_log_escape(const char *in, char *out, size_t outlen);
 /* Standard error as the log: journald's "<N>" priority prefixes and no timestamps when stderr is
  * the journal (JOURNAL_STREAM names it), else "time level function: message". Call at start. */
 void srv_log_setup_stderr(void);
-/* Appends to path (created 0600) instead of stderr: 0, or -1 with a message in err. */
+/* Appends to path (created 0600) instead of the terminal or journal: the file replaces standard
+ * error (dup2), so htslib's own messages go there too. 0, or -1 with a message in err. */
 int srv_log_open(const char *path, char *err, size_t errlen);
 /* Reopens the --log-file (after logrotate moved it; main calls it on SIGHUP). 0 when there is
  * none; -1 (logged) when it cannot, and the old file stays in use. */
