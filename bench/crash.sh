@@ -201,6 +201,10 @@ echo "writes answered 2xx: $records; found exactly once with their audit row: $f
 echo "  patients $(grep -c '^patient' "$W/ok"), treatments $(grep -c '^treatment' "$W/ok"), samples $(grep -c '^sample' "$W/ok"), uploads $(grep -c '^upload' "$W/ok"), acknowledgements $(grep -c '^ack' "$W/ok")"
 echo "jobs: $jobs, none left open: $([ "$open_jobs" = 0 ] && echo yes || echo NO)"
 echo "integrity_check: $integrity; audit chain: $(cut -c1-40 "$W/verify")"
+swept=$(grep -o 'removed [0-9]* files of uploads or jobs cut' "$D/log" | awk '{ n += $2 } END { print n + 0 }')
+requeued=$(grep -o '[0-9]* jobs were running when' "$D/log" | awk '{ n += $1 } END { print n + 0 }')
+tmpswept=$(grep -o 'removed [0-9]* temporary upload files' "$D/log" | awk '{ n += $2 } END { print n + 0 }')
+echo "repairs at start-up: $requeued cut jobs queued again, $swept orphan files and $tmpswept temporary files removed"
 echo "orphan files: $orphans, missing files: $missing, tmp files: $tmpfiles"
 echo "time: $(($(date +%s) - started)) s"
 if [ "$bad" -eq 0 ]; then

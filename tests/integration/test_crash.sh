@@ -56,6 +56,20 @@ rw_stop_daemon
 check_eq "clean stop" "$?" 0
 unset RELAPSEWATCHD_TEST_JOB_DELAY_MS
 
+# What a crash between a rename into place and its commit leaves: files no row names. They go at
+# the next start; the files rows name stay.
+KEPT=$(sql "SELECT path FROM sample_inputs LIMIT 1")
+mkdir -p "$D/data/samples/999"
+echo orphan >"$D/data/samples/999/cut.tsv"
+echo orphan >"$D/data/samples/1/cut-counts.tsv"
+echo orphan >"$D/data/tmp/upload-1-cut"
+rw_start_daemon "$D" || { done_tests; exit 1; }
+check "orphans removed at start-up" test ! -e "$D/data/samples/999/cut.tsv" -a ! -e "$D/data/samples/1/cut-counts.tsv"
+check "a cut upload's temporary file removed" test ! -e "$D/data/tmp/upload-1-cut"
+check "the stored input kept" test -s "$D/data/$KEPT"
+check "the log counts them" grep -q "removed 2 files of uploads or jobs cut by a crash" "$D/log"
+rw_stop_daemon
+
 # ---------------------------------------------------------------- short crash campaign
 KILLS=3 GAP_MS=700-1500 sh "$RW_SRCDIR/bench/crash.sh" "$RW_BUILDDIR" >"$t_tmp/campaign" 2>"$t_tmp/campaign.err"
 check_eq "crash campaign (3 kills) holds" "$?" 0
