@@ -13,10 +13,14 @@ function tile(label, value, kind) {
     h('span', { class: 'tile-value' }, value ?? '—'), h('span', { class: 'tile-label' }, label));
 }
 
-// The summary tiles load after the list (the list is the first paint).
-async function summaryTiles(box) {
+// The summary tiles load after the list (the list is the first paint); total(s) -> the count
+// the list's caption can say "of N" about, or null.
+async function summaryTiles(box, total) {
   try {
     const s = await api('/cohort/summary');
+    const n = total(s);
+    const cap = document.querySelector('#cohort-table caption');
+    if (cap && n !== null && n !== undefined) cap.textContent = cap.textContent.replace(/^(Patients [^ ]+)/, `$1 of ${fmt.int(n)}`);
     const open = s.open_alerts || {};
     box.replaceChildren(
       tile('Patients monitored', fmt.int(s.patients_monitored)),
@@ -118,7 +122,8 @@ export async function renderCohort(params) {
     next ? h('a', { href: pageHref(f, next, f.page + 1, [...prevs, f.cursor || '-']), id: 'next-page', rel: 'next' }, 'Next page →') : null);
   const tiles = h('section', { class: 'tiles', id: 'tiles', 'aria-label': 'Cohort summary' }, tile('Patients monitored', '…'));
   show(h('h1', {}, 'Cohort'), tiles, filters, table, kept.length ? pager : null);
-  summaryTiles(tiles);
+  // "of N": the whole cohort, or one state's count; the other filters have no count to show.
+  summaryTiles(tiles, (s) => (f.q || f.open || f.since ? null : f.state ? s.states?.[f.state] : s.patients_monitored));
 }
 
 function pageHref(f, cursor, page, prevs) {

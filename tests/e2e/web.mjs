@@ -142,6 +142,14 @@ try {
   await page.waitForFunction(() => location.hash.includes('state=early_relapse'));
   await page.waitForSelector('#cohort-table, .empty');
   const states = await page.locator('#cohort-table tbody .badge').allTextContents();
+  // Keyboard: Tab from the filters reaches the first patient link.
+  await page.focus('#q');
+  let reached = false;
+  for (let i = 0; i < 10 && !reached; i++) {
+    await page.keyboard.press('Tab');
+    reached = await page.evaluate(() => document.activeElement?.closest('#cohort-table') !== null);
+  }
+  check('patient links reachable by keyboard', reached);
   check('state filter keeps only that state', states.length >= 1 && states.length < nRows &&
     states.every((s) => s === 'Early relapse'), JSON.stringify(states));
 
@@ -441,6 +449,7 @@ try {
     await audit('admin-webhooks');
     await go(`#/admin/webhooks/${hook.id}`, '#deliveries-table, .empty');
     check('deliveries of a subscription shown', (await text('main')).includes(`Deliveries of subscription ${hook.id}`));
+    await audit('admin-webhook-deliveries');
   } else console.log('note: no /webhooks API in this daemon: webhooks screen not tested');
 
   // ------------------------------------------------------------ a person's account (cookie + CSRF)
@@ -490,7 +499,8 @@ try {
   check('100,000-patient cohort: first paint under 1 s', firstPaint < 1000, `${firstPaint} ms`);
   console.log(`large cohort first paint: ${firstPaint} ms`);
   await page.waitForSelector('#tiles[data-ready]');
-  check('summary counts the whole cohort', (await text('#tiles')).includes('100,000'));
+  check('summary counts the whole cohort', (await text('#tiles')).includes('100,000') &&
+    (await text('#cohort-table caption')).startsWith('Patients 1–50 of 100,000'), await text('#cohort-table caption'));
   await audit('cohort-large');
   const page1 = await page.locator('#cohort-table tbody tr td:first-child').allTextContents();
   const t0 = performance.now();
