@@ -85,6 +85,10 @@ curl -sf -o /dev/null "$URL/api/v1/health" || die "no daemon answers at $URL"
 code=$(api "$ADMIN" POST /api/v1/tokens '{"role":"lims","label":"demo-lims"}')
 want 201 -- "$code" "creating the lims token"
 LIMS=$(jq -r .token "$OUT")
+# Treatments and clinical events are a clinician's to record (the role matrix, docs/api-infra.md).
+code=$(api "$ADMIN" POST /api/v1/tokens '{"role":"clinician","label":"demo-clinician"}')
+want 201 -- "$code" "creating the clinician token"
+CLIN=$(jq -r .token "$OUT")
 
 want 200 -- "$(api "$ADMIN" GET /api/v1/pons)" "listing the panels of normals"
 if [ "$(jq '[.pons[] | select(.active)] | length' "$OUT")" != 0 ]; then
@@ -130,14 +134,14 @@ treat() {
         --arg e "$([ "$4" = - ] || ago "$4")" \
         '{kind: $k, start_date: $s} + (if $r == "-" then {} else {regimen: $r} end)
          + (if $e == "" then {} else {end_date: $e} end)')
-    want 201 -- "$(api "$LIMS" POST "/api/v1/patients/$PID/treatments" "$body")" "treatment"
+    want 201 -- "$(api "$CLIN" POST "/api/v1/patients/$PID/treatments" "$body")" "treatment"
 }
 # event KIND DAYS_AGO NOTE
 event() {
     [ "$FRESH" = 1 ] || return 0
     local body
     body=$(jq -cn --arg k "$1" --arg d "$(ago "$2")" --arg n "$3" '{kind: $k, date: $d, note: $n}')
-    want 201 -- "$(api "$LIMS" POST "/api/v1/patients/$PID/events" "$body")" "event"
+    want 201 -- "$(api "$CLIN" POST "/api/v1/patients/$PID/events" "$body")" "event"
 }
 # draw ACCESSION DAYS_AGO ASSAY: registers a sample.
 draw() {

@@ -55,7 +55,7 @@ check_eq "HEAD health" "$(curl -s -o /dev/null -w '%{http_code}' -I "$RW_URL/api
 # ---------------------------------------------------------------- tokens
 RW_TOKEN=$ADMIN
 check_eq "create lims" "$(rw_req POST /api/v1/tokens '{"role":"lims","label":"LIMS prod"}')" 201
-check_eq "create keys" "$(jq -c 'keys' "$RW_BODY")" '["id","label","role","token"]'
+check_eq "create keys" "$(jq -c 'keys' "$RW_BODY")" '["expires_at","id","label","role","token"]'
 LIMS=$(jq -r .token "$RW_BODY")
 LIMS_ID=$(jq -r .id "$RW_BODY")
 check "lims secret shape" sh -c "printf '%s' \"\$1\" | grep -Eq '^rw_[0-9a-f]{48}$'" _ "$LIMS"
@@ -66,13 +66,13 @@ check_eq "list" "$(rw_req GET /api/v1/tokens)" 200
 check_eq "list ids and roles" "$(jq -c '[.tokens[] | [.id, .role, .label]]' "$RW_BODY")" \
     "[[1,\"admin\",\"initial admin\"],[$LIMS_ID,\"lims\",\"LIMS prod\"],[$CLIN_ID,\"clinician\",\"dr\"]]"
 check_eq "list shows no secret" "$(jq -c '[.tokens[] | keys] | unique' "$RW_BODY")" \
-    '[["created_at","id","label","revoked_at","role"]]'
+    '[["created_at","expires_at","id","label","last_used_at","owner","revoked_at","role"]]'
 check "list body has no secret text" sh -c "! grep -q -e \"\$1\" -e \"\$2\" \"\$3\"" _ "$LIMS" "$ADMIN" "$RW_BODY"
 
 # ---------------------------------------------------------------- errors, exact bodies
 RW_TOKEN=""
 check_eq "401 no token" "$(rw_req GET /api/v1/tokens)" 401
-check_eq "401 body" "$(rw_body)" '{"error":{"code":"unauthorized","message":"a valid API token is required (Authorization: Bearer rw_...)"}}'
+check_eq "401 body" "$(rw_body)" '{"error":{"code":"unauthorized","message":"sign in, or send a valid API token (Authorization: Bearer rw_...)"}}'
 RW_TOKEN="rw_0123456789abcdef0123456789abcdef0123456789abcdef"
 check_eq "401 unknown token" "$(rw_req GET /api/v1/tokens)" 401
 RW_TOKEN=$CLIN
@@ -104,7 +104,7 @@ check_eq "400 body on GET code" "$(jq -r .error.code "$RW_BODY")" unexpected_bod
 check_eq "422 unknown field" "$(rw_req POST /api/v1/tokens '{"role":"lims","label":"x","admin":true}')" 422
 check_eq "422 unknown field body" "$(rw_body)" '{"error":{"code":"unknown_field","message":"admin: is not a known field","field":"admin"}}'
 check_eq "422 bad role" "$(rw_req POST /api/v1/tokens '{"role":"root","label":"x"}')" 422
-check_eq "422 bad role body" "$(rw_body)" '{"error":{"code":"invalid_value","message":"role: must be one of lims, clinician, admin","field":"role"}}'
+check_eq "422 bad role body" "$(rw_body)" '{"error":{"code":"invalid_value","message":"role: must be one of lims, clinician, viewer, admin","field":"role"}}'
 check_eq "422 label type" "$(rw_req POST /api/v1/tokens '{"role":"lims","label":5}')" 422
 check_eq "422 label type field" "$(jq -r .error.field "$RW_BODY")" label
 check_eq "422 missing label" "$(rw_req POST /api/v1/tokens '{"role":"lims"}')" 422

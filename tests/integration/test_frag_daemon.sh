@@ -21,11 +21,13 @@ code=$(curl -s -o "$RW_BODY" -w '%{http_code}' -X POST -H "Authorization: Bearer
     -H 'Content-Type: text/tab-separated-values' --data-binary "@$SIM/pon.tsv" "$RW_URL/api/v1/pons")
 check_eq "weighted panel uploaded" "$code" 201
 check_eq "activated" "$(rw_req POST "/api/v1/pons/$(jq -r .id "$RW_BODY")/activate")" 202
-rw_req POST /api/v1/patients '{"external_id":"FRAG-1","diagnosis_date":"2024-01-01"}' >/dev/null
+rw_req POST /api/v1/tokens '{"role":"lims","label":"lims"}' >/dev/null
+LIMS=$(jq -r .token "$RW_BODY") # the LIMS registers and uploads (docs/api-infra.md)
+RW_TOKEN=$LIMS rw_req POST /api/v1/patients '{"external_id":"FRAG-1","diagnosis_date":"2024-01-01"}' >/dev/null
 pat=$(jq -r .id "$RW_BODY")
-rw_req POST "/api/v1/patients/$pat/samples" \
+RW_TOKEN=$LIMS rw_req POST "/api/v1/patients/$pat/samples" \
     '{"accession":"FRAG-T","collected_at":"2024-03-01","assay":"swgs"}' >/dev/null
-code=$(curl -s -o "$RW_BODY" -w '%{http_code}' -X PUT -H "Authorization: Bearer $RW_TOKEN" \
+code=$(curl -s -o "$RW_BODY" -w '%{http_code}' -X PUT -H "Authorization: Bearer $LIMS" \
     -H 'Content-Type: application/octet-stream' --data-binary "@$SIM/tumour.bam" \
     "$RW_URL/api/v1/samples/FRAG-T/reads")
 check_eq "paired-end BAM upload" "$code" 202

@@ -106,7 +106,7 @@ check_eq "PoN activated" "$(rw_req POST "/api/v1/pons/$PON1/activate")" 202
 
 # ---------------------------------------------------------------- relapse series
 PR=$(patient MON-R)
-RW_TOKEN=$LIMS rw_req POST "/api/v1/patients/$PR/treatments" \
+RW_TOKEN=$CLIN rw_req POST "/api/v1/patients/$PR/treatments" \
     '{"kind":"surgery","start_date":"2023-01-10","end_date":"2023-01-10"}' >/dev/null
 trend "$PR"
 check_eq "new patient: not_detected" "$(jqb .state)" not_detected
@@ -163,7 +163,7 @@ check "sWGS ratio threshold between diploid and the 6% draw" \
 check_eq "no lead time without a clinical relapse" "$(jqb .lead_time_days)" null
 
 # Clinical relapse 2024-09-02: lead time 214 days from the 2024-02-01 alert.
-RW_TOKEN=$LIMS rw_req POST "/api/v1/patients/$PR/events" \
+RW_TOKEN=$CLIN rw_req POST "/api/v1/patients/$PR/events" \
     '{"kind":"clinical_relapse","date":"2024-09-02","note":"bone pain, CT"}' >/dev/null
 trend "$PR"
 check_eq "lead time after the relapse event" "$(jqb .lead_time_days)" 214
@@ -172,9 +172,9 @@ check_eq "same alert after the event" "$(jqb '.alerts[0].id')" "$first_alert"
 
 # ---------------------------------------------------------------- chemotherapy series
 PC=$(patient MON-C)
-RW_TOKEN=$LIMS rw_req POST "/api/v1/patients/$PC/treatments" \
+RW_TOKEN=$CLIN rw_req POST "/api/v1/patients/$PC/treatments" \
     '{"kind":"chemotherapy","regimen":"EC-T","start_date":"2023-03-01","end_date":"2023-12-01"}' >/dev/null
-RW_TOKEN=$LIMS rw_req POST "/api/v1/patients/$PC/treatments" \
+RW_TOKEN=$CLIN rw_req POST "/api/v1/patients/$PC/treatments" \
     '{"kind":"surgery","start_date":"2024-01-15","end_date":"2024-01-15"}' >/dev/null
 cdates="2023-03-01 2023-05-01 2023-07-03 2023-09-01 2023-11-01"
 i=0
@@ -279,7 +279,7 @@ check_eq "list: bad sort" "$(rw_req GET '/api/v1/patients?sort=nope')" 422
 # ---------------------------------------------------------------- treatment change recomputes
 # A chemotherapy course from 2023-10-01 covers the relapse series' last three draws: the rise is
 # now on treatment (emerging_chemoresistance); removing it brings the acknowledged alert back.
-RW_TOKEN=$LIMS
+RW_TOKEN=$CLIN
 rw_req POST "/api/v1/patients/$PR/treatments" \
     '{"kind":"chemotherapy","start_date":"2023-10-01"}' >/dev/null
 T=$(jqb .id)
@@ -288,7 +288,7 @@ check_eq "chemo added: state" "$(jqb .state)" emerging_chemoresistance
 check_eq "chemo added: early_relapse retracted" \
     "$(jqb '[.alerts[] | select(.kind == "early_relapse")] | length')" 0
 check_eq "retracted alert kept in the table" "$(sql "SELECT retracted_at IS NOT NULL FROM alerts WHERE id = $A")" 1
-RW_TOKEN=$LIMS
+RW_TOKEN=$CLIN
 check_eq "treatment deleted" "$(rw_req DELETE "/api/v1/treatments/$T")" 200
 trend "$PR"
 check_eq "chemo removed: state" "$(jqb .state)" early_relapse

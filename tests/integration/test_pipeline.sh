@@ -166,7 +166,7 @@ check_eq "f = 20%: amplified" \
 # One JSON form (json/result.h): `relapsewatch call` on the same bins against the same panel
 # answers with the keys and values the daemon stores and the profile shows.
 "$RW_CLI" call --no-bins --pon "$PONFILE" -o "$t_tmp/cli_call.json" "$SIM/amp.tsv" 2>/dev/null
-check_eq "profile of the bins sample" "$(rw_req GET /api/v1/samples/T-AMPBINS/profile)" 200
+check_eq "profile of the bins sample" "$(RW_TOKEN=$CLIN rw_req GET /api/v1/samples/T-AMPBINS/profile)" 200
 cp "$RW_BODY" "$t_tmp/api_profile.json"
 same() { # JQ_FILTER: the same JSON from the CLI's output ($c) and the profile ($p); near(a; b):
     # equal to the profile's 6 significant digits
@@ -202,7 +202,7 @@ check_eq "ddpcr ratio = CN/2" \
     "$want"
 check_eq "ddpcr se/z null" \
     "$(sql "SELECT r.se IS NULL AND r.z IS NULL AND r.pon_id IS NULL FROM results r JOIN samples s ON s.id = r.sample_id WHERE s.accession = 'T-DD'")" 1
-check_eq "ddpcr profile" "$(rw_req GET /api/v1/samples/T-DD/profile)" 200
+check_eq "ddpcr profile" "$(RW_TOKEN=$CLIN rw_req GET /api/v1/samples/T-DD/profile)" 200
 check_eq "ddpcr profile: no bins, cn" "$(jq -r '"\(.bins.chrom | length) \(.ddpcr.cn > 2)"' "$RW_BODY")" \
     "0 true"
 check_eq "bad wells" "$(rw_req PUT /api/v1/samples/T-DD/ddpcr '{"wells":[{"target_positive":5,"reference_positive":0,"droplets":100}]}')" 422
@@ -324,10 +324,13 @@ QA=$(jq -r .id "$RW_BODY")
 check_eq "second panel uploaded" "$(post_pon "$PONFILE2")" 201
 QB=$(jq -r .id "$RW_BODY")
 check_eq "first panel active" "$(rw_req POST "/api/v1/pons/$QA/activate")" 202
+rw_req POST /api/v1/tokens '{"role":"lims","label":"lims"}' >/dev/null
+RW_TOKEN=$(jq -r .token "$RW_BODY") # the LIMS registers and uploads (docs/api-infra.md)
 rw_req POST /api/v1/patients '{"external_id":"P-2","diagnosis_date":"2024-01-01"}' >/dev/null
 PAT=$(jq -r .id "$RW_BODY")
 new_sample T-RACE swgs
 check_eq "upload before the panel change" "$(put_file "$SIM/slow2.bam" /api/v1/samples/T-RACE/reads)" 202
+RW_TOKEN=$RW_ADMIN_TOKEN
 JR1=$(job_id)
 n=0
 while [ "$(rw_req GET "/api/v1/jobs/$JR1" >/dev/null; jq -r .state "$RW_BODY")" = queued ] &&

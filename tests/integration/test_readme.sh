@@ -5,6 +5,11 @@
 command -v bash >/dev/null || { echo "SKIP: bash missing"; exit 77; }
 
 rw_start_daemon "$t_tmp/d" --workers 2 || { fail "daemon start"; done_tests; exit 1; }
+# The two secrets of the first start, as the README shows them.
+check "README shows the admin account line" grep -q '^admin account: admin password: ' "$RW_SRCDIR/README.md"
+check "the daemon prints the admin token" grep -q '^admin token: rw_[0-9a-f]\{48\}$' "$t_tmp/d/stdout"
+check "... and the admin account's password" \
+    grep -q '^admin account: admin password: [A-Za-z0-9]\{20\} (change it at the first sign-in)$' "$t_tmp/d/stdout"
 RW_TOKEN=$RW_ADMIN_TOKEN
 "$RW_CLI" simulate --ideal --normals 10 --bins "$t_tmp/normals" --seed 900 >/dev/null 2>&1
 "$RW_CLI" pon build -o "$t_tmp/pon.tsv" "$t_tmp"/normals/*.tsv >/dev/null 2>&1
