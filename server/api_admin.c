@@ -25,27 +25,42 @@
 #define AUDIT_COLUMNS                                                                              \
     "id, at, actor, token_id, action, entity_type, entity_id, client, details, prev_hash, hash"
 
+/* "2025-03-01" or "2025-03-01T09:30:00Z" (any prefix of an ISO 8601 UTC instant from the day on):
+ * what the `at` column can be compared with as text. */
+static int iso_prefix(const char *v)
+{
+    static const char shape[] = "dddd-dd-ddTdd:dd:ddZ";
+    size_t n = strlen(v);
+    if (n < 10 || n > sizeof shape - 1)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (shape[i] == 'd' ? v[i] < '0' || v[i] > '9' : v[i] != shape[i])
+            return 0;
+    return 1;
+}
+
 /* The WHERE clause of the filters given, with their values appended to args. 0, or -1 after
  * answering 422. */
 static int audit_filters(srv_request *req, char *where, size_t n, json_t *args)
 {
     /* Each clause numbers its parameter (%d: its position in args), so patient_id can use its
      * one value twice. The SQL is constant; only the values come from the request. */
+    enum { TEXT, INTEGER, INSTANT };
     static const struct {
         const char *key, *sql;
-        int integer;
+        int kind;
     } filters[] = {
-        {"actor", " AND actor = ?%d", 0},
-        {"action", " AND action = ?%d", 0},
-        {"entity_type", " AND entity_type = ?%d", 0},
-        {"entity_id", " AND entity_id = ?%d", 1},
+        {"actor", " AND actor = ?%d", TEXT},
+        {"action", " AND action = ?%d", TEXT},
+        {"entity_type", " AND entity_type = ?%d", TEXT},
+        {"entity_id", " AND entity_id = ?%d", INTEGER},
         {"patient_id",
          " AND ((entity_type = 'patient' AND entity_id = ?%1$d) OR "
          "json_extract(details, '$.patient_id') = ?%1$d)",
-         1},
-        {"from", " AND at >= ?%d", 0},
-        {"to", " AND at < ?%d", 0},
-        {"cursor", " AND id > ?%d", 1},
+         INTEGER},
+        {"from", " AND at >= ?%d", INSTANT},
+        {"to", " AND at < ?%d", INSTANT},
+        {"cursor", " AND id > ?%d", INTEGER},
     };
     size_t used = (size_t)snprintf(where, n, "WHERE 1");
     for (size_t i = 0; i < sizeof filters / sizeof filters[0]; i++) {
@@ -53,11 +68,18 @@ static int audit_filters(srv_request *req, char *where, size_t n, json_t *args)
         long val = 0;
         if (!v)
             continue;
-        if (filters[i].integer && srv_query_int(req, filters[i].key, 0, LONG_MAX, 0, &val))
+        if (filters[i].kind == INTEGER && srv_query_int(req, filters[i].key, 0, LONG_MAX, 0, &val))
             return -1;
+        if (filters[i].kind == INSTANT && !iso_prefix(v)) {
+            srv_reply_error(req, 422, "invalid_value", filters[i].key,
+                            "%s must be a day or an instant: 2025-03-01 or 2025-03-01T09:30:00Z",
+                            filters[i].key);
+            return -1;
+        }
         used += (size_t)snprintf(where + used, used < n ? n - used : 0, filters[i].sql,
                                  (int)json_array_size(args) + 1);
-        json_array_append_new(args, filters[i].integer ? json_integer(val) : json_string(v));
+        json_array_append_new(args,
+                              filters[i].kind == INTEGER ? json_integer(val) : json_string(v));
     }
     if (used >= n) {
         srv_reply_internal(req, "audit filter too long");

@@ -62,6 +62,12 @@ while :; do
 done
 check_eq "pages of 3 cover every row once" "$n" "$TOTAL"
 check_eq "an unknown filter is refused" "$(rw_req GET '/api/v1/admin/audit?who=x')" 422
+rw_req GET "/api/v1/admin/audit?from=2000-01-01&to=2100-01-01T00:00:00Z&limit=1000" >/dev/null
+check_eq "a time range around now holds every row" "$(jq '.entries | length' "$RW_BODY")" "$TOTAL"
+rw_req GET "/api/v1/admin/audit?to=2000-01-01" >/dev/null
+check_eq "nothing before 2000" "$(jq '.entries | length' "$RW_BODY")" 0
+check_eq "a malformed time is refused" "$(rw_req GET '/api/v1/admin/audit?from=yesterday')" 422
+check_eq "... naming the parameter" "$(jq -r .error.field "$RW_BODY")" from
 check_eq "a bad entity_id is refused" "$(rw_req GET '/api/v1/admin/audit?entity_id=abc')" 422
 
 # CSV export, by format= and by Accept
