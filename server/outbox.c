@@ -134,12 +134,24 @@ static int fan_out_hl7(srv_outbox *o, int64_t event_id, const char *type, sqlite
     return rc;
 }
 
+/* 1 when some event waits to be fanned out (or the look-up failed: try), else 0. */
+static int pending_events(sqlite3 *c)
+{
+    sqlite3_stmt *st =
+        srv_db_prepare(c, "SELECT 1 FROM outbox_events WHERE fanned_out = 0 LIMIT 1");
+    int rc = st ? sqlite3_step(st) : SQLITE_ERROR;
+    sqlite3_finalize(st);
+    return rc != SQLITE_DONE;
+}
+
 /* Turns the pending events into deliveries, in one transaction. 0, or -1 (rolled back). */
 static int fan_out(srv_outbox *o)
 {
     sqlite3 *c = o->conn;
     sqlite3_stmt *ev = NULL;
     int rc, bad = 0, n = 0;
+    if (!pending_events(c)) /* a read first: no write lock twice a second for nothing */
+        return 0;
     if (srv_db_begin(c))
         return -1;
     ev =
