@@ -416,7 +416,8 @@ static void print_help(void)
     printf("  %-24s %s\n", "--verify-audit",
            "check the audit trail's hash chain; exit 1 naming the first broken row");
     printf("\nOn first start with an empty token table an admin API token is printed once on\n"
-           "standard output. SIGTERM or SIGINT shuts down cleanly.\n");
+           "standard output, and with no user account the account 'admin' with a random\n"
+           "password to change at its first sign-in. SIGTERM or SIGINT shuts down cleanly.\n");
 }
 
 static void print_version(void)
