@@ -9,11 +9,12 @@ dest="$t_tmp/root"
 mk() { sed -n "s/^$1 = //p" "$RW_BUILDDIR/Makefile"; }
 prefix=$(mk prefix)
 check "make install" make -s -C "$RW_BUILDDIR" install DESTDIR="$dest" >"$t_tmp/install.log" 2>&1
-sysconf=$(make -s -C "$RW_BUILDDIR" --no-print-directory -f - print <<'MK' 2>/dev/null
+# Under `make check` MAKEFLAGS asks sub-makes to print their directories: clear it, keep one line.
+sysconf=$(MAKEFLAGS= MAKELEVEL= make -s -C "$RW_BUILDDIR" --no-print-directory -f - print <<'MK' 2>/dev/null |
 include Makefile
-print: ; @echo $(sysconfdir) $(rw_statedir) $(systemdsystemunitdir) $(mandir) $(docdir)
+print: ; @echo "paths: $(sysconfdir) $(rw_statedir) $(systemdsystemunitdir) $(mandir) $(docdir)"
 MK
-)
+    sed -n 's/^paths: //p')
 set -- $sysconf
 sysconfdir=$1 statedir=$2 unitdir=$3 mandir=$4 docdir=$5
 check_eq "paths read from the Makefile" "$#" 5
