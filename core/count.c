@@ -542,7 +542,10 @@ static rw_status run_generic(input *in, counter *c, rw_progress_fn progress, voi
 
 static rw_status run(input *in, counter *c, rw_progress_fn progress, void *ctx, rw_error *err)
 {
-    rw_status st = in->format == bam && in->fp->fp.bgzf->is_compressed
+    /* The fast path walks BGZF blocks; a BAM in plain gzip (or uncompressed) goes through
+     * htslib's decoder, whose gzip reader reports corruption that bgzf_read_block loops on. */
+    const BGZF *bg = in->format == bam ? in->fp->fp.bgzf : NULL;
+    rw_status st = bg && bg->is_compressed && !bg->is_gzip
                        ? run_bam(in, c, progress, ctx, err)
                        : run_generic(in, c, progress, ctx, err);
     if (st == RW_OK && progress)
