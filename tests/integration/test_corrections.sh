@@ -350,5 +350,26 @@ check "sweep: a path outside the data folder is never removed" test -f "$D/outsi
 check "sweep: a file a row still names is kept" test -f "$D/data/$KEEP"
 check_eq "sweep: the queue is empty" "$(sql "SELECT count(*) FROM file_removals")" 0
 
+# ---------------------------------------------------------------- a job in the way
+# Every job held 5 s after its claim (the daemon's test hook): while B's job runs, her input
+# cannot be replaced nor can she be erased; nothing changes.
+check "the daemon stops cleanly before the slow jobs" rw_stop_daemon
+RELAPSEWATCHD_TEST_JOB_DELAY_MS=5000 rw_start_daemon "$D" || { done_tests; exit 1; }
+draw "$PB" CB-3 2023-07-01
+as "$LIMS" PUT /api/v1/samples/CB-3/ddpcr "$(wells 2)" >/dev/null
+n=0
+while [ "$(sql "SELECT count(*) FROM jobs j JOIN samples s ON s.id = j.sample_id WHERE s.accession = 'CB-3' AND j.state = 'running'")" = 0 ] && [ $n -lt 50 ]; do
+    sleep 0.1
+    n=$((n + 1))
+done
+n0=$(audits)
+check_eq "replace-input: refused while the sample's job runs (409)" \
+    "$(as "$ADMIN" POST /api/v1/samples/CB-3/replace-input '{"reason":"x"}')/$(jqb .error.code)" 409/job_active
+check_eq "erase: refused while one of her jobs runs (409)" \
+    "$(as "$ADMIN" DELETE "/api/v1/patients/$PB")/$(jqb .error.code)" 409/job_running
+check_eq "... nothing changed" \
+    "$(sql "SELECT count(*) FROM patients WHERE id = $PB") $(sql "SELECT count(*) FROM sample_inputs i JOIN samples s ON s.id = i.sample_id WHERE s.accession = 'CB-3'") $(audits)" \
+    "1 1 $n0"
+
 check "the daemon stops cleanly (exit 0: no leak under ASan)" rw_stop_daemon
 done_tests
