@@ -13,8 +13,9 @@
 -- (--webhook-key-file), so a copy of the database alone does not give the secrets away.
 CREATE TABLE webhooks (
     id INTEGER PRIMARY KEY,
-    -- where deliveries are POSTed: http://host[:port]/path (https is refused: no TLS client)
-    url TEXT NOT NULL CHECK (length(url) BETWEEN 8 AND 2000 AND substr(url, 1, 7) = 'http://'),
+    -- where deliveries are POSTed: http[s]://host[:port]/path
+    url TEXT NOT NULL CHECK (length(url) BETWEEN 8 AND 2000
+                             AND (substr(url, 1, 7) = 'http://' OR substr(url, 1, 8) = 'https://')),
     -- JSON array of the event types subscribed to (docs/api-interop.md)
     events TEXT NOT NULL CHECK (json_valid(events) AND json_type(events) = 'array'),
     -- free text from the admin ("LIMS production"); NULL when not given

@@ -1,11 +1,13 @@
 /* The delivery thread's TCP client (see netclient.h). Every socket is non-blocking and each
  * step waits with poll() for what is left of one deadline, so a silent or slow receiver costs
- * at most the configured timeout. */
+ * at most the configured timeout; https runs GnuTLS over the same socket and deadline. */
 #include "server/netclient.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <gnutls/gnutls.h>
 #include <htslib/kstring.h>
 
 #define MAX_ANSWER 65536 /* enough for a status line and headers, or an ACK */
@@ -75,17 +78,109 @@ static int connect_to(const char *host, const char *port, double deadline, char 
     return fd;
 }
 
-static int send_all(int fd, const char *data, size_t len, double deadline, char *err, size_t errlen)
+/* A connection: the socket, and its TLS session for https (NULL for plain TCP). */
+typedef struct net_link {
+    int fd;
+    gnutls_session_t tls;
+} net_link;
+
+static gnutls_certificate_credentials_t trust; /* CA certificates of https receivers */
+
+int srv_net_tls_init(const char *ca_file, char *err, size_t errlen)
+{
+    int rc = gnutls_certificate_allocate_credentials(&trust);
+    if (rc >= 0)
+        rc = *ca_file ? gnutls_certificate_set_x509_trust_file(trust, ca_file, GNUTLS_X509_FMT_PEM)
+                      : gnutls_certificate_set_x509_system_trust(trust);
+    if (rc < 0 || (*ca_file && rc == 0)) {
+        snprintf(err, errlen, "cannot load the CA certificates for https webhooks%s%s: %s",
+                 *ca_file ? " from " : "", ca_file, rc < 0 ? gnutls_strerror(rc) : "none found");
+        gnutls_certificate_free_credentials(trust);
+        trust = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+void srv_net_tls_free(void)
+{
+    if (trust)
+        gnutls_certificate_free_credentials(trust);
+    trust = NULL;
+}
+
+/* Waits until a GnuTLS call that answered E_AGAIN can go on, in the direction it needs. */
+static int tls_wait(net_link *l, double deadline)
+{
+    return wait_for(l->fd, gnutls_record_get_direction(l->tls) ? POLLOUT : POLLIN, deadline);
+}
+
+/* The TLS handshake with host (its name for SNI and for checking the certificate, which must
+ * chain to the trusted CAs and name host). 0, or -1 with err. */
+static int tls_start(net_link *l, const char *host, double deadline, char *err, size_t errlen)
+{
+    int rc;
+    if (!trust) {
+        snprintf(err, errlen, "https is not set up (no CA certificates loaded)");
+        return -1;
+    }
+    if ((rc = gnutls_init(&l->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) < 0 ||
+        (rc = gnutls_set_default_priority(l->tls)) < 0 ||
+        (rc = gnutls_credentials_set(l->tls, GNUTLS_CRD_CERTIFICATE, trust)) < 0) {
+        snprintf(err, errlen, "TLS set-up failed: %s", gnutls_strerror(rc));
+        return -1;
+    }
+    struct in6_addr ip;
+    if (!inet_pton(AF_INET, host, &ip) && !inet_pton(AF_INET6, host, &ip))
+        gnutls_server_name_set(l->tls, GNUTLS_NAME_DNS, host, strlen(host));
+    gnutls_session_set_verify_cert(l->tls, host, 0);
+    gnutls_transport_set_int(l->tls, l->fd);
+    gnutls_handshake_set_timeout(l->tls, GNUTLS_INDEFINITE_TIMEOUT);
+    while ((rc = gnutls_handshake(l->tls)) < 0) {
+        if (rc == GNUTLS_E_CERTIFICATE_VERIFICATION_ERROR) {
+            gnutls_datum_t why = {0};
+            gnutls_certificate_verification_status_print(
+                gnutls_session_get_verify_cert_status(l->tls), GNUTLS_CRT_X509, &why, 0);
+            snprintf(err, errlen, "TLS: the receiver's certificate is refused: %s",
+                     why.data ? (const char *)why.data : "not trusted");
+            gnutls_free(why.data);
+            return -1;
+        }
+        if (gnutls_error_is_fatal(rc) || tls_wait(l, deadline)) {
+            snprintf(err, errlen, "TLS handshake failed: %s",
+                     gnutls_error_is_fatal(rc) ? gnutls_strerror(rc) : "timed out");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void link_close(net_link *l)
+{
+    if (l->tls) {
+        gnutls_bye(l->tls, GNUTLS_SHUT_WR); /* best effort: the socket is non-blocking */
+        gnutls_deinit(l->tls);
+    }
+    if (l->fd >= 0)
+        close(l->fd);
+}
+
+static int send_all(net_link *l, const char *data, size_t len, double deadline, char *err,
+                    size_t errlen)
 {
     while (len) {
-        ssize_t n = send(fd, data, len, MSG_NOSIGNAL);
+        ssize_t n =
+            l->tls ? gnutls_record_send(l->tls, data, len) : send(l->fd, data, len, MSG_NOSIGNAL);
+        int again = l->tls ? n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED
+                           : n < 0 && (errno == EAGAIN || errno == EINTR);
         if (n > 0) {
             data += n;
             len -= (size_t)n;
-        } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-            snprintf(err, errlen, "send failed: %s", strerror(errno));
+        } else if (!again) {
+            snprintf(err, errlen, "send failed: %s",
+                     l->tls ? gnutls_strerror((int)n) : strerror(errno));
             return -1;
-        } else if (wait_for(fd, POLLOUT, deadline)) {
+        } else if (l->tls ? tls_wait(l, deadline) : wait_for(l->fd, POLLOUT, deadline)) {
             snprintf(err, errlen, "send timed out");
             return -1;
         }
@@ -95,7 +190,7 @@ static int send_all(int fd, const char *data, size_t len, double deadline, char 
 
 /* Reads into ans until done(ans) says the answer is whole, the peer closes, MAX_ANSWER, or the
  * deadline. 0 when done() held (or the peer closed after some bytes), else -1 with err. */
-static int recv_until(int fd, kstring_t *ans, int (*done)(const kstring_t *), double deadline,
+static int recv_until(net_link *l, kstring_t *ans, int (*done)(const kstring_t *), double deadline,
                       char *err, size_t errlen)
 {
     char buf[4096];
@@ -104,21 +199,25 @@ static int recv_until(int fd, kstring_t *ans, int (*done)(const kstring_t *), do
             snprintf(err, errlen, "answer too long");
             return -1;
         }
-        ssize_t n = recv(fd, buf, sizeof buf, 0);
+        ssize_t n =
+            l->tls ? gnutls_record_recv(l->tls, buf, sizeof buf) : recv(l->fd, buf, sizeof buf, 0);
+        int again = l->tls ? n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED
+                           : n < 0 && (errno == EAGAIN || errno == EINTR);
         if (n > 0) {
             if (kputsn(buf, (size_t)n, ans) < 0) {
                 snprintf(err, errlen, "out of memory");
                 return -1;
             }
-        } else if (n == 0) {
+        } else if (n == 0 || (l->tls && n == GNUTLS_E_PREMATURE_TERMINATION)) {
             if (ans->l)
                 return 0;
             snprintf(err, errlen, "connection closed without an answer");
             return -1;
-        } else if (errno != EAGAIN && errno != EINTR) {
-            snprintf(err, errlen, "receive failed: %s", strerror(errno));
+        } else if (!again) {
+            snprintf(err, errlen, "receive failed: %s",
+                     l->tls ? gnutls_strerror((int)n) : strerror(errno));
             return -1;
-        } else if (wait_for(fd, POLLIN, deadline)) {
+        } else if (l->tls ? tls_wait(l, deadline) : wait_for(l->fd, POLLIN, deadline)) {
             snprintf(err, errlen, "no answer within the timeout");
             return -1;
         }
@@ -131,17 +230,12 @@ static int recv_until(int fd, kstring_t *ans, int (*done)(const kstring_t *), do
 int srv_url_parse(const char *url, srv_url *u, char *why, size_t whylen)
 {
     memset(u, 0, sizeof *u);
-    if (!strncmp(url, "https://", 8)) {
-        snprintf(why, whylen,
-                 "https is not supported (this daemon has no TLS client): use an "
-                 "http:// URL, e.g. a local relay");
+    u->tls = !strncmp(url, "https://", 8);
+    if (!u->tls && strncmp(url, "http://", 7)) {
+        snprintf(why, whylen, "must be an http:// or https:// URL");
         return -1;
     }
-    if (strncmp(url, "http://", 7)) {
-        snprintf(why, whylen, "must be an http:// URL");
-        return -1;
-    }
-    const char *h = url + 7, *end = h + strcspn(h, "/?#"), *colon;
+    const char *h = url + (u->tls ? 8 : 7), *end = h + strcspn(h, "/?#"), *colon;
     if (strchr(url, '#') || strpbrk(url, " \t\r\n\"<>\\") || strchr(h, '@')) {
         snprintf(why, whylen, "must not hold spaces, quotes, a fragment or user credentials");
         return -1;
@@ -171,7 +265,7 @@ int srv_url_parse(const char *url, srv_url *u, char *why, size_t whylen)
         }
         snprintf(u->port, sizeof u->port, "%d", (int)(port & 0xffff));
     } else
-        snprintf(u->port, sizeof u->port, "80");
+        snprintf(u->port, sizeof u->port, "%s", u->tls ? "443" : "80");
     if (!u->host[0])
         goto bad_host;
     size_t pl = strlen(end), lead = *end != '/';
@@ -192,31 +286,49 @@ static int http_head_done(const kstring_t *s)
     return s->l >= 12 && strstr(s->s, "\r\n\r\n") != NULL;
 }
 
+/* Opens l to host:port, with TLS when tls. 0, or -1 with err (l closed). */
+static int link_open(net_link *l, const char *host, const char *port, int tls, double deadline,
+                     char *err, size_t errlen)
+{
+    l->tls = NULL;
+    if ((l->fd = connect_to(host, port, deadline, err, errlen)) < 0)
+        return -1;
+    if (tls && tls_start(l, host, deadline, err, errlen)) {
+        link_close(l);
+        l->fd = -1;
+        l->tls = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 int srv_http_post(const char *url, const srv_http_header *headers, size_t nheaders,
                   const char *body, size_t len, int timeout_s, char *err, size_t errlen)
 {
     srv_url u;
     kstring_t req = {0}, ans = {0};
-    int status = -1, fd;
+    int status = -1;
+    net_link l;
     double deadline = now_s() + timeout_s;
     if (srv_url_parse(url, &u, err, errlen))
         return -1;
     int v6 = strchr(u.host, ':') != NULL;
+    int default_port = !strcmp(u.port, u.tls ? "443" : "80");
     ksprintf(&req,
              "POST %s HTTP/1.1\r\nHost: %s%s%s%s%s\r\nUser-Agent: relapsewatchd\r\n"
              "Content-Type: application/json\r\nContent-Length: %zu\r\nConnection: close\r\n",
-             u.path, v6 ? "[" : "", u.host, v6 ? "]" : "", strcmp(u.port, "80") ? ":" : "",
-             strcmp(u.port, "80") ? u.port : "", len);
+             u.path, v6 ? "[" : "", u.host, v6 ? "]" : "", default_port ? "" : ":",
+             default_port ? "" : u.port, len);
     for (size_t i = 0; i < nheaders; i++)
         ksprintf(&req, "%s: %s\r\n", headers[i].name, headers[i].value);
     kputs("\r\n", &req);
-    if (!req.s || (fd = connect_to(u.host, u.port, deadline, err, errlen)) < 0) {
+    if (!req.s || link_open(&l, u.host, u.port, u.tls, deadline, err, errlen)) {
         free(req.s);
         return -1;
     }
-    if (!send_all(fd, req.s, req.l, deadline, err, errlen) &&
-        !send_all(fd, body, len, deadline, err, errlen) &&
-        !recv_until(fd, &ans, http_head_done, deadline, err, errlen)) {
+    if (!send_all(&l, req.s, req.l, deadline, err, errlen) &&
+        !send_all(&l, body, len, deadline, err, errlen) &&
+        !recv_until(&l, &ans, http_head_done, deadline, err, errlen)) {
         int major, minor, code;
         if (ans.s && sscanf(ans.s, "HTTP/%d.%d %3d", &major, &minor, &code) == 3 && code >= 100 &&
             code <= 599)
@@ -224,7 +336,7 @@ int srv_http_post(const char *url, const srv_http_header *headers, size_t nheade
         else
             snprintf(err, errlen, "the answer is not HTTP");
     }
-    close(fd);
+    link_close(&l);
     free(req.s);
     free(ans.s);
     return status;
@@ -259,7 +371,8 @@ int srv_mllp_send(const char *hostport, const char *msg, int timeout_s, char *ac
     const char *colon = strrchr(hostport, ':');
     double deadline = now_s() + timeout_s;
     kstring_t ans = {0};
-    int rc = -1, fd;
+    int rc = -1;
+    net_link l;
     if (!colon || colon == hostport || (size_t)(colon - hostport) >= sizeof host ||
         strlen(colon + 1) >= sizeof port || !colon[1]) {
         snprintf(err, errlen, "--hl7-mllp must be HOST:PORT");
@@ -268,12 +381,12 @@ int srv_mllp_send(const char *hostport, const char *msg, int timeout_s, char *ac
     memcpy(host, hostport, (size_t)(colon - hostport));
     host[colon - hostport] = 0;
     snprintf(port, sizeof port, "%s", colon + 1);
-    if ((fd = connect_to(host, port, deadline, err, errlen)) < 0)
+    if (link_open(&l, host, port, 0, deadline, err, errlen))
         return -1;
-    if (!send_all(fd, "\x0b", 1, deadline, err, errlen) &&
-        !send_all(fd, msg, strlen(msg), deadline, err, errlen) &&
-        !send_all(fd, "\x1c\x0d", 2, deadline, err, errlen) &&
-        !recv_until(fd, &ans, mllp_done, deadline, err, errlen)) {
+    if (!send_all(&l, "\x0b", 1, deadline, err, errlen) &&
+        !send_all(&l, msg, strlen(msg), deadline, err, errlen) &&
+        !send_all(&l, "\x1c\x0d", 2, deadline, err, errlen) &&
+        !recv_until(&l, &ans, mllp_done, deadline, err, errlen)) {
         const char *msa = ans.s ? strstr(ans.s, "MSA|") : NULL;
         if (!ans.s || ans.s[0] != 0x0b || !mllp_done(&ans) || !msa)
             snprintf(err, errlen, "the answer is not an MLLP-framed ACK");
@@ -283,7 +396,7 @@ int srv_mllp_send(const char *hostport, const char *msg, int timeout_s, char *ac
             rc = 0;
         }
     }
-    close(fd);
+    link_close(&l);
     free(ans.s);
     return rc;
 }

@@ -116,6 +116,8 @@ static const opt opts[] = {
      "and a draw's collected_time is read there"},
     {"delivery-timeout", OPT_INT, OFF(delivery_timeout), "10", 1, 300, "SECONDS",
      "time one webhook or HL7 delivery attempt may take (connect, send, answer)"},
+    {"webhook-ca-file", OPT_STR, OFF(webhook_ca_file), "", 0, 0, "FILE",
+     "PEM CA certificates that https webhook receivers must chain to; empty for the system's"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

@@ -422,9 +422,15 @@ srv_outbox *srv_outbox_start(const srv_config *cfg, char *err, size_t errlen)
         snprintf(keypath, sizeof keypath, "%s/webhook.key", cfg->data_dir);
     if (srv_webhooks_key_init(keypath, err, errlen))
         return NULL;
+    if (srv_net_tls_init(cfg->webhook_ca_file, err, errlen)) {
+        if (*cfg->webhook_ca_file) /* a file named and unusable: a configuration error */
+            return NULL;
+        srv_log(SRV_LOG_WARN, "%s: https webhooks will fail", err); /* no system trust store */
+    }
     srv_outbox *o = calloc(1, sizeof *o);
     if (!o) {
         snprintf(err, errlen, "out of memory");
+        srv_net_tls_free();
         return NULL;
     }
     o->cfg = cfg;
@@ -436,6 +442,7 @@ srv_outbox *srv_outbox_start(const srv_config *cfg, char *err, size_t errlen)
                  o->conn ? sqlite3_errmsg(o->conn) : "out of memory");
         sqlite3_close(o->conn);
         free(o);
+        srv_net_tls_free();
         return NULL;
     }
     pthread_mutex_init(&o->lock, NULL);
@@ -446,6 +453,7 @@ srv_outbox *srv_outbox_start(const srv_config *cfg, char *err, size_t errlen)
         pthread_cond_destroy(&o->wake);
         sqlite3_close(o->conn);
         free(o);
+        srv_net_tls_free();
         return NULL;
     }
     return o;
@@ -464,4 +472,5 @@ void srv_outbox_stop(srv_outbox *o)
     pthread_cond_destroy(&o->wake);
     sqlite3_close(o->conn);
     free(o);
+    srv_net_tls_free();
 }

@@ -30,7 +30,19 @@ trap 'kill $RX_PID 2>/dev/null; rw_kill_daemons; t_cleanup' EXIT
 i=0
 while [ ! -s "$RX/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
 HOOK="http://127.0.0.1:$(cat "$RX/port")/hook"
-rw_start_daemon "$D" --outbox-retry-base 3 || { done_tests; exit 1; }
+# An HTTPS receiver with a self-signed certificate for 127.0.0.1, trusted through
+# --webhook-ca-file.
+TX=$t_tmp/tx
+mkdir -p "$TX"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout "$TX/key.pem" \
+    -out "$TX/cert.pem" >/dev/null 2>&1
+python3 "$RW_SRCDIR/tests/webhooks/receiver.py" "$TX" 0 "$TX/cert.pem" "$TX/key.pem" &
+TX_PID=$!
+trap 'kill $RX_PID $TX_PID 2>/dev/null; rw_kill_daemons; t_cleanup' EXIT
+i=0
+while [ ! -s "$TX/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+rw_start_daemon "$D" --outbox-retry-base 3 --webhook-ca-file "$TX/cert.pem" || { done_tests; exit 1; }
 interop_tokens
 check "panel loaded" interop_panel
 RW_TOKEN=$ADMIN
@@ -39,9 +51,6 @@ RW_TOKEN=$ADMIN
 body="{\"url\":\"$HOOK\",\"events\":[\"result.ready\",\"alert.raised\",\"alert.acknowledged\"],\"description\":\"LIMS\"}"
 check_eq "a clinician may not subscribe" "$(RW_TOKEN=$CLIN rw_req POST /api/v1/webhooks "$body")" 403
 check_eq "nor list" "$(RW_TOKEN=$VIEW rw_req GET /api/v1/webhooks)" 403
-check_eq "https refused (no TLS client)" \
-    "$(rw_req POST /api/v1/webhooks '{"url":"https://lims.example/hook","events":["result.ready"]}')" 422
-check "  ... saying why" grep -q 'https is not supported' "$RW_BODY"
 check_eq "not http" "$(rw_req POST /api/v1/webhooks '{"url":"ftp://x/y","events":["result.ready"]}')" 422
 check_eq "bad port" "$(rw_req POST /api/v1/webhooks '{"url":"http://x:99999/","events":["result.ready"]}')" 422
 check_eq "events missing" "$(rw_req POST /api/v1/webhooks "{\"url\":\"$HOOK\"}")" 422
@@ -71,7 +80,7 @@ check "the first attempt fails (500)" wait_sql "SELECT count(*) FROM delivery_at
 check_eq "  ... recorded as a retry" "$(sql 'SELECT outcome, status FROM delivery_attempts')" "retry|500"
 check "stop before the retry" rw_stop_daemon
 check_eq "the delivery waits in the outbox" "$(sql 'SELECT state, attempts FROM deliveries')" "pending|1"
-rw_start_daemon "$D" --outbox-retry-base 3 || { done_tests; exit 1; }
+rw_start_daemon "$D" --outbox-retry-base 3 --webhook-ca-file "$TX/cert.pem" || { done_tests; exit 1; }
 check "after the restart it is delivered" wait_sql "SELECT state, attempts FROM deliveries" "delivered|2"
 check_eq "the receiver got it twice" "$(ls "$RX"/req-*.json | wc -l)" 2
 R() { jq -r "$2" "$RX/req-$1.json"; }
@@ -122,10 +131,23 @@ check_eq "a third subscription, closings" \
     "$(rw_req POST /api/v1/webhooks "{\"url\":\"$HOOK\",\"events\":[\"alert.closed\"]}")" 201
 W3=$(jqb .id)
 jqb .secret >>"$RX/secrets"
+check_eq "an https subscription" \
+    "$(rw_req POST /api/v1/webhooks "{\"url\":\"https://127.0.0.1:$(cat "$TX/port")/hook\",\"events\":[\"alert.closed\"]}")" 201
+W4=$(jqb .id)
+jqb .secret >>"$TX/secrets"
+check_eq "one whose name the certificate does not hold" \
+    "$(rw_req POST /api/v1/webhooks "{\"url\":\"https://localhost:$(cat "$TX/port")/hook\",\"events\":[\"alert.closed\"]}")" 201
+W5=$(jqb .id)
 check_eq "the alert's draw retracted" \
     "$(RW_TOKEN=$CLIN rw_req POST /api/v1/samples/WH-5/retract '{"reason":"tube mislabelled"}')" 200
 check "its closing is delivered" wait_sql \
     "SELECT count(*) FROM deliveries WHERE webhook_id = $W3 AND state = 'delivered'" 1
+check "over https too" wait_sql \
+    "SELECT count(*) FROM deliveries WHERE webhook_id = $W4 AND state = 'delivered'" 1
+check_eq "  ... its signature valid" "$(jq -r '.valid' "$TX/req-1.json")" true
+check "the certificate that does not name the host is refused" wait_sql \
+    "SELECT count(*) FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.webhook_id = $W5 AND a.error LIKE '%certificate is refused%'" 1
+check_eq "  ... nothing reached the receiver for it" "$(ls "$TX"/req-*.json | wc -l)" 1
 closed=$(cat "$RX"/req-*.json | jq -s -c '[.[] | select(.event == "alert.closed")][0].body.data')
 check_eq "  ... as retracted, the alert with it" \
     "$(echo "$closed" | jq -r '.reason + " " + (.alert_id | tostring) + " " + (.alert.retracted_at != null | tostring)')" \
@@ -138,7 +160,7 @@ check_eq "delete again" "$(rw_req DELETE "/api/v1/webhooks/$W2")" 409
 check_eq "delete unknown" "$(rw_req DELETE /api/v1/webhooks/999999)" 404
 rw_req GET /api/v1/webhooks >/dev/null
 check_eq "the list keeps both, counts" "$(jqb '[.webhooks[] | (.id | tostring) + ":" + (.delivered | tostring)] | join(",")')" \
-    "$W1:7,$W2:1,$W3:1"
+    "$W1:7,$W2:1,$W3:1,$W4:1,$W5:0"
 check_eq "deliveries of unknown webhook" "$(rw_req GET /api/v1/webhooks/999999/deliveries)" 404
 check_eq "deliveries: bad limit" "$(rw_req GET "/api/v1/webhooks/$W1/deliveries?limit=0")" 422
 check "no identifier nor secret in the log" sh -c "! grep -q 'PT-WH\|WH-1\|whsec_' '$D/log'"

@@ -3,11 +3,13 @@ FAIL_FIRST POSTs and 200 afterwards, verifies each X-Relapsewatch-Signature (t=.
 HMAC-SHA256 over "t.body" with one of the secrets in DIR/secrets, one a line, read at each
 request), and writes
 each request as DIR/req-N.json {status, valid, t, event, delivery, body}. Writes its port to
-DIR/port. Usage: python3 receiver.py DIR FAIL_FIRST"""
+DIR/port. With CERT and KEY (PEM) it serves HTTPS.
+Usage: python3 receiver.py DIR FAIL_FIRST [CERT KEY]"""
 import hashlib
 import hmac
 import json
 import os
+import ssl
 import sys
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
@@ -46,6 +48,10 @@ class Handler(BaseHTTPRequestHandler):
 
 
 srv = HTTPServer(("127.0.0.1", 0), Handler)
+if len(sys.argv) > 4:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.load_cert_chain(sys.argv[3], sys.argv[4])
+    srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
 with open(os.path.join(out, "port.tmp"), "w") as f:
     f.write(str(srv.server_address[1]))
 os.rename(os.path.join(out, "port.tmp"), os.path.join(out, "port"))
