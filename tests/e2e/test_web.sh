@@ -138,7 +138,7 @@ jq -n --arg base "$RW_URL" --arg clin "$clin" --arg admin "$admin" --arg viewer 
     --arg shots "$shots" --arg rel "$rel" --arg stable "$stable" --arg other "$other" \
     --arg pon2 "$t_tmp/pon2.tsv" --arg big "$big_url" --arg bigAdmin "$big_admin" \
     --arg tmp "$t_tmp" '$ARGS.named' >"$t_tmp/e2e.json"
-if NODE_PATH="$node_modules" node "$RW_SRCDIR/tests/e2e/web.mjs" "$t_tmp/e2e.json" \
+if NODE_PATH="$node_modules" node --disable-warning=MODULE_TYPELESS_PACKAGE_JSON "$RW_SRCDIR/tests/e2e/web.mjs" "$t_tmp/e2e.json" \
     >"$t_tmp/web.out" 2>&1; then
     ok
 else

@@ -119,6 +119,35 @@ async function signInWithPassword(name, first) {
   return r;
 }
 
+// The alert sentences of the rules the seeded patients do not reach, from evidence shaped as
+// json/trend.c writes it (the pages' own module, imported here: it needs no DOM).
+const words = await import(new URL('../../web/words.js', import.meta.url).href);
+{
+  const d = (role, date, ratio, extra = {}) => ({ role, date, ratio, sample_id: Math.round(ratio * 100), ...extra });
+  const nadir = words.explainAlert({ rule: 'rise_from_nadir', evidence: { rules: [{ rule: 'rise_from_nadir', reference: 0.99,
+    thresholds: { rcv_z: 1.65 }, draws: [d('nadir', '2023-11-01', 0.99), d('trigger', '2023-12-26', 1.10, { rcv: 0.141, limit: 1.13 }),
+      d('trigger', '2024-02-24', 1.25, { rcv: 0.139, limit: 1.13 })] }] } });
+  check('rise-from-nadir alert in one sentence', nadir.text === 'Two rises over the on-chemotherapy nadir of 0.99: ' +
+    '1.10 on 26 Dec 2023 and 1.25 on 24 Feb 2024, each beyond the 14 % reference change value.', nadir.text);
+  check('its draws to ring: the nadir and both rises', JSON.stringify(nadir.sampleIds) === '[99,110,125]', JSON.stringify(nadir.sampleIds));
+  const two = words.explainAlert({ evidence: { rules: [{ rule: 'two_consecutive_positive', thresholds: { z_amplified: 3 },
+    draws: [d('trigger', '2024-01-09', 1.08, { z: 3.4 }), d('trigger', '2024-04-10', 1.12, { z: 4.6 })] }] },
+  closed_by: 'clear_draws', closed_on: '2024-10-01' });
+  check('two-consecutive alert and how it closed', two.text === 'Two positive draws in a row: 1.08 on 9 Jan 2024 (z 3.4) and ' +
+    '1.12 on 10 Apr 2024 (z 4.6), each at or above z 3. Since then it closed after consecutive clear draws (1 Oct 2024).', two.text);
+  const fall = words.explainAlert({ evidence: { rules: [{ rule: 'fall_below_pretreatment', reference: 1.3,
+    draws: [d('pretreatment', '2024-01-02', 1.3), d('trigger', '2024-03-02', 1.05, { rcv: -0.12 })] }] } });
+  check('fall-below-pretreatment alert', fall.text === 'A fall below the pre-treatment value of 1.30 (2 Jan 2024): 1.05 on 2 Mar 2024, ' +
+    'more than the 12 % reference change value.', fall.text);
+  const gw = { estimate: 0, low: 0, high: 0.0057, flag: 'below_detection' };
+  const tf = words.tumourFractionSummary({ tumour_fraction: { ...gw, tumour_informed: { estimate: 0.196, low: 0.16, high: 0.23, primary_cn: 6 } },
+    regions: [{ name: '1q21.3', call: 'amplified' }], settings: { tf_detection_limit: 0.03 } });
+  check('tumour fraction headline: tumour-informed 19.6 %, the genome-wide fit as "< 3 %"', tf.value === '19.6 %' &&
+    /tumour-informed/.test(tf.method) && tf.secondary.includes('below detection (< 3 %)'), JSON.stringify(tf));
+  const only = words.tumourFractionSummary({ tumour_fraction: gw, regions: [] });
+  check('genome-wide only, below detection: "< 3 %", never 0.0 %', only.value === '< 3 %' && only.method.startsWith('genome-wide'), JSON.stringify(only));
+}
+
 try {
   // ------------------------------------------------------------ sign-in
   await page.goto(`${base}/`);
@@ -312,7 +341,7 @@ try {
     wantText.every((w) => flat.includes(w)), wantText.filter((w) => !flat.includes(w)).join(', '));
   check('report PDF has the alert explained', flat.includes(explain.slice(0, 30)), explain.slice(0, 30));
   check('report PDF has no controls', !/Acknowledge\b(?!d)|Print or save|Correct…/.test(flat));
-  execFileSync('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', pdf, join(shots, 'report-pdf-page')]);
+  execFileSync('pdftoppm', ['-png', '-r', '90', '-f', '1', '-l', '1', pdf, join(shots, 'report-pdf-page')]);
 
   // ------------------------------------------------------------ jobs (clinician: no retry)
   await go('#/admin/jobs', '#jobs-table');
