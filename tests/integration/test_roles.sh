@@ -93,5 +93,5 @@ while read -r method tpl c_lims c_clin c_view c_admin c_none; do
 done <"$t_tmp/order"
 echo "$n calls: $(wc -l <"$t_tmp/order") routes x 5 callers"
 
-rw_stop_daemon
+check "clean shutdown (no sanitizer report)" rw_stop_daemon
 done_tests

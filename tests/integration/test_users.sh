@@ -226,5 +226,5 @@ check_eq "after $before + $i failures from this address (other names): 429" "$(j
 check_eq "... at the 20th" "$(db "SELECT failures FROM signin_failures WHERE kind = 'address' AND key = '127.0.0.1'")" 20
 echo "per-address: $before earlier failures + $i new names, then 429 Retry-After $(sed -n 's/^[Rr]etry-[Aa]fter: \([0-9]*\).*/\1/p' "$H")"
 
-rw_stop_daemon
+check "clean shutdown (no sanitizer report)" rw_stop_daemon
 done_tests
