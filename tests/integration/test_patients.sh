@@ -176,7 +176,7 @@ expect "non-numeric patient id" 404 not_found
 api GET /api/v1/nothing-here
 expect "unknown endpoint" 404 not_found
 api DELETE "/api/v1/patients/$PID"
-expect "patients cannot be deleted" 405 method_not_allowed
+expect "the LIMS may not erase a patient (an admin's correction)" 403 forbidden
 api PATCH "/api/v1/patients/$PID" "{\"external_id\":\"OTHER-1\"}"
 expect "external_id is read-only" 422 read_only external_id
 api PATCH "/api/v1/patients/$PID" '{}'
