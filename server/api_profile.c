@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "core/bins.h"
+#include "server/answer_cache.h"
 #include "server/api.h"
 #include "server/blob.h"
 
@@ -68,6 +69,60 @@ static json_t *empty_bins_new(void)
     return json_pack("{s:[], s:[], s:[], s:[], s:[]}", "chrom", "start", "end", "log2", "masked");
 }
 
+enum { PROFILE_ANSWER = 1 }; /* this file's kind in the answer cache */
+
+/* Whether the client takes a gzip answer (Accept-Encoding names gzip, not with q=0). */
+static int accepts_gzip(srv_request *req)
+{
+    const char *ae =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    const char *g = ae ? strstr(ae, "gzip") : NULL;
+    return g && strncmp(g + 4, ";q=0", 4) != 0 ? 1 : 0;
+}
+
+/* The profile's bytes into *a: body (everything but the bins, from the row at st) plus the bins
+ * of the row's log2 and mask columns (7, 8). Building the bins is the cost, so the whole answer
+ * is cached under a version that hashes the body's text and both blobs: any change of the row
+ * makes a new version. 0 or 1 (found in the cache), -1 when out of memory. */
+static int profile_answer(sqlite3_stmt *st, json_t *body, int ddpcr, srv_answer *a)
+{
+    json_object_del(body, "bins");
+    /* Six significant digits are plenty for float32 data and keep ~6000 bins small. */
+    char *head = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(6));
+    if (!head)
+        return -1;
+    size_t hl = strlen(head);
+    uint64_t version = srv_fnv1a(SRV_FNV_SEED, head, hl);
+    for (int col = 7; col <= 8; col++)
+        version =
+            srv_fnv1a(version, sqlite3_column_blob(st, col), (size_t)sqlite3_column_bytes(st, col));
+    int64_t id = json_integer_value(json_object_get(body, "sample_id"));
+    int found = srv_answer_cache_get(PROFILE_ANSWER, id, version, a);
+    if (found) {
+        free(head);
+        return found;
+    }
+    json_t *bins =
+        ddpcr ? empty_bins_new()
+              : bins_json_new((const char *)sqlite3_column_text(st, 5), sqlite3_column_int(st, 6),
+                              sqlite3_column_blob(st, 7), (size_t)sqlite3_column_bytes(st, 7),
+                              sqlite3_column_blob(st, 8), (size_t)sqlite3_column_bytes(st, 8));
+    char *tail = bins ? json_dumps(bins, JSON_COMPACT | JSON_REAL_PRECISION(6)) : NULL;
+    json_decref(bins);
+    /* head is an object's text: "{...}" becomes "{...,"bins":<tail>}". */
+    size_t tl = tail ? strlen(tail) : 0, n = hl - 1 + 8 + tl + 1;
+    char *text = tail ? malloc(n + 1) : NULL;
+    int rc = -1;
+    if (text) {
+        snprintf(text, n + 1, "%.*s,\"bins\":%s}", (int)(hl - 1), head, tail);
+        rc = srv_answer_cache_put(PROFILE_ANSWER, id, version, text, n, a);
+    }
+    free(text);
+    free(tail);
+    free(head);
+    return rc;
+}
+
 static enum MHD_Result profile_get(srv_request *req)
 {
     const char *acc = req->nparams > 0 && req->params[0] ? req->params[0] : "";
@@ -96,11 +151,6 @@ static enum MHD_Result profile_get(srv_request *req)
     }
     const char *assay = (const char *)sqlite3_column_text(st, 2);
     int ddpcr = !strcmp(assay, "ddpcr") || sqlite3_column_type(st, 7) == SQLITE_NULL;
-    json_t *bins =
-        ddpcr ? empty_bins_new()
-              : bins_json_new((const char *)sqlite3_column_text(st, 5), sqlite3_column_int(st, 6),
-                              sqlite3_column_blob(st, 7), (size_t)sqlite3_column_bytes(st, 7),
-                              sqlite3_column_blob(st, 8), (size_t)sqlite3_column_bytes(st, 8));
     json_t *versions = json_pack(
         "{s:s, s:o, s:o}", "core", (const char *)sqlite3_column_text(st, 14), "pon",
         sqlite3_column_type(st, 15) == SQLITE_NULL
@@ -127,7 +177,7 @@ static enum MHD_Result profile_get(srv_request *req)
         "bin_size",
         sqlite3_column_type(st, 6) == SQLITE_NULL ? json_null()
                                                   : json_integer(sqlite3_column_int(st, 6)),
-        "bins", bins ? bins : json_null(), "segments", col_json(st, 9, json_array()), "regions",
+        "bins", json_null(), "segments", col_json(st, 9, json_array()), "regions",
         col_json(st, 10, json_array()), "tumour_fraction", col_json(st, 12, json_null()), "qc",
         col_json(st, 11, json_object()), "versions", versions ? versions : json_null(), "call",
         call ? call : json_null(), "computed_at", (const char *)sqlite3_column_text(st, 26),
@@ -136,24 +186,27 @@ static enum MHD_Result profile_get(srv_request *req)
         json_object_set_new(body, "ddpcr", col_json(st, 13, json_null()));
     if (body) /* the provenance: every analysis setting the result was made with */
         json_object_set_new(body, "settings", col_json(st, 28, json_null()));
+    srv_answer a = {0};
+    int found = body ? profile_answer(st, body, ddpcr, &a) : -1;
     sqlite3_finalize(st);
-    if (!body || !bins) {
-        json_decref(body);
+    int64_t sample_id = json_integer_value(json_object_get(body, "sample_id"));
+    json_decref(body);
+    if (found < 0)
         return srv_reply_internal(req, "cannot build a profile");
-    }
-    if (srv_audit_read(req, "sample", json_integer_value(json_object_get(body, "sample_id")))) {
-        json_decref(body);
+    if (srv_audit_read(req, "sample", sample_id)) {
+        srv_answer_free(&a);
         return MHD_YES;
     }
-    /* Six significant digits are plenty for float32 data and keep ~6000 bins small. */
-    char *text = json_dumps(body, JSON_COMPACT | JSON_REAL_PRECISION(6));
-    json_decref(body);
-    if (!text)
-        return srv_reply_internal(req, "out of memory");
-    enum MHD_Result ret = srv_reply_bytes(req, 200, "application/json", text, strlen(text));
-    free(text);
-    if (req->response)
+    int gz = accepts_gzip(req);
+    enum MHD_Result ret = srv_reply_bytes(
+        req, 200, "application/json", gz ? (void *)a.gzip : a.plain, gz ? a.gzip_len : a.plain_len);
+    srv_answer_free(&a);
+    if (req->response) {
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+        if (gz)
+            MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    }
     return ret;
 }
 

@@ -12,6 +12,7 @@ UNIT_TESTS = \
 UNIT_TESTS += tests/unit/test_wig tests/unit/test_realism tests/unit/test_mbc315 tests/unit/test_baseline
 UNIT_TESTS += tests/unit/test_calibration
 UNIT_TESTS += tests/unit/test_fragments
+UNIT_TESTS += tests/unit/test_answer_cache
 check_PROGRAMS += $(UNIT_TESTS)
 check_PROGRAMS += tests/unit/list_routes # prints the compiled routes for test_openapi.sh
 UNIT_TESTS += tests/unit/test_query
@@ -31,7 +32,6 @@ SCRIPT_TESTS += tests/check_fuzz_corpus.sh
 SCRIPT_TESTS += tests/integration/test_cohort_counts.sh
 SCRIPT_TESTS += tests/integration/test_metrics.sh tests/integration/test_workflow.sh \
 	tests/integration/test_package.sh
-UNIT_TESTS += tests/unit/test_audit
 TESTS += $(UNIT_TESTS) $(SCRIPT_TESTS)
 SH_LOG_COMPILER = $(SHELL)
 TEST_EXTENSIONS = .sh
@@ -53,3 +53,4 @@ SCRIPT_TESTS += tests/integration/test_fhir.sh tests/integration/test_hl7.sh \
 EXTRA_DIST += tests/integration/interop_setup.sh tests/fhir/validate.mjs tests/hl7/parse.mjs \
 	tests/hl7/mllp_receiver.py tests/webhooks/receiver.py
 SCRIPT_TESTS += tests/integration/test_logging.sh tests/integration/test_hardening.sh
+UNIT_TESTS += tests/unit/test_audit

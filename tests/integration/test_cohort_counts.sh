@@ -95,9 +95,17 @@ code=$(RW_TOKEN=$DOC rw_req POST /api/v1/samples/CC-1-5/retract '{"reason": "hae
 check_eq "retraction answered" "$code" 200
 consistent "after a retraction"
 to=$(sqlite3 "$DB" "SELECT id FROM patients WHERE external_id = 'CC-0'")
+# The draw's profile, cached from here on (server/answer_cache.h): plain and gzip say the same.
+RW_TOKEN=$DOC rw_req GET /api/v1/samples/CC-3-4/profile >/dev/null
+before=$(jq -c . "$RW_BODY")
+gz=$(curl -s -H "Authorization: Bearer $DOC" -H 'Accept-Encoding: gzip' \
+    "$RW_URL/api/v1/samples/CC-3-4/profile" | gunzip -c | jq -c .)
+check_eq "profile: gzip answer inflates to the plain one" "$gz" "$before"
 code=$(RW_TOKEN=$ADMIN rw_req POST /api/v1/samples/CC-3-4/move "{\"patient_id\": $to, \"reason\": \"swapped tubes\"}")
 check_eq "move answered" "$code" 200
 consistent "after a draw moved to another patient"
+RW_TOKEN=$DOC rw_req GET /api/v1/samples/CC-3-4/profile >/dev/null
+check_eq "profile after the move: never the cached old answer" "$(jq .patient_id "$RW_BODY")" "$to"
 gone=$(sqlite3 "$DB" "SELECT id FROM patients WHERE external_id = 'CC-5'")
 code=$(RW_TOKEN=$ADMIN rw_req DELETE "/api/v1/patients/$gone")
 check "erasure answered ($code)" [ "$code" = 200 -o "$code" = 204 ]

@@ -1,0 +1,37 @@
+/* A small cache of answers that are costly to build but rarely change (a sample's profile: a
+ * quarter megabyte of JSON from its stored bins), each kept plain and gzip-compressed. An entry
+ * is found by (kind, id) and used only while its version matches: the caller derives the version
+ * from everything the answer depends on, so a stale entry is never served, only replaced.
+ * Bounded (SRV_ANSWER_CACHE_SLOTS entries) and thread-safe. */
+#ifndef SRV_ANSWER_CACHE_H
+#define SRV_ANSWER_CACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define SRV_ANSWER_CACHE_SLOTS 64
+
+typedef struct srv_answer {
+    char *plain; /* the answer's bytes */
+    size_t plain_len;
+    unsigned char *gzip; /* the same, gzip-compressed (RFC 1952) */
+    size_t gzip_len;
+} srv_answer;
+
+/* A copy of the entry (kind, id) at version into *out (free with srv_answer_free()): 1 when
+ * found, 0 when absent or of another version, -1 when out of memory. */
+int srv_answer_cache_get(int kind, int64_t id, uint64_t version, srv_answer *out);
+/* Stores a copy of plain[0..len) for (kind, id, version), compressing it, replacing any older
+ * entry of (kind, id) or else the least recently stored one. Fills *out with the copy (free
+ * with srv_answer_free()) when out is not NULL. 0, or -1 when out of memory. */
+int srv_answer_cache_put(int kind, int64_t id, uint64_t version, const char *plain, size_t len,
+                         srv_answer *out);
+void srv_answer_free(srv_answer *a);
+
+/* gzip-compresses data[0..len) into a new buffer (free()), *out_len its size. NULL on failure. */
+unsigned char *srv_gzip_new(const void *data, size_t len, size_t *out_len);
+/* FNV-1a 64-bit hash of data[0..len), seeded with h (start with SRV_FNV_SEED): versions. */
+#define SRV_FNV_SEED 14695981039346656037ULL
+uint64_t srv_fnv1a(uint64_t h, const void *data, size_t len);
+
+#endif
