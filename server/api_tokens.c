@@ -7,6 +7,7 @@
 
 #include "server/api.h"
 #include "server/auth.h"
+#include "server/query.h"
 #include "server/rows.h"
 
 static const char *const role_names[] = {"lims", "clinician", "viewer", "admin", NULL};
@@ -99,20 +100,28 @@ static enum MHD_Result create_token(srv_request *req)
     return srv_reply_json(req, MHD_HTTP_CREATED, body);
 }
 
+/* GET /api/v1/tokens?limit=&cursor=: in id order, paged (server/query.h). */
 static enum MHD_Result list_tokens(srv_request *req)
 {
-    sqlite3_stmt *st = srv_db_prepare(req->db, "SELECT " TOKEN_COLUMNS " FROM tokens ORDER BY id");
+    long limit;
+    srv_cursor after;
+    if (srv_query_int(req, "limit", 1, 1000, 500, &limit) || srv_query_cursor(req, &after))
+        return srv_validate_done(req);
+    sqlite3_stmt *st = srv_db_prepare(req->db, "SELECT " TOKEN_COLUMNS
+                                               " FROM tokens WHERE id > ? ORDER BY id LIMIT ?");
     json_t *arr = json_array();
     int rc;
     if (!st || !arr)
         goto fail;
+    sqlite3_bind_int64(st, 1, after.id);
+    sqlite3_bind_int64(st, 2, limit + 1);
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         if (json_array_append_new(arr, token_json(st)))
             goto fail;
     if (rc != SQLITE_DONE)
         goto fail;
     sqlite3_finalize(st);
-    return srv_reply_json(req, MHD_HTTP_OK, json_pack("{s:o}", "tokens", arr));
+    return srv_reply_page(req, "tokens", arr, limit, "id", NULL);
 fail:
     sqlite3_finalize(st);
     json_decref(arr);
@@ -123,16 +132,10 @@ fail:
  * every admin out. */
 static int other_admins(sqlite3 *db, int64_t id)
 {
-    int n = -1;
-    sqlite3_stmt *st = srv_db_prepare(db, "SELECT count(*) FROM tokens WHERE role = 'admin' AND "
-                                          "revoked_at IS NULL AND id <> ?");
-    if (st) {
-        sqlite3_bind_int64(st, 1, id);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            n = sqlite3_column_int(st, 0);
-    }
-    sqlite3_finalize(st);
-    return n;
+    return srv_auth_count(db,
+                          "SELECT count(*) FROM tokens WHERE role = 'admin' AND "
+                          "revoked_at IS NULL AND id <> ?",
+                          id);
 }
 
 static enum MHD_Result revoke_token(srv_request *req)
@@ -208,7 +211,11 @@ const srv_route srv_tokens_routes[] = {
      .handler = create_token,
      .roles = SRV_ROLE_ADMIN,
      .body = SRV_BODY_JSON},
-    {.method = "GET", .path = "/api/v1/tokens", .handler = list_tokens, .roles = SRV_ROLE_ADMIN},
+    {.method = "GET",
+     .path = "/api/v1/tokens",
+     .handler = list_tokens,
+     .roles = SRV_ROLE_ADMIN,
+     .query = (const char *const[]){"limit", "cursor", NULL}},
     {.method = "DELETE",
      .path = "/api/v1/tokens/{id}",
      .handler = revoke_token,

@@ -210,6 +210,20 @@ RW_TOKEN=$ADMIN
 check_eq "patients updated_since" \
     "$(rw_req GET '/api/v1/patients?updated_since=2999-01-01T00:00:00Z' >/dev/null; j '.patients | length')" 0
 check_eq "alerts page" "$(rw_req GET '/api/v1/alerts?limit=1' >/dev/null; j 'has("next_cursor")')" true
+# Every list pages the same way: tokens, panels, a patient's draws.
+for list in tokens pons "patients/$PAT2/samples"; do
+    key=${list##*/}
+    rw_req GET "/api/v1/$list?limit=1" >/dev/null
+    one=$(j ".${key}[0].id")
+    c=$(j .next_cursor)
+    if [ "$(rw_req GET "/api/v1/$list?limit=1000" >/dev/null; j ".$key | length")" -gt 1 ]; then
+        check "$list: a cursor" test "$c" != null
+        rw_req GET "/api/v1/$list?limit=1&cursor=$c" >/dev/null
+        check "$list: the next page is another row" test "$(j ".${key}[0].id")" != "$one"
+    else
+        check_eq "$list: one row, no cursor" "$c" null
+    fi
+done
 check "the daemon stops cleanly" rw_stop_daemon
 
 # ---------------------------------------------------------------- the site's time zone
