@@ -150,16 +150,8 @@ static enum MHD_Result create_user(srv_request *req)
 /* Enabled admin accounts other than id; -1 on an SQL error. */
 static int other_admins(sqlite3 *db, int64_t id)
 {
-    int n = -1;
-    sqlite3_stmt *st = srv_db_prepare(
-        db, "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?");
-    if (st) {
-        sqlite3_bind_int64(st, 1, id);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            n = sqlite3_column_int(st, 0);
-    }
-    sqlite3_finalize(st);
-    return n;
+    return srv_auth_count(
+        db, "SELECT count(*) FROM users WHERE role = 'admin' AND disabled = 0 AND id <> ?", id);
 }
 
 /* Applies role/disabled changes to `have` (the stored row) inside the open transaction: 0, or -1

@@ -133,6 +133,19 @@ int srv_auth_recheck(srv_request *req)
     return -1;
 }
 
+int srv_auth_count(sqlite3 *conn, const char *sql, int64_t id)
+{
+    int n = -1;
+    sqlite3_stmt *st = srv_db_prepare(conn, sql);
+    if (st) {
+        sqlite3_bind_int64(st, 1, id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int(st, 0);
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
 int srv_auth_commit(srv_request *req)
 {
     if (srv_auth_recheck(req)) {

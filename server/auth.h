@@ -29,6 +29,9 @@ int srv_auth_commit(srv_request *req);
 /* At first start (no token at all): creates an admin token and returns 1 with its secret, so
  * main can print it once; 0 when tokens already exist; -1 on error. */
 int srv_auth_bootstrap(sqlite3 *conn, char *secret);
+/* The count(*) of sql run with id bound to its one parameter; -1 on an SQL error (the "last
+ * admin" guards of tokens and users). */
+int srv_auth_count(sqlite3 *conn, const char *sql, int64_t id);
 /* "lims" -> SRV_ROLE_LIMS, "viewer" -> SRV_ROLE_VIEWER ...; 0 for an unknown name. */
 unsigned srv_role_parse(const char *name);
 const char *srv_role_name(unsigned role);

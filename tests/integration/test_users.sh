@@ -125,40 +125,36 @@ check_eq "an expiry in the past is refused" "$(as POST /api/v1/tokens '{"role":"
 check_eq "works before its expiry" "$(RW_TOKEN=$SHORT rw_req GET /api/v1/session)" 200
 
 # ---------------------------------------------------------------- re-check before commit
-RW_TOKEN=$ADMIN_TOKEN rw_req POST /api/v1/tokens '{"role":"lims","label":"lims-slow"}' >/dev/null
+# revoked_midway METHOD PATH PREFIX: a new lims token sends PREFIX + 3000 spaces + "}" (valid
+# JSON) at 1 KB/s; the token is revoked a second in. The status goes to $t_tmp/slow.code.
+revoked_midway() {
+    RW_TOKEN=$ADMIN_TOKEN rw_req POST /api/v1/tokens '{"role":"lims","label":"lims-slow"}' >/dev/null
+    local tok id slow
+    tok=$(jqb .token)
+    id=$(jqb .id)
+    { printf '%s' "$3"; head -c 3000 /dev/zero | tr '\0' ' '; printf '}'; } >"$t_tmp/slow.json"
+    curl -s -o "$t_tmp/slow.out" -w '%{http_code}' -X "$1" -H "Authorization: Bearer $tok" \
+        -H 'Content-Type: application/json' --limit-rate 1K --data-binary "@$t_tmp/slow.json" \
+        "$RW_URL$2" >"$t_tmp/slow.code" &
+    slow=$!
+    sleep 1
+    check_eq "revoked during the request" "$(RW_TOKEN=$ADMIN_TOKEN rw_req DELETE "/api/v1/tokens/$id")" 200
+    wait $slow
+}
+RW_TOKEN=$ADMIN_TOKEN rw_req POST /api/v1/tokens '{"role":"lims","label":"lims"}' >/dev/null
 LIMS=$(jqb .token)
-LIMS_ID=$(jqb .id)
 RW_TOKEN=$LIMS rw_req POST /api/v1/patients '{"external_id":"AUTH-1","diagnosis_date":"2020-01-01"}' >/dev/null
 PID=$(jqb .id)
 RW_TOKEN=$LIMS rw_req POST "/api/v1/patients/$PID/samples" \
     '{"accession":"AUTH-S1","collected_at":"2024-03-01","assay":"ddpcr"}' >/dev/null
-# 3 KB of valid JSON (padded with spaces) sent at 1 KB/s: the token is revoked meanwhile.
-{ printf '{"wells":[{"target_positive":2400,"reference_positive":1300,"droplets":15000}]'
-  head -c 3000 /dev/zero | tr '\0' ' '; printf '}'; } >"$t_tmp/slow.json"
-curl -s -o "$t_tmp/slow.out" -w '%{http_code}' -X PUT -H "Authorization: Bearer $LIMS" \
-    -H 'Content-Type: application/json' --limit-rate 1K --data-binary "@$t_tmp/slow.json" \
-    "$RW_URL/api/v1/samples/AUTH-S1/ddpcr" >"$t_tmp/slow.code" &
-slow=$!
-sleep 1
-check_eq "revoked during the upload" "$(RW_TOKEN=$ADMIN_TOKEN rw_req DELETE "/api/v1/tokens/$LIMS_ID")" 200
-wait $slow
+revoked_midway PUT /api/v1/samples/AUTH-S1/ddpcr \
+    '{"wells":[{"target_positive":2400,"reference_positive":1300,"droplets":15000}]'
 check_eq "the upload gets no 2xx" "$(cat "$t_tmp/slow.code")" 401
 check_eq "... but 401 unauthorized" "$(jq -r .error.code "$t_tmp/slow.out")" unauthorized
 check_eq "... and no row" "$(db "SELECT count(*) FROM jobs j JOIN samples s ON s.id = j.sample_id WHERE s.accession = 'AUTH-S1'")" 0
 check_eq "... the sample still waits" "$(db "SELECT status FROM samples WHERE accession = 'AUTH-S1'")" received
 # The same for a clinical write (the generic record path): a patient sent slowly.
-RW_TOKEN=$ADMIN_TOKEN rw_req POST /api/v1/tokens '{"role":"lims","label":"lims-slow-2"}' >/dev/null
-LIMS=$(jqb .token)
-LIMS_ID=$(jqb .id)
-{ printf '{"external_id":"AUTH-2","diagnosis_date":"2020-01-01"'
-  head -c 3000 /dev/zero | tr '\0' ' '; printf '}'; } >"$t_tmp/slow.json"
-curl -s -o "$t_tmp/slow.out" -w '%{http_code}' -X POST -H "Authorization: Bearer $LIMS" \
-    -H 'Content-Type: application/json' --limit-rate 1K --data-binary "@$t_tmp/slow.json" \
-    "$RW_URL/api/v1/patients" >"$t_tmp/slow.code" &
-slow=$!
-sleep 1
-RW_TOKEN=$ADMIN_TOKEN rw_req DELETE "/api/v1/tokens/$LIMS_ID" >/dev/null
-wait $slow
+revoked_midway POST /api/v1/patients '{"external_id":"AUTH-2","diagnosis_date":"2020-01-01"'
 check_eq "a patient sent while its token is revoked: 401" "$(cat "$t_tmp/slow.code")" 401
 check_eq "... no patient row" "$(db "SELECT count(*) FROM patients WHERE external_id = 'AUTH-2'")" 0
 check_eq "... no audit row" "$(db "SELECT count(*) FROM audit_log WHERE entity_type = 'patient'")" 1
@@ -227,4 +223,22 @@ check_eq "... at the 20th" "$(db "SELECT failures FROM signin_failures WHERE kin
 echo "per-address: $before earlier failures + $i new names, then 429 Retry-After $(sed -n 's/^[Rr]etry-[Aa]fter: \([0-9]*\).*/\1/p' "$H")"
 
 check "clean shutdown (no sanitizer report)" rw_stop_daemon
+
+# ---------------------------------------------------------------- HTTPS: the cookie is Secure
+if command -v openssl >/dev/null; then
+    T=$t_tmp/tls
+    mkdir -p "$T"
+    openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 2 \
+        -keyout "$T/key.pem" -out "$T/cert.pem" -subj /CN=127.0.0.1 \
+        -addext "subjectAltName=IP:127.0.0.1" 2>"$T/openssl.log"
+    RW_SCHEME=https RW_CACERT=$T/cert.pem rw_start_daemon "$T/run" --tls-cert "$T/cert.pem" \
+        --tls-key "$T/key.pem" || { done_tests; exit 1; }
+    TPW=$(sed -n 's/^admin account: admin password: \([^ ]*\).*/\1/p' "$T/run/stdout")
+    code=$(curl -s --cacert "$T/cert.pem" -o "$RW_BODY" -D "$H" -w '%{http_code}' -X POST \
+        -H 'Content-Type: application/json' --data-binary "{\"name\":\"admin\",\"password\":\"$TPW\"}" \
+        "$RW_URL/api/v1/session")
+    check_eq "sign-in over HTTPS" "$code" 201
+    check "under TLS the cookie is Secure" grep -qi '^set-cookie: rw_session=[0-9a-f]*;.*; Secure' "$H"
+    check "clean shutdown of the TLS daemon" rw_stop_daemon
+fi
 done_tests
