@@ -1,7 +1,12 @@
 // The patient page (trend chart, alerts that explain themselves, draws with their tumour
 // fraction, corrections of a draw, history) and its printable report (#/report/ID: the same
 // parts laid out for paper; style.css's print rules; the browser prints it to PDF).
-import { api } from './app.js';
+import { api, role } from './app.js';
+
+// What the signed-in role may do here (the server decides; these only spare a useless button):
+// clinicians acknowledge alerts, clinicians and admins correct draws (role '' = not known).
+const mayAcknowledge = () => ['clinician', ''].includes(role());
+const mayCorrect = () => ['clinician', 'admin', ''].includes(role());
 import { h, show, loading, errorBox, empty, fact, back, fmt, badge, subtype, table, messageLine } from './dom.js';
 import { trendChart, highlightDraws, thresholdText, isNoCall, noCallText } from './charts.js';
 import { explainAlert, seriesTumourFraction, noCallWords, RULE_LABEL, TF_DETECTION_LIMIT } from './words.js';
@@ -121,7 +126,7 @@ function alertCard(a, opts) {
     card.append(h('details', { class: 'no-print' }, h('summary', {}, 'Evidence (raw)'),
       h('pre', {}, JSON.stringify(a.evidence || {}, null, 2))));
   }
-  if (!acked && opts.refresh) card.append(ackForm(a, opts.refresh));
+  if (!acked && opts.refresh && mayAcknowledge()) card.append(ackForm(a, opts.refresh));
   return card;
 }
 
@@ -168,7 +173,7 @@ export async function renderPatient(id) {
     t.alerts.length ? t.alerts.map((a) => alertCard(a, alertOpts)) : empty('No alert for this patient.'));
   const actions = (s) => correctionPanel(s, t, refresh);
   const draws = h('section', { 'aria-labelledby': 'draws-h' }, h('h2', { id: 'draws-h' }, 'Draws'),
-    drawsTable(t, { actions }));
+    drawsTable(t, { actions: mayCorrect() ? actions : null }));
   const history = historySection(p.id, t.series.map((s) => s.sample_id));
   show(head, fig, live, alerts, draws, history);
   chart = trendChart(canvas, t);

@@ -123,6 +123,7 @@ async function signInWithPassword(name, password, fresh, origin = base) {
 const PEOPLE = {
   clinician: { name: 'dr-e2e', first: 'First-pw-for-e2e-1', fresh: 'Second-pw-for-e2e-2', role: 'clinician' },
   admin: { name: 'lab-e2e', first: 'First-pw-for-lab-1', fresh: 'Second-pw-for-lab-2', role: 'admin' },
+  viewer: { name: 'auditor-e2e', first: 'First-pw-for-aud-1', fresh: 'Second-pw-for-aud-2', role: 'viewer' },
 };
 for (const p of Object.values(PEOPLE)) {
   const r = await fetch(`${base}/api/v1/users`, { method: 'POST', body: JSON.stringify({ name: p.name, role: p.role, password: p.first }),
@@ -535,6 +536,20 @@ try {
     check('signed out: the session is over', (await page.evaluate(async () => (await fetch('/api/v1/session')).status)) === 401);
     check('no first-password change the second time', !await signInWithPassword(PEOPLE.clinician.name, PEOPLE.clinician.fresh));
   }
+
+  // ------------------------------------------------------------ a viewer reads, and only reads
+  await page.click('#signout');
+  await page.waitForSelector('#token');
+  await signInWithPassword(PEOPLE.viewer.name, PEOPLE.viewer.first, PEOPLE.viewer.fresh);
+  await go(`#/patient/${cfg.rel}`, '#samples-table');
+  await page.waitForSelector('#history-table, #history .hint');
+  check('viewer: no acknowledge form, no correction button, the history shown',
+    await page.locator('form.ack').count() === 0 && await page.locator('button[data-correct]').count() === 0 &&
+    await page.locator('#history-table').count() === 1);
+  await audit('patient-viewer');
+  await page.click('#signout');
+  await page.waitForSelector('#token');
+  await signInWithPassword(PEOPLE.clinician.name, PEOPLE.clinician.fresh);
 
   // ------------------------------------------------------------ narrow window
   await page.setViewportSize({ width: 420, height: 800 });
