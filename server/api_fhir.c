@@ -2,9 +2,12 @@
  * (server/fhir.h builds the resources; docs/api-interop.md shows them):
  *   GET /api/v1/fhir/Patient/{id}, /Patient/{id}/$everything, /DiagnosticReport/{id},
  *   /Observation/{id}, /DetectedIssue/{id}, and /api/v1/samples/{accession}/fhir (a Bundle).
- * Clinical reads: clinician, viewer and admin. Errors keep the API's own JSON shape. */
+ * Clinical reads: clinician, viewer and admin; /api/v1/fhir/metadata (CapabilityStatement) is
+ * public. Errors keep the API's own JSON shape. */
 #include <stdio.h>
 #include <string.h>
+
+#include <config.h> /* autoconf's PACKAGE_VERSION */
 
 #include "server/api.h"
 #include "server/export.h"
@@ -127,11 +130,25 @@ static enum MHD_Result fhir_sample(srv_request *req)
     return fhir_answer(req, st, res, "result for this sample");
 }
 
+/* GET /api/v1/fhir/metadata (public, like the OpenAPI document: it holds no data). */
+static enum MHD_Result fhir_metadata(srv_request *req)
+{
+    srv_fhir_ctx ctx;
+    char base[512];
+    fhir_ctx(req, &ctx, base);
+    json_t *cs = srv_fhir_capabilities_new(&ctx, PACKAGE_VERSION);
+    return fhir_answer(req, cs ? SRV_OK : SRV_INTERNAL, cs, "capability statement");
+}
+
 #define FHIR_GET(p, h)                                                                             \
     {                                                                                              \
         .method = "GET", .path = (p), .handler = (h), .roles = FHIR_READERS                        \
     }
 const srv_route srv_fhir_routes[] = {
+    {.method = "GET",
+     .path = "/api/v1/fhir/metadata",
+     .handler = fhir_metadata,
+     .roles = SRV_ROLE_PUBLIC},
     FHIR_GET("/api/v1/fhir/Patient/{id}", fhir_patient),
     FHIR_GET("/api/v1/fhir/Patient/{id}/$everything", fhir_everything),
     FHIR_GET("/api/v1/fhir/DiagnosticReport/{id}", fhir_report),

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "server/db.h"
 #include "server/export.h"
@@ -578,4 +579,43 @@ srv_status srv_fhir_sample_bundle(sqlite3 *db, const srv_fhir_ctx *ctx, int64_t 
     *out = st == SRV_OK ? bundle("collection", entries) : NULL;
     json_decref(entries);
     return st == SRV_OK && !*out ? SRV_INTERNAL : st;
+}
+
+/* ---------------------------------------------------------------- capabilities */
+
+json_t *srv_fhir_capabilities_new(const srv_fhir_ctx *ctx, const char *version)
+{
+    static const char *const types[] = {"Patient", "DiagnosticReport", "Observation",
+                                        "DetectedIssue"};
+    char today[16];
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(today, sizeof today, "%Y-%m-%d", &tm);
+    int bad = 0;
+    json_t *resources = json_array();
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+        json_t *r = json_pack("{s:s, s:[{s:s}]}", "type", types[i], "interaction", "code", "read");
+        if (r && i == 2)
+            put(r, "supportedProfile", json_pack("[s]", IG_PROFILE "variant"), &bad);
+        if (r && i == 1)
+            put(r, "supportedProfile", json_pack("[s]", IG_PROFILE "genomic-report"), &bad);
+        if (r && i == 0)
+            put(r, "operation",
+                json_pack("[{s:s, s:s}]", "name", "everything", "definition",
+                          "http://hl7.org/fhir/OperationDefinition/Patient-everything"),
+                &bad);
+        push(resources, r, &bad);
+    }
+    json_t *o = json_pack(
+        "{s:s, s:s, s:s, s:s, s:s, s:{s:s, s:s}, s:{s:s, s:s}, s:s, s:[s], s:[{s:s, s:{s:s}, "
+        "s:o}]}",
+        "resourceType", "CapabilityStatement", "status", "active", "date", today, "kind",
+        "instance", "publisher", "relapsewatch", "software", "name", "relapsewatchd", "version",
+        version, "implementation", "description", "relapsewatch cfDNA 1q21.3 monitoring", "url",
+        ctx->full_url_base, "fhirVersion", "4.0.1", "format", "json", "rest", "mode", "server",
+        "security", "description",
+        "Bearer token (Authorization: Bearer rw_...) or a session; roles clinician, viewer, admin",
+        "resource", resources);
+    return done(o, bad);
 }

@@ -40,4 +40,9 @@ srv_status srv_fhir_everything(sqlite3 *db, const srv_fhir_ctx *ctx, int64_t pat
 srv_status srv_fhir_sample_bundle(sqlite3 *db, const srv_fhir_ctx *ctx, int64_t sample_id,
                                   json_t **out);
 
+/* GET /api/v1/fhir/metadata: the CapabilityStatement of these endpoints (R4 4.0.1, JSON, read
+ * on Patient, DiagnosticReport, Observation and DetectedIssue, Patient/$everything), with
+ * software.version and implementation.url; today's date (UTC). A new object, or NULL. */
+json_t *srv_fhir_capabilities_new(const srv_fhir_ctx *ctx, const char *version);
+
 #endif

@@ -16,6 +16,12 @@ if (schema.id !== 'http://hl7.org/fhir/json-schema/4.0') {
   console.error(`not the FHIR R4 schema: ${schema.id}`);
   process.exit(1);
 }
+// The schema file is R4's first release (4.0.0); R4's technical correction 4.0.1 changed no
+// structure, only the version our CapabilityStatement names: admit that value too.
+for (const def of Object.values(schema.definitions))
+  for (const prop of Object.values(def.properties ?? {}))
+    if (Array.isArray(prop.enum) && prop.enum.includes('4.0.0') && !prop.enum.includes('4.0.1'))
+      prop.enum.push('4.0.1');
 const ajv = new Ajv({ strict: false, allErrors: false, validateSchema: false });
 ajv.addMetaSchema(require('ajv/dist/refs/json-schema-draft-06.json'));
 schema.$id = schema.id; // draft-06 names it $id; ajv 8 reads only that

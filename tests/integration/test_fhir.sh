@@ -48,6 +48,11 @@ check_eq "Observation of the no-call" "$(get cnq "/api/v1/fhir/Observation/$SQ-c
 check_eq "quality of the no-call" "$(get qcq "/api/v1/fhir/Observation/$SQ-qc")" "200 $FJ"
 check_eq "DetectedIssue" "$(get issue "/api/v1/fhir/DetectedIssue/$AL")" "200 $FJ"
 check_eq "sample Bundle" "$(get sample "/api/v1/samples/FH-5/fhir" "$VIEW")" "200 $FJ"
+code=$(curl -s -o "$F/metadata.json" -w '%{http_code} %{content_type}' "$RW_URL/api/v1/fhir/metadata")
+check_eq "CapabilityStatement, without a token" "$code" "200 $FJ"
+check_eq "  ... R4, JSON, the four resources and \$everything" \
+    "$(J metadata '.fhirVersion + " " + .format[0] + " " + ([.rest[0].resource[].type] | join(",")) + " " + .rest[0].resource[0].operation[0].name')" \
+    "4.0.1 json Patient,DiagnosticReport,Observation,DetectedIssue everything"
 check_eq "lims may not read FHIR" "$(get x "/api/v1/fhir/Patient/$P" "$LIMS" | cut -c1-3)" 403
 check_eq "nor the sample Bundle" "$(get x "/api/v1/samples/FH-5/fhir" "$LIMS" | cut -c1-3)" 403
 check_eq "no token" "$(RW_TOKEN='' rw_req GET "/api/v1/fhir/Patient/$P")" 401
@@ -68,9 +73,9 @@ echo '{"resourceType":"Observation","id":"x","status":"final","code":{"text":"t"
 jq '.entry |= map(select(.resource.resourceType != "Patient"))' "$F/sample.json" >"$F/dangling.json"
 node "$RW_SRCDIR/tests/fhir/validate.mjs" "$F"/patient.json "$F"/everything.json "$F"/report5.json \
     "$F"/cn5.json "$F"/tf5.json "$F"/qc5.json "$F"/cn1.json "$F"/cnq.json "$F"/qcq.json \
-    "$F"/issue.json "$F"/sample.json "$F"/bad.json "$F"/dangling.json >"$t_tmp/validate.out" 2>&1
+    "$F"/issue.json "$F"/sample.json "$F"/metadata.json "$F"/bad.json "$F"/dangling.json >"$t_tmp/validate.out" 2>&1
 check "every resource valid against FHIR R4, every Bundle reference resolves" \
-    test "$(grep -c '^ok ' "$t_tmp/validate.out")" = 11
+    test "$(grep -c '^ok ' "$t_tmp/validate.out")" = 12
 grep '^FAIL\|^  ' "$t_tmp/validate.out" | grep -v 'bad.json\|dangling.json' >&2
 check "  ... and the validator does refuse an invalid resource" grep -q "^FAIL $F/bad.json" "$t_tmp/validate.out"
 check "  ... and a dangling reference" grep -q "reference Patient/$P does not resolve" "$t_tmp/validate.out"
