@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "server/api.h"
+#include "server/auth.h"
 #include "server/jobs.h"
 #include "server/query.h"
 #include "server/rows.h"
@@ -67,6 +68,15 @@ static enum MHD_Result job_get(srv_request *req)
     if (srv_query_check(req, allowed) || srv_param_id(req, 0, &id))
         return srv_validate_done(req);
     srv_status st = job_find(req->db, id, &job);
+    if (st == SRV_OK && req->caller.role == SRV_ROLE_LIMS) { /* the LIMS reads its own jobs only */
+        json_int_t sample = json_integer_value(json_object_get(job, "sample_id"));
+        int own = srv_auth_uploaded_by(req->db, (int64_t)sample, req->caller.token_id);
+        if (own != 1) {
+            json_decref(job);
+            job = NULL;
+            st = own < 0 ? SRV_INTERNAL : SRV_NOT_FOUND;
+        }
+    }
     return srv_reply_lookup(req, st, job, "job");
 }
 

@@ -146,6 +146,22 @@ int srv_auth_count(sqlite3 *conn, const char *sql, int64_t id)
     return n;
 }
 
+int srv_auth_uploaded_by(sqlite3 *conn, int64_t sample_id, int64_t token_id)
+{
+    sqlite3_stmt *st = srv_db_prepare(
+        conn, "SELECT count(*) FROM audit_log WHERE action = 'upload' AND entity_type = 'sample' "
+              "AND entity_id = ? AND token_id = ?");
+    int n = -1;
+    if (st) {
+        sqlite3_bind_int64(st, 1, sample_id);
+        sqlite3_bind_int64(st, 2, token_id);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            n = sqlite3_column_int(st, 0) > 0;
+    }
+    sqlite3_finalize(st);
+    return n;
+}
+
 int srv_auth_commit(srv_request *req)
 {
     if (srv_auth_recheck(req)) {

@@ -153,6 +153,15 @@ check_eq "the upload gets no 2xx" "$(cat "$t_tmp/slow.code")" 401
 check_eq "... but 401 unauthorized" "$(jq -r .error.code "$t_tmp/slow.out")" unauthorized
 check_eq "... and no row" "$(db "SELECT count(*) FROM jobs j JOIN samples s ON s.id = j.sample_id WHERE s.accession = 'AUTH-S1'")" 0
 check_eq "... the sample still waits" "$(db "SELECT status FROM samples WHERE accession = 'AUTH-S1'")" received
+# The LIMS reads its own jobs: those of the inputs its token uploaded.
+RW_TOKEN=$LIMS rw_req POST "/api/v1/patients/$PID/samples" \
+    '{"accession":"AUTH-S2","collected_at":"2024-03-01","assay":"ddpcr"}' >/dev/null
+check_eq "an upload by the lims token" "$(RW_TOKEN=$LIMS rw_req PUT /api/v1/samples/AUTH-S2/ddpcr \
+    '{"wells":[{"target_positive":2400,"reference_positive":1300,"droplets":15000}]}')" 202
+JOB=$(jqb .job.id)
+check_eq "... its job, read by that token" "$(RW_TOKEN=$LIMS rw_req GET "/api/v1/jobs/$JOB")" 200
+RW_TOKEN=$ADMIN_TOKEN rw_req POST /api/v1/tokens '{"role":"lims","label":"other-lims"}' >/dev/null
+check_eq "... not by another lims token (404)" "$(RW_TOKEN=$(jqb .token) rw_req GET "/api/v1/jobs/$JOB")" 404
 # The same for a clinical write (the generic record path): a patient sent slowly.
 revoked_midway POST /api/v1/patients '{"external_id":"AUTH-2","diagnosis_date":"2020-01-01"'
 check_eq "a patient sent while its token is revoked: 401" "$(cat "$t_tmp/slow.code")" 401
