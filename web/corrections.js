@@ -111,6 +111,7 @@ export function correctionPanel(s, t, refresh) {
 const ACTION_WORDS = {
   create: 'created', update: 'changed', delete: 'deleted', retract: 'retracted', unretract: 'restored',
   move: 'moved', acknowledge: 'acknowledged', fire: 'raised', replace_input: 'input replaced',
+  result: 'result stored', upload: 'input uploaded',
 };
 
 function detailText(d) {
@@ -129,7 +130,8 @@ function detailText(d) {
 
 // The patient's and her draws' audit rows, newest first (admin and viewer roles); for other
 // roles the section says where the history is kept.
-export function historySection(patientId, sampleIds) {
+// accessions: sample id -> accession, to name the draws.
+export function historySection(patientId, sampleIds, accessions = new Map()) {
   const body = h('div', {}, h('p', { class: 'state-msg' }, 'Loading the history…'));
   const sec = h('section', { 'aria-labelledby': 'history-h', id: 'history' }, h('h2', { id: 'history-h' }, 'History'), body);
   if (!['admin', 'viewer'].includes(role())) {
@@ -144,7 +146,9 @@ export function historySection(patientId, sampleIds) {
       for (const r of await Promise.all(asks)) for (const e of r.entries || []) seen.set(e.id, e);
       const rows = [...seen.values()].filter((e) => e.action !== 'read' && !String(e.action).startsWith('read'))
         .sort((a, b) => b.id - a.id)
-        .map((e) => [fmt.time(e.at), e.actor, `${e.entity_type} ${e.entity_id}`, ACTION_WORDS[e.action] || e.action, detailText(e.details)]);
+        .map((e) => [fmt.time(e.at), e.actor,
+          e.entity_type === 'sample' && accessions.has(e.entity_id) ? `draw ${accessions.get(e.entity_id)}` : `${e.entity_type} ${e.entity_id}`,
+          ACTION_WORDS[e.action] || e.action, detailText(e.details)]);
       body.replaceChildren(rows.length ? table('history-table', ['When', 'Who', 'What', 'Change', 'Details'], rows)
         : h('p', { class: 'empty' }, 'No change recorded.'));
     } catch (err) {

@@ -174,7 +174,7 @@ export async function renderPatient(id) {
   const actions = (s) => correctionPanel(s, t, refresh);
   const draws = h('section', { 'aria-labelledby': 'draws-h' }, h('h2', { id: 'draws-h' }, 'Draws'),
     drawsTable(t, { actions: mayCorrect() ? actions : null }));
-  const history = historySection(p.id, t.series.map((s) => s.sample_id));
+  const history = historySection(p.id, t.series.map((s) => s.sample_id), new Map(t.series.map((s) => [s.sample_id, s.accession])));
   show(head, fig, live, alerts, draws, history);
   chart = trendChart(canvas, t);
   // The newest open alert's draws are ringed from the start.

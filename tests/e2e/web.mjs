@@ -475,7 +475,7 @@ try {
     await page.waitForSelector('#history-table');
     const hist = await text('#history-table');
     check('history shows the move with its reason and the date fix', hist.includes('Registered under the wrong patient') &&
-      hist.includes('2023-03-03 → 2023-03-05'), hist.slice(0, 400));
+      hist.includes('2023-03-03 → 2023-03-05') && hist.includes(`draw ${moving.accession}`), hist.slice(0, 400));
     await audit('patient-history');
     await go('#/admin/audit', '#audit-table');
     await page.fill('#audit-entity_type', 'sample');
