@@ -155,11 +155,12 @@ static enum MHD_Result job_retry(srv_request *req)
     json_decref(job);
     if (srv_jobs_requeue(req->db, id) != SRV_OK || srv_audit(req, "retry", "job", id, details) ||
         !(answer = srv_jobs_answer_new(req->db, id)) ||
-        job_chain_add(req->db, json_object_get(answer, "job")) || srv_db_commit(req->db)) {
+        job_chain_add(req->db, json_object_get(answer, "job")) || srv_auth_recheck(req) ||
+        srv_db_commit(req->db)) {
         json_decref(details);
         json_decref(answer);
         srv_db_rollback(req->db);
-        return srv_reply_internal(req, "cannot retry a job");
+        return req->response ? MHD_YES : srv_reply_internal(req, "cannot retry a job");
     }
     json_decref(details);
     srv_jobs_notify();

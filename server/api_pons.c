@@ -16,6 +16,7 @@
 
 #include "core/pon.h"
 #include "server/api.h"
+#include "server/auth.h"
 #include "server/counts.h"
 #include "server/datadir.h"
 #include "server/jobs.h"
@@ -308,7 +309,7 @@ static enum MHD_Result pon_create(srv_request *req)
         goto fail;
     int64_t id = sqlite3_last_insert_rowid(req->db);
     if (pon_get(req->db, id, &row) != SRV_OK || srv_audit(req, "create", "pon", id, row) ||
-        srv_db_commit(req->db))
+        srv_auth_recheck(req) || srv_db_commit(req->db))
         goto fail;
     srv_log(SRV_LOG_INFO, "panel of normals %" PRId64 " stored (%d normals)", id, pon->n_normals);
     srv_reply_json(req, 201, json_incref(row));
@@ -317,7 +318,8 @@ fail:
     srv_db_rollback(req->db);
     if (placed)
         unlink(full);
-    srv_reply_internal(req, "cannot store a panel");
+    if (!req->response) /* srv_auth_recheck answers 401 itself */
+        srv_reply_internal(req, "cannot store a panel");
 out:
     if (built[0])
         unlink(built);
@@ -378,7 +380,8 @@ static enum MHD_Result pon_activate(srv_request *req)
     json_t *details = json_pack("{s:i}", "jobs_queued", queued);
     int bad = srv_audit(req, "activate", "pon", id, details);
     json_decref(details);
-    if (bad || pon_get(req->db, id, &row) != SRV_OK || srv_db_commit(req->db))
+    if (bad || pon_get(req->db, id, &row) != SRV_OK || srv_auth_recheck(req) ||
+        srv_db_commit(req->db))
         goto fail;
     srv_jobs_notify();
     srv_log(SRV_LOG_INFO, "panel of normals %" PRId64 " activated: %d samples re-run", id, queued);
@@ -387,7 +390,7 @@ fail:
     sqlite3_finalize(st);
     json_decref(row);
     srv_db_rollback(req->db);
-    return srv_reply_internal(req, "cannot activate a panel");
+    return req->response ? MHD_YES : srv_reply_internal(req, "cannot activate a panel");
 }
 
 const srv_route srv_pons_routes[] = {
