@@ -195,6 +195,7 @@ fail_rollback:
 
 typedef struct attempt {
     int64_t id;
+    int64_t webhook_id; /* 0 for HL7 */
     int attempts;
     char channel[8];
     char type[24];
@@ -328,7 +329,7 @@ static int load_due(sqlite3 *c, attempt *a, int max)
 {
     sqlite3_stmt *st = srv_db_prepare(
         c, "SELECT d.id, d.attempts, d.channel, e.type, d.destination, d.body, "
-           "CASE WHEN w.deleted_at IS NULL THEN w.secret_box END "
+           "CASE WHEN w.deleted_at IS NULL THEN w.secret_box END, coalesce(d.webhook_id, 0) "
            "FROM deliveries d JOIN outbox_events e ON e.id = d.event_id "
            "LEFT JOIN webhooks w ON w.id = d.webhook_id "
            "WHERE d.state = 'pending' AND d.next_attempt_at <= unixepoch() AND (d.channel = "
@@ -347,6 +348,7 @@ static int load_due(sqlite3 *c, attempt *a, int max)
         snprintf(x->type, sizeof x->type, "%s", sqlite3_column_text(st, 3));
         x->destination = col_dup(st, 4);
         x->body = col_dup(st, 5);
+        x->webhook_id = sqlite3_column_int64(st, 7);
         x->boxlen = (size_t)sqlite3_column_bytes(st, 6);
         if (sqlite3_column_type(st, 6) == SQLITE_BLOB && (x->box = malloc(x->boxlen)))
             memcpy(x->box, sqlite3_column_blob(st, 6), x->boxlen);
@@ -375,12 +377,24 @@ static int stopping(srv_outbox *o)
     return s;
 }
 
+/* 1 when an earlier attempt of this round to the same subscription failed: the rest wait for
+ * the next round, so a receiver that does not answer costs one timeout per round, not one per
+ * delivery. */
+static int receiver_down(const attempt *a, int i)
+{
+    for (int j = 0; j < i; j++)
+        if (a[j].webhook_id && a[j].webhook_id == a[i].webhook_id && a[j].outcome &&
+            strcmp(a[j].outcome, "delivered"))
+            return 1;
+    return 0;
+}
+
 static void deliver_due(srv_outbox *o)
 {
     attempt a[20];
     int n = load_due(o->conn, a, 20);
     for (int i = 0; i < n; i++) {
-        if (!stopping(o)) {
+        if (!stopping(o) && !receiver_down(a, i)) {
             double t0 = mono_ms();
             if (!strcmp(a[i].channel, "hl7"))
                 send_hl7(o, &a[i]);
