@@ -27,7 +27,8 @@ async function frame(page, build) {
       ? empty('This daemon has no API for this screen.')
       : errorBox(err, () => frame(page, build));
   }
-  show(h('h1', {}, TITLES[page]), adminNav(page), content);
+  // The jobs list is open to clinicians too; the other screens are the administrator's.
+  show(h('h1', {}, TITLES[page]), role() === 'admin' ? adminNav(page) : null, content);
 }
 
 export function renderAdmin(page, params, rest = []) {

@@ -148,6 +148,17 @@ document.getElementById('signout').addEventListener('click', async () => {
   location.hash = '#/signin';
 });
 window.addEventListener('hashchange', route);
+// In-page links (#main, #draws-h) move focus to their target: the hash is the router's, so
+// they must not change it.
+document.addEventListener('click', (ev) => {
+  const a = ev.target.closest?.('a[href^="#"]:not([href^="#/"])');
+  const target = a && document.getElementById(a.getAttribute('href').slice(1));
+  if (!target) return;
+  ev.preventDefault();
+  if (!target.hasAttribute('tabindex')) target.setAttribute('tabindex', '-1');
+  target.focus();
+  target.scrollIntoView({ block: 'start' });
+});
 fetch('/api/v1/version').then((r) => r.json()).then((v) => {
   document.getElementById('version').textContent = `relapsewatch ${v.package} · core ${v.core}`;
   window.relapsewatchVersion = v;

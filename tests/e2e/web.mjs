@@ -273,6 +273,10 @@ try {
     ncRow.includes('uneven') && ncRow.includes(reason) && !/not.detected/i.test(ncRow), ncRow);
   await audit('patient');
 
+  // The chart's table alternative: its link leads to the table of draws without leaving the page.
+  await page.click('#trend figcaption a');
+  check('the chart\'s "table of the same values" link stays on the page and focuses the table',
+    await page.evaluate((id) => location.hash === `#/patient/${id}` && document.activeElement?.id === 'draws-h', cfg.rel));
   // Keyboard: Tab reaches an alert's "Show its draws" button, Enter presses it.
   await page.focus('#report-link');
   let onShow = false;
@@ -371,7 +375,8 @@ try {
   // ------------------------------------------------------------ jobs (clinician: no retry)
   await go('#/admin/jobs', '#jobs-table');
   check('jobs listed', await page.locator('#jobs-table tbody tr').count() >= 1);
-  check('no retry button for a clinician', await page.locator('#jobs-table button').count() === 0);
+  check('no retry button and no admin menu for a clinician', await page.locator('#jobs-table button').count() === 0 &&
+    await page.locator('nav.subnav').count() === 0 && !(await page.locator('a[data-nav="admin"]').isVisible()));
 
   // ------------------------------------------------------------ administrator
   await page.click('#signout');
