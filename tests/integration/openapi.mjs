@@ -91,6 +91,25 @@ const opOf = (opId) => {
     for (const [key, o] of documented) if (o.operationId === opId) return [key.split(' ')[0], key.slice(key.indexOf(' ') + 1), o];
     throw new Error(`no operation ${opId}`);
 };
+// Every example in the document matches its own schema (request bodies and answers).
+let badExamples = 0, examples = 0;
+for (const [key, o] of documented) {
+    const [m, p] = key.split(' ');
+    const media = [];
+    for (const [ct, c] of Object.entries(o.requestBody?.content || {}))
+        media.push([`doc#/paths/${pointer(p, m, 'requestBody', 'content', ct, 'schema')}`, c, 'request']);
+    for (const [status, r] of Object.entries(o.responses || {}))
+        for (const [ct, c] of Object.entries(r.content || {}))
+            media.push([`doc#/paths/${pointer(p, m, 'responses', status, 'content', ct, 'schema')}`, c, status]);
+    for (const [ref, c, what] of media) {
+        if (c.example === undefined || !c.schema || c.schema.format === 'binary') continue;
+        examples++;
+        const v = ajv.getSchema(ref) || ajv.compile({ $ref: ref });
+        if (!v(c.example)) { badExamples++; fail(`${key} ${what} example: ${ajv.errorsText(v.errors)}`); }
+    }
+}
+check(badExamples === 0, `the document's ${examples} examples match their schemas`);
+
 // The token of a call: lims when the operation admits it (the LIMS flow), else admin, else
 // clinician.
 const tokens = { admin: adminToken };
