@@ -65,6 +65,8 @@ extern const srv_route srv_fhir_routes[], srv_hl7_routes[], srv_webhooks_routes[
 
 /* The analysis settings in force: GET /api/v1/settings (api_settings.c). */
 extern const srv_route srv_settings_routes[];
+/* CSV import of a historical series (api_import.c). */
+extern const srv_route srv_import_routes[];
 
 /* NULL-terminated list of every table (routes.c). */
 extern const srv_route *const srv_all_routes[];

@@ -14,5 +14,6 @@ const srv_route *const srv_all_routes[] = {
     srv_fhir_routes,     srv_hl7_routes,
     srv_webhooks_routes, /* api_fhir.c, api_hl7.c, api_webhooks.c */
     srv_settings_routes, /* api_settings.c */
+    srv_import_routes,   /* api_import.c */
     NULL,
 };
