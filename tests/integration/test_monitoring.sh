@@ -358,11 +358,11 @@ trend "$PQ"
 check_eq "trend: the no-calls skipped with their reason" \
     "$(jqb '[.series[] | select(.skipped) | "\(.accession) \(.call) \(.no_call_reason) \(.quality.reason | length > 40)"] | join(",")')" \
     "MQ-2 insufficient_quality genomic_waves true,MQ-5 insufficient_quality genomic_waves true"
-rw_req GET /api/v1/samples/MQ-2/profile >/dev/null
+RW_TOKEN=$CLIN rw_req GET /api/v1/samples/MQ-2/profile >/dev/null
 check_eq "profile: the no-call's call says why" \
     "$(jqb '"\(.call.call) \(.call.quality.code) \(.call.quality.reason | length > 40)"')" \
     "insufficient_quality genomic_waves true"
-rw_req GET /api/v1/samples/MQ-4/profile >/dev/null
+RW_TOKEN=$CLIN rw_req GET /api/v1/samples/MQ-4/profile >/dev/null
 check_eq "profile: a call has no quality" "$(jqb '.call.quality')" null
 trend "$PQ"
 check_eq "trend: the calls are not skipped" "$(jqb '[.series[] | select(.skipped | not) | .call] | join(",")')" \
