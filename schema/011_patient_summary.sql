@@ -3,6 +3,8 @@
 -- the summary cost the same at 100,000 patients as at 10 (before, both scanned the cohort).
 --   patient_summary: one row per patient: the monitoring state, open alerts (by kind), the
 --     last open alert and draw, draw and result counts, and the list's sort keys (indexed);
+--     and `version`, raised by every change to anything a patient's trend shows (her record,
+--     state, draws, results, alerts, treatments, events): the trend answer is cached under it;
 --   cohort_counts: totals over the cohort (patients, samples, results, patients with results,
 --     patients by state, open alerts by kind), adjusted from each patient_summary change.
 -- A table rebuilt by a later migration loses its triggers: recreate them there.
@@ -23,7 +25,8 @@ CREATE TABLE patient_summary (
     -- the latest open alert first) and ?sort=last_sample (latest draw first, none last)
     alerts_key1 REAL NOT NULL DEFAULT 0,
     alerts_key2 REAL NOT NULL DEFAULT 0,
-    last_sample_key REAL NOT NULL DEFAULT 1e9
+    last_sample_key REAL NOT NULL DEFAULT 1e9,
+    version INTEGER NOT NULL DEFAULT 0
 ) STRICT;
 CREATE INDEX patient_summary_alerts ON patient_summary (alerts_key1, alerts_key2, external_id, patient_id);
 CREATE INDEX patient_summary_last ON patient_summary (last_sample_key, external_id, patient_id);
@@ -79,26 +82,27 @@ BEGIN
         alerts_key2 = (CASE state WHEN 'early_relapse' THEN 0 WHEN 'emerging_chemoresistance'
                        THEN 1 WHEN 'responding' THEN 2 WHEN 'stable' THEN 3 ELSE 4 END) * 1e7
                       + coalesce(-julianday(last_alert), 0),
-        last_sample_key = coalesce(-julianday(last_sample_date), 1e9)
+        last_sample_key = coalesce(-julianday(last_sample_date), 1e9),
+        version = version + 1
     WHERE patient_id = NEW.patient_id;
 END;
 
--- What changes a patient's row.
+-- What changes a patient's row (and her trend: every change raises `version`).
 CREATE TRIGGER patient_summary_patient_insert AFTER INSERT ON patients
 BEGIN INSERT INTO patient_summary_refresh VALUES (NEW.id); END;
-CREATE TRIGGER patient_summary_patient_external AFTER UPDATE OF external_id ON patients
+CREATE TRIGGER patient_summary_patient_update AFTER UPDATE ON patients
 BEGIN INSERT INTO patient_summary_refresh VALUES (NEW.id); END;
 CREATE TRIGGER patient_summary_patient_delete AFTER DELETE ON patients
 BEGIN INSERT INTO patient_summary_refresh VALUES (OLD.id); END;
 CREATE TRIGGER patient_summary_state_insert AFTER INSERT ON patient_state
 BEGIN INSERT INTO patient_summary_refresh VALUES (NEW.patient_id); END;
-CREATE TRIGGER patient_summary_state_update AFTER UPDATE OF state ON patient_state
+CREATE TRIGGER patient_summary_state_update AFTER UPDATE ON patient_state
 BEGIN INSERT INTO patient_summary_refresh VALUES (NEW.patient_id); END;
 CREATE TRIGGER patient_summary_state_delete AFTER DELETE ON patient_state
 BEGIN INSERT INTO patient_summary_refresh VALUES (OLD.patient_id); END;
 CREATE TRIGGER patient_summary_sample_insert AFTER INSERT ON samples
 BEGIN INSERT INTO patient_summary_refresh VALUES (NEW.patient_id); END;
-CREATE TRIGGER patient_summary_sample_update AFTER UPDATE OF patient_id, collected_at ON samples
+CREATE TRIGGER patient_summary_sample_update AFTER UPDATE ON samples
 BEGIN
     INSERT INTO patient_summary_refresh VALUES (OLD.patient_id);
     INSERT INTO patient_summary_refresh SELECT NEW.patient_id WHERE NEW.patient_id IS NOT OLD.patient_id;
@@ -109,19 +113,40 @@ CREATE TRIGGER patient_summary_result_insert AFTER INSERT ON results
 BEGIN
     INSERT INTO patient_summary_refresh SELECT patient_id FROM samples WHERE id = NEW.sample_id;
 END;
+CREATE TRIGGER patient_summary_result_update AFTER UPDATE ON results
+BEGIN
+    INSERT INTO patient_summary_refresh SELECT patient_id FROM samples WHERE id = NEW.sample_id;
+END;
 CREATE TRIGGER patient_summary_result_delete AFTER DELETE ON results
 BEGIN
     INSERT INTO patient_summary_refresh SELECT patient_id FROM samples WHERE id = OLD.sample_id;
 END;
 CREATE TRIGGER patient_summary_alert_insert AFTER INSERT ON alerts
 BEGIN INSERT INTO patient_summary_refresh VALUES (NEW.patient_id); END;
-CREATE TRIGGER patient_summary_alert_update
-    AFTER UPDATE OF patient_id, kind, fired_on, retracted_at, acknowledged_at ON alerts
+CREATE TRIGGER patient_summary_alert_update AFTER UPDATE ON alerts
 BEGIN
     INSERT INTO patient_summary_refresh VALUES (OLD.patient_id);
     INSERT INTO patient_summary_refresh SELECT NEW.patient_id WHERE NEW.patient_id IS NOT OLD.patient_id;
 END;
 CREATE TRIGGER patient_summary_alert_delete AFTER DELETE ON alerts
+BEGIN INSERT INTO patient_summary_refresh VALUES (OLD.patient_id); END;
+CREATE TRIGGER patient_summary_treatment_insert AFTER INSERT ON treatments
+BEGIN INSERT INTO patient_summary_refresh VALUES (NEW.patient_id); END;
+CREATE TRIGGER patient_summary_treatment_update AFTER UPDATE ON treatments
+BEGIN
+    INSERT INTO patient_summary_refresh VALUES (OLD.patient_id);
+    INSERT INTO patient_summary_refresh SELECT NEW.patient_id WHERE NEW.patient_id IS NOT OLD.patient_id;
+END;
+CREATE TRIGGER patient_summary_treatment_delete AFTER DELETE ON treatments
+BEGIN INSERT INTO patient_summary_refresh VALUES (OLD.patient_id); END;
+CREATE TRIGGER patient_summary_event_insert AFTER INSERT ON clinical_events
+BEGIN INSERT INTO patient_summary_refresh VALUES (NEW.patient_id); END;
+CREATE TRIGGER patient_summary_event_update AFTER UPDATE ON clinical_events
+BEGIN
+    INSERT INTO patient_summary_refresh VALUES (OLD.patient_id);
+    INSERT INTO patient_summary_refresh SELECT NEW.patient_id WHERE NEW.patient_id IS NOT OLD.patient_id;
+END;
+CREATE TRIGGER patient_summary_event_delete AFTER DELETE ON clinical_events
 BEGIN INSERT INTO patient_summary_refresh VALUES (OLD.patient_id); END;
 
 -- The cohort's totals follow the rows: what a row adds on insert, it takes away on delete.

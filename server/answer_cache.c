@@ -7,6 +7,8 @@
 
 #include <zlib.h>
 
+#include "server/reply.h"
+
 typedef struct slot {
     int kind;
     int64_t id;
@@ -82,6 +84,29 @@ int srv_answer_cache_put(int kind, int64_t id, uint64_t version, const char *pla
     *victim = (slot){kind, id, version, ++stores, a};
     pthread_mutex_unlock(&lock);
     return 0;
+}
+
+int srv_accepts_gzip(srv_request *req)
+{
+    const char *ae =
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    const char *g = ae ? strstr(ae, "gzip") : NULL;
+    return g && strncmp(g + 4, ";q=0", 4) != 0;
+}
+
+enum MHD_Result srv_answer_reply(srv_request *req, srv_answer *a, const char *content_type)
+{
+    int gz = srv_accepts_gzip(req);
+    enum MHD_Result ret = srv_reply_bytes(req, 200, content_type, gz ? (void *)a->gzip : a->plain,
+                                          gz ? a->gzip_len : a->plain_len);
+    srv_answer_free(a);
+    if (req->response) {
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+        MHD_add_response_header(req->response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+        if (gz)
+            MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    }
+    return ret;
 }
 
 unsigned char *srv_gzip_new(const void *data, size_t len, size_t *out_len)

@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "server/http.h"
+
 #define SRV_ANSWER_CACHE_SLOTS 64
 
 typedef struct srv_answer {
@@ -27,6 +29,12 @@ int srv_answer_cache_get(int kind, int64_t id, uint64_t version, srv_answer *out
 int srv_answer_cache_put(int kind, int64_t id, uint64_t version, const char *plain, size_t len,
                          srv_answer *out);
 void srv_answer_free(srv_answer *a);
+
+/* Whether req's client takes gzip (Accept-Encoding names it, not with q=0). */
+int srv_accepts_gzip(srv_request *req);
+/* Answers 200 with a (freed here): its gzip form when the client takes it, else the plain one;
+ * Vary: Accept-Encoding and Cache-Control: no-store (patient data). */
+enum MHD_Result srv_answer_reply(srv_request *req, srv_answer *a, const char *content_type);
 
 /* gzip-compresses data[0..len) into a new buffer (free()), *out_len its size. NULL on failure. */
 unsigned char *srv_gzip_new(const void *data, size_t len, size_t *out_len);

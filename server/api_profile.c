@@ -71,15 +71,6 @@ static json_t *empty_bins_new(void)
 
 enum { PROFILE_ANSWER = 1 }; /* this file's kind in the answer cache */
 
-/* Whether the client takes a gzip answer (Accept-Encoding names gzip, not with q=0). */
-static int accepts_gzip(srv_request *req)
-{
-    const char *ae =
-        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-    const char *g = ae ? strstr(ae, "gzip") : NULL;
-    return g && strncmp(g + 4, ";q=0", 4) != 0 ? 1 : 0;
-}
-
 /* The profile's bytes into *a: body (everything but the bins, from the row at st) plus the bins
  * of the row's log2 and mask columns (7, 8). Building the bins is the cost, so the whole answer
  * is cached under a version that hashes the body's text and both blobs: any change of the row
@@ -197,17 +188,7 @@ static enum MHD_Result profile_get(srv_request *req)
         srv_answer_free(&a);
         return MHD_YES;
     }
-    int gz = accepts_gzip(req);
-    enum MHD_Result ret = srv_reply_bytes(
-        req, 200, "application/json", gz ? (void *)a.gzip : a.plain, gz ? a.gzip_len : a.plain_len);
-    srv_answer_free(&a);
-    if (req->response) {
-        MHD_add_response_header(req->response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        MHD_add_response_header(req->response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-        if (gz)
-            MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
-    }
-    return ret;
+    return srv_answer_reply(req, &a, "application/json");
 }
 
 const srv_route srv_profile_routes[] = {

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "server/answer_cache.h"
 #include "server/api_clinical.h"
 #include "server/monitor.h"
 #include "server/options.h"
@@ -190,6 +191,23 @@ static json_t *alerts_new(sqlite3 *db, int64_t pid)
     return a;
 }
 
+enum { TREND_ANSWER = 3 }; /* this file's kind in the answer cache */
+
+/* The patient's version (patient_summary.version), 0 when unknown: then nothing is reused. */
+static uint64_t trend_version(sqlite3 *db, int64_t pid)
+{
+    sqlite3_stmt *st =
+        srv_db_prepare(db, "SELECT version FROM patient_summary WHERE patient_id = ?");
+    uint64_t v = 0;
+    if (st) {
+        sqlite3_bind_int64(st, 1, pid);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = (uint64_t)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v;
+}
+
 static enum MHD_Result trend_get(srv_request *req)
 {
     static const char *const allowed[] = {NULL};
@@ -210,6 +228,19 @@ static enum MHD_Result trend_get(srv_request *req)
     json_t *cn = json_object_get(patient, "primary_1q213_cn");
     double primary_cn = json_is_number(cn) ? json_number_value(cn) : NAN;
 
+    /* The answer is cached under the patient's version (schema 011: raised in the transaction of
+     * every change to what a trend shows); the settings are the daemon's, fixed at start-up. */
+    uint64_t version = trend_version(req->db, pid);
+    srv_answer a = {0};
+    if (version && srv_answer_cache_get(TREND_ANSWER, pid, version, &a) == 1) {
+        srv_db_rollback(req->db);
+        json_decref(patient);
+        if (srv_audit_read(req, "patient", pid)) {
+            srv_answer_free(&a);
+            return MHD_YES;
+        }
+        return srv_answer_reply(req, &a, "application/json");
+    }
     srv_monitor_config(&cfg);
     body = json_object();
     if (!body || json_object_set(body, "patient", patient))
@@ -265,7 +296,18 @@ static enum MHD_Result trend_get(srv_request *req)
     srv_db_rollback(req->db); /* read only: ends the snapshot */
     json_decref(patient);
     json_decref(args);
-    return srv_audit_read_reply(req, "patient", pid, body);
+    char *text = json_dumps(body, JSON_COMPACT);
+    json_decref(body);
+    if (!text || srv_answer_cache_put(TREND_ANSWER, pid, version, text, strlen(text), &a)) {
+        free(text);
+        return srv_reply_internal(req, "out of memory");
+    }
+    free(text);
+    if (srv_audit_read(req, "patient", pid)) {
+        srv_answer_free(&a);
+        return MHD_YES;
+    }
+    return srv_answer_reply(req, &a, "application/json");
 fail:
     sqlite3_finalize(st);
     srv_db_rollback(req->db);

@@ -89,11 +89,21 @@ check "the rising series raised alerts ($alerts)" [ "$alerts" -ge 1 ]
 consistent "after 43 draws"
 
 aid=$(sqlite3 "$DB" "SELECT min(id) FROM alerts")
+apid=$(sqlite3 "$DB" "SELECT patient_id FROM alerts WHERE id = $aid")
+# trend_of PID JQ: the patient's trend read through jq (cached from the first read on).
+trend_of() { RW_TOKEN=$DOC rw_req GET "/api/v1/patients/$1/trend" >/dev/null; jq -c "$2" "$RW_BODY"; }
+check_eq "trend before the acknowledgement" "$(trend_of "$apid" "[.alerts[] | select(.id == $aid) | .acknowledged_at == null]")" "[true]"
 RW_TOKEN=$DOC rw_req POST "/api/v1/alerts/$aid/acknowledge" '{"comment": "seen"}' >/dev/null
 consistent "after an acknowledgement"
+check_eq "trend after it: never the cached old answer" "$(trend_of "$apid" "[.alerts[] | select(.id == $aid) | .acknowledged_at == null]")" "[false]"
+rpid=$(sqlite3 "$DB" "SELECT patient_id FROM samples WHERE accession = 'CC-1-5'")
+check_eq "trend before the retraction" "$(trend_of "$rpid" '[.series[] | select(.accession == "CC-1-5") | .retracted]')" "[false]"
 code=$(RW_TOKEN=$DOC rw_req POST /api/v1/samples/CC-1-5/retract '{"reason": "haemolysed"}')
 check_eq "retraction answered" "$code" 200
 consistent "after a retraction"
+check_eq "trend after it shows the retraction" "$(trend_of "$rpid" '[.series[] | select(.accession == "CC-1-5") | .retracted]')" "[true]"
+RW_TOKEN=$DOC rw_req POST "/api/v1/patients/$rpid/events" '{"kind": "other", "date": "2024-01-02", "note": "x"}' >/dev/null
+check_eq "trend after a new event" "$(trend_of "$rpid" '[.events[] | .date]')" '["2024-01-02"]' 
 to=$(sqlite3 "$DB" "SELECT id FROM patients WHERE external_id = 'CC-0'")
 # The draw's profile, cached from here on (server/answer_cache.h): plain and gzip say the same.
 RW_TOKEN=$DOC rw_req GET /api/v1/samples/CC-3-4/profile >/dev/null
