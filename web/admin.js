@@ -3,7 +3,7 @@
 // trail (filters, CSV) and webhook subscriptions with their deliveries. Each screen reads the
 // API of its own resource; a screen whose API this daemon does not have says so.
 import { api, role } from './app.js';
-import { h, show, loading, errorBox, empty, fmt, table, messageLine } from './dom.js';
+import { h, loading, errorBox, empty, fmt, table, messageLine } from './dom.js';
 
 export const ADMIN_PAGES = ['overview', 'users', 'tokens', 'panels', 'settings', 'jobs', 'audit', 'webhooks'];
 const TITLES = {
@@ -18,7 +18,7 @@ function adminNav(current) {
 
 // The page frame: title, sub-navigation, then the screen's content (or its error).
 async function frame(page, build) {
-  loading(TITLES[page].toLowerCase());
+  const put = loading(TITLES[page].toLowerCase());
   let content;
   try {
     content = await build();
@@ -28,7 +28,7 @@ async function frame(page, build) {
       : errorBox(err, () => frame(page, build));
   }
   // The jobs list is open to clinicians too; the other screens are the administrator's.
-  show(h('h1', {}, TITLES[page]), role() === 'admin' ? adminNav(page) : null, content);
+  put(h('h1', {}, TITLES[page]), role() === 'admin' ? adminNav(page) : null, content);
 }
 
 export function renderAdmin(page, params, rest = []) {

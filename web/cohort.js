@@ -4,7 +4,7 @@
 // with sort=last_sample the latest draws come first, so each filter is a cut of an ordered
 // list and paging stops at the cut (no full scan in the browser, whatever the cohort's size).
 import { api } from './app.js';
-import { h, show, loading, errorBox, empty, fmt, badge, subtype, STATE_LABEL, STATE_ORDER } from './dom.js';
+import { h, loading, errorBox, empty, fmt, badge, subtype, STATE_LABEL, STATE_ORDER } from './dom.js';
 
 const PAGE = 50;
 
@@ -36,7 +36,7 @@ async function summaryTiles(box, total) {
 }
 
 export async function renderCohort(params) {
-  loading('the cohort');
+  const put = loading('the cohort');
   const f = {
     state: params.get('state') || '',
     sort: params.get('sort') || 'alerts',
@@ -58,7 +58,7 @@ export async function renderCohort(params) {
     if (f.cursor) qs.set('cursor', f.cursor);
     ({ patients, next_cursor: next } = await api(`/patients?${qs}`));
   } catch (err) {
-    show(h('h1', {}, 'Cohort'), errorBox(err, () => renderCohort(params)));
+    put(h('h1', {}, 'Cohort'), errorBox(err, () => renderCohort(params)));
     return;
   }
   let cut = false;
@@ -121,7 +121,7 @@ export async function renderCohort(params) {
     h('span', {}, `Page ${f.page}`),
     next ? h('a', { href: pageHref(f, next, f.page + 1, [...prevs, f.cursor || '-']), id: 'next-page', rel: 'next' }, 'Next page →') : null);
   const tiles = h('section', { class: 'tiles', id: 'tiles', 'aria-label': 'Cohort summary' }, tile('Patients monitored', '…'));
-  show(h('h1', {}, 'Cohort'), tiles, filters, table, kept.length ? pager : null);
+  if (!put(h('h1', {}, 'Cohort'), tiles, filters, table, kept.length ? pager : null)) return;
   // "of N": the whole cohort, or one state's count; the other filters have no count to show.
   summaryTiles(tiles, (s) => (f.q || f.open || f.since ? null : f.state ? s.states?.[f.state] : s.patients_monitored));
 }

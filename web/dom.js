@@ -38,8 +38,17 @@ export function show(...nodes) {
   main.replaceChildren(...nodes);
   main.focus({ preventScroll: true });
 }
+// Starts a page's render: shows "Loading…" and returns the render's own show(), which puts the
+// page up only while the address is still the one it was started for (a slower, earlier render
+// must not overwrite a newer page) and says whether it did.
 export function loading(what) {
+  const here = location.hash;
   show(h('p', { class: 'state-msg', role: 'status' }, `Loading ${what}…`));
+  return (...nodes) => {
+    if (location.hash !== here) return false;
+    show(...nodes);
+    return true;
+  };
 }
 export function errorBox(err, retry) {
   return h('div', { class: 'error', role: 'alert' },

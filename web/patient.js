@@ -7,7 +7,7 @@ import { api, role } from './app.js';
 // clinicians acknowledge alerts, clinicians and admins correct draws (role '' = not known).
 const mayAcknowledge = () => ['clinician', ''].includes(role());
 const mayCorrect = () => ['clinician', 'admin', ''].includes(role());
-import { h, show, loading, errorBox, empty, fact, back, fmt, badge, subtype, table, messageLine } from './dom.js';
+import { h, loading, errorBox, empty, fact, back, fmt, badge, subtype, table, messageLine } from './dom.js';
 import { trendChart, highlightDraws, thresholdText, isNoCall, noCallText } from './charts.js';
 import { explainAlert, seriesTumourFraction, noCallWords, RULE_LABEL, TF_DETECTION_LIMIT } from './words.js';
 import { correctionPanel, historySection } from './corrections.js';
@@ -150,12 +150,12 @@ function ackForm(a, refresh) {
 // ---------------------------------------------------------------- the patient page
 
 export async function renderPatient(id) {
-  loading('the patient');
+  const put = loading('the patient');
   let t;
   try {
     t = await api(`/patients/${encodeURIComponent(id)}/trend`);
   } catch (err) {
-    show(back('#/cohort', 'Cohort'), errorBox(err, () => renderPatient(id)));
+    put(back('#/cohort', 'Cohort'), errorBox(err, () => renderPatient(id)));
     return;
   }
   const p = t.patient;
@@ -175,7 +175,7 @@ export async function renderPatient(id) {
   const draws = h('section', { 'aria-labelledby': 'draws-h' }, h('h2', { id: 'draws-h' }, 'Draws'),
     drawsTable(t, { actions: mayCorrect() ? actions : null }));
   const history = historySection(p.id, t.series.map((s) => s.sample_id), new Map(t.series.map((s) => [s.sample_id, s.accession])));
-  show(head, fig, live, alerts, draws, history);
+  if (!put(head, fig, live, alerts, draws, history)) return;
   chart = trendChart(canvas, t);
   // The newest open alert's draws are ringed from the start.
   const first = [...t.alerts].reverse().find((a) => !a.acknowledged_at) || t.alerts.at(-1);
@@ -208,7 +208,7 @@ const THRESHOLD_WORDS = {
 };
 
 export async function renderReport(id) {
-  loading('the report');
+  const put = loading('the report');
   let t;
   let latest = null;
   try {
@@ -216,7 +216,7 @@ export async function renderReport(id) {
     const last = [...t.series].reverse().find((s) => s.status === 'done');
     if (last) latest = await api(`/samples/${encodeURIComponent(last.accession)}/profile`).catch(() => null);
   } catch (err) {
-    show(back('#/cohort', 'Cohort'), errorBox(err, () => renderReport(id)));
+    put(back('#/cohort', 'Cohort'), errorBox(err, () => renderReport(id)));
     return;
   }
   const p = t.patient;
@@ -230,7 +230,7 @@ export async function renderReport(id) {
     ['Latest result computed', fmt.time(latest?.computed_at)]]);
   const th = Object.entries(t.thresholds || {}).filter(([, x]) => x !== null && x !== undefined)
     .map(([k, x]) => [THRESHOLD_WORDS[k] || k.replaceAll('_', ' '), typeof x === 'number' ? fmt.num(x, k === 'swgs_ratio_amplified' ? 3 : 2) : String(x)]);
-  show(h('div', { class: 'report', id: 'report' },
+  if (!put(h('div', { class: 'report', id: 'report' },
     h('p', { class: 'no-print report-tools' }, h('a', { href: `#/patient/${p.id}` }, '← Patient'), ' ',
       h('button', { type: 'button', class: 'primary', id: 'print', onclick: () => window.print() }, 'Print or save as PDF')),
     h('h1', {}, `1q21.3 cfDNA monitoring report — patient ${p.external_id}`),
@@ -245,7 +245,7 @@ export async function renderReport(id) {
     t.alerts.length ? t.alerts.map((a) => alertCard(a, {})) : empty('No alert for this patient.'),
     h('h2', {}, 'Method'), h('p', { class: 'method-text' }, METHOD_TEXT),
     h('h2', {}, 'Thresholds in force'), table('report-thresholds', ['Setting', 'Value'], th, { num: [1] }),
-    h('h2', {}, 'Versions'), versions));
+    h('h2', {}, 'Versions'), versions))) return;
   canvas.width = 1000;
   canvas.height = 380;
   const chart = trendChart(canvas, t, { fixed: true });

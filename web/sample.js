@@ -2,7 +2,7 @@
 // named (the other estimate as a secondary line that explains itself), the 1q21.3 call or the
 // reason it is a no-call, region scores and quality control in words.
 import { api } from './app.js';
-import { h, show, loading, errorBox, empty, fact, back, fmt, table } from './dom.js';
+import { h, loading, errorBox, empty, fact, back, fmt, table } from './dom.js';
 import { genomeChart } from './charts.js';
 import { tumourFractionSummary, qcRows, noCallWords } from './words.js';
 
@@ -32,12 +32,12 @@ function tumourFractionBox(s) {
 }
 
 export async function renderSample(accession) {
-  loading('the sample');
+  const put = loading('the sample');
   let s;
   try {
     s = await api(`/samples/${encodeURIComponent(accession)}/profile`);
   } catch (err) {
-    show(back('#/cohort', 'Cohort'), errorBox(err, () => renderSample(accession)));
+    put(back('#/cohort', 'Cohort'), errorBox(err, () => renderSample(accession)));
     return;
   }
   const nb = s.bins?.log2?.length || 0;
@@ -68,9 +68,9 @@ export async function renderSample(accession) {
     table('segments-table', ['Chromosome', 'Start', 'End', 'Bins', 'Mean log2', 'Call'],
       s.segments.map((g) => [g.chrom, fmt.int(g.start + 1), fmt.int(g.end), g.n_bins, fmt.num(g.mean, 3), g.call || '—']),
       { num: [1, 2, 3, 4] })) : null;
-  show(back(s.patient_id ? `#/patient/${s.patient_id}` : '#/cohort', s.patient_id ? 'Patient' : 'Cohort'),
+  if (!put(back(s.patient_id ? `#/patient/${s.patient_id}` : '#/cohort', s.patient_id ? 'Patient' : 'Cohort'),
     h('h1', {}, `Sample ${s.accession}`),
     h('div', { class: 'summary-row' }, callSummary(s), s.assay === 'ddpcr' && !s.tumour_fraction ? null : tumourFractionBox(s)),
-    facts, plot, segs, regions, qc);
+    facts, plot, segs, regions, qc)) return;
   if (plot) genomeChart(plot.querySelector('canvas'), s);
 }
