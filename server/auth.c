@@ -150,7 +150,8 @@ int srv_auth_uploaded_by(sqlite3 *conn, int64_t sample_id, int64_t token_id)
 {
     sqlite3_stmt *st = srv_db_prepare(
         conn, "SELECT count(*) FROM audit_log WHERE action = 'upload' AND entity_type = 'sample' "
-              "AND entity_id = ? AND token_id = ?");
+              "AND entity_id = ?1 AND token_id IN (SELECT id FROM tokens WHERE label = "
+              "(SELECT label FROM tokens WHERE id = ?2))");
     int n = -1;
     if (st) {
         sqlite3_bind_int64(st, 1, sample_id);

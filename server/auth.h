@@ -29,8 +29,9 @@ int srv_auth_commit(srv_request *req);
 /* At first start (no token at all): creates an admin token and returns 1 with its secret, so
  * main can print it once; 0 when tokens already exist; -1 on error. */
 int srv_auth_bootstrap(sqlite3 *conn, char *secret);
-/* A lims caller reads only its own jobs: 1 when the token token_id uploaded sample_id's input
- * (an "upload" audit row), 0 when not, -1 on an SQL error. */
+/* A lims caller reads only its own jobs: 1 when sample_id's input was uploaded (an "upload"
+ * audit row) by token_id or a token of the same label (the same LIMS, so a rotated token keeps
+ * its jobs), 0 when not, -1 on an SQL error. */
 int srv_auth_uploaded_by(sqlite3 *conn, int64_t sample_id, int64_t token_id);
 /* The count(*) of sql run with id bound to its one parameter; -1 on an SQL error (the "last
  * admin" guards of tokens and users). */

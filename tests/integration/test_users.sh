@@ -161,7 +161,9 @@ check_eq "an upload by the lims token" "$(RW_TOKEN=$LIMS rw_req PUT /api/v1/samp
 JOB=$(jqb .job.id)
 check_eq "... its job, read by that token" "$(RW_TOKEN=$LIMS rw_req GET "/api/v1/jobs/$JOB")" 200
 RW_TOKEN=$ADMIN_TOKEN rw_req POST /api/v1/tokens '{"role":"lims","label":"other-lims"}' >/dev/null
-check_eq "... not by another lims token (404)" "$(RW_TOKEN=$(jqb .token) rw_req GET "/api/v1/jobs/$JOB")" 404
+check_eq "... not by another LIMS's token (404)" "$(RW_TOKEN=$(jqb .token) rw_req GET "/api/v1/jobs/$JOB")" 404
+RW_TOKEN=$ADMIN_TOKEN rw_req POST /api/v1/tokens '{"role":"lims","label":"lims"}' >/dev/null
+check_eq "... but by a new token of the same label (rotation)" "$(RW_TOKEN=$(jqb .token) rw_req GET "/api/v1/jobs/$JOB")" 200
 # The same for a clinical write (the generic record path): a patient sent slowly.
 revoked_midway POST /api/v1/patients '{"external_id":"AUTH-2","diagnosis_date":"2020-01-01"'
 check_eq "a patient sent while its token is revoked: 401" "$(cat "$t_tmp/slow.code")" 401
