@@ -37,6 +37,7 @@
 #include "server/query.h"
 #include "server/reply.h"
 #include "server/router.h"
+#include "server/static_files.h"
 
 struct srv_http {
     struct MHD_Daemon *mhd;
@@ -103,91 +104,11 @@ const char *srv_query(srv_request *req, const char *key)
 
 /* ---------------------------------------------------------------- static files */
 
-static const char *content_type_of(const char *path)
-{
-    static const struct {
-        const char *ext, *type;
-    } types[] = {
-        {".html", "text/html; charset=utf-8"},
-        {".js", "text/javascript; charset=utf-8"},
-        {".mjs", "text/javascript; charset=utf-8"},
-        {".css", "text/css; charset=utf-8"},
-        {".svg", "image/svg+xml"},
-        {".png", "image/png"},
-        {".json", "application/json"},
-        {".ico", "image/x-icon"},
-        {".txt", "text/plain; charset=utf-8"},
-        {".map", "application/json"},
-        {".woff2", "font/woff2"},
-    };
-    const char *dot = strrchr(path, '.');
-    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
-        if (strcmp(dot, types[i].ext) == 0)
-            return types[i].type;
-    return "application/octet-stream";
-}
-
-static void static_not_found(srv_request *req)
-{
-    static const char page[] = "<!doctype html>\n<html><head><title>Not found</title></head>"
-                               "<body><h1>Not found</h1><p><a href=\"/\">relapsewatch</a></p>"
-                               "</body></html>\n";
-    srv_reply_bytes(req, MHD_HTTP_NOT_FOUND, "text/html; charset=utf-8", page, sizeof page - 1);
-}
-
-/* Serves raw_path from the web root: decoded, no ".." segment, and its realpath must lie under
- * the root (symlinks out of it are refused too). */
+/* The pages' files: server/static_files.h (safe paths, ETag/304, gzip). */
 static void serve_static(srv_http *h, srv_request *req, const char *raw_path)
 {
-    char *rel = NULL, *real = NULL, full[PATH_MAX];
-    int fd = -1;
     req->log_path = "(static)";
-    if (!h->web_root)
-        goto notfound;
-    if (!(rel = srv_url_decode(raw_path, strlen(raw_path), 0)) || rel[0] != '/')
-        goto notfound;
-    for (const char *s = rel; *s;) {
-        const char *e = strchr(s + 1, '/');
-        size_t l = e ? (size_t)(e - s - 1) : strlen(s + 1);
-        if (l == 2 && s[1] == '.' && s[2] == '.')
-            goto notfound;
-        if (!e)
-            break;
-        s = e;
-    }
-    size_t rl = strlen(rel);
-    int w = snprintf(full, sizeof full, "%s%s%s", h->web_root, rel,
-                     rel[rl - 1] == '/' ? "index.html" : "");
-    if (w < 0 || (size_t)w >= sizeof full)
-        goto notfound;
-    if (!(real = realpath(full, NULL)))
-        goto notfound;
-    size_t root_len = strlen(h->web_root);
-    if (strncmp(real, h->web_root, root_len) != 0 || real[root_len] != '/')
-        goto notfound;
-    struct stat sb;
-    if ((fd = open(real, O_RDONLY | O_CLOEXEC)) < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode))
-        goto notfound;
-    /* MHD owns fd from here and closes it with the response. */
-    struct MHD_Response *resp = MHD_create_response_from_fd64((uint64_t)sb.st_size, fd);
-    if (!resp) {
-        srv_reply_internal(req, "cannot create a file response");
-        goto done;
-    }
-    fd = -1;
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, content_type_of(real));
-    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
-    req->response = resp;
-    req->status = MHD_HTTP_OK;
-    req->answered = 1;
-    goto done;
-notfound:
-    static_not_found(req);
-done:
-    if (fd >= 0)
-        close(fd);
-    free(real);
-    free(rel);
+    srv_static_serve(req, h->web_root, raw_path);
 }
 
 /* ---------------------------------------------------------------- API request stages */

@@ -31,7 +31,7 @@ server_libserver_la_SOURCES = \
 	server/uploads.c server/uploads.h \
 	server/api_uploads.c server/api_jobs.c server/api_pons.c server/api_profile.c \
 	server/api_trend.c server/api_alerts.c server/api_cohort.c \
-	server/answer_cache.c server/answer_cache.h \
+	server/answer_cache.c server/answer_cache.h server/static_files.c server/static_files.h \
 	server/import.c server/import.h server/api_import.c
 server_libserver_la_SOURCES += server/users.c server/users.h server/session.c server/session.h \
 	server/api_session.c server/api_users.c

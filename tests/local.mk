@@ -31,6 +31,7 @@ EXTRA_DIST += tests/integration/openapi.mjs
 SCRIPT_TESTS += tests/check_fuzz_corpus.sh
 SCRIPT_TESTS += tests/integration/test_cohort_counts.sh
 SCRIPT_TESTS += tests/integration/test_import.sh
+SCRIPT_TESTS += tests/integration/test_static.sh
 SCRIPT_TESTS += tests/integration/test_metrics.sh tests/integration/test_workflow.sh \
 	tests/integration/test_package.sh
 TESTS += $(UNIT_TESTS) $(SCRIPT_TESTS)
