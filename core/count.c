@@ -545,9 +545,8 @@ static rw_status run(input *in, counter *c, rw_progress_fn progress, void *ctx, 
     /* The fast path walks BGZF blocks; a BAM in plain gzip (or uncompressed) goes through
      * htslib's decoder, whose gzip reader reports corruption that bgzf_read_block loops on. */
     const BGZF *bg = in->format == bam ? in->fp->fp.bgzf : NULL;
-    rw_status st = bg && bg->is_compressed && !bg->is_gzip
-                       ? run_bam(in, c, progress, ctx, err)
-                       : run_generic(in, c, progress, ctx, err);
+    rw_status st = bg && bg->is_compressed && !bg->is_gzip ? run_bam(in, c, progress, ctx, err)
+                                                           : run_generic(in, c, progress, ctx, err);
     if (st == RW_OK && progress)
         progress(ctx, 1.0);
     return st;
