@@ -35,9 +35,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     snprintf(data_dir, sizeof data_dir, "%s/data", dir);
     const char *src = getenv("RW_SRCDIR");
     snprintf(web_root, sizeof web_root, "%s/web", src ? src : ".");
-    char *args[] = {"relapsewatchd", "--db", db_path, "--data-dir", data_dir, "--listen",
-                    "127.0.0.1:0", "--workers", "0", "--threads", "2", "--web-root", web_root,
-                    "--max-upload", "1M", NULL};
+    char *args[] = {"relapsewatchd", "--db",         db_path, "--data-dir", data_dir, "--listen",
+                    "127.0.0.1:0",   "--workers",    "0",     "--threads",  "2",      "--web-root",
+                    web_root,        "--max-upload", "1M",    NULL};
     static srv_config cfg;
     char err[512];
     srv_log_threshold = SRV_LOG_ERROR + 1; /* quiet: millions of requests */
@@ -46,8 +46,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     int64_t id;
     if (srv_config_load(&cfg, (int)(sizeof args / sizeof *args) - 1, args) ||
         !(db = srv_db_open(cfg.db_path, cfg.threads + 2, err, sizeof err)) ||
-        !srv_jobs_start(&cfg, db, err, sizeof err) || !srv_http_start(&cfg, db, &port, err, sizeof err) ||
-        !(c = srv_db_acquire(db)) || srv_auth_create(c, "admin", "fuzz", token, &id)) {
+        !srv_jobs_start(&cfg, db, err, sizeof err) ||
+        !srv_http_start(&cfg, db, &port, err, sizeof err) || !(c = srv_db_acquire(db)) ||
+        srv_auth_create(c, "admin", "fuzz", token, &id)) {
         fprintf(stderr, "fuzz_http: cannot start the daemon: %s\n", err);
         abort();
     }
