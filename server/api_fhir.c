@@ -50,8 +50,21 @@ static enum MHD_Result fhir_answer(srv_request *req, srv_status st, json_t *res,
 
 typedef srv_status (*fhir_by_id)(sqlite3 *db, const srv_fhir_ctx *ctx, int64_t id, json_t **out);
 
-/* The resource of one numeric path id. */
-static enum MHD_Result fhir_read(srv_request *req, fhir_by_id build, const char *what)
+/* Answers a built resource of patient data: a read is traced in the audit log, or not served
+ * (srv_audit_read has then answered). */
+static enum MHD_Result fhir_answer_audited(srv_request *req, srv_status st, json_t *res,
+                                           const char *entity, int64_t id, const char *what)
+{
+    if (st == SRV_OK && srv_audit_read(req, entity, id)) {
+        json_decref(res);
+        return MHD_YES;
+    }
+    return fhir_answer(req, st, res, what);
+}
+
+/* The resource of one numeric path id; entity is what the audit log names it. */
+static enum MHD_Result fhir_read(srv_request *req, fhir_by_id build, const char *entity,
+                                 const char *what)
 {
     srv_fhir_ctx ctx;
     char base[512];
@@ -60,35 +73,28 @@ static enum MHD_Result fhir_read(srv_request *req, fhir_by_id build, const char 
     if (srv_query_check(req, (const char *const[]){NULL}) || srv_param_id(req, 0, &id))
         return srv_validate_done(req);
     fhir_ctx(req, &ctx, base);
-    srv_status st = build(req->db, &ctx, id, &res); /* before reading res */
-    const char *entity = !strncmp(what, "patient", 7) ? "patient"
-                         : !strcmp(what, "alert")     ? "alert"
-                                                      : "sample";
-    if (st == SRV_OK && srv_audit_read(req, entity, id)) { /* traced, or not served */
-        json_decref(res);
-        return MHD_YES;
-    }
-    return fhir_answer(req, st, res, what);
+    srv_status st = build(req->db, &ctx, id, &res);
+    return fhir_answer_audited(req, st, res, entity, id, what);
 }
 
 static enum MHD_Result fhir_patient(srv_request *req)
 {
-    return fhir_read(req, srv_fhir_patient, "patient");
+    return fhir_read(req, srv_fhir_patient, "patient", "patient");
 }
 
 static enum MHD_Result fhir_everything(srv_request *req)
 {
-    return fhir_read(req, srv_fhir_everything, "patient");
+    return fhir_read(req, srv_fhir_everything, "patient", "patient");
 }
 
 static enum MHD_Result fhir_report(srv_request *req)
 {
-    return fhir_read(req, srv_fhir_report, "report (a sample with a result)");
+    return fhir_read(req, srv_fhir_report, "sample", "report (a sample with a result)");
 }
 
 static enum MHD_Result fhir_issue(srv_request *req)
 {
-    return fhir_read(req, srv_fhir_detected_issue, "alert");
+    return fhir_read(req, srv_fhir_detected_issue, "alert", "alert");
 }
 
 static enum MHD_Result fhir_observation(srv_request *req)
@@ -100,13 +106,10 @@ static enum MHD_Result fhir_observation(srv_request *req)
         return srv_validate_done(req);
     fhir_ctx(req, &ctx, base);
     srv_status st = srv_fhir_observation(req->db, &ctx, req->params[0], &res);
-    long long sid = 0; /* "<sample id>-cn" */
-    if (st == SRV_OK && sscanf(req->params[0], "%lld", &sid) >= 0 &&
-        srv_audit_read(req, "sample", sid)) {
-        json_decref(res);
-        return MHD_YES;
-    }
-    return fhir_answer(req, st, res, "observation");
+    long long sid = 0; /* "<sample id>-cn", -qc or -tf: found, so it parsed */
+    if (st == SRV_OK)
+        (void)sscanf(req->params[0], "%lld", &sid);
+    return fhir_answer_audited(req, st, res, "sample", sid, "observation");
 }
 
 /* GET /api/v1/samples/{accession}/fhir: the sample's report, observations and patient. */
@@ -123,11 +126,7 @@ static enum MHD_Result fhir_sample(srv_request *req)
         return fhir_answer(req, st, NULL, "sample");
     fhir_ctx(req, &ctx, base);
     st = srv_fhir_sample_bundle(req->db, &ctx, sid, &res);
-    if (st == SRV_OK && srv_audit_read(req, "sample", sid)) {
-        json_decref(res);
-        return MHD_YES;
-    }
-    return fhir_answer(req, st, res, "result for this sample");
+    return fhir_answer_audited(req, st, res, "sample", sid, "result for this sample");
 }
 
 /* GET /api/v1/fhir/metadata (public, like the OpenAPI document: it holds no data). */
