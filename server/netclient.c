@@ -165,14 +165,20 @@ static void link_close(net_link *l)
         close(l->fd);
 }
 
+/* Whether a send or receive that returned n only has to wait and try again. */
+static int link_would_block(const net_link *l, ssize_t n)
+{
+    return l->tls ? n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED
+                  : n < 0 && (errno == EAGAIN || errno == EINTR);
+}
+
 static int send_all(net_link *l, const char *data, size_t len, double deadline, char *err,
                     size_t errlen)
 {
     while (len) {
         ssize_t n =
             l->tls ? gnutls_record_send(l->tls, data, len) : send(l->fd, data, len, MSG_NOSIGNAL);
-        int again = l->tls ? n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED
-                           : n < 0 && (errno == EAGAIN || errno == EINTR);
+        int again = link_would_block(l, n);
         if (n > 0) {
             data += n;
             len -= (size_t)n;
@@ -201,8 +207,7 @@ static int recv_until(net_link *l, kstring_t *ans, int (*done)(const kstring_t *
         }
         ssize_t n =
             l->tls ? gnutls_record_recv(l->tls, buf, sizeof buf) : recv(l->fd, buf, sizeof buf, 0);
-        int again = l->tls ? n == GNUTLS_E_AGAIN || n == GNUTLS_E_INTERRUPTED
-                           : n < 0 && (errno == EAGAIN || errno == EINTR);
+        int again = link_would_block(l, n);
         if (n > 0) {
             if (kputsn(buf, (size_t)n, ans) < 0) {
                 snprintf(err, errlen, "out of memory");
