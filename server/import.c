@@ -404,7 +404,7 @@ int srv_import_csv(sqlite3 *conn, const char *csv_text, size_t len, const char *
         rc = -1;
         goto out;
     }
-    for (int header = 1;; header = 0) {
+    for (int header = 1;;) {
         err->line = c.line;
         n = csv_next(&c, buf, MAX_FIELD * 4, fields, err->msg, sizeof err->msg);
         if (n < 0) {
@@ -416,9 +416,10 @@ int srv_import_csv(sqlite3 *conn, const char *csv_text, size_t len, const char *
         im.nfields = n;
         if (n == 1 && !fields[0][0])
             continue; /* an empty line */
-        if (header) {
+        if (header) { /* the first line that is not empty */
             if ((rc = read_header(&im, fields, n)))
                 break;
+            header = 0;
             continue;
         }
         const char *kind = val(&im, C_RECORD);

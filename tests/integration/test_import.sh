@@ -58,6 +58,10 @@ check "the rising series raised an alert" [ "$(jq '.alerts | length' "$RW_BODY")
 check_eq "audited: one row per record and one for the import" \
     "$(sqlite3 "$DB" "SELECT count(*) FROM audit_log WHERE action = 'create' AND details LIKE '%\"via\":\"import\"%'")/$(sqlite3 "$DB" "SELECT count(*) FROM audit_log WHERE action = 'import'")" "10/1"
 
+printf '\nrecord,patient,date\n\npatient,BLANK-1,2020-01-01\n' >"$t_tmp/blank.csv"
+code=$(import "$t_tmp/blank.csv" "?dry_run=true")
+check_eq "empty lines, before the header too, are skipped" "$code/$(jq -c .would_create.patients "$RW_BODY")" "200/1"
+
 # Refusals: each names the line (and column), and nothing changes.
 before=$(rows)
 bad() { # bad NAME CSV EXPECTED_STATUS EXPECTED_MESSAGE_PART [QUERY] [TOKEN] [TYPE]
