@@ -37,35 +37,25 @@ static int counts_into(sqlite3 *db, json_t *body, json_t *states, json_t *open)
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
-static enum MHD_Result cohort_summary(srv_request *req)
+/* The patients with a lead time (a relapse seen by both the engine and the clinic) appended to
+ * leads, and the median of their days in *median (null when there are none). 0 or -1. */
+static int lead_times_into(sqlite3 *db, json_t *leads, json_t **median)
 {
-    static const char *const allowed[] = {NULL};
-    json_t *totals = json_object(), *open = json_object(), *by_state = json_object(),
-           *leads = json_array(), *body = NULL;
-    sqlite3_stmt *st = NULL;
-    int *days = NULL;
-    size_t n = 0, m = 0;
-    int rc;
-
-    if (srv_query_check(req, allowed))
-        goto answered;
-    if (!totals || !open || !by_state || !leads ||
-        sqlite3_exec(req->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
-        goto fail;
-    if (counts_into(req->db, totals, by_state, open))
-        goto fail;
-
-    /* Only the patients with a lead time (a relapse seen by both the engine and the clinic). */
-    st = srv_db_prepare(req->db, "SELECT p.id, p.external_id, s.lead_time_days, s.relapse_date "
-                                 "FROM patient_state s JOIN patients p ON p.id = s.patient_id "
-                                 "WHERE s.lead_time_days IS NOT NULL ORDER BY p.external_id");
+    sqlite3_stmt *st = srv_db_prepare(db, "SELECT p.id, p.external_id, s.lead_time_days, "
+                                          "s.relapse_date FROM patient_state s JOIN patients p "
+                                          "ON p.id = s.patient_id WHERE s.lead_time_days IS NOT "
+                                          "NULL ORDER BY p.external_id");
+    int *days = NULL, rc = SQLITE_ERROR;
+    size_t n = 0, cap = 0;
     if (!st)
-        goto fail;
+        return -1;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == m) {
-            int *d = realloc(days, (m = m ? 2 * m : 16) * sizeof *days);
-            if (!d)
-                goto fail;
+        if (n == cap) {
+            int *d = realloc(days, (cap = cap ? 2 * cap : 16) * sizeof *days);
+            if (!d) {
+                rc = SQLITE_NOMEM;
+                break;
+            }
             days = d;
         }
         days[n++] = sqlite3_column_int(st, 2);
@@ -74,23 +64,40 @@ static enum MHD_Result cohort_summary(srv_request *req)
                       (json_int_t)sqlite3_column_int64(st, 0), "external_id",
                       (const char *)sqlite3_column_text(st, 1), "days", sqlite3_column_int(st, 2),
                       "clinical_relapse_date", (const char *)sqlite3_column_text(st, 3));
-        if (!o || json_array_append_new(leads, o))
-            goto fail;
+        if (!o || json_array_append_new(leads, o)) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
     }
-    if (rc != SQLITE_DONE)
-        goto fail;
     sqlite3_finalize(st);
-    st = NULL;
-
-    json_t *median = json_null();
-    if (n) {
+    *median = NULL;
+    if (rc == SQLITE_DONE && !n)
+        *median = json_null();
+    else if (rc == SQLITE_DONE) {
         qsort(days, n, sizeof *days, cmp_int);
         double md = n % 2 ? days[n / 2] : (days[n / 2 - 1] + days[n / 2]) / 2.0;
-        median = md == floor(md) ? json_integer((json_int_t)md) : json_real(md);
+        *median = md == floor(md) ? json_integer((json_int_t)md) : json_real(md);
     }
+    free(days);
+    return *median ? 0 : -1;
+}
+
+static enum MHD_Result cohort_summary(srv_request *req)
+{
+    static const char *const allowed[] = {NULL};
+    json_t *totals = json_object(), *open = json_object(), *by_state = json_object(),
+           *leads = json_array(), *median = NULL, *body = NULL;
+
+    if (srv_query_check(req, allowed))
+        goto answered;
+    if (!totals || !open || !by_state || !leads ||
+        sqlite3_exec(req->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+        goto fail;
+    if (counts_into(req->db, totals, by_state, open) || lead_times_into(req->db, leads, &median))
+        goto fail;
     srv_db_rollback(req->db); /* read only: ends the snapshot */
     /* Patients are "monitored" from registration; the key names are the API's. */
-    body = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:o, s:O}", "patients_monitored",
+    body = json_pack("{s:O, s:O, s:O, s:O, s:O, s:O, s:O, s:O}", "patients_monitored",
                      json_object_get(totals, "patients"), "samples",
                      json_object_get(totals, "samples"), "patients_with_results",
                      json_object_get(totals, "patients_with_results"), "results",
@@ -101,7 +108,6 @@ static enum MHD_Result cohort_summary(srv_request *req)
     srv_reply_json(req, 200, body);
     goto answered;
 fail:
-    sqlite3_finalize(st);
     srv_db_rollback(req->db);
     srv_reply_internal(req, "cannot summarise the cohort");
 answered:
@@ -109,7 +115,7 @@ answered:
     json_decref(open);
     json_decref(by_state);
     json_decref(leads);
-    free(days);
+    json_decref(median);
     return srv_clin_done(req);
 }
 
