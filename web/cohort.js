@@ -4,7 +4,7 @@
 // with sort=last_sample the latest draws come first, so each filter is a cut of an ordered
 // list and paging stops at the cut (no full scan in the browser, whatever the cohort's size).
 import { api } from './app.js';
-import { h, loading, errorBox, empty, fmt, badge, subtype, STATE_LABEL, STATE_ORDER } from './dom.js';
+import { h, loadPage, errorBox, empty, fmt, badge, subtype, STATE_LABEL, STATE_ORDER } from './dom.js';
 
 const PAGE = 50;
 
@@ -36,7 +36,6 @@ async function summaryTiles(box, total) {
 }
 
 export async function renderCohort(params) {
-  const put = loading('the cohort');
   const f = {
     state: params.get('state') || '',
     sort: params.get('sort') || 'alerts',
@@ -49,18 +48,15 @@ export async function renderCohort(params) {
   };
   // The two cut filters choose their order: open alerts -> sort=alerts; since -> last_sample.
   const sort = f.open ? 'alerts' : f.since ? 'last_sample' : f.sort;
-  let patients;
-  let next;
-  try {
-    const qs = new URLSearchParams({ sort, limit: String(PAGE) });
-    if (f.state) qs.set('state', f.state);
-    if (f.q) qs.set('q', f.q);
-    if (f.cursor) qs.set('cursor', f.cursor);
-    ({ patients, next_cursor: next } = await api(`/patients?${qs}`));
-  } catch (err) {
-    put(h('h1', {}, 'Cohort'), errorBox(err, () => renderCohort(params)));
-    return;
-  }
+  const qs = new URLSearchParams({ sort, limit: String(PAGE) });
+  if (f.state) qs.set('state', f.state);
+  if (f.q) qs.set('q', f.q);
+  if (f.cursor) qs.set('cursor', f.cursor);
+  const page = await loadPage('the cohort', () => api(`/patients?${qs}`), () => renderCohort(params),
+    h('h1', {}, 'Cohort'));
+  if (!page) return;
+  const { put, data: { patients } } = page;
+  let next = page.data.next_cursor;
   let cut = false;
   const kept = patients.filter((p) => {
     const keep = (!f.open || p.open_alerts > 0) && (!f.since || (p.last_sample_date && p.last_sample_date >= f.since));

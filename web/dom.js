@@ -50,6 +50,17 @@ export function loading(what) {
     return true;
   };
 }
+// Starts a page's render and waits for its data: { put, data }, or null once the error is shown
+// under head (the page's way back) with a button that runs retry.
+export async function loadPage(what, load, retry, head = back('#/cohort', 'Cohort')) {
+  const put = loading(what);
+  try {
+    return { put, data: await load() };
+  } catch (err) {
+    put(head, errorBox(err, retry));
+    return null;
+  }
+}
 export function errorBox(err, retry) {
   return h('div', { class: 'error', role: 'alert' },
     h('strong', {}, 'Could not load this page. '),

@@ -7,7 +7,7 @@ import { api, role } from './app.js';
 // clinicians acknowledge alerts, clinicians and admins correct draws (role '' = not known).
 const mayAcknowledge = () => ['clinician', ''].includes(role());
 const mayCorrect = () => ['clinician', 'admin', ''].includes(role());
-import { h, loading, errorBox, empty, fact, back, fmt, badge, subtype, table, messageLine } from './dom.js';
+import { h, loadPage, empty, fact, back, fmt, badge, subtype, table, messageLine } from './dom.js';
 import { trendChart, highlightDraws, thresholdText, isNoCall, noCallText } from './charts.js';
 import { explainAlert, seriesTumourFraction, noCallWords, RULE_LABEL, TF_DETECTION_LIMIT } from './words.js';
 import { correctionPanel, historySection } from './corrections.js';
@@ -150,14 +150,10 @@ function ackForm(a, refresh) {
 // ---------------------------------------------------------------- the patient page
 
 export async function renderPatient(id) {
-  const put = loading('the patient');
-  let t;
-  try {
-    t = await api(`/patients/${encodeURIComponent(id)}/trend`);
-  } catch (err) {
-    put(back('#/cohort', 'Cohort'), errorBox(err, () => renderPatient(id)));
-    return;
-  }
+  const page = await loadPage('the patient', () => api(`/patients/${encodeURIComponent(id)}/trend`),
+    () => renderPatient(id));
+  if (!page) return;
+  const { put, data: t } = page;
   const p = t.patient;
   const refresh = () => renderPatient(id);
   const head = h('div', { class: 'page-head' },
@@ -208,17 +204,15 @@ const THRESHOLD_WORDS = {
 };
 
 export async function renderReport(id) {
-  const put = loading('the report');
-  let t;
-  let latest = null;
-  try {
-    t = await api(`/patients/${encodeURIComponent(id)}/trend`);
-    const last = [...t.series].reverse().find((s) => s.status === 'done');
-    if (last) latest = await api(`/samples/${encodeURIComponent(last.accession)}/profile`).catch(() => null);
-  } catch (err) {
-    put(back('#/cohort', 'Cohort'), errorBox(err, () => renderReport(id)));
-    return;
-  }
+  const page = await loadPage('the report', async () => {
+    const trend = await api(`/patients/${encodeURIComponent(id)}/trend`);
+    const last = [...trend.series].reverse().find((s) => s.status === 'done');
+    const profile = last
+      ? await api(`/samples/${encodeURIComponent(last.accession)}/profile`).catch(() => null) : null;
+    return { trend, profile };
+  }, () => renderReport(id));
+  if (!page) return;
+  const { put, data: { trend: t, profile: latest } } = page;
   const p = t.patient;
   const v = window.relapsewatchVersion || {};
   const now = new Date().toISOString().replace('T', ' ').slice(0, 16);

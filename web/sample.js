@@ -2,7 +2,7 @@
 // named (the other estimate as a secondary line that explains itself), the 1q21.3 call or the
 // reason it is a no-call, region scores and quality control in words.
 import { api } from './app.js';
-import { h, loading, errorBox, empty, fact, back, fmt, table } from './dom.js';
+import { h, loadPage, empty, fact, back, fmt, table } from './dom.js';
 import { genomeChart } from './charts.js';
 import { tumourFractionSummary, qcRows, noCallWords } from './words.js';
 
@@ -32,14 +32,10 @@ function tumourFractionBox(s) {
 }
 
 export async function renderSample(accession) {
-  const put = loading('the sample');
-  let s;
-  try {
-    s = await api(`/samples/${encodeURIComponent(accession)}/profile`);
-  } catch (err) {
-    put(back('#/cohort', 'Cohort'), errorBox(err, () => renderSample(accession)));
-    return;
-  }
+  const page = await loadPage('the sample', () => api(`/samples/${encodeURIComponent(accession)}/profile`),
+    () => renderSample(accession));
+  if (!page) return;
+  const { put, data: s } = page;
   const nb = s.bins?.log2?.length || 0;
   const nseg = (s.segments || []).length;
   const plot = nb ? h('figure', { class: 'card chart genome', id: 'genome', dataset: { bins: String(nb), segments: String(nseg) } },
