@@ -76,6 +76,7 @@ static enum MHD_Result webhook_create(srv_request *req)
     json_t *events = json_object_get(req->json, "events"), *row = NULL, *details = NULL;
     sqlite3_stmt *st = NULL;
     unsigned char *box = NULL;
+    char *events_text = NULL;
     size_t boxlen = 0;
     srv_status found;
 
@@ -87,10 +88,11 @@ static enum MHD_Result webhook_create(srv_request *req)
     if (srv_url_parse(url, &parsed, why, sizeof why))
         return srv_reply_error(req, 422, "invalid_value", "url", "url: %s", why);
     srv_webhooks_new_secret(secret);
-    if (!(box = srv_webhooks_seal(secret, &boxlen)))
-        return srv_reply_internal(req, "cannot seal a webhook secret (no key loaded?)");
-    char *events_text = json_dumps(events, JSON_COMPACT);
-    if (!events_text || srv_clin_begin(req))
+    if (!(box = srv_webhooks_seal(secret, &boxlen))) {
+        srv_reply_internal(req, "cannot seal a webhook secret (no key loaded?)");
+        goto out; /* which wipes the secret */
+    }
+    if (!(events_text = json_dumps(events, JSON_COMPACT)) || srv_clin_begin(req))
         goto out;
     st = srv_db_prepare(req->db, "INSERT INTO webhooks (url, events, description, secret_box, "
                                  "after_event_id, created_by) VALUES (?, ?, ?, ?, (SELECT "
