@@ -585,6 +585,10 @@ static void test_bad_input(void)
     snprintf(found, sizeof found, "%s/fuzz/regressions/count/gzip-not-bgzf-loop",
              getenv("RW_SRCDIR") ? getenv("RW_SRCDIR") : ".");
     expect_input_error(found, &o, "BAM");
+    /* A CRAM whose header container claims ~4 GB: refused before htslib allocates it. */
+    snprintf(found, sizeof found, "%s/fuzz/regressions/count/cram-container-claims-4g",
+             getenv("RW_SRCDIR") ? getenv("RW_SRCDIR") : ".");
+    expect_input_error(found, &o, "claims more bytes than the file holds");
 
     /* CRAM without its reference is an error, never zero counts. */
     rw_contig_counts *cc = NULL;
