@@ -274,8 +274,8 @@ static void input_close(input *in)
 }
 
 /* Whether path is a CRAM whose first container (the header's) claims more bytes than the file
- * has: htslib would allocate that claim (up to 2 GiB) before finding out; a finding of
- * fuzz/run.sh. The container's length is the int32 after the 26-byte file definition. */
+ * has: htslib would allocate for that claim (3.9 GB for a 1 KB file) before finding out; a finding
+ * of fuzz/run.sh. The container's length is the int32 after the 26-byte file definition. */
 static int cram_container_too_large(const char *path, int64_t size)
 {
     unsigned char b[30];
