@@ -86,12 +86,25 @@ int srv_answer_cache_put(int kind, int64_t id, uint64_t version, const char *pla
     return 0;
 }
 
+int srv_gzip_acceptable(const char *ae)
+{
+    const char *p = ae ? strstr(ae, "gzip") : NULL;
+    if (!p)
+        return 0;
+    p += 4;
+    p += strspn(p, " \t");
+    if (*p != ';')
+        return 1;
+    p += 1 + strspn(p + 1, " \t");
+    if (strncmp(p, "q=", 2) != 0)
+        return 1;
+    return strtod(p + 2, NULL) > 0; /* a q-value of 0 (RFC 9110 12.4.2) refuses it */
+}
+
 int srv_accepts_gzip(srv_request *req)
 {
-    const char *ae =
-        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING);
-    const char *g = ae ? strstr(ae, "gzip") : NULL;
-    return g && strncmp(g + 4, ";q=0", 4) != 0;
+    return srv_gzip_acceptable(
+        MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
 }
 
 enum MHD_Result srv_answer_reply(srv_request *req, srv_answer *a, const char *content_type)

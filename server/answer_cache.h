@@ -32,6 +32,9 @@ void srv_answer_free(srv_answer *a);
 
 /* Whether req's client takes gzip (Accept-Encoding names it, not with q=0). */
 int srv_accepts_gzip(srv_request *req);
+/* The same for an Accept-Encoding value (NULL: no header): "gzip", "gzip;q=0.5" and
+ * "gzip ; q=1" take it, "gzip;q=0" and "gzip; q=0.000" refuse it. */
+int srv_gzip_acceptable(const char *accept_encoding);
 /* Answers 200 with a (freed here): its gzip form when the client takes it, else the plain one;
  * Vary: Accept-Encoding and Cache-Control: no-store (patient data). */
 enum MHD_Result srv_answer_reply(srv_request *req, srv_answer *a, const char *content_type);

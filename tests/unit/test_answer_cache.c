@@ -87,6 +87,11 @@ int main(void)
         bad = bad ? bad : r;
     }
     CHECK(bad == NULL);
+    /* Accept-Encoding: gzip unless its q-value is 0, with or without spaces. */
+    CHECK(srv_gzip_acceptable("gzip, deflate, br") && srv_gzip_acceptable("br;q=1, gzip;q=0.5"));
+    CHECK(srv_gzip_acceptable("gzip ; q=1"));
+    CHECK(!srv_gzip_acceptable(NULL) && !srv_gzip_acceptable("br") && !srv_gzip_acceptable(""));
+    CHECK(!srv_gzip_acceptable("gzip;q=0") && !srv_gzip_acceptable("gzip; q=0.000"));
     /* The version hash sees every byte. */
     CHECK(srv_fnv1a(SRV_FNV_SEED, "ab", 2) != srv_fnv1a(SRV_FNV_SEED, "ba", 2));
     CHECK(srv_fnv1a(srv_fnv1a(SRV_FNV_SEED, "a", 1), "b", 1) == srv_fnv1a(SRV_FNV_SEED, "ab", 2));
