@@ -11,6 +11,7 @@
 #include "server/api.h"
 #include "server/auth.h"
 #include "server/options.h"
+#include "server/query.h"
 #include "server/rows.h"
 #include "server/session.h"
 #include "server/users.h"
@@ -54,13 +55,21 @@ static json_t *user_get_new(srv_request *req, int64_t id, int *failed)
     return row;
 }
 
+/* In id order, a page at a time (limit, cursor). */
 static enum MHD_Result list_users(srv_request *req)
 {
-    json_t *args = json_pack("[i]", req->cfg->signin_max_failures);
-    json_t *rows = args ? srv_rows_query_new(req->db, USER_SELECT "ORDER BY u.id", args) : NULL;
+    srv_cursor after;
+    long limit;
+    if (srv_query_int(req, "limit", 1, 1000, 100, &limit) || srv_query_cursor(req, &after))
+        return srv_validate_done(req);
+    json_t *args = json_pack("[i, I, i]", req->cfg->signin_max_failures,
+                             (json_int_t)(after.present ? after.id : 0), (int)limit + 1);
+    json_t *rows = args ? srv_rows_query_new(
+                              req->db, USER_SELECT "WHERE u.id > ?2 ORDER BY u.id LIMIT ?3", args)
+                        : NULL;
     json_decref(args);
     booleans(rows);
-    return srv_reply_list(req, "users", rows);
+    return srv_reply_page(req, "users", rows, limit, "id", NULL);
 }
 
 static enum MHD_Result get_user(srv_request *req)
@@ -276,7 +285,11 @@ const srv_route srv_users_routes[] = {
      .handler = create_user,
      .roles = SRV_ROLE_ADMIN,
      .body = SRV_BODY_JSON},
-    {.method = "GET", .path = "/api/v1/users", .handler = list_users, .roles = SRV_ROLE_ADMIN},
+    {.method = "GET",
+     .path = "/api/v1/users",
+     .handler = list_users,
+     .roles = SRV_ROLE_ADMIN,
+     .query = (const char *const[]){"limit", "cursor", NULL}},
     {.method = "GET", .path = "/api/v1/users/{id}", .handler = get_user, .roles = SRV_ROLE_ADMIN},
     {.method = "PATCH",
      .path = "/api/v1/users/{id}",
