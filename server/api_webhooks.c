@@ -134,13 +134,22 @@ out:
 }
 
 /* GET /api/v1/webhooks: every subscription (deleted ones too), without secrets. */
+/* GET /api/v1/webhooks?limit=&cursor=: in id order, a page at a time. */
 static enum MHD_Result webhook_list(srv_request *req)
 {
-    if (srv_query_check(req, (const char *const[]){NULL}))
+    srv_cursor after;
+    long limit;
+    if (srv_query_int(req, "limit", 1, LOG_MAX, LOG_DEFAULT, &limit) ||
+        srv_query_cursor(req, &after))
         return srv_clin_done(req);
-    sqlite3_stmt *ids = srv_db_prepare(req->db, "SELECT id FROM webhooks ORDER BY id");
+    sqlite3_stmt *ids = srv_db_prepare(req->db, "SELECT id FROM webhooks WHERE id > ? ORDER BY id "
+                                                "LIMIT ?");
     json_t *list = json_array();
-    int rc;
+    int rc = SQLITE_ERROR;
+    if (ids) {
+        sqlite3_bind_int64(ids, 1, after.present ? after.id : 0);
+        sqlite3_bind_int64(ids, 2, limit + 1);
+    }
     while (ids && list && (rc = sqlite3_step(ids)) == SQLITE_ROW) {
         srv_status st;
         json_t *w = webhook_new(req->db, sqlite3_column_int64(ids, 0), &st);
@@ -149,12 +158,12 @@ static enum MHD_Result webhook_list(srv_request *req)
             list = NULL;
         }
     }
-    if (ids && list && rc != SQLITE_DONE) {
+    if (list && rc != SQLITE_DONE) {
         json_decref(list);
         list = NULL;
     }
     sqlite3_finalize(ids);
-    return srv_reply_list(req, "webhooks", list);
+    return srv_reply_page(req, "webhooks", list, limit, "id", NULL);
 }
 
 static enum MHD_Result webhook_get(srv_request *req)
@@ -205,23 +214,25 @@ static enum MHD_Result webhook_delete(srv_request *req)
     return srv_clin_done(req);
 }
 
-/* GET /api/v1/webhooks/{id}/deliveries?limit=: newest first, each with its attempts. */
-static const char *const log_query[] = {"limit", NULL};
+/* GET /api/v1/webhooks/{id}/deliveries?limit=&cursor=: newest first, each with its attempts. */
+static const char *const log_query[] = {"limit", "cursor", NULL};
 
 static enum MHD_Result webhook_deliveries(srv_request *req)
 {
-    const char *const *allowed = log_query;
+    srv_cursor after;
     int64_t id;
     long limit;
     srv_status st;
-    if (srv_query_check(req, allowed) || srv_param_id(req, 0, &id) ||
-        srv_query_int(req, "limit", 1, LOG_MAX, LOG_DEFAULT, &limit))
+    if (srv_param_id(req, 0, &id) || srv_query_int(req, "limit", 1, LOG_MAX, LOG_DEFAULT, &limit) ||
+        srv_query_cursor(req, &after))
         return srv_clin_done(req);
     json_t *w = webhook_new(req->db, id, &st);
     if (st != SRV_OK)
         return srv_reply_lookup(req, st, w, "webhook");
     json_decref(w);
-    json_t *args = json_pack("[I, I]", (json_int_t)id, (json_int_t)limit);
+    json_t *args =
+        json_pack("[I, I, I]", (json_int_t)id, (json_int_t)(after.present ? after.id : INT64_MAX),
+                  (json_int_t)limit + 1);
     json_t *rows = srv_rows_query_new(
         req->db,
         "SELECT d.id, d.event_id, e.type AS event_type, d.state, d.attempts, d.last_status, "
@@ -231,7 +242,7 @@ static enum MHD_Result webhook_deliveries(srv_request *req)
         "a.outcome, 'status', a.status, 'error', a.error, 'duration_ms', a.duration_ms)) FROM "
         "(SELECT * FROM delivery_attempts WHERE delivery_id = d.id ORDER BY id) a) AS log "
         "FROM deliveries d JOIN outbox_events e ON e.id = d.event_id "
-        "WHERE d.webhook_id = ? ORDER BY d.id DESC LIMIT ?",
+        "WHERE d.webhook_id = ? AND d.id < ? ORDER BY d.id DESC LIMIT ?",
         args);
     json_decref(args);
     size_t i;
@@ -245,7 +256,7 @@ static enum MHD_Result webhook_deliveries(srv_request *req)
         }
         json_object_del(row, "log");
     }
-    return srv_reply_list(req, "deliveries", rows);
+    return srv_reply_page(req, "deliveries", rows, limit, "id", NULL);
 }
 
 const srv_route srv_webhooks_routes[] = {
@@ -254,7 +265,11 @@ const srv_route srv_webhooks_routes[] = {
      .handler = webhook_create,
      .roles = SRV_ROLE_ADMIN,
      .body = SRV_BODY_JSON},
-    {.method = "GET", .path = "/api/v1/webhooks", .handler = webhook_list, .roles = SRV_ROLE_ADMIN},
+    {.method = "GET",
+     .path = "/api/v1/webhooks",
+     .handler = webhook_list,
+     .roles = SRV_ROLE_ADMIN,
+     .query = log_query},
     {.method = "GET",
      .path = "/api/v1/webhooks/{id}",
      .handler = webhook_get,
