@@ -24,8 +24,8 @@ done_tests() {
 # Sets RW_PID, RW_PORT, RW_URL (http://127.0.0.1:PORT); on a first start also RW_ADMIN_TOKEN
 # (read from DIR/stdout, where the daemon prints it once). The log goes to DIR/log (appended over
 # restarts). RW_WEB_ROOT overrides the web root (default $RW_SRCDIR/web). Returns 1 on failure.
-# RW_READY_PATH=/api/v1/version waits for a daemon that is up but not healthy (a test of 503s).
 # For a daemon started with --tls-cert/--tls-key: RW_SCHEME=https and RW_CACERT=the CA file.
+# RW_READY_PATH=/api/v1/version waits for a daemon that is up but not healthy (a test of 503s).
 rw_daemon_pids=""
 rw_start_daemon() {
     local dir=$1 i tok
