@@ -7,6 +7,7 @@
 
 #include <zlib.h>
 
+#include "server/audit.h"
 #include "server/reply.h"
 
 typedef struct slot {
@@ -107,11 +108,17 @@ int srv_accepts_gzip(srv_request *req)
         MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_ACCEPT_ENCODING));
 }
 
-enum MHD_Result srv_answer_reply(srv_request *req, srv_answer *a, const char *content_type)
+enum MHD_Result srv_answer_reply(srv_request *req, srv_answer *a, const char *entity_type,
+                                 int64_t entity_id)
 {
+    if (srv_audit_read(req, entity_type, entity_id)) { /* answered 500: not served */
+        srv_answer_free(a);
+        return MHD_YES;
+    }
     int gz = srv_accepts_gzip(req);
-    enum MHD_Result ret = srv_reply_bytes(req, 200, content_type, gz ? (void *)a->gzip : a->plain,
-                                          gz ? a->gzip_len : a->plain_len);
+    enum MHD_Result ret =
+        srv_reply_bytes(req, 200, "application/json", gz ? (void *)a->gzip : a->plain,
+                        gz ? a->gzip_len : a->plain_len);
     srv_answer_free(a);
     if (req->response) {
         MHD_add_response_header(req->response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");

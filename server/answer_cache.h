@@ -35,9 +35,12 @@ int srv_accepts_gzip(srv_request *req);
 /* The same for an Accept-Encoding value (NULL: no header): "gzip", "gzip;q=0.5" and
  * "gzip ; q=1" take it, "gzip;q=0" and "gzip; q=0.000" refuse it. */
 int srv_gzip_acceptable(const char *accept_encoding);
-/* Answers 200 with a (freed here): its gzip form when the client takes it, else the plain one;
- * Vary: Accept-Encoding and Cache-Control: no-store (patient data). */
-enum MHD_Result srv_answer_reply(srv_request *req, srv_answer *a, const char *content_type);
+/* Answers a read of patient data with a (JSON, freed here): records the read in the audit trail
+ * (entity_type, entity_id: server/audit.h; 500 and nothing served when it cannot), then 200 with
+ * a's gzip form when the client takes it, else the plain one; Vary: Accept-Encoding and
+ * Cache-Control: no-store. */
+enum MHD_Result srv_answer_reply(srv_request *req, srv_answer *a, const char *entity_type,
+                                 int64_t entity_id);
 
 /* gzip-compresses data[0..len) into a new buffer (free()), *out_len its size. NULL on failure. */
 unsigned char *srv_gzip_new(const void *data, size_t len, size_t *out_len);

@@ -184,11 +184,7 @@ static enum MHD_Result profile_get(srv_request *req)
     json_decref(body);
     if (found < 0)
         return srv_reply_internal(req, "cannot build a profile");
-    if (srv_audit_read(req, "sample", sample_id)) {
-        srv_answer_free(&a);
-        return MHD_YES;
-    }
-    return srv_answer_reply(req, &a, "application/json");
+    return srv_answer_reply(req, &a, "sample", sample_id);
 }
 
 const srv_route srv_profile_routes[] = {

@@ -235,11 +235,7 @@ static enum MHD_Result trend_get(srv_request *req)
     if (version && srv_answer_cache_get(TREND_ANSWER, pid, version, &a) == 1) {
         srv_db_rollback(req->db);
         json_decref(patient);
-        if (srv_audit_read(req, "patient", pid)) {
-            srv_answer_free(&a);
-            return MHD_YES;
-        }
-        return srv_answer_reply(req, &a, "application/json");
+        return srv_answer_reply(req, &a, "patient", pid);
     }
     srv_monitor_config(&cfg);
     body = json_object();
@@ -303,11 +299,7 @@ static enum MHD_Result trend_get(srv_request *req)
         return srv_reply_internal(req, "out of memory");
     }
     free(text);
-    if (srv_audit_read(req, "patient", pid)) {
-        srv_answer_free(&a);
-        return MHD_YES;
-    }
-    return srv_answer_reply(req, &a, "application/json");
+    return srv_answer_reply(req, &a, "patient", pid);
 fail:
     sqlite3_finalize(st);
     srv_db_rollback(req->db);
