@@ -105,6 +105,21 @@ rw_req() {
 }
 rw_body() { cat "$RW_BODY"; }
 
+# rw_page_ids KEY PATH: follows a list's cursor (GET PATH with limit=2, then each next_cursor,
+# with $RW_TOKEN) and prints the ids of every page's KEY array on one line; at most 500 pages.
+rw_page_ids() {
+    local key=$1 path=$2 ids="" cursor="" sep='?' pages=0
+    case $path in *\?*) sep='&' ;; esac
+    while [ $pages -lt 500 ]; do
+        rw_req GET "$path${sep}limit=2${cursor:+&cursor=$cursor}" >/dev/null
+        ids="$ids $(jq -r ".$key[].id" "$RW_BODY")"
+        cursor=$(jq -r '.next_cursor // empty' "$RW_BODY")
+        [ -n "$cursor" ] || break
+        pages=$((pages + 1))
+    done
+    echo $ids
+}
+
 # rw_wait_job ID [SECONDS [TOKEN]]: polls GET /api/v1/jobs/ID (with TOKEN, default $RW_TOKEN)
 # until the job is done or failed, SECONDS at most (default 60), or the daemon died; prints the
 # last state and leaves the last answer in $t_tmp/job.json.

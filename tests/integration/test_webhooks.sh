@@ -163,25 +163,13 @@ check_eq "the list keeps both, counts" "$(jqb '[.webhooks[] | (.id | tostring) +
     "$W1:7,$W2:1,$W3:1,$W4:1,$W5:0"
 check_eq "deliveries of unknown webhook" "$(rw_req GET /api/v1/webhooks/999999/deliveries)" 404
 check_eq "deliveries: bad limit" "$(rw_req GET "/api/v1/webhooks/$W1/deliveries?limit=0")" 422
-# pages LIST URL: the ids of every page of 2 (following next_cursor), on one line.
-pages() {
-    local ids="" cursor="" sep='?'
-    case $2 in *\?*) sep='&' ;; esac
-    while :; do
-        rw_req GET "$2${sep}limit=2${cursor:+&cursor=$cursor}" >/dev/null
-        ids="$ids $(jq -r ".$1[].id" "$RW_BODY")"
-        cursor=$(jq -r '.next_cursor // empty' "$RW_BODY")
-        [ -n "$cursor" ] || break
-    done
-    echo $ids
-}
 rw_req GET "/api/v1/webhooks/$W1/deliveries" >/dev/null
 whole=$(jq -r '[.deliveries[].id] | join(" ")' "$RW_BODY")
 check_eq "deliveries: pages of 2 give the whole log, newest first" \
-    "$(pages deliveries "/api/v1/webhooks/$W1/deliveries")" "$whole"
+    "$(rw_page_ids deliveries "/api/v1/webhooks/$W1/deliveries")" "$whole"
 rw_req GET /api/v1/webhooks >/dev/null
 whole=$(jq -r '[.webhooks[].id] | join(" ")' "$RW_BODY")
-check_eq "webhooks: pages of 2 give the whole list" "$(pages webhooks /api/v1/webhooks)" "$whole"
+check_eq "webhooks: pages of 2 give the whole list" "$(rw_page_ids webhooks /api/v1/webhooks)" "$whole"
 check "no identifier nor secret in the log" sh -c "! grep -q 'PT-WH\|WH-1\|whsec_' '$D/log'"
 check "clean stop" rw_stop_daemon
 # The event triggers are all there (a later migration rebuilding alerts, results or jobs would
