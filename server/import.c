@@ -386,13 +386,15 @@ int srv_import_csv(sqlite3 *conn, const char *csv_text, size_t len, const char *
     static const struct {
         const char *name;
         int (*add)(importer *);
-        size_t count; /* offset in srv_import_counts */
     } records[] = {
-        {"patient", add_patient, offsetof(srv_import_counts, patients)},
-        {"treatment", add_treatment, offsetof(srv_import_counts, treatments)},
-        {"event", add_event, offsetof(srv_import_counts, events)},
-        {"draw", add_draw, offsetof(srv_import_counts, draws)},
+        {"patient", add_patient},
+        {"treatment", add_treatment},
+        {"event", add_event},
+        {"draw", add_draw},
     };
+    /* What each kind of record counts into, in the order of records[]. */
+    int64_t *const count_of_record[] = {&counts->patients, &counts->treatments, &counts->events,
+                                        &counts->draws};
     char *buf = malloc(MAX_FIELD * 4), *fields[MAX_FIELDS];
     importer im = {
         .conn = conn, .actor = actor, .fields = fields, .err = err, .touched = json_object()};
@@ -432,7 +434,7 @@ int srv_import_csv(sqlite3 *conn, const char *csv_text, size_t len, const char *
         }
         if ((rc = records[r].add(&im)))
             break;
-        (*(int64_t *)((char *)counts + records[r].count))++;
+        (*count_of_record[r])++;
     }
     if (rc == 0 && counts->patients + counts->treatments + counts->events + counts->draws == 0)
         rc = fail(&im, C_N, "no record to import");
