@@ -257,42 +257,78 @@ static enum MHD_Result backup_create(srv_request *req)
     return srv_reply_json(req, 201, json_pack("{s:o}", "backup", answer));
 }
 
-/* The finished backups of --backup-dir (a folder with backup.json and SHA256SUMS), by name. */
-static enum MHD_Result backup_list(srv_request *req)
+/* Names start with their kind and UTC time: sorting by name sorts each kind by time. */
+static const char *backup_name(const json_t *backup)
 {
-    char parent[4096];
-    srv_backup_default_dir(req->cfg, parent, sizeof parent);
-    json_t *list = json_array();
-    DIR *d = opendir(parent);
+    const char *name = json_string_value(json_object_get(backup, "name"));
+    return name ? name : "";
+}
+
+static int by_backup_name(const void *a, const void *b)
+{
+    return strcmp(backup_name(*(json_t *const *)a), backup_name(*(json_t *const *)b));
+}
+
+/* The finished backups of dir (a folder with backup.json and SHA256SUMS) into *found (new
+ * references, in folder order; free each and the array). 0, or -1 when memory is short. */
+static int read_backups(const char *dir, json_t ***found, size_t *n)
+{
+    DIR *d = opendir(dir);
     struct dirent *e;
-    while (list && d && (e = readdir(d))) {
+    size_t cap = 0;
+    *found = NULL;
+    *n = 0;
+    while (d && (e = readdir(d))) {
         char meta[4096 + 300], sums[4096 + 300];
         if (e->d_name[0] == '.')
             continue;
-        snprintf(meta, sizeof meta, "%s/%s/backup.json", parent, e->d_name);
-        snprintf(sums, sizeof sums, "%s/%s/SHA256SUMS", parent, e->d_name);
+        snprintf(meta, sizeof meta, "%s/%s/backup.json", dir, e->d_name);
+        snprintf(sums, sizeof sums, "%s/%s/SHA256SUMS", dir, e->d_name);
         json_t *j = access(sums, R_OK) == 0 ? json_load_file(meta, 0, NULL) : NULL;
-        if (j)
-            json_array_append_new(list, j);
+        if (!j)
+            continue;
+        if (*n == cap) {
+            json_t **bigger = realloc(*found, (cap = cap ? 2 * cap : 16) * sizeof *bigger);
+            if (!bigger) {
+                json_decref(j);
+                closedir(d);
+                return -1;
+            }
+            *found = bigger;
+        }
+        (*found)[(*n)++] = j;
     }
     if (d)
         closedir(d);
-    if (!list)
+    return 0;
+}
+
+/* The finished backups by name, a page at a time (limit, cursor): the cursor holds the last name
+ * seen (its first 63 characters: the daemon's names are far shorter). */
+static enum MHD_Result backup_list(srv_request *req)
+{
+    char parent[4096];
+    srv_cursor after;
+    long limit;
+    json_t **found;
+    size_t n;
+    if (srv_query_int(req, "limit", 1, 1000, 100, &limit) || srv_query_cursor(req, &after))
+        return srv_validate_done(req);
+    srv_backup_default_dir(req->cfg, parent, sizeof parent);
+    if (read_backups(parent, &found, &n))
         return srv_reply_internal(req, "out of memory");
-    /* Names start with their kind and UTC time: sorting by name sorts each kind by time. */
-    size_t n = json_array_size(list);
-    for (size_t i = 1; i < n; i++)
-        for (size_t j = i; j > 0; j--) {
-            json_t *a = json_array_get(list, j - 1), *b = json_array_get(list, j);
-            const char *na = json_string_value(json_object_get(a, "name"));
-            const char *nb = json_string_value(json_object_get(b, "name"));
-            if (!na || !nb || strcmp(na, nb) <= 0)
-                break;
-            json_incref(a);
-            json_array_set(list, j - 1, b);
-            json_array_set_new(list, j, a);
-        }
-    return srv_reply_list(req, "backups", list);
+    if (n)
+        qsort(found, n, sizeof *found, by_backup_name);
+    json_t *page = json_array();
+    for (size_t i = 0; i < n; i++) {
+        /* One row more than asked tells srv_reply_page whether there is a next page. */
+        if (page && (long)json_array_size(page) <= limit &&
+            (!after.present || strncmp(backup_name(found[i]), after.key, sizeof after.key - 1) > 0))
+            json_array_append(page, found[i]);
+        json_decref(found[i]);
+    }
+    free(found);
+    return srv_reply_page(req, "backups", page, limit, NULL, "name");
 }
 
 const srv_route srv_admin_routes[] = {
@@ -313,6 +349,7 @@ const srv_route srv_admin_routes[] = {
     {.method = "GET",
      .path = "/api/v1/admin/backups",
      .handler = backup_list,
-     .roles = SRV_ROLE_ADMIN},
+     .roles = SRV_ROLE_ADMIN,
+     .query = (const char *const[]){"limit", "cursor", NULL}},
     {0},
 };

@@ -184,7 +184,7 @@ enum MHD_Result srv_reply_page(srv_request *req, const char *list_key, json_t *r
         json_t *last = json_array_get(rows, (size_t)limit - 1);
         const char *key = sort_key ? json_string_value(json_object_get(last, sort_key)) : "";
         snprintf(plain, sizeof plain, "%.63s|%" JSON_INTEGER_FORMAT, key ? key : "",
-                 json_integer_value(json_object_get(last, id_key)));
+                 id_key ? json_integer_value(json_object_get(last, id_key)) : 1);
         b64_encode((const unsigned char *)plain, strlen(plain), text);
         json_decref(next);
         next = json_string(text);

@@ -39,7 +39,8 @@ typedef struct srv_cursor {
 int srv_query_cursor(srv_request *req, srv_cursor *c);
 /* A page from rows (stolen) fetched with LIMIT limit + 1: keeps limit rows and answers 200
  * {list_key: rows, "next_cursor": cursor of the last kept row or null}; the cursor takes the row's
- * id_key and (when not NULL) sort_key. 500 when rows is NULL. */
+ * id_key and (when not NULL) sort_key; a list keyed by a unique sort value alone (backups by name)
+ * passes id_key NULL, and its cursors carry id 1. 500 when rows is NULL. */
 enum MHD_Result srv_reply_page(srv_request *req, const char *list_key, json_t *rows, long limit,
                                const char *id_key, const char *sort_key);
 

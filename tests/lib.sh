@@ -105,14 +105,15 @@ rw_req() {
 }
 rw_body() { cat "$RW_BODY"; }
 
-# rw_page_ids KEY PATH: follows a list's cursor (GET PATH with limit=2, then each next_cursor,
-# with $RW_TOKEN) and prints the ids of every page's KEY array on one line; at most 500 pages.
+# rw_page_ids KEY PATH [FIELD [LIMIT]]: follows a list's cursor (GET PATH with limit=LIMIT,
+# default 2, then each next_cursor, with $RW_TOKEN) and prints the FIELD (default id) of every
+# page's KEY array on one line; at most 500 pages.
 rw_page_ids() {
-    local key=$1 path=$2 ids="" cursor="" sep='?' pages=0
+    local key=$1 path=$2 field=${3:-id} limit=${4:-2} ids="" cursor="" sep='?' pages=0
     case $path in *\?*) sep='&' ;; esac
     while [ $pages -lt 500 ]; do
-        rw_req GET "$path${sep}limit=2${cursor:+&cursor=$cursor}" >/dev/null
-        ids="$ids $(jq -r ".$key[].id" "$RW_BODY")"
+        rw_req GET "$path${sep}limit=$limit${cursor:+&cursor=$cursor}" >/dev/null
+        ids="$ids $(jq -r ".$key[].$field" "$RW_BODY")"
         cursor=$(jq -r '.next_cursor // empty' "$RW_BODY")
         [ -n "$cursor" ] || break
         pages=$((pages + 1))

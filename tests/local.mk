@@ -48,6 +48,7 @@ SCRIPT_TESTS += tests/integration/test_tls.sh tests/integration/test_overload.sh
 EXTRA_DIST += tests/integration/slowclient.py
 SCRIPT_TESTS += tests/integration/test_uploads_early.sh tests/integration/test_audit.sh \
 	tests/integration/test_backup.sh tests/integration/test_crash.sh
+SCRIPT_TESTS += tests/integration/test_backup_paging.sh
 # Interop (issue 13): FHIR R4, HL7 v2 over MLLP, webhooks.
 UNIT_TESTS += tests/unit/test_interop
 SCRIPT_TESTS += tests/integration/test_fhir.sh tests/integration/test_hl7.sh \
