@@ -30,8 +30,9 @@
  * RW_BASELINE_RELAPSE (relapses, 16), RW_BASELINE_NORMALS (panel, 20),
  * RW_BASELINE_CALIBRATION (stable patients apart for the between-draw SD, 10),
  * RW_BASELINE_DEPTH (0.1), RW_BASELINE_CONST_SD (0.03), RW_BASELINE_STABLE_SHARE (0.5),
- * RW_BASELINE_FULL (1: report only, no assertion of the fast check's margins). The table goes
- * to $RW_BUILDDIR/baseline.tsv. */
+ * RW_BASELINE_FULL (1: report only, no assertion of the fast check's margins),
+ * RW_BASELINE_DUMP (a file for every draw of the cohorts: log2, SE, CV, z, call; to study other
+ * rules outside the engine). The table goes to $RW_BUILDDIR/baseline.tsv. */
 #include "core/analyse.h"
 #include "core/genome.h"
 #include "core/simulate.h"
@@ -399,8 +400,9 @@ static double calibrate_between_sd(world *w, int n)
     return sqrt(fmax(0, within - se2));
 }
 
-/* Simulates n series of a cohort into x; returns the number of no-calls, -1 on failure. */
-static int simulate_cohort(world *w, int cohort, int n, series *x)
+/* Simulates n series of a cohort into x; returns the number of no-calls, -1 on failure. Every
+ * draw also goes to `dump` when given (RW_BASELINE_DUMP: to study rules outside the engine). */
+static int simulate_cohort(world *w, int cohort, int n, series *x, FILE *dump)
 {
     int nocall = 0;
     for (int i = 0; i < n; i++) {
@@ -408,8 +410,13 @@ static int simulate_cohort(world *w, int cohort, int n, series *x)
             fprintf(stderr, "simulation: %s\n", w->err.msg);
             return -1;
         }
-        for (int k = 0; k < NDRAWS; k++)
-            nocall += x[i].s[k].no_call;
+        for (int k = 0; k < NDRAWS; k++) {
+            const rw_trend_sample *s = &x[i].s[k];
+            nocall += s->no_call;
+            if (dump)
+                fprintf(dump, "%d\t%d\t%d\t%.6g\t%.6g\t%.6g\t%.6g\t%d\t%d\n", cohort, i, k,
+                        log2(s->ratio), s->se_log2, s->cv, s->z, s->positive, s->no_call);
+        }
     }
     return nocall;
 }
@@ -456,8 +463,14 @@ int main(void)
     CHECK(tau >= 0 && tau < 0.2);
     series *st = calloc((size_t)p->n_stable + 1, sizeof *st);
     series *rel = calloc((size_t)p->n_relapse + 1, sizeof *rel);
-    int nc0 = st ? simulate_cohort(&w, 0, p->n_stable, st) : -1;
-    int nc1 = rel ? simulate_cohort(&w, 1, p->n_relapse, rel) : -1;
+    const char *dump_path = getenv("RW_BASELINE_DUMP");
+    FILE *dump = dump_path && *dump_path ? fopen(dump_path, "w") : NULL;
+    if (dump)
+        fputs("cohort\tpatient\tdraw\tlog2\tse_log2\tcv\tz\tpositive\tno_call\n", dump);
+    int nc0 = st ? simulate_cohort(&w, 0, p->n_stable, st, dump) : -1;
+    int nc1 = rel ? simulate_cohort(&w, 1, p->n_relapse, rel, dump) : -1;
+    if (dump)
+        fclose(dump);
     CHECK(nc0 >= 0 && nc1 >= 0);
     if (nc0 < 0 || nc1 < 0) {
         free(st);
