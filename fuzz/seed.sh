@@ -48,17 +48,20 @@ for l in "GET /api/v1/patients/12/trend" "POST /api/v1/patients" "GET /api/v1/sa
     printf '%s' "$l" >"$C/route/$(printf '%s' "$l" | md5sum | cut -c1-12)"
 done
 
-# Raw HTTP requests ("@T@" is replaced by an admin token).
+# Raw HTTP requests ("@T@" is replaced by an admin token), each complete (a head ends with an
+# empty line): the harness half-closes after an incomplete one, which then gets no answer.
 req() { printf '%s' "$2" | sed 's/$/\r/' >"$C/http/$1"; }
-req health $'GET /api/v1/health HTTP/1.1\nHost: x\n'
-req patients $'GET /api/v1/patients?limit=2 HTTP/1.1\nHost: x\nAuthorization: Bearer @T@\n'
+req health $'GET /api/v1/health HTTP/1.1\nHost: x\n\n'
+req patients $'GET /api/v1/patients?limit=2 HTTP/1.1\nHost: x\nAuthorization: Bearer @T@\n\n'
 body='{"external_id":"P-1","birth_year":1970}'
 req create $'POST /api/v1/patients HTTP/1.1\nHost: x\nAuthorization: Bearer @T@\nContent-Type: application/json\nContent-Length: '"${#body}"$'\n\n'"$body"
 body='{"patient_id":1,"accession":"A-1","collected_at":"2026-01-02","assay":"ddpcr"}'
 req sample $'POST /api/v1/samples HTTP/1.1\nHost: x\nAuthorization: Bearer @T@\nContent-Type: application/json\nContent-Length: '"${#body}"$'\n\n'"$body"
 body=$(cat "$C/ddpcr/one.json")
 req ddpcr $'PUT /api/v1/samples/A-1/ddpcr HTTP/1.1\nHost: x\nAuthorization: Bearer @T@\nContent-Type: application/json\nContent-Length: '"${#body}"$'\n\n'"$body"
-req trend $'GET /api/v1/patients/1/trend HTTP/1.1\nHost: x\nAuthorization: Bearer @T@\n'
-req chunked $'POST /api/v1/patients HTTP/1.1\nHost: x\nAuthorization: Bearer @T@\nContent-Type: application/json\nTransfer-Encoding: chunked\n\n5\n{"a":\n1\n1\n1\n}\n0\n'
-req static $'GET /index.html HTTP/1.1\nHost: x\n'
+req trend $'GET /api/v1/patients/1/trend HTTP/1.1\nHost: x\nAuthorization: Bearer @T@\n\n'
+req chunked $'POST /api/v1/patients HTTP/1.1\nHost: x\nAuthorization: Bearer @T@\nContent-Type: application/json\nTransfer-Encoding: chunked\n\n5\n{"a":\n1\n1\n1\n}\n0\n\n'
+req static $'GET /index.html HTTP/1.1\nHost: x\n\n'
+req audit $'GET /api/v1/admin/audit?limit=2&entity_type=patient HTTP/1.1\nHost: x\nAuthorization: Bearer @T@\n\n'
+req backups $'GET /api/v1/admin/backups?limit=1 HTTP/1.1\nHost: x\nAuthorization: Bearer @T@\n\n'
 ls "$C"/* | wc -l
