@@ -10,48 +10,71 @@
 #include "server/audit.h"
 #include "server/reply.h"
 
+/* An answer's bytes, shared by the cache's slot and the answers being sent (refs). */
+struct srv_answer_bytes {
+    char *plain;
+    size_t plain_len;
+    unsigned char *gzip;
+    size_t gzip_len;
+    int refs; /* under lock */
+};
+
 typedef struct slot {
     int kind;
     int64_t id;
     uint64_t version;
     uint64_t stored; /* when it was stored (a count of stores): the oldest goes first */
-    srv_answer a;
+    struct srv_answer_bytes *bytes;
 } slot;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static slot slots[SRV_ANSWER_CACHE_SLOTS];
 static uint64_t stores;
 
+static void bytes_unref(struct srv_answer_bytes *b)
+{
+    if (!b)
+        return;
+    pthread_mutex_lock(&lock);
+    int last = --b->refs == 0;
+    pthread_mutex_unlock(&lock);
+    if (last) {
+        free(b->plain);
+        free(b->gzip);
+        free(b);
+    }
+}
+
+/* MHD's free callback of an answer sent from shared bytes. */
+static void bytes_release(void *cls)
+{
+    bytes_unref(cls);
+}
+
 void srv_answer_free(srv_answer *a)
 {
-    free(a->plain);
-    free(a->gzip);
+    bytes_unref(a->shared);
     memset(a, 0, sizeof *a);
 }
 
-static int copy(const srv_answer *from, srv_answer *to)
+/* Fills *out with a reference to b. Under lock. */
+static void share(struct srv_answer_bytes *b, srv_answer *out)
 {
-    memset(to, 0, sizeof *to);
-    if (!(to->plain = malloc(from->plain_len ? from->plain_len : 1)) ||
-        !(to->gzip = malloc(from->gzip_len ? from->gzip_len : 1))) {
-        srv_answer_free(to);
-        return -1;
-    }
-    memcpy(to->plain, from->plain, from->plain_len);
-    memcpy(to->gzip, from->gzip, from->gzip_len);
-    to->plain_len = from->plain_len;
-    to->gzip_len = from->gzip_len;
-    return 0;
+    b->refs++;
+    *out = (srv_answer){b->plain, b->plain_len, b->gzip, b->gzip_len, b};
 }
 
 int srv_answer_cache_get(int kind, int64_t id, uint64_t version, srv_answer *out)
 {
     int found = 0;
+    memset(out, 0, sizeof *out);
     pthread_mutex_lock(&lock);
     for (size_t i = 0; i < SRV_ANSWER_CACHE_SLOTS && !found; i++)
-        if (slots[i].a.plain && slots[i].kind == kind && slots[i].id == id &&
-            slots[i].version == version)
-            found = copy(&slots[i].a, out) ? -1 : 1;
+        if (slots[i].bytes && slots[i].kind == kind && slots[i].id == id &&
+            slots[i].version == version) {
+            share(slots[i].bytes, out);
+            found = 1;
+        }
     pthread_mutex_unlock(&lock);
     return found;
 }
@@ -59,31 +82,34 @@ int srv_answer_cache_get(int kind, int64_t id, uint64_t version, srv_answer *out
 int srv_answer_cache_put(int kind, int64_t id, uint64_t version, const char *plain, size_t len,
                          srv_answer *out)
 {
-    srv_answer a = {0};
-    if (!(a.gzip = srv_gzip_new(plain, len, &a.gzip_len)) || !(a.plain = malloc(len ? len : 1))) {
-        srv_answer_free(&a);
+    struct srv_answer_bytes *b = calloc(1, sizeof *b);
+    if (!b || !(b->gzip = srv_gzip_new(plain, len, &b->gzip_len)) ||
+        !(b->plain = malloc(len ? len : 1))) {
+        if (b)
+            free(b->gzip);
+        free(b);
         return -1;
     }
-    memcpy(a.plain, plain, len);
-    a.plain_len = len;
-    if (out && copy(&a, out)) {
-        srv_answer_free(&a);
-        return -1;
-    }
+    memcpy(b->plain, plain, len);
+    b->plain_len = len;
+    b->refs = 1; /* the slot's */
     pthread_mutex_lock(&lock);
     slot *victim = &slots[0];
     for (size_t i = 0; i < SRV_ANSWER_CACHE_SLOTS; i++) {
         slot *s = &slots[i];
-        if (s->a.plain && s->kind == kind && s->id == id) {
+        if (s->bytes && s->kind == kind && s->id == id) {
             victim = s; /* the older version of the same answer */
             break;
         }
-        if (!s->a.plain || (victim->a.plain && s->stored < victim->stored))
+        if (!s->bytes || (victim->bytes && s->stored < victim->stored))
             victim = s;
     }
-    srv_answer_free(&victim->a);
-    *victim = (slot){kind, id, version, ++stores, a};
+    struct srv_answer_bytes *old = victim->bytes;
+    *victim = (slot){kind, id, version, ++stores, b};
+    if (out)
+        share(b, out);
     pthread_mutex_unlock(&lock);
+    bytes_unref(old);
     return 0;
 }
 
@@ -116,17 +142,27 @@ enum MHD_Result srv_answer_reply(srv_request *req, srv_answer *a, const char *en
         return MHD_YES;
     }
     int gz = srv_accepts_gzip(req);
-    enum MHD_Result ret =
-        srv_reply_bytes(req, 200, "application/json", gz ? (void *)a->gzip : a->plain,
-                        gz ? a->gzip_len : a->plain_len);
-    srv_answer_free(a);
-    if (req->response) {
-        MHD_add_response_header(req->response, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-        MHD_add_response_header(req->response, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
-        if (gz)
-            MHD_add_response_header(req->response, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    struct MHD_Response *resp = NULL;
+    if (a->shared && !req->response) {
+        /* MHD sends the cache's bytes and drops the reference when done. */
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(
+            gz ? a->gzip_len : a->plain_len, gz ? (void *)a->gzip : (void *)a->plain, bytes_release,
+            a->shared);
+        if (resp)
+            a->shared = NULL;
     }
-    return ret;
+    srv_answer_free(a);
+    if (!resp)
+        return srv_reply_internal(req, "cannot create an answer");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY, "Accept-Encoding");
+    if (gz)
+        MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip");
+    req->response = resp; /* http.c adds the security headers when queuing */
+    req->status = 200;
+    req->answered = 1;
+    return MHD_YES;
 }
 
 unsigned char *srv_gzip_new(const void *data, size_t len, size_t *out_len)

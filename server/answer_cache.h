@@ -14,18 +14,21 @@
 #define SRV_ANSWER_CACHE_SLOTS 64
 
 typedef struct srv_answer {
-    char *plain; /* the answer's bytes */
+    char *plain; /* the answer's bytes (shared with the cache: read only) */
     size_t plain_len;
     unsigned char *gzip; /* the same, gzip-compressed (RFC 1952) */
     size_t gzip_len;
+    struct srv_answer_bytes *shared; /* the cache's bytes this answer holds a reference to */
 } srv_answer;
 
-/* A copy of the entry (kind, id) at version into *out (free with srv_answer_free()): 1 when
- * found, 0 when absent or of another version, -1 when out of memory. */
+/* The entry (kind, id) at version into *out, sharing the cache's bytes (no copy; release with
+ * srv_answer_free(), valid until then even if the entry is replaced): 1 when found, 0 when
+ * absent or of another version. */
 int srv_answer_cache_get(int kind, int64_t id, uint64_t version, srv_answer *out);
 /* Stores a copy of plain[0..len) for (kind, id, version), compressing it, replacing any older
- * entry of (kind, id) or else the least recently stored one. Fills *out with the copy (free
- * with srv_answer_free()) when out is not NULL. 0, or -1 when out of memory. */
+ * entry of (kind, id) or else the least recently stored one. Fills *out with a reference to
+ * the stored bytes (release with srv_answer_free()) when out is not NULL. 0, or -1 when out of
+ * memory. */
 int srv_answer_cache_put(int kind, int64_t id, uint64_t version, const char *plain, size_t len,
                          srv_answer *out);
 void srv_answer_free(srv_answer *a);
@@ -35,10 +38,10 @@ int srv_accepts_gzip(srv_request *req);
 /* The same for an Accept-Encoding value (NULL: no header): "gzip", "gzip;q=0.5" and
  * "gzip ; q=1" take it, "gzip;q=0" and "gzip; q=0.000" refuse it. */
 int srv_gzip_acceptable(const char *accept_encoding);
-/* Answers a read of patient data with a (JSON, freed here): records the read in the audit trail
- * (entity_type, entity_id: server/audit.h; 500 and nothing served when it cannot), then 200 with
- * a's gzip form when the client takes it, else the plain one; Vary: Accept-Encoding and
- * Cache-Control: no-store. */
+/* Answers a read of patient data with a (JSON, released here): records the read in the audit
+ * trail (entity_type, entity_id: server/audit.h; 500 and nothing served when it cannot), then
+ * 200 with a's gzip form when the client takes it, else the plain one, sent from the shared
+ * bytes without a copy; Vary: Accept-Encoding and Cache-Control: no-store. */
 enum MHD_Result srv_answer_reply(srv_request *req, srv_answer *a, const char *entity_type,
                                  int64_t entity_id);
 

@@ -6,9 +6,22 @@
  * every writer here already runs inside BEGIN IMMEDIATE (srv_db_begin), which serialises
  * writers in SQLite, and an append outside a transaction opens its own. The unique index on
  * prev_hash is the safety net: two appends that read the same head cannot both commit. The new
- * row's id is chosen here (max + 1) because the id is part of what is hashed. */
+ * row's id is chosen here (max + 1) because the id is part of what is hashed.
+ *
+ * Reads are written behind (srv_audit_queue_start): a read's row is queued with its time, actor
+ * and client when the read is served, and one thread appends the queued rows in batches, each
+ * batch one transaction, every SRV_AUDIT_FLUSH_MS or sooner when the queue fills. A read thus
+ * costs a copy into the queue instead of a serialised write transaction. The rows keep their
+ * order and the chain; a crash of the daemon loses at most the rows still queued (the reads of
+ * the last few milliseconds), a clean stop writes them all, and requests under /api/v1/admin/
+ * (the trail's listing, its verification, backups) first wait until the reads served before
+ * them are written. A full queue (the database cannot take them) makes reads wait, then refuse
+ * with 500: a read that cannot be traced is not served. Writes keep their row in their own
+ * transaction. */
 #include "server/audit.h"
 
+#include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,17 +102,19 @@ static int read_head(sqlite3 *c, int64_t *next_id, char prev[65])
     return rc;
 }
 
-/* Appends r (its id chosen here) after the head, and moves the head. Inside a transaction. */
-static int append_in_tx(sqlite3 *c, audit_row *r)
+#define INSERT_ROW                                                                                 \
+    "INSERT INTO audit_log (id, actor, token_id, action, entity_type, entity_id, at, details, "    \
+    "client, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+/* Inserts r chained to prev with st (INSERT_ROW), writing its hash into hash; st is reset for
+ * the next row. 0, or -1 (logged). */
+static int insert_row(sqlite3 *c, sqlite3_stmt *st, const audit_row *r, const char *prev,
+                      char hash[65])
 {
-    char prev[65], hash[65];
-    if (read_head(c, &r->id, prev) || row_hash(prev, r, hash))
+    if (row_hash(prev, r, hash))
         return -1;
-    sqlite3_stmt *st = srv_db_prepare(c, "INSERT INTO audit_log (id, actor, token_id, action, "
-                                         "entity_type, entity_id, at, details, client, prev_hash, "
-                                         "hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-    if (!st)
-        return -1;
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
     sqlite3_bind_int64(st, 1, r->id);
     bind_text_or_null(st, 2, r->actor);
     if (r->has_token)
@@ -114,22 +129,39 @@ static int append_in_tx(sqlite3 *c, audit_row *r)
     sqlite3_bind_text(st, 10, prev, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 11, hash, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    sqlite3_finalize(st);
-    if (rc) {
+    sqlite3_reset(st);
+    if (rc)
         srv_log(SRV_LOG_ERROR, "audit insert failed: %s", sqlite3_errmsg(c));
-        return -1;
-    }
-    st =
-        srv_db_prepare(c, "INSERT INTO audit_head (one, last_id, hash, rows) VALUES (1, ?1, ?2, 1) "
-                          "ON CONFLICT (one) DO UPDATE SET last_id = ?1, hash = ?2, "
-                          "rows = rows + 1");
+    return rc;
+}
+
+/* Moves the head to row last_id (hash), n rows further. Inside a transaction. 0, or -1. */
+static int move_head(sqlite3 *c, int64_t last_id, const char *hash, int64_t n)
+{
+    sqlite3_stmt *st = srv_db_prepare(
+        c, "INSERT INTO audit_head (one, last_id, hash, rows) VALUES (1, ?1, ?2, ?3) "
+           "ON CONFLICT (one) DO UPDATE SET last_id = ?1, hash = ?2, "
+           "rows = rows + ?3");
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, r->id);
+    sqlite3_bind_int64(st, 1, last_id);
     sqlite3_bind_text(st, 2, hash, -1, SQLITE_STATIC);
-    rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    sqlite3_bind_int64(st, 3, n);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     sqlite3_finalize(st);
     return rc;
+}
+
+/* Appends r (its id chosen here) after the head, and moves the head. Inside a transaction. */
+static int append_in_tx(sqlite3 *c, audit_row *r)
+{
+    char prev[65], hash[65];
+    if (read_head(c, &r->id, prev))
+        return -1;
+    sqlite3_stmt *st = srv_db_prepare(c, INSERT_ROW);
+    int rc = !st || insert_row(c, st, r, prev, hash) ? -1 : 0;
+    sqlite3_finalize(st);
+    return rc ? rc : move_head(c, r->id, hash, 1);
 }
 
 /* Appends r in the open transaction, or in one of its own. */
@@ -213,22 +245,282 @@ static int sync_level(sqlite3 *conn)
     return level;
 }
 
-/* A read's row in its own transaction, committed without waiting for the disk (synchronous =
- * NORMAL for that one commit): a read costs no fsync, the row survives a crash of the daemon,
- * and the next write's commit (FULL) makes it durable with everything before it in the WAL. A
- * power cut may lose the newest read rows, never a write, and never breaks the chain (the WAL
- * is replayed only up to its last whole commit). */
-static int write_read_row(srv_request *req, const char *entity_type, int64_t entity_id,
-                          json_t *details)
+/* ---------------------------------------------------------------- reads, written behind */
+
+/* A read's row as taken when the read is served; hashed and written later. */
+typedef struct queued_read {
+    int64_t token_id, entity_id, patient_id; /* patient_id 0: none */
+    const char *route;                       /* the route template (static), "" for none */
+    char entity_type[16], method[16], actor[64], client[48], at[32];
+    int has_client;
+} queued_read;
+
+#define QUEUE_ROWS   8192 /* bound of the queue: at ~20,000 reads a second, 0.4 s of them */
+#define BATCH_ROWS   1024 /* rows a transaction at most; a queue this full is flushed at once */
+#define FULL_WAIT_MS 2000 /* a read waits this long for room before it is refused */
+
+static struct {
+    pthread_mutex_t lock;
+    pthread_cond_t work;    /* the flusher: rows to write, a flush asked for, or the stop */
+    pthread_cond_t room;    /* readers waiting for room in a full queue */
+    pthread_cond_t written; /* srv_audit_flush(): rows written */
+    pthread_t thread;
+    srv_db *db;
+    queued_read *ring; /* QUEUE_ROWS slots; rows at head .. head + count - 1 (mod QUEUE_ROWS) */
+    size_t head, count;
+    uint64_t queued, done; /* rows ever queued, rows ever written */
+    int started, stopping, flush_now;
+} q = {.lock = PTHREAD_MUTEX_INITIALIZER,
+       .work = PTHREAD_COND_INITIALIZER,
+       .room = PTHREAD_COND_INITIALIZER,
+       .written = PTHREAD_COND_INITIALIZER};
+
+/* The details column of a read's row: {"method", "route", "patient_id" when known}. New. */
+static json_t *read_details_new(const queued_read *r)
 {
-    int level = sqlite3_get_autocommit(req->db) ? sync_level(req->db) : -1;
+    json_t *d = json_pack("{s:s, s:s}", "method", r->method, "route", r->route);
+    if (d && r->patient_id > 0 &&
+        json_object_set_new(d, "patient_id", json_integer(r->patient_id))) {
+        json_decref(d);
+        return NULL;
+    }
+    return d;
+}
+
+/* The audit_row of r, its details text into *text (free() it). 0, or -1 out of memory. */
+static int read_row_of(const queued_read *r, audit_row *row, char **text)
+{
+    json_t *d = read_details_new(r);
+    *text = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(d);
+    *row = (audit_row){.actor = r->actor,
+                       .has_token = r->token_id > 0,
+                       .token_id = r->token_id,
+                       .action = "read",
+                       .entity_type = r->entity_type,
+                       .has_entity = 1,
+                       .entity_id = r->entity_id,
+                       .at = r->at,
+                       .details = *text,
+                       .client = r->has_client ? r->client : NULL};
+    return *text ? 0 : -1;
+}
+
+/* Appends rows[0..n) after the head in one transaction on c. 0, or -1 (rolled back). */
+static int write_batch(sqlite3 *c, const queued_read *rows, size_t n)
+{
+    char prev[65], hash[65];
+    int64_t id;
+    if (srv_db_begin(c))
+        return -1;
+    sqlite3_stmt *st = NULL;
+    int rc = read_head(c, &id, prev) || !(st = srv_db_prepare(c, INSERT_ROW)) ? -1 : 0;
+    for (size_t i = 0; i < n && !rc; i++) {
+        audit_row row;
+        char *text;
+        rc = read_row_of(&rows[i], &row, &text);
+        row.id = id + (int64_t)i;
+        if (!rc && !(rc = insert_row(c, st, &row, prev, hash)))
+            memcpy(prev, hash, sizeof prev);
+        free(text);
+    }
+    sqlite3_finalize(st);
+    if (!rc && n)
+        rc = move_head(c, id + (int64_t)n - 1, prev, (int64_t)n);
+    if (!rc)
+        rc = srv_db_commit(c);
+    if (rc)
+        srv_db_rollback(c);
+    return rc;
+}
+
+static void deadline_in(struct timespec *ts, long ms)
+{
+    clock_gettime(CLOCK_REALTIME, ts);
+    ts->tv_sec += ms / 1000;
+    ts->tv_nsec += (ms % 1000) * 1000000L;
+    if (ts->tv_nsec >= 1000000000L) {
+        ts->tv_sec++;
+        ts->tv_nsec -= 1000000000L;
+    }
+}
+
+/* Writes the oldest queued rows (at most BATCH_ROWS, not across the ring's end) and drops them
+ * from the queue once committed. Called and returns with q.lock held. 0, or -1. */
+static int flush_some(sqlite3 *c)
+{
+    size_t n = q.count < BATCH_ROWS ? q.count : BATCH_ROWS;
+    if (n > QUEUE_ROWS - q.head)
+        n = QUEUE_ROWS - q.head;
+    const queued_read *rows = &q.ring[q.head];
+    /* Readers only fill free slots, so these rows stay as they are while the lock is out. */
+    pthread_mutex_unlock(&q.lock);
+    int rc = write_batch(c, rows, n);
+    pthread_mutex_lock(&q.lock);
+    if (rc)
+        return -1;
+    q.head = (q.head + n) % QUEUE_ROWS;
+    q.count -= n;
+    q.done += n;
+    pthread_cond_broadcast(&q.room);
+    pthread_cond_broadcast(&q.written);
+    return 0;
+}
+
+/* The flusher: waits for a row, lets a batch gather for SRV_AUDIT_FLUSH_MS (unless a flush is
+ * asked for or the queue is half full), writes; at the stop, writes what is left. */
+static void *flusher(void *unused)
+{
+    (void)unused;
+    sqlite3 *c = srv_db_acquire(q.db);
+    /* Read rows commit without waiting for the disk; see srv_audit_queue_start(). */
+    int level = sync_level(c);
+    sqlite3_exec(c, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    int failures = 0;
+    pthread_mutex_lock(&q.lock);
+    for (;;) {
+        while (!q.count && !q.stopping)
+            pthread_cond_wait(&q.work, &q.lock);
+        if (!q.count)
+            break; /* stopping, nothing left */
+        if (!q.stopping && !q.flush_now && q.count < QUEUE_ROWS / 2) {
+            struct timespec ts;
+            deadline_in(&ts, SRV_AUDIT_FLUSH_MS);
+            pthread_cond_timedwait(&q.work, &q.lock, &ts);
+        }
+        if (!flush_some(c)) {
+            failures = 0;
+            q.flush_now = q.count > 0 && q.flush_now;
+            continue;
+        }
+        if (failures++ % 50 == 0)
+            srv_log(SRV_LOG_ERROR, "cannot write %zu read rows of the audit trail: %s (retrying)",
+                    q.count, sqlite3_errmsg(c));
+        if (q.stopping && failures > 20) {
+            srv_log(SRV_LOG_ERROR, "stopping with %zu read rows of the audit trail unwritten",
+                    q.count);
+            break;
+        }
+        struct timespec ts;
+        deadline_in(&ts, 100);
+        pthread_cond_timedwait(&q.work, &q.lock, &ts);
+    }
+    pthread_mutex_unlock(&q.lock);
+    if (level >= 0) {
+        char sql[48];
+        snprintf(sql, sizeof sql, "PRAGMA synchronous = %d", level);
+        sqlite3_exec(c, sql, NULL, NULL, NULL);
+    }
+    srv_db_release(q.db, c);
+    return NULL;
+}
+
+int srv_audit_queue_start(srv_db *db)
+{
+    pthread_mutex_lock(&q.lock);
+    int rc = -1;
+    if (!q.started && (q.ring = calloc(QUEUE_ROWS, sizeof q.ring[0]))) {
+        q.db = db;
+        q.head = q.count = 0;
+        q.stopping = q.flush_now = 0;
+        if (pthread_create(&q.thread, NULL, flusher, NULL) == 0) {
+            q.started = 1;
+            rc = 0;
+        } else {
+            free(q.ring);
+            q.ring = NULL;
+        }
+    }
+    pthread_mutex_unlock(&q.lock);
+    return rc;
+}
+
+void srv_audit_queue_stop(void)
+{
+    pthread_mutex_lock(&q.lock);
+    if (!q.started) {
+        pthread_mutex_unlock(&q.lock);
+        return;
+    }
+    q.stopping = 1;
+    pthread_cond_broadcast(&q.work);
+    pthread_cond_broadcast(&q.room);
+    pthread_mutex_unlock(&q.lock);
+    pthread_join(q.thread, NULL);
+    pthread_mutex_lock(&q.lock);
+    q.started = 0;
+    free(q.ring);
+    q.ring = NULL;
+    q.count = 0;
+    pthread_cond_broadcast(&q.written);
+    pthread_mutex_unlock(&q.lock);
+}
+
+int srv_audit_flush(void)
+{
+    int rc = 0;
+    pthread_mutex_lock(&q.lock);
+    uint64_t target = q.queued;
+    if (q.started && q.done < target) {
+        q.flush_now = 1;
+        pthread_cond_signal(&q.work);
+    }
+    while (rc == 0 && q.started && q.done < target) {
+        struct timespec ts;
+        deadline_in(&ts, 10000);
+        if (pthread_cond_timedwait(&q.written, &q.lock, &ts) == ETIMEDOUT)
+            rc = -1;
+    }
+    pthread_mutex_unlock(&q.lock);
+    return rc;
+}
+
+/* Queues r: 1 when queued, 0 when the queue is not running (write it now), -1 when it stayed
+ * full for FULL_WAIT_MS or is stopping. */
+static int enqueue(const queued_read *r)
+{
+    pthread_mutex_lock(&q.lock);
+    if (!q.started) {
+        pthread_mutex_unlock(&q.lock);
+        return 0;
+    }
+    struct timespec ts;
+    deadline_in(&ts, FULL_WAIT_MS);
+    while (q.count == QUEUE_ROWS && !q.stopping)
+        if (pthread_cond_timedwait(&q.room, &q.lock, &ts) == ETIMEDOUT)
+            break;
+    int rc = -1;
+    if (q.count < QUEUE_ROWS && !q.stopping) {
+        q.ring[(q.head + q.count) % QUEUE_ROWS] = *r;
+        q.count++;
+        q.queued++;
+        if (q.count == 1 || q.count == QUEUE_ROWS / 2)
+            pthread_cond_signal(&q.work);
+        rc = 1;
+    }
+    pthread_mutex_unlock(&q.lock);
+    return rc;
+}
+
+/* A read's row written now, in its own transaction (the queue is not running: tools, unit
+ * tests), committed without waiting for the disk as the queue's are. 0, or -1. */
+static int write_read_now(sqlite3 *c, const queued_read *r)
+{
+    if (!sqlite3_get_autocommit(c)) { /* inside the caller's transaction */
+        audit_row row;
+        char *text;
+        int rc = read_row_of(r, &row, &text) || append(c, &row) ? -1 : 0;
+        free(text);
+        return rc;
+    }
+    int level = sync_level(c);
     if (level > 1)
-        sqlite3_exec(req->db, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
-    int rc = srv_audit(req, "read", entity_type, entity_id, details);
+        sqlite3_exec(c, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    int rc = write_batch(c, r, 1);
     if (level > 1) {
         char sql[48];
         snprintf(sql, sizeof sql, "PRAGMA synchronous = %d", level);
-        sqlite3_exec(req->db, sql, NULL, NULL, NULL);
+        sqlite3_exec(c, sql, NULL, NULL, NULL);
     }
     return rc;
 }
@@ -238,13 +530,17 @@ static int write_read_row(srv_request *req, const char *entity_type, int64_t ent
 static int record_read(srv_request *req, const char *entity_type, int64_t entity_id,
                        int64_t patient_id)
 {
-    json_t *details = json_pack("{s:s, s:s}", "method", req->method ? req->method : "GET", "route",
-                                req->route ? req->route->path : "");
-    if (details && patient_id > 0)
-        json_object_set_new(details, "patient_id", json_integer(patient_id));
-    int rc = !details || write_read_row(req, entity_type, entity_id, details);
-    json_decref(details);
-    if (rc) {
+    queued_read r = {.token_id = req->caller.token_id,
+                     .entity_id = entity_id,
+                     .patient_id = patient_id,
+                     .route = req->route ? req->route->path : ""};
+    now_iso(r.at);
+    snprintf(r.entity_type, sizeof r.entity_type, "%s", entity_type);
+    snprintf(r.method, sizeof r.method, "%s", req->method ? req->method : "GET");
+    snprintf(r.actor, sizeof r.actor, "%s", req->caller.name[0] ? req->caller.name : "anonymous");
+    r.has_client = client_address(req, r.client, sizeof r.client) != NULL;
+    int queued = enqueue(&r);
+    if (queued < 0 || (queued == 0 && write_read_now(req->db, &r))) {
         srv_reply_internal(req, "cannot record a read in the audit trail");
         return -1;
     }
@@ -379,6 +675,7 @@ int srv_audit_verify(sqlite3 *conn, srv_audit_check *out)
 {
     memset(out, 0, sizeof out[0]);
     out->ok = 1;
+    srv_audit_flush(); /* the reads served so far are part of the chain checked */
     int64_t last_id = 0;
     char last[65] = GENESIS;
     /* One read snapshot: appends that commit meanwhile are not half seen. */

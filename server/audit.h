@@ -21,8 +21,9 @@ int srv_audit_write(sqlite3 *conn, const char *actor, int64_t token_id, const ch
  * of a patient: action "read", the route template and method in details. Call it from a GET
  * handler once the data is found and before answering:
  *     if (srv_audit_read(req, "patient", id)) return MHD_YES;
- * Uses req->db in its own short write transaction (or the open one). 0 when recorded; -1 after
- * answering 500 itself: a read that cannot be traced is not served. */
+ * Queues the row (see srv_audit_queue_start), or writes it on req->db when the queue is not
+ * running. 0 when recorded; -1 after answering 500 itself: a read that cannot be traced (the
+ * queue stayed full) is not served. */
 int srv_audit_read(srv_request *req, const char *entity_type, int64_t entity_id);
 
 /* The usual end of a read handler: records the read, then answers 200 with body (stolen; a
@@ -34,6 +35,23 @@ enum MHD_Result srv_audit_read_reply(srv_request *req, const char *entity_type, 
 /* The same for a list: 200 {key: rows} (rows stolen; NULL answers 500 as srv_reply_list). */
 enum MHD_Result srv_audit_read_list(srv_request *req, const char *entity_type, int64_t entity_id,
                                     const char *key, json_t *rows);
+
+/* Read rows written behind (DESIGN in audit.c): srv_audit_read() queues the row, one thread
+ * appends the queue in batches every SRV_AUDIT_FLUSH_MS. Those commits do not wait for the disk
+ * (synchronous = NORMAL): a crash of the daemon keeps every committed row, a power cut may lose
+ * the newest read rows (the next write's FULL commit makes everything before it durable), never
+ * a write, and never breaks the chain (the WAL replays whole commits only). Besides, a crash
+ * loses the rows still queued: the reads of the last SRV_AUDIT_FLUSH_MS or so. Without a
+ * started queue (tools, unit tests) each read's row is written at once. */
+#define SRV_AUDIT_FLUSH_MS 20
+/* Starts the flusher on db (it keeps one connection of the pool until the stop). 0, or -1. */
+int srv_audit_queue_start(struct srv_db *db);
+/* Writes every queued row, then stops the flusher. Call after the HTTP server has stopped and
+ * before the pool is closed. NULL-safe in spirit: does nothing when the queue is not running. */
+void srv_audit_queue_stop(void);
+/* Returns once every read row queued before the call is written (the trail's readers call it
+ * first, so they see every read served before them). 0, or -1 after 10 s without progress. */
+int srv_audit_flush(void);
 
 /* The result of a verification of the whole chain. */
 typedef struct srv_audit_check {

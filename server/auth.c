@@ -82,8 +82,13 @@ int srv_auth_check(sqlite3 *conn, const char *authorization_header, srv_caller *
     if (len == 0 || len > 128)
         return -1;
     srv_sha256_hex(h, len, hash);
-    sqlite3_stmt *st = srv_db_prepare(conn, "SELECT t.id, t.role, t.label, t.owner_user_id FROM "
-                                            "tokens t WHERE t.hash = ? AND " TOKEN_LIVE);
+    /* The last column says whether the use is worth recording (touch_token): without it every
+     * request would take the write lock for an UPDATE that changes nothing. */
+    sqlite3_stmt *st = srv_db_prepare(
+        conn, "SELECT t.id, t.role, t.label, t.owner_user_id, t.last_used_at IS NULL OR "
+              "t.last_used_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-60 seconds') FROM "
+              "tokens t WHERE t.hash = ? AND " TOKEN_LIVE);
+    int stale = 0;
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, hash, 64, SQLITE_STATIC);
@@ -92,13 +97,14 @@ int srv_auth_check(sqlite3 *conn, const char *authorization_header, srv_caller *
         caller->role = srv_role_parse((const char *)sqlite3_column_text(st, 1));
         snprintf(caller->name, sizeof caller->name, "%s", (const char *)sqlite3_column_text(st, 2));
         caller->user_id = sqlite3_column_int64(st, 3);
+        stale = sqlite3_column_int(st, 4);
         rc = caller->role ? 0 : -1;
     }
     sqlite3_finalize(st);
-    if (rc == 0)
-        touch_token(conn, caller->token_id);
-    else
+    if (rc != 0)
         memset(caller, 0, sizeof *caller);
+    else if (stale)
+        touch_token(conn, caller->token_id);
     return rc;
 }
 

@@ -1,10 +1,12 @@
 /* Storage: a fixed pool of SQLite connections handed out under a mutex. Each connection is used
  * by one thread at a time, so SQLite runs without its own per-connection mutex. WAL lets readers
  * go on while one writer commits; the busy timeout queues concurrent writers. */
+#define SRV_DB_NO_FINALIZE_MACRO /* here sqlite3_finalize() is SQLite's own */
 #include "server/db.h"
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,14 +17,68 @@
 
 #define BUSY_TIMEOUT_MS 10000
 
+/* Prepared statements kept per connection, found by their SQL text (srv_db_prepare). Only the
+ * thread holding the connection touches its cache, so it needs no lock. */
+#define STMT_CACHE 64
+typedef struct cached_stmt {
+    sqlite3_stmt *st;
+    uint64_t hash; /* of the SQL text */
+    int in_use;    /* handed out, not yet ended by srv_db_finalize() */
+    uint64_t used; /* the cache's tick at the last hand-out: the least recent goes first */
+} cached_stmt;
+typedef struct stmt_cache {
+    cached_stmt e[STMT_CACHE];
+    uint64_t tick;
+} stmt_cache;
+
 struct srv_db {
     pthread_mutex_t lock;
     pthread_cond_t freed;
     int size;
     int nfree;
-    sqlite3 **all;  /* every connection, for closing */
-    sqlite3 **free; /* stack of idle connections */
+    sqlite3 **all;      /* every connection, for closing */
+    sqlite3 **free;     /* stack of idle connections */
+    stmt_cache *caches; /* one per connection of all[] */
 };
+
+/* The open pools, so a connection finds its cache (a daemon has one; unit tests a few). */
+#define MAX_POOLS 8
+static _Atomic(srv_db *) pools[MAX_POOLS];
+
+static stmt_cache *cache_of(sqlite3 *conn)
+{
+    for (int p = 0; p < MAX_POOLS; p++) {
+        srv_db *db = atomic_load(&pools[p]);
+        for (int i = 0; db && db->caches && i < db->size; i++)
+            if (db->all[i] == conn)
+                return &db->caches[i];
+    }
+    return NULL;
+}
+
+static void pool_register(srv_db *db, int on)
+{
+    for (int p = 0; p < MAX_POOLS; p++) {
+        srv_db *want = on ? NULL : db;
+        if (atomic_compare_exchange_strong(&pools[p], &want, on ? db : NULL))
+            return;
+    }
+}
+
+static uint64_t text_hash(const char *s)
+{
+    uint64_t h = 14695981039346656037ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void cache_clear(stmt_cache *c)
+{
+    for (int i = 0; i < STMT_CACHE; i++)
+        sqlite3_finalize(c->e[i].st);
+    memset(c, 0, sizeof *c);
+}
 
 /* Creates the database's folder when missing (one level: "var/" of "var/relapsewatch.db"). */
 static int make_parent(const char *path, char *err, size_t errlen)
@@ -110,6 +166,10 @@ srv_db *srv_db_open(const char *path, int size, char *err, size_t errlen)
     }
     pthread_mutex_init(&db->lock, NULL);
     pthread_cond_init(&db->freed, NULL);
+    if (!(db->caches = calloc((size_t)size, sizeof *db->caches))) {
+        snprintf(err, errlen, "out of memory");
+        goto fail;
+    }
     if (make_parent(path, err, errlen))
         goto fail;
     /* The first connection migrates before the others exist, so none sees a half schema. */
@@ -123,6 +183,7 @@ srv_db *srv_db_open(const char *path, int size, char *err, size_t errlen)
             goto fail;
         db->free[db->nfree++] = db->all[i];
     }
+    pool_register(db, 1);
     return db;
 fail:
     srv_db_close(db);
@@ -133,8 +194,11 @@ void srv_db_close(srv_db *db)
 {
     if (!db)
         return;
+    pool_register(db, 0);
     if (db->all) {
         for (int i = 0; i < db->size; i++) {
+            if (db->caches)
+                cache_clear(&db->caches[i]);
             /* The last connection to close checkpoints the WAL into the main file. */
             if (sqlite3_close(db->all[i]) != SQLITE_OK)
                 srv_log(SRV_LOG_ERROR, "closing connection %d: %s", i, sqlite3_errmsg(db->all[i]));
@@ -144,6 +208,7 @@ void srv_db_close(srv_db *db)
     }
     free(db->all);
     free(db->free);
+    free(db->caches);
     free(db);
 }
 
@@ -201,15 +266,55 @@ void srv_db_rollback(sqlite3 *conn)
         exec_simple(conn, "ROLLBACK");
 }
 
-sqlite3_stmt *srv_db_prepare(sqlite3 *conn, const char *sql)
+static sqlite3_stmt *prepare_new(sqlite3 *conn, const char *sql, unsigned flags)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(conn, sql, -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v3(conn, sql, -1, flags, &st, NULL) != SQLITE_OK) {
         srv_log(SRV_LOG_ERROR, "prepare failed: %s (%.80s)", sqlite3_errmsg(conn), sql);
         sqlite3_finalize(st);
         return NULL;
     }
     return st;
+}
+
+sqlite3_stmt *srv_db_prepare(sqlite3 *conn, const char *sql)
+{
+    stmt_cache *c = cache_of(conn);
+    if (!c)
+        return prepare_new(conn, sql, 0);
+    uint64_t h = text_hash(sql);
+    cached_stmt *victim = NULL;
+    for (int i = 0; i < STMT_CACHE; i++) {
+        cached_stmt *e = &c->e[i];
+        if (e->st && !e->in_use && e->hash == h && strcmp(sqlite3_sql(e->st), sql) == 0) {
+            e->in_use = 1;
+            e->used = ++c->tick;
+            return e->st;
+        }
+        if (!e->in_use && (!victim || !e->st || (victim->st && e->used < victim->used)))
+            victim = e;
+    }
+    /* The same text busy (nested use), or a new one: a statement of its own, cached when an
+     * idle slot can take it. */
+    sqlite3_stmt *st = prepare_new(conn, sql, victim ? SQLITE_PREPARE_PERSISTENT : 0);
+    if (st && victim) {
+        sqlite3_finalize(victim->st);
+        *victim = (cached_stmt){st, h, 1, ++c->tick};
+    }
+    return st;
+}
+
+int srv_db_finalize(sqlite3_stmt *st)
+{
+    stmt_cache *c = st ? cache_of(sqlite3_db_handle(st)) : NULL;
+    for (int i = 0; c && i < STMT_CACHE; i++)
+        if (c->e[i].st == st) {
+            int rc = sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            c->e[i].in_use = 0;
+            return rc;
+        }
+    return sqlite3_finalize(st);
 }
 
 int srv_db_exec_id(sqlite3 *conn, const char *sql, int64_t id)
@@ -221,6 +326,6 @@ int srv_db_exec_id(sqlite3 *conn, const char *sql, int64_t id)
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     if (rc)
         srv_log(SRV_LOG_ERROR, "write failed: %s", sqlite3_errmsg(conn));
-    sqlite3_finalize(st);
+    srv_db_finalize(st);
     return rc;
 }

@@ -24,8 +24,20 @@ int srv_db_begin(sqlite3 *conn);
 int srv_db_commit(sqlite3 *conn);
 void srv_db_rollback(sqlite3 *conn);
 
-/* Prepares sql, or returns NULL after logging the SQLite error. */
+/* Prepares sql, or returns NULL after logging the SQLite error. On a connection of a pool the
+ * statement comes from that connection's cache when the same text was prepared before (parsing
+ * and planning cost more than most of our queries run): end it with sqlite3_finalize() as
+ * usual, which the macro below turns into srv_db_finalize(). */
 sqlite3_stmt *srv_db_prepare(sqlite3 *conn, const char *sql);
+/* Ends st: a cached statement is reset, its bindings cleared and kept for the next
+ * srv_db_prepare() of its text; any other is finalized. Returns what sqlite3_finalize() would
+ * (the error of the last step, or SQLITE_OK). NULL-safe. */
+int srv_db_finalize(sqlite3_stmt *st);
+/* Every file that prepares through srv_db_prepare() includes this header, so its
+ * sqlite3_finalize() calls end statements through the cache (db.c itself opts out). */
+#ifndef SRV_DB_NO_FINALIZE_MACRO
+#define sqlite3_finalize(st) srv_db_finalize(st)
+#endif
 /* Runs the write statement sql with id bound to its parameter (a statement without one ignores
  * it): 0 on success, -1 (logged). */
 int srv_db_exec_id(sqlite3 *conn, const char *sql, int64_t id);

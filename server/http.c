@@ -27,6 +27,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "server/audit.h"
 #include "server/auth.h"
 #include "server/db.h"
 #include "server/guard.h"
@@ -123,6 +124,14 @@ static int is_json_type(const char *ct)
     return c == '\0' || c == ';' || c == ' ' || c == '\t';
 }
 
+/* Whether the request announces a body (Content-Length above 0, or chunked). */
+static int has_body(srv_request *req)
+{
+    const char *cl = srv_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    const char *te = srv_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
+    return (cl && strtoll(cl, NULL, 10) > 0) || (te && strcasestr(te, "chunked"));
+}
+
 /* A streamed upload's own checks on its headers (route->on_headers), with a lent connection. */
 static void headers_check(srv_http *h, srv_request *req, long long declared)
 {
@@ -169,12 +178,10 @@ static void begin_api(srv_http *h, srv_request *req, const char *raw_path)
         return; /* 422 unknown_field: every route refuses a query parameter it does not read */
 
     const char *cl_text = srv_header(req, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    const char *te = srv_header(req, MHD_HTTP_HEADER_TRANSFER_ENCODING);
     long long cl = cl_text ? strtoll(cl_text, NULL, 10) : 0;
-    int has_body = cl > 0 || (te && strcasestr(te, "chunked"));
     switch (r->body) {
     case SRV_BODY_NONE:
-        if (has_body)
+        if (has_body(req))
             srv_reply_error(req, MHD_HTTP_BAD_REQUEST, "unexpected_body", NULL,
                             "this endpoint takes no request body");
         break;
@@ -267,6 +274,10 @@ static enum MHD_Result run_handler(srv_http *h, srv_request *req)
         if (r->on_chunk(req, NULL, 0))
             return req->response ? MHD_YES : srv_reply_internal(req, "upload end refused");
     }
+    /* The trail's readers (listing, verification, backups) see every read served before them:
+     * read rows are written behind (server/audit.h). */
+    if (strncmp(r->path, "/api/v1/admin/", 14) == 0 && srv_audit_flush())
+        return srv_reply_internal(req, "the audit trail's queued reads could not be written");
     req->db = srv_db_acquire(h->db);
     enum MHD_Result ret = srv_idempotency_call(req, r->handler); /* Idempotency-Key of a POST */
     srv_db_release(h->db, req->db);
@@ -392,7 +403,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
                 MHD_add_response_header(req->response, MHD_HTTP_HEADER_ALLOW, "GET, HEAD");
         }
         req->stage = 1;
-        if (!req->response)
+        /* Without a body, even an answer found now waits for the final call: MHD keeps the
+         * connection alive for an answer queued then, and closes it after an early one. */
+        if (!req->response || !has_body(req))
             return MHD_YES;
         /* An early answer: MHD sends it without reading the body and closes the connection. */
         srv_guard_answering(h->guard, conn);
@@ -596,6 +609,15 @@ static int transport_check(srv_http *h, const struct sockaddr_storage *ss, char 
     return 0;
 }
 
+/* Each connection's memory pool: it must hold a head a little over --max-head, so that our own
+ * JSON 431 answers it (MHD answers a bare 431 when a head outgrows the pool), but no more: MHD
+ * clears the whole pool between two requests of a connection. */
+static size_t pool_size(const srv_config *cfg)
+{
+    size_t want = (size_t)cfg->max_head * 4;
+    return want < 64 * 1024 ? 64 * 1024 : want;
+}
+
 srv_http *srv_http_start(const srv_config *cfg, srv_db *db, int *port, char *err, size_t errlen)
 {
     struct sockaddr_storage ss;
@@ -642,7 +664,7 @@ srv_http *srv_http_start(const srv_config *cfg, srv_db *db, int *port, char *err
         (unsigned)cfg->threads, MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
         MHD_OPTION_NOTIFY_CONNECTION, srv_guard_notify, h->guard, MHD_OPTION_UNESCAPE_CALLBACK,
         unescape_none, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)60,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)256 * 1024, MHD_OPTION_CONNECTION_LIMIT,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, pool_size(cfg), MHD_OPTION_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned)cfg->max_connections_per_ip, MHD_OPTION_ARRAY, tls, MHD_OPTION_END);
     if (!h->mhd) {

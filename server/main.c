@@ -13,6 +13,7 @@
 
 #include "core/version.h"
 #include "server/actions.h"
+#include "server/audit.h"
 #include "server/auth.h"
 #include "server/backup.h"
 #include "server/corrections.h"
@@ -99,12 +100,18 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
 
     srv_log(SRV_LOG_INFO, "relapsewatchd %s (core %s) starting", PACKAGE_VERSION, RW_CORE_VERSION);
-    /* One connection per HTTP thread and job worker, plus one for start-up work. */
+    /* One connection per HTTP thread and job worker, plus one for start-up work and one for the
+     * audit trail's writer of reads. */
     char backups[4096]; /* where the copy taken before a schema migration goes */
     srv_backup_default_dir(&cfg, backups, sizeof backups);
     srv_migrate_backup_to(backups);
-    if (!(db = srv_db_open(cfg.db_path, cfg.threads + cfg.workers + 1, err, sizeof err))) {
+    if (!(db = srv_db_open(cfg.db_path, cfg.threads + cfg.workers + 2, err, sizeof err))) {
         srv_log(SRV_LOG_ERROR, "%s", err);
+        goto done;
+    }
+    /* Read rows of the audit trail, written behind by one thread (its own connection: + 2). */
+    if (srv_audit_queue_start(db)) {
+        srv_log(SRV_LOG_ERROR, "cannot start the audit trail's writer");
         goto done;
     }
     /* Workers first: the data folder must exist before an upload arrives. */
@@ -174,6 +181,7 @@ int main(int argc, char **argv)
     status = 0;
 done:
     srv_http_stop(http);
+    srv_audit_queue_stop(); /* after HTTP: writes the reads still queued */
     srv_jobs_stop(jobs); /* after HTTP: no upload can queue a job any more */
     srv_outbox_stop(outbox);
     srv_db_close(db);

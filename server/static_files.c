@@ -4,17 +4,16 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "server/answer_cache.h"
+#include "server/answer_cache.h" /* srv_gzip_new, srv_accepts_gzip */
 #include "server/reply.h"
 #include "server/router.h"
-
-enum { STATIC_ANSWER = 2 }; /* this file's kind in the answer cache */
 
 typedef struct file_type {
     const char *ext, *type;
@@ -99,36 +98,179 @@ static int etag_matches(const char *inm, const char *etag)
     return 0;
 }
 
-/* The file's gzip form from the cache, made on first use: 1 filled, 0 not available. */
-static int gzip_of(int fd, const struct stat *sb, uint64_t version, srv_answer *a)
+/* ---------------------------------------------------------------- files kept in memory */
+
+/* A file served before, kept with its bytes: the next request for the same path costs one
+ * stat() of the resolved file (so a change shows at once) instead of resolving the path,
+ * opening and reading it. Entries are shared with MHD while it sends them (refs). */
+typedef struct kept_file {
+    char *raw_path; /* the request's path as it came (percent-encoded) */
+    char *real;     /* its realpath under the root, checked when it was resolved */
+    struct stat sb; /* as when read: a different size, mtime or inode means re-read */
+    char etag[64];  /* size and modification time to the nanosecond */
+    const file_type *type;
+    char *plain;         /* the bytes */
+    unsigned char *gzip; /* their gzip form for a text file, made on first use; or NULL */
+    size_t gzip_len;
+    int refs; /* the table's reference and one per response being sent; under table_lock */
+} kept_file;
+
+#define KEPT_FILES     64
+#define KEPT_MAX_BYTES (4 << 20) /* bigger files are sent from disk */
+static pthread_mutex_t table_lock = PTHREAD_MUTEX_INITIALIZER;
+static kept_file *table[KEPT_FILES];
+static unsigned next_victim;
+
+/* The validator: changes with the file (size and modification time to the nanosecond). */
+static void make_etag(const struct stat *sb, char etag[64])
 {
-    if (srv_answer_cache_get(STATIC_ANSWER, (int64_t)sb->st_ino, version, a) == 1)
-        return 1;
+    snprintf(etag, 64, "W/\"%jx-%jx.%lx\"", (uintmax_t)sb->st_size, (uintmax_t)sb->st_mtim.tv_sec,
+             (unsigned long)sb->st_mtim.tv_nsec);
+}
+
+static void kept_unref(void *cls)
+{
+    kept_file *k = cls;
+    pthread_mutex_lock(&table_lock);
+    int last = --k->refs == 0;
+    pthread_mutex_unlock(&table_lock);
+    if (!last)
+        return;
+    free(k->raw_path);
+    free(k->real);
+    free(k->plain);
+    free(k->gzip);
+    free(k);
+}
+
+static int same_file(const struct stat *a, const struct stat *b)
+{
+    return a->st_ino == b->st_ino && a->st_dev == b->st_dev && a->st_size == b->st_size &&
+           a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
+}
+
+/* The kept entry of raw_path, still the same file on disk, with a reference for the caller;
+ * NULL when there is none or the file changed (the entry is dropped then). */
+static kept_file *kept_find(const char *raw_path)
+{
+    kept_file *k = NULL;
+    int slot = -1;
+    pthread_mutex_lock(&table_lock);
+    for (int i = 0; i < KEPT_FILES && slot < 0; i++)
+        if (table[i] && strcmp(table[i]->raw_path, raw_path) == 0) {
+            slot = i;
+            k = table[i];
+            k->refs++;
+        }
+    pthread_mutex_unlock(&table_lock);
+    if (!k)
+        return NULL;
+    struct stat now;
+    if (stat(k->real, &now) == 0 && S_ISREG(now.st_mode) && same_file(&now, &k->sb))
+        return k;
+    pthread_mutex_lock(&table_lock);
+    int drop = table[slot] == k;
+    if (drop)
+        table[slot] = NULL;
+    pthread_mutex_unlock(&table_lock);
+    if (drop)
+        kept_unref(k);
+    kept_unref(k);
+    return NULL;
+}
+
+/* Reads the open file fd (resolved to real) into a new entry and keeps it; the caller holds a
+ * reference. NULL when too big or out of memory (then it is sent from disk). */
+static kept_file *kept_add(const char *raw_path, const char *real, int fd, const struct stat *sb)
+{
+    if (sb->st_size > KEPT_MAX_BYTES)
+        return NULL;
+    kept_file *k = calloc(1, sizeof *k);
     size_t n = (size_t)sb->st_size;
-    char *text = malloc(n ? n : 1);
-    int ok = text && pread(fd, text, n, 0) == (ssize_t)n &&
-             srv_answer_cache_put(STATIC_ANSWER, (int64_t)sb->st_ino, version, text, n, a) == 0;
-    free(text);
-    return ok;
+    if (!k || !(k->raw_path = strdup(raw_path)) || !(k->real = strdup(real)) ||
+        !(k->plain = malloc(n ? n : 1)) || pread(fd, k->plain, n, 0) != (ssize_t)n) {
+        if (k) {
+            k->refs = 1;
+            kept_unref(k);
+        }
+        return NULL;
+    }
+    k->sb = *sb;
+    k->type = type_of(real);
+    make_etag(sb, k->etag);
+    k->refs = 2; /* the table's and the caller's */
+    kept_file *old = NULL;
+    pthread_mutex_lock(&table_lock);
+    int slot = -1;
+    for (int i = 0; i < KEPT_FILES && slot < 0; i++)
+        if (!table[i] || strcmp(table[i]->raw_path, raw_path) == 0)
+            slot = i;
+    if (slot < 0)
+        slot = (int)(next_victim++ % KEPT_FILES);
+    old = table[slot];
+    table[slot] = k;
+    pthread_mutex_unlock(&table_lock);
+    if (old)
+        kept_unref(old);
+    return k;
+}
+
+/* k's gzip form, made once (under the table's lock, so two requests do not both make it).
+ * 0 when available. */
+static int kept_gzip(kept_file *k)
+{
+    pthread_mutex_lock(&table_lock);
+    if (!k->gzip)
+        k->gzip = srv_gzip_new(k->plain, (size_t)k->sb.st_size, &k->gzip_len);
+    int ok = k->gzip != NULL;
+    pthread_mutex_unlock(&table_lock);
+    return ok ? 0 : -1;
+}
+
+/* The kept file raw_path names, resolving, opening and reading it when it is not kept yet;
+ * with a reference for the caller. NULL when it is not a file under the root (404). Sets *fd to
+ * an open descriptor (the caller closes it), *sb and *type for a file too big to keep. */
+static kept_file *find_file(const char *web_root, const char *raw_path, int *fd, struct stat *sb,
+                            const file_type **type)
+{
+    *fd = -1;
+    kept_file *k = kept_find(raw_path);
+    if (k)
+        return k;
+    char *real = resolve(web_root, raw_path);
+    *fd = real ? open(real, O_RDONLY | O_CLOEXEC) : -1;
+    if (*fd >= 0 && (fstat(*fd, sb) || !S_ISREG(sb->st_mode))) {
+        close(*fd);
+        *fd = -1;
+    }
+    if (*fd >= 0 && (k = kept_add(raw_path, real, *fd, sb))) {
+        close(*fd);
+        *fd = -1;
+    }
+    if (*fd >= 0)
+        *type = type_of(real);
+    free(real);
+    return k;
 }
 
 void srv_static_serve(srv_request *req, const char *web_root, const char *raw_path)
 {
-    char *real = web_root ? resolve(web_root, raw_path) : NULL;
     struct stat sb;
-    int fd = real ? open(real, O_RDONLY | O_CLOEXEC) : -1;
-    if (fd < 0 || fstat(fd, &sb) || !S_ISREG(sb.st_mode)) {
+    int fd = -1;
+    const file_type *t = NULL;
+    kept_file *k = web_root ? find_file(web_root, raw_path, &fd, &sb, &t) : NULL;
+    if (!k && fd < 0) {
         not_found(req);
-        goto done;
+        return;
     }
-    const file_type *t = type_of(real);
-    /* The validator changes with the file: size and modification time to the nanosecond. */
     char etag[64];
-    snprintf(etag, sizeof etag, "W/\"%jx-%jx.%lx\"", (uintmax_t)sb.st_size,
-             (uintmax_t)sb.st_mtim.tv_sec, (unsigned long)sb.st_mtim.tv_nsec);
-    uint64_t version = srv_fnv1a(SRV_FNV_SEED, etag, strlen(etag));
+    if (k) {
+        t = k->type;
+        memcpy(etag, k->etag, sizeof etag);
+    } else {
+        make_etag(&sb, etag); /* a big file, sent from disk */
+    }
     struct MHD_Response *resp = NULL;
-    srv_answer a = {0};
     unsigned status = MHD_HTTP_OK;
     int gz = 0;
     if (etag_matches(
@@ -136,20 +278,27 @@ void srv_static_serve(srv_request *req, const char *web_root, const char *raw_pa
             etag)) {
         status = MHD_HTTP_NOT_MODIFIED;
         resp = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
-    } else if (t->text && srv_accepts_gzip(req) && (gz = gzip_of(fd, &sb, version, &a))) {
-        resp = MHD_create_response_from_buffer(a.gzip_len, a.gzip, MHD_RESPMEM_MUST_FREE);
+    } else if (k) {
+        /* Sent from the entry itself, which MHD releases when done: no copy. */
+        gz = t->text && srv_accepts_gzip(req) && kept_gzip(k) == 0;
+        resp = MHD_create_response_from_buffer_with_free_callback_cls(
+            gz ? k->gzip_len : (size_t)k->sb.st_size, gz ? (void *)k->gzip : k->plain, kept_unref,
+            k);
         if (resp)
-            a.gzip = NULL; /* MHD frees it */
+            k = NULL; /* MHD holds that reference now */
     } else {
         /* MHD owns fd from here and closes it with the response. */
         resp = MHD_create_response_from_fd64((uint64_t)sb.st_size, fd);
         if (resp)
             fd = -1;
     }
-    srv_answer_free(&a);
+    if (k)
+        kept_unref(k);
+    if (fd >= 0)
+        close(fd);
     if (!resp) {
         srv_reply_internal(req, "cannot create a file response");
-        goto done;
+        return;
     }
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, t->type);
     /* Revalidate every time: a 304 costs a round trip, a stale page after an upgrade costs more. */
@@ -162,8 +311,4 @@ void srv_static_serve(srv_request *req, const char *web_root, const char *raw_pa
     req->response = resp;
     req->status = status;
     req->answered = 1;
-done:
-    if (fd >= 0)
-        close(fd);
-    free(real);
 }

@@ -1,6 +1,7 @@
 /* The pages' files (web root): safe path resolution, content types, validators (ETag from the
- * file's size and modification time, 304 on If-None-Match) and gzip for text files, whose
- * compressed bytes are kept in the answer cache (server/answer_cache.h) until the file changes. */
+ * file's size and modification time, 304 on If-None-Match) and gzip for text files. Files up to
+ * 4 MiB are kept in memory with their gzip form after their first request: a later request
+ * stat()s the resolved file (a change shows at once) and is sent from memory. */
 #ifndef SRV_STATIC_FILES_H
 #define SRV_STATIC_FILES_H
 

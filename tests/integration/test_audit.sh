@@ -88,6 +88,24 @@ rw_req GET "/api/v1/admin/audit?actor=dr-audit&action=read&entity_type=patient&e
 check_eq "the FHIR read is recorded too" "$(jq -r '.entries[-1].details.route' "$RW_BODY")" \
     "/api/v1/fhir/Patient/{id}"
 
+# ---------------------------------------------------------------- reads written behind
+# A read's row is queued and written by one thread every few milliseconds (server/audit.h): it
+# shows in the database file itself (read with sqlite3, not through an admin request, which
+# would flush first) soon after the answer, and a clean stop writes every row still queued.
+reads() { sql "$DB" "SELECT count(*) FROM audit_log WHERE action = 'read' AND actor = 'dr-audit'"; }
+before=$(reads)
+RW_TOKEN=$CLIN
+check_eq "one more read" "$(rw_req GET "/api/v1/patients/$PAT/trend")" 200
+n=0
+while [ "$(reads)" = "$before" ] && [ $n -lt 100 ]; do sleep 0.01; n=$((n + 1)); done
+check_eq "its row is in the file within 1 s (after $n polls of 10 ms)" "$(reads)" $((before + 1))
+i=0
+while [ $i -lt 200 ]; do printf 'url = "%s/api/v1/patients/%s/trend"\noutput = /dev/null\n' "$RW_URL" "$PAT"; i=$((i + 1)); done >"$t_tmp/burst.cfg"
+curl -s -H "Authorization: Bearer $CLIN" -K "$t_tmp/burst.cfg"
+rw_stop_daemon
+check_eq "200 reads then a clean stop: every row written" "$(reads)" $((before + 201))
+rw_start_daemon "$D" || { done_tests; exit 1; }
+
 # ---------------------------------------------------------------- verification
 RW_TOKEN=$RW_ADMIN_TOKEN
 rw_req GET /api/v1/admin/audit/verify >/dev/null
