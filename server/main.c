@@ -181,7 +181,8 @@ int main(int argc, char **argv)
     status = 0;
 done:
     srv_http_stop(http);
-    srv_audit_queue_stop(); /* after HTTP: writes the reads still queued */
+    /* After HTTP: writes the reads still queued. */
+    srv_audit_queue_stop();
     srv_jobs_stop(jobs); /* after HTTP: no upload can queue a job any more */
     srv_outbox_stop(outbox);
     srv_db_close(db);
