@@ -1,17 +1,24 @@
 #!/usr/bin/env bash
 # bench/load.sh BUILD [PATIENTS...]: the daemon's read paths under load, on stores seeded through
-# the API (bench/load_seed.py: per patient a registration and DRAWS ddPCR draws), against nginx
-# serving the same answers as static files in the same run (issue 14).
+# the API (bench/load_seed.py: per patient a registration, a surgery and DRAWS ddPCR draws, sent
+# as CSV imports by default), against nginx serving the same answers as static files in the
+# same run (issue 14).
 #
 # Each store is the demo cohort (tools/load-demo.sh: 11 patients through the real pipeline)
-# plus PATIENTS - 11 seeded ones. For each size (default: 11 and 10000) it measures with wrk, 10 s each:
-#   trend, the cohort list (plain and sorted by alerts), the cohort summary, a profile
-#   (260 KB JSON of a bins draw), the app's script, and a small ingest request (POST patient),
-#   at 8 and 64 connections; nginx serves the trend and profile JSON and app.js from a folder.
+# plus PATIENTS - 11 seeded ones. For each size (default: 11 and 10000) it measures with wrk,
+# DURATION each: the HTTP layer alone (GET /version), trend, the cohort list (plain and sorted by
+# alerts), the cohort summary, the alert list, a profile (260 KB JSON of a bins draw: plain, and
+# gzip as a browser asks), the app's script, and a small ingest request (POST patient), at 8 and
+# 64 connections; nginx serves the trend and profile JSON and app.js from a folder.
 # Prints a markdown table: req/s, p50, p99, non-2xx, the ratio to nginx where nginx serves the
 # same bytes, and the daemon's resident memory before and after each measurement.
-# Environment: DRAWS (8), DURATION (10s), CONNS ("8 64"), KEEP=1 keeps the work folder.
-# Needs: wrk, nginx (nginx-light), python3, curl, jq. A 100,000-patient store takes ~1 h to seed.
+# Environment: DRAWS (8), DURATION (10s), CONNS ("8 64"), KEEP=1 keeps the work folder,
+# STORES=DIR keeps each seeded store in DIR/store-N and reuses it on the next run (10,000
+# patients: 3 min to import, 15 min to analyse here; 100,000: 25 min to import, hours to
+# analyse), SEED_MODE (import or api: load_seed.py), RW_DAEMON (the daemon to measure; default
+# BUILD/relapsewatchd, whose CLI seeds the demo cohort), WORKERS (2; 0 measures a store whose
+# analyses are still queued without running them).
+# Needs: wrk, nginx (nginx-light), python3, curl, jq, sqlite3.
 set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 BUILD=$(cd "${1:?usage: bench/load.sh BUILD [PATIENTS...]}" && pwd)
@@ -25,6 +32,8 @@ for t in wrk nginx python3 curl jq; do
 done
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 W=$(mktemp -d /tmp/rw-load.XXXXXX)
+STORES=${STORES:-$W}
+mkdir -p "$STORES"
 cleanup() {
     [ -f "$W/nginx.pid" ] && kill "$(cat "$W/nginx.pid")" 2>/dev/null || true
     [ -n "${DPID:-}" ] && kill "$DPID" 2>/dev/null || true
@@ -49,32 +58,55 @@ wrk_run() {
     echo "$name|$c|$rps|$p50|$p99|${bad:-0}|$before|$after"
 }
 
+# wait_jobs URL TOKEN: until no analysis job is queued or running.
+wait_jobs() {
+    local n
+    for state in queued running; do
+        while n=$(curl -sf "$1/api/v1/jobs?state=$state&limit=1" -H "Authorization: Bearer $2" |
+            jq '.jobs | length') && [ "$n" != 0 ]; do sleep 2; done
+    done
+}
+
 for N in $SIZES; do
-    D="$W/store-$N" && mkdir -p "$D"
+    D="$STORES/store-$N" && mkdir -p "$D"
+    seeded=$([ -f "$D/seeded" ] && echo 1 || echo "")
     PORT=$(free_port)
-    "$BUILD/relapsewatchd" --db "$D/rw.db" --data-dir "$D/data" --listen "127.0.0.1:$PORT" \
-        --web-root "$HERE/../web" --workers 2 --log-level warn --max-connections-per-ip 0 >"$D/stdout" 2>"$D/log" &
+    "${RW_DAEMON:-$BUILD/relapsewatchd}" --db "$D/rw.db" --data-dir "$D/data" --listen "127.0.0.1:$PORT" \
+        --web-root "$HERE/../web" --workers "${WORKERS:-2}" --log-level warn --max-connections-per-ip 0 \
+        >"$D/stdout" 2>"$D/log" &
     DPID=$!
     URL="http://127.0.0.1:$PORT"
     for _ in $(seq 100); do curl -sf "$URL/api/v1/health" >/dev/null && break; sleep 0.1; done
-    ADMIN=$(sed -n 's/^admin token: //p' "$D/stdout")
+    [ -z "$seeded" ] && sed -n 's/^admin token: //p' "$D/stdout" >"$D/admin.token"
+    ADMIN=$(cat "$D/admin.token")
     tok() { curl -sf -X POST "$URL/api/v1/tokens" -H "Authorization: Bearer $ADMIN" \
         -H 'Content-Type: application/json' -d "{\"role\": \"$1\", \"label\": \"load-$1\"}" | jq -r .token; }
     LIMS=$(tok lims) DOC=$(tok clinician)
-    t0=$(date +%s)
-    # The demo cohort (11 patients through the real pipeline: panel, bins, BAMs, ddPCR), then
-    # N - 11 patients of ddPCR draws.
-    RW_CLI="$BUILD/relapsewatch" RW_DEMO_DIR="$D/demo" "$HERE/../tools/load-demo.sh" "$URL" "$ADMIN" \
-        >"$D/demo.log" 2>&1 || { echo "load.sh: the demo cohort did not load: $D/demo.log" >&2; exit 1; }
-    [ "$N" -gt 11 ] && python3 "$HERE/load_seed.py" "$URL" "$LIMS" "$((N - 11))" "$DRAWS"
+    if [ -z "$seeded" ]; then
+        t0=$(date +%s)
+        # The demo cohort (11 patients through the real pipeline: panel, bins, BAMs, ddPCR),
+        # then N - 11 patients of ddPCR draws.
+        RW_CLI="$BUILD/relapsewatch" RW_DEMO_DIR="$D/demo" "$HERE/../tools/load-demo.sh" "$URL" "$ADMIN" \
+            >"$D/demo.log" 2>&1 || { echo "load.sh: the demo cohort did not load: $D/demo.log" >&2; exit 1; }
+        if [ "$N" -gt 11 ]; then
+            [ "${SEED_MODE:-import}" = import ] && seeder=$ADMIN || seeder=$LIMS
+            MODE=${SEED_MODE:-import} python3 "$HERE/load_seed.py" "$URL" "$seeder" "$((N - 11))" "$DRAWS"
+        fi
+        t1=$(date +%s)
+        wait_jobs "$URL" "$ADMIN"
+        echo "store of $N patients x $DRAWS draws seeded through the API (${SEED_MODE:-import}) in" \
+            "$((t1 - t0)) s, all analysed $(($(date +%s) - t0)) s after the start" \
+            "($(du -sh "$D/rw.db" | cut -f1) database)" | tee "$D/seeded" >&2
+    else
+        [ "${WORKERS:-2}" = 0 ] || wait_jobs "$URL" "$ADMIN"
+        echo "store of $N patients reused: $(cat "$D/seeded")" >&2
+    fi
+    echo "analyses: $(sqlite3 -cmd '.timeout 5000' "$D/rw.db" \
+        "SELECT group_concat(state || ' ' || n, ', ') FROM (SELECT state, count(*) n FROM jobs GROUP BY state)" \
+        2>/dev/null || echo '?'); load average before: $(cut -d' ' -f1-3 /proc/loadavg)" >&2
     PID=$(curl -sf "$URL/api/v1/patients?limit=1" -H "Authorization: Bearer $DOC" | jq -r '.patients[0].id')
     ACC=$(curl -sf "$URL/api/v1/patients/$PID/trend" -H "Authorization: Bearer $DOC" |
         jq -r '[.series[] | select(.assay != "ddpcr")][-1].accession')
-    until [ "$(curl -sf "$URL/api/v1/jobs?state=queued&limit=1" -H "Authorization: Bearer $ADMIN" |
-        jq '.jobs | length')" = 0 ] && [ "$(curl -sf "$URL/api/v1/jobs?state=running&limit=1" \
-        -H "Authorization: Bearer $ADMIN" | jq '.jobs | length')" = 0 ]; do sleep 1; done
-    echo "store of $N patients x $DRAWS draws seeded through the API in $(( $(date +%s) - t0 )) s" \
-        "($(du -sh "$D/rw.db" | cut -f1) database)" >&2
 
     # nginx serves the same bytes as static files.
     mkdir -p "$D/static"
@@ -104,7 +136,12 @@ request = function()
   return wrk.format("POST", "/api/v1/patients", h, body)
 end
 LUA
+    cat >"$D/gzip.lua" <<'LUA'
+wrk.headers["Accept-Encoding"] = "gzip"
+LUA
     AUTH="Authorization: Bearer $DOC"
+    gz_bytes=$(curl -sf -H "$AUTH" -H 'Accept-Encoding: gzip' "$URL/api/v1/samples/$ACC/profile" | wc -c)
+    echo "profile: $(wc -c <"$D/static/profile.json") bytes plain, $gz_bytes gzip on the wire" >&2
     echo
     echo "### $N patients x $DRAWS draws"
     echo
@@ -112,11 +149,14 @@ LUA
     echo "|---|---|---|---|---|---|---|---|---|"
     for c in $CONNS; do
         rows=(
+            "$(wrk_run "GET /version (HTTP layer)" "$c" "$URL/api/v1/version")"
             "$(wrk_run "GET /patients/{id}/trend" "$c" "$URL/api/v1/patients/$PID/trend" "$AUTH")"
             "$(wrk_run "GET /patients?limit=50" "$c" "$URL/api/v1/patients?limit=50" "$AUTH")"
             "$(wrk_run "GET /patients?sort=alerts&limit=50" "$c" "$URL/api/v1/patients?sort=alerts&limit=50" "$AUTH")"
             "$(wrk_run "GET /cohort/summary" "$c" "$URL/api/v1/cohort/summary" "$AUTH")"
+            "$(wrk_run "GET /alerts?open=1&limit=50" "$c" "$URL/api/v1/alerts?open=1&limit=50" "$AUTH")"
             "$(wrk_run "GET /samples/{acc}/profile" "$c" "$URL/api/v1/samples/$ACC/profile" "$AUTH")"
+            "$(wrk_run "GET /samples/{acc}/profile (gzip)" "$c" "$URL/api/v1/samples/$ACC/profile" "$AUTH" "" "$D/gzip.lua")"
             "$(wrk_run "GET /app.js" "$c" "$URL/app.js")"
             "$(wrk_run "POST /patients (ingest)" "$c" "$URL" "Authorization: Bearer $LIMS" "$D/ingest.lua")"
         )
@@ -135,6 +175,8 @@ LUA
         done
         unset peer
     done
+    echo
+    echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
     kill "$(cat "$W/nginx.pid")" && rm -f "$W/nginx.pid"
     kill "$DPID" && wait "$DPID" 2>/dev/null || true
     DPID=""

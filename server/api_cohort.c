@@ -41,10 +41,13 @@ static int counts_into(sqlite3 *db, json_t *body, json_t *states, json_t *open)
  * leads, and the median of their days in *median (null when there are none). 0 or -1. */
 static int lead_times_into(sqlite3 *db, json_t *leads, json_t **median)
 {
+    /* CROSS JOIN keeps patient_state first, read through its partial index of the few rows
+     * with a lead time; a plain JOIN let SQLite walk every patient in external_id order instead
+     * (the summary then grew with the cohort: 9 M instructions at 10,000 patients). */
     sqlite3_stmt *st = srv_db_prepare(db, "SELECT p.id, p.external_id, s.lead_time_days, "
-                                          "s.relapse_date FROM patient_state s JOIN patients p "
-                                          "ON p.id = s.patient_id WHERE s.lead_time_days IS NOT "
-                                          "NULL ORDER BY p.external_id");
+                                          "s.relapse_date FROM patient_state s CROSS JOIN "
+                                          "patients p ON p.id = s.patient_id WHERE "
+                                          "s.lead_time_days IS NOT NULL ORDER BY p.external_id");
     int *days = NULL, rc = SQLITE_ERROR;
     size_t n = 0, cap = 0;
     if (!st)
