@@ -9,7 +9,8 @@
 # Options (environment): STABLE (default 300), RELAPSE (100), CALIBRATION (40: stable patients
 # apart on which the between-draw SD is measured), NORMALS (20), DEPTHS ("0.1 0.3"), CONST_SD
 # (0.03: constitutional offset at 1q21.3, SD in log2), STABLE_SHARE (0.5: share of the
-# genomic-wave variance that is a stable bias of the person). About 50 ms of CPU per simulated
+# genomic-wave variance that is a stable bias of the person), Z (the call's z_amplified; default
+# the setting's). About 50 ms of CPU per simulated
 # sample (9 per patient); the default run took ~25 min per depth on this busy machine.
 set -eu
 SRC=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,7 +26,8 @@ for depth in ${DEPTHS:-0.1 0.3}; do
         RW_BASELINE_STABLE="${STABLE:-300}" RW_BASELINE_RELAPSE="${RELAPSE:-100}" \
         RW_BASELINE_CALIBRATION="${CALIBRATION:-40}" RW_BASELINE_NORMALS="${NORMALS:-20}" \
         RW_BASELINE_CONST_SD="${CONST_SD:-0.03}" \
-        RW_BASELINE_STABLE_SHARE="${STABLE_SHARE:-0.5}" "$B/tests/unit/test_baseline" |
+        RW_BASELINE_STABLE_SHARE="${STABLE_SHARE:-0.5}" RW_BASELINE_Z="${Z:-}" \
+        "$B/tests/unit/test_baseline" |
         grep -v '^[0-9]* passed'
     cp "$B/baseline.tsv" "$B/baseline-${depth}x.tsv"
 done

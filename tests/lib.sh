@@ -10,6 +10,14 @@ fail() { t_failed=$((t_failed + 1)); echo "FAIL: $*" >&2; }
 check() { local d=$1; shift; if "$@"; then ok; else fail "$d"; fi; }
 # check_eq DESCRIPTION GOT WANT
 check_eq() { if [ "$2" = "$3" ]; then ok; else fail "$1: got '$2', want '$3'"; fi; }
+# check_near DESCRIPTION GOT WANT [TOLERANCE]: numbers (space-separated lists of them) equal
+# within TOLERANCE (default 1e-6), for values that went through a rounded text form.
+check_near() {
+    if awk -v g="$2" -v w="$3" -v t="${4:-1e-6}" 'BEGIN {
+        n = split(g, a, " "); if (n != split(w, b, " ") || n == 0) exit 1
+        for (i = 1; i <= n; i++) { d = a[i] - b[i]; if (d > t || -d > t) exit 1 }
+    }'; then ok; else fail "$1: got '$2', want '$3' (within ${4:-1e-6})"; fi
+}
 t_tmp=$(mktemp -d "${TMPDIR:-/tmp}/rwtest.XXXXXX")
 t_cleanup() { rm -rf "$t_tmp"; }
 trap t_cleanup EXIT

@@ -52,9 +52,10 @@ check "bins state the panel's weights" sh -c \
 run 0 "call on the weighted bins" call --pon "$D/pw.tsv" --no-segment --no-bins "$D/tw.tsv"
 cp "$D/out" "$D/from_bins.json"
 "$RW_CLI" call --pon "$D/pw.tsv" --no-segment --no-bins "$D/t.bam" >"$D/from_bam.json" 2>/dev/null
-check "bins and BAM give the same z" test \
-    "$(grep -o '"z": *[-0-9.e]*' "$D/from_bins.json" | head -1)" = \
-    "$(grep -o '"z": *[-0-9.e]*' "$D/from_bam.json" | head -1)"
+# (the bins file holds the weighted counts in decimal: equal to its precision)
+check_near "bins and BAM give the same z" \
+    "$(grep -o '"z": *[-0-9.e]*' "$D/from_bins.json" | head -1 | sed 's/.*: *//')" \
+    "$(grep -o '"z": *[-0-9.e]*' "$D/from_bam.json" | head -1 | sed 's/.*: *//')"
 run 0 "count window" count --frag-min 90 --frag-max 150 -o "$D/win.tsv" "$D/t.bam"
 check "window in the filters" sh -c "head -1 '$D/win.tsv' | grep -q 'frag=90-150'"
 

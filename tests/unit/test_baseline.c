@@ -31,8 +31,9 @@
  * RW_BASELINE_CALIBRATION (stable patients apart for the between-draw SD, 10),
  * RW_BASELINE_DEPTH (0.1), RW_BASELINE_CONST_SD (0.03), RW_BASELINE_STABLE_SHARE (0.5),
  * RW_BASELINE_FULL (1: report only, no assertion of the fast check's margins),
- * RW_BASELINE_DUMP (a file for every draw of the cohorts: log2, SE, CV, z, call; to study other
- * rules outside the engine). The table goes to $RW_BUILDDIR/baseline.tsv. */
+ * RW_BASELINE_Z (the call's z_amplified; default: the setting's), RW_BASELINE_DUMP (a file for
+ * every draw of the cohorts: log2, SE, CV, z, call; to study other rules outside the engine). The
+ * table goes to $RW_BUILDDIR/baseline.tsv. */
 #include "core/analyse.h"
 #include "core/genome.h"
 #include "core/simulate.h"
@@ -51,12 +52,16 @@
 #define F0         0.005
 #define CLIN_DRAW  6 /* f = 32% */
 #define GOAL_DRAW  3 /* the first draw with f >= 3% (f = 4%) */
-#define PRIMARY_CN 6.0
-#define HD_DEPTH   20.0 /* depth of the noiseless pattern of a person's stable bias */
+/* The chemotherapy course of the with_chemo reading: the 3rd draw is its pre-dose draw, the
+ * 4th to 6th are on treatment (what positive_after_negative watches). */
+#define CHEMO_START (DRAW_EVERY * 3)
+#define CHEMO_END   (DRAW_EVERY * 6)
+#define PRIMARY_CN  6.0
+#define HD_DEPTH    20.0 /* depth of the noiseless pattern of a person's stable bias */
 
 typedef struct params {
     int n_stable, n_relapse, n_normals, n_calibration, full;
-    double depth, const_sd, stable_share;
+    double depth, const_sd, stable_share, z_amplified;
 } params;
 
 static double env_num(const char *name, double def)
@@ -75,6 +80,7 @@ static void params_init(params *p)
     p->const_sd = env_num("RW_BASELINE_CONST_SD", 0.03);
     p->stable_share = env_num("RW_BASELINE_STABLE_SHARE", 0.5);
     p->full = (int)env_num("RW_BASELINE_FULL", 0);
+    p->z_amplified = env_num("RW_BASELINE_Z", NAN); /* NaN: the setting's default */
 }
 
 /* A standard normal from a seed (Box-Muller over splitmix64). */
@@ -193,6 +199,8 @@ static int world_init(world *w)
     rw_bins_free(gc);
     rw_analyse_opts_init(&w->ao);
     w->ao.segment = 0;
+    if (isfinite(w->p.z_amplified))
+        w->ao.score.z_amplified = w->p.z_amplified;
     return rc;
 }
 
@@ -206,7 +214,7 @@ static void world_free(world *w)
 /* One simulated patient's series as the daemon would read it. */
 typedef struct series {
     rw_trend_sample s[NDRAWS];
-    rw_trend_treatment surgery;
+    rw_trend_treatment surgery, chemo;
     rw_trend_event clinic;
     int relapse;
 } series;
@@ -221,6 +229,7 @@ static int simulate_series(world *w, int patient, int cohort, series *x)
         return -1;
     x->relapse = relapse;
     x->surgery = (rw_trend_treatment){RW_TREAT_SURGERY, 0, 0};
+    x->chemo = (rw_trend_treatment){RW_TREAT_CHEMOTHERAPY, CHEMO_START, CHEMO_END};
     x->clinic = (rw_trend_event){RW_EVENT_CLINICAL_RELAPSE, DRAW_EVERY * (CLIN_DRAW + 1)};
     for (int k = 0; k < NDRAWS; k++) {
         double f = relapse ? F0 * pow(2.0, k) : 0.0;
@@ -258,8 +267,9 @@ static int simulate_series(world *w, int patient, int cohort, series *x)
 /* The outcome of one series under one configuration. */
 typedef struct outcome {
     int alerted;
-    int alert_draw; /* 0-based draw of the first early_relapse alert; NDRAWS when none */
-    unsigned rules; /* bits of the rules in that alert's evidence */
+    int chemo_alerted; /* an emerging_chemoresistance alert (configurations with_chemo) */
+    int alert_draw;    /* 0-based draw of the first early_relapse alert; NDRAWS when none */
+    unsigned rules;    /* bits of the rules in that alert's evidence */
 } outcome;
 
 /* What one configuration scored over the cohort. */
@@ -267,7 +277,9 @@ typedef struct tally {
     const char *name;
     rw_trend_config cfg;
     int without_se;                    /* the draws' SEs withheld: z_personal from the CVs */
+    int with_chemo;                    /* the stable series read with a chemotherapy course */
     int false_alerts, caught, at_goal; /* at_goal: alert by the first draw with f >= 3% */
+    int false_chemo;                   /* stable patients with an emerging_chemoresistance alert */
     int rule_false[RW_RULE_NRULES];
     int *draws; /* alert draw of each relapse */
     double zsum, zsum2;
@@ -279,8 +291,9 @@ static int run_engine(const series *x, tally *t, outcome *o)
     series y = *x;
     for (int k = 0; t->without_se && k < NDRAWS; k++)
         y.s[k].se_log2 = NAN;
-    rw_trend_input in = {
-        y.s, NDRAWS, &y.surgery, 1, &y.clinic, y.relapse ? 1 : 0, RW_PRIMARY_AMPLIFIED};
+    rw_trend_treatment treatments[2] = {y.surgery, y.chemo};
+    rw_trend_input in = {y.s,       NDRAWS,    treatments,          t->with_chemo ? 2 : 1,
+                         &y.clinic, y.relapse, RW_PRIMARY_AMPLIFIED};
     rw_trend_result *r = NULL;
     rw_error err = {0};
     if (rw_trend_run(&in, &t->cfg, &r, &err) != RW_OK) {
@@ -289,6 +302,8 @@ static int run_engine(const series *x, tally *t, outcome *o)
     }
     memset(o, 0, sizeof *o);
     o->alert_draw = NDRAWS;
+    for (size_t a = 0; a < r->nalerts; a++)
+        o->chemo_alerted |= r->alerts[a].kind == RW_ALERT_EMERGING_CHEMORESISTANCE;
     for (size_t a = 0; a < r->nalerts; a++)
         if (r->alerts[a].kind == RW_ALERT_EARLY_RELAPSE) {
             o->alerted = 1;
@@ -326,6 +341,7 @@ static int score_cohort(const series *stable, int ns, const series *rel, int nr,
         if (run_engine(&stable[i], t, &o))
             return -1;
         t->false_alerts += o.alerted;
+        t->false_chemo += o.chemo_alerted;
         for (int k = 0; k < RW_RULE_NRULES; k++)
             t->rule_false[k] += o.alerted && (o.rules >> k & 1u);
     }
@@ -363,9 +379,12 @@ static void report(FILE *out, const params *p, tally *t)
             snprintf(rules + l, sizeof rules - l, "%s%s:%d", l ? "," : "",
                      rw_trend_rule_name((rw_trend_rule)k), t->rule_false[k]);
         }
-    fprintf(out, "%s\t%d\t%d\t%.2f\t%d\t%d\t%d\t%.1f\t%.3f\t%.0f\t%.2f\t%.2f\t%s\n", t->name,
+    char chemo[32] = "-";
+    if (t->with_chemo)
+        snprintf(chemo, sizeof chemo, "%d", t->false_chemo);
+    fprintf(out, "%s\t%d\t%d\t%.2f\t%d\t%d\t%d\t%.1f\t%.3f\t%.0f\t%.2f\t%.2f\t%s\t%s\n", t->name,
             p->n_stable, t->false_alerts, 100 * fr, p->n_relapse, t->caught, t->at_goal, md + 1,
-            f_at, lead, z_mean(t), z_sd(t), rules[0] ? rules : "-");
+            f_at, lead, z_mean(t), z_sd(t), rules[0] ? rules : "-", chemo);
 }
 
 /* The site's calibration of personal_between_sd: on stable patients apart from the cohort, the
@@ -478,15 +497,17 @@ int main(void)
         world_free(&w);
         DONE();
     }
-    enum { NCONF = 3 };
+    /* The last reading: the panel rules again, every series with a chemotherapy course. */
+    enum { NCONF = 4, CHEMO = NCONF - 1 };
     tally t[NCONF] = {{.name = "panel_rules"},
                       {.name = "personal_baseline_cv", .without_se = 1},
-                      {.name = "personal_baseline"}};
+                      {.name = "personal_baseline"},
+                      {.name = "panel_rules_chemotherapy", .with_chemo = 1}};
     rw_trend_config defaults;
     rw_trend_config_init(&defaults);
     for (int c = 0; c < NCONF; c++) {
         t[c].cfg = defaults;
-        t[c].cfg.rule_personal_baseline = c > 0;
+        t[c].cfg.rule_personal_baseline = c > 0 && c != CHEMO;
         t[c].cfg.personal_between_sd = tau;
         t[c].draws = calloc((size_t)p->n_relapse + 1, sizeof *t[c].draws);
         CHECK(t[c].draws && score_cohort(st, p->n_stable, rel, p->n_relapse, &t[c]) == 0);
@@ -498,17 +519,19 @@ int main(void)
     FILE *out = fopen(path, "w");
     const char *hdr = "config\tstable\tfalse_alerts\tfalse_alert_pct\trelapses\tcaught\t"
                       "alert_by_goal_draw\tmedian_alert_draw\tf_at_median_alert\t"
-                      "median_lead_days\tz_personal_mean\tz_personal_sd\tfalse_alerts_by_rule\n";
+                      "median_lead_days\tz_personal_mean\tz_personal_sd\tfalse_alerts_by_rule\t"
+                      "false_chemoresistance\n";
     char head[768];
     snprintf(head, sizeof head,
-             "# 8 draws every 90 days; depth %gx; constitutional SD %g log2; stable share of the "
+             "# 8 draws every 90 days; depth %gx; call at z >= %g; constitutional SD %g log2; "
+             "stable share of the "
              "waves %g; %d-normal panel; between-draw SD calibrated on %d stable patients apart: "
              "%.4f log2 (setting's default %.4f); personal_z %g, personal_z_single %g; relapses "
              "f = 0.5%% doubling per draw, CN 6; goal draw %d (f = 4%%), clinical relapse at "
              "draw %d; %d no-calls\n",
-             p->depth, p->const_sd, p->stable_share, p->n_normals, p->n_calibration, tau,
-             defaults.personal_between_sd, defaults.personal_z, defaults.personal_z_single,
-             GOAL_DRAW + 1, CLIN_DRAW + 1, nc0 + nc1);
+             p->depth, w.ao.score.z_amplified, p->const_sd, p->stable_share, p->n_normals,
+             p->n_calibration, tau, defaults.personal_between_sd, defaults.personal_z,
+             defaults.personal_z_single, GOAL_DRAW + 1, CLIN_DRAW + 1, nc0 + nc1);
     printf("%s%s", head, hdr);
     if (out)
         fprintf(out, "%s%s", head, hdr);
@@ -525,7 +548,7 @@ int main(void)
      * loses a relapse); with the draws' SEs and the calibrated between-draw SD, z_personal of
      * stable draws is centred and about as wide as a standard normal; from the CVs (the panel's
      * spread, which also holds the spread between people) it is narrower: conservative. */
-    for (int c = 1; c < NCONF; c++) {
+    for (int c = 1; c < CHEMO; c++) {
         CHECK(t[c].caught >= t[0].caught);
         CHECK(t[c].at_goal >= t[0].at_goal);
         CHECK(t[c].false_alerts >= t[0].false_alerts);
@@ -544,7 +567,8 @@ int main(void)
          * median alert at the first draw with f >= 3% (draw 4): there the expected z_personal
          * is ~2.5 (the band's own SE ~0.03 log2 at 0.1x), so only 10-15% of relapses alert
          * there (bench/README.md). */
-        for (int c = 0; c < NCONF; c++) {
+        CHECK(t[CHEMO].false_chemo <= p->n_stable / 10);
+        for (int c = 0; c < CHEMO; c++) {
             CHECK(t[c].false_alerts <= p->n_stable / 10);
             CHECK(t[c].caught == p->n_relapse);
             CHECK(median_draw(&t[c], p->n_relapse) < CLIN_DRAW);
