@@ -100,5 +100,83 @@ if RW_TOKEN=$lims XDG_CACHE_HOME="$t_tmp/cache" timeout 300 snakemake --snakefil
 else ok; fi
 check "the conflict is named" grep -q 'sample WF-S2: HTTP 409' "$work/logs/push/WF-S2.log"
 check_eq "daemon unchanged after the conflict" "$(state)" "$before"
+
+# The Slurm profile (workflow/profiles/slurm) on a one-node cluster started here: munged,
+# slurmctld and slurmd on free loopback ports, private to this test (slurmd needs root). Two
+# more draws of WF-P2 are counted as Slurm jobs; push and summary stay local rules.
+slurm_stop() {
+    for d in slurmd slurmctld munged; do
+        [ -f "$t_tmp/slurm/$d.pid" ] && kill "$(cat "$t_tmp/slurm/$d.pid")" 2>/dev/null
+    done
+    t_cleanup
+}
+if [ "$(id -u)" -ne 0 ] || ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null ||
+    ! command -v sbatch >/dev/null || ! [ -x /usr/sbin/munged ] || ! [ -r /etc/munge/munge.key ]; then
+    echo "SKIP (Slurm part): needs root and Debian's slurmctld, slurmd, slurm-client and munge"
+else
+    trap slurm_stop EXIT
+    S="$t_tmp/slurm"
+    mkdir -p "$S/state" "$S/spool"
+    ports=$(python3 -c 'import socket
+ss = [socket.socket() for _ in range(2)]
+for s in ss: s.bind(("127.0.0.1", 0))
+print(*[s.getsockname()[1] for s in ss])')
+    {
+        echo "ClusterName=rwtest"
+        echo "SlurmctldHost=localhost"
+        echo "SlurmUser=root"
+        echo "SlurmdUser=root"
+        echo "AuthType=auth/munge"
+        echo "AuthInfo=socket=$S/munge.sock"
+        echo "SlurmctldPort=${ports% *}"
+        echo "SlurmdPort=${ports#* }"
+        echo "StateSaveLocation=$S/state"
+        echo "SlurmdSpoolDir=$S/spool"
+        echo "SlurmctldPidFile=$S/slurmctld.pid"
+        echo "SlurmdPidFile=$S/slurmd.pid"
+        echo "SlurmctldLogFile=$S/slurmctld.log"
+        echo "SlurmdLogFile=$S/slurmd.log"
+        echo "ProctrackType=proctrack/linuxproc"
+        echo "TaskPlugin=task/none"
+        echo "MpiDefault=none"
+        echo "ReturnToService=2"
+        echo "SelectType=select/cons_tres"
+        echo "SelectTypeParameters=CR_Core_Memory"
+        echo "JobAcctGatherType=jobacct_gather/none"
+        echo "AccountingStorageType=accounting_storage/none"
+        echo "NodeName=localhost CPUs=2 RealMemory=4000 State=UNKNOWN"
+        echo "PartitionName=rw Nodes=localhost Default=YES MaxTime=INFINITE State=UP"
+    } >"$S/slurm.conf"
+    export SLURM_CONF="$S/slurm.conf"
+    /usr/sbin/munged --force --socket="$S/munge.sock" --pid-file="$S/munged.pid" \
+        --log-file="$S/munged.log" --seed-file="$S/munged.seed" &&
+        slurmctld -f "$SLURM_CONF" && slurmd -f "$SLURM_CONF" -N localhost
+    check_eq "cluster started" "$?" 0
+    i=0
+    until sinfo -h -o %t 2>/dev/null | grep -q idle || [ $i -ge 50 ]; do sleep 0.2; i=$((i + 1)); done
+    check_eq "its node is idle" "$(sinfo -h -o %t 2>&1)" idle
+    {
+        printf 'accession\tpatient\tdiagnosis_date\tcollected_at\treads\tprimary_1q213_status\n'
+        printf 'WF-S4\tWF-P2\t2022-11-02\t2023-10-15\t%s\t\n' "$t_tmp/reads/s1.bam"
+        printf 'WF-S5\tWF-P2\t2022-11-02\t2024-01-15\t%s\t\n' "$t_tmp/reads/s3.bam"
+    } >"$t_tmp/sheet3.tsv"
+    sed "s|$t_tmp/sheet.tsv|$t_tmp/sheet3.tsv|" "$t_tmp/config.yaml" >"$t_tmp/config3.yaml"
+    mkdir -p "$t_tmp/work3"
+    RW_TOKEN=$lims XDG_CACHE_HOME="$t_tmp/cache" timeout 600 snakemake --snakefile \
+        "$RW_SRCDIR/workflow/Snakefile" --directory "$t_tmp/work3" \
+        --configfile "$t_tmp/config3.yaml" --profile "$RW_SRCDIR/workflow/profiles/slurm" \
+        --latency-wait 5 >"$t_tmp/slurm.log" 2>&1
+    check_eq "workflow through Slurm" "$?" 0
+    check_eq "each count was a Slurm job (its log named by its job id)" \
+        "$(ls "$t_tmp/work3/logs/slurm" 2>&1 | sed 's/\.[0-9]*\.log$//' | sort | tr '\n' ' ')" \
+        "count.WF-S4 count.WF-S5 "
+    check "sbatch gave the job ids" grep -q "external jobid '[0-9]*'" "$t_tmp/slurm.log"
+    check_eq "summary" "$(cut -f1,5,6,8 "$t_tmp/work3/summary.tsv" 2>&1 | sed 1d | tr '\t' ' ')" \
+        "WF-S4 created queued done
+WF-S5 created queued done"
+    check_eq "the patient's draws" "$(db "SELECT count(*) FROM samples s JOIN patients p
+        ON p.id = s.patient_id WHERE p.external_id = 'WF-P2'")" 3
+    [ "$t_failed" -eq 0 ] || tail -30 "$t_tmp/slurm.log" "$S/slurmctld.log" "$S/slurmd.log" >&2
+fi
 [ "$t_failed" -eq 0 ] || tail -40 "$t_tmp/snakemake.log" >&2
 done_tests
