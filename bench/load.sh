@@ -76,7 +76,9 @@ for N in $SIZES; do
         >"$D/stdout" 2>"$D/log" &
     DPID=$!
     URL="http://127.0.0.1:$PORT"
-    for _ in $(seq 100); do curl -sf "$URL/api/v1/health" >/dev/null && break; sleep 0.1; done
+    # /version answers once the daemon listens (a big store's migration, with its backup copy,
+    # takes minutes), whether or not the health check counts workers.
+    for _ in $(seq 6000); do curl -sf "$URL/api/v1/version" >/dev/null && break; sleep 0.1; done
     [ -z "$seeded" ] && sed -n 's/^admin token: //p' "$D/stdout" >"$D/admin.token"
     ADMIN=$(cat "$D/admin.token")
     tok() { curl -sf -X POST "$URL/api/v1/tokens" -H "Authorization: Bearer $ADMIN" \
