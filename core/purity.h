@@ -45,34 +45,53 @@ typedef struct rw_purity_opts {
     double ploidy_step;
     double ploidy_prior_sd; /* Gaussian prior on P around 2 (default 1.0; <= 0: flat) */
     double neutral_prior;   /* prior mean of the weight of the state nearest P (default 0.5) */
-    double state_decay;     /* the other states share the rest with weights decay^(d-1) at
-                             * distance d from the neutral state (default 0.35): parsimony, which
-                             * breaks the symmetry "f/2 with twice the copy changes"; 0.2 made
-                             * "1q +1, 8q +2 at f" lose to "both +1 at 1.7 f" (paired 0.1x) */
+    double two_copy_weight; /* prior weight of a state two copies from neutral (CN 4, CN 0 at
+                             * P = 2) relative to one copy (CN 1, 3) (default 1: CN 1, 3 and 4
+                             * are the common arm-level states of carcinomas) */
+    double state_decay;     /* each further copy multiplies the weight by this (default 0.35):
+                             * parsimony, which breaks the symmetry "f/2 with twice the copy
+                             * changes" (CN 4 and 6 at f/2 read as CN 3 and 4 at f) */
     double homdel_factor;   /* extra factor on the prior of state 0 (default 0.1): homozygous
                              * loss of a large segment is rare (ichorCNA leaves it out) */
-    double outlier_weight;  /* weight eps of the uniform outlier component (default 0.01) */
-    double outlier_bins;    /* ... for a segment of up to this many bins (default 20); a longer
-                             * one of n bins gets eps^(n / outlier_bins): an arm-level event is
-                             * not an artefact that a fixed cost of ~6 nats can explain away
-                             * (which capped the evidence of two arm events at f = 0.3 near 0) */
-    double state_strength;  /* the neutral weight is fitted (EM); neutral_prior is the mean
-                             * of its Beta prior, worth this many segments (default 10) */
-    double floor_sd;        /* systematic per-segment SD in log2 (default 0.005) */
-    size_t min_bins;        /* segments with fewer bins are left out of the fit (default 5) */
-    size_t wave_min_bins;   /* ... and in rw_purity_fit_sample, with fewer than this (default 20:
-                             * 10 Mb at 500 kb): on realistic samples the short CBS pieces are
-                             * mostly waves, and one of 6 bins decided f against f/2 */
-    int recentre;           /* 1 (default): subtract the bin-weighted median of the segment
-                             * means first, so the most common state sits exactly at 0 (a small
-                             * normalisation offset otherwise pulls P away at low f) */
-    double merge_z;         /* rw_purity_fit_sample merges adjacent segments of an arm whose
-                             * means differ by less than this many SEs of the sample's segment
-                             * noise (default 3; 0 = no merging) */
-    double evidence_min;    /* the fit's evidence for a tumour, loglik - loglik_null (nats), must
-                             * reach this, else the flag is below_detection whatever the
-                             * fraction: the level that waves alone reach in simulated normals
-                             * (default in core/settings.c, with its source) */
+    double assign_neutral_weight; /* prior weight of the neutral state in the estimate's model
+                                   * (default 0.5; fixed, not fitted) */
+    double tail_df;           /* the estimate's model reads a segment's deviation from a state with
+                               * a Student t of this many d.f. in rw_purity_fit_sample (default 4;
+                               * 0 = Gaussian, as rw_purity_fit always is): waves make arm means
+                               * heavy-tailed (1.2% of realistic normal arms beyond 3 SD, not
+                               * 0.27%), and one wave arm at 4 SD outweighed two events at 40% */
+    double estimate_gain_min; /* the estimate's model must gain this much over f = 0 (nats,
+                               * default 3) and read at least two segments as copy changes,
+                               * else the detection model's reading is the answer: with no
+                               * segment worth a state, the assigned model reads its noisiest
+                               * one as a copy change (white-noise normals at 17%) */
+    double outlier_weight;    /* weight eps of the uniform outlier component (default 0.01) */
+    double outlier_bins;      /* ... for a segment of up to this many bins (default 20); a longer
+                               * one of n bins gets eps^(n / outlier_bins): an arm-level event is
+                               * not an artefact that a fixed cost of ~6 nats can explain away
+                               * (which capped the evidence of two arm events at f = 0.3 near 0) */
+    double state_strength;    /* the neutral weight is fitted (EM); neutral_prior is the mean
+                               * of its Beta prior, worth this many segments (default 10) */
+    double floor_sd;          /* systematic per-segment SD in log2 (default 0.005) */
+    double fraction_prior;    /* a weak prior against large fractions: -fraction_prior * f nats
+                               * (default 2). With no segment away from neutral every f > 0 fits
+                               * alike, and the estimate then goes to the smallest, not anywhere on
+                               * the plateau (0.73 on a 3% sample); at a real optimum it moves the
+                               * estimate by ~0.0002 */
+    size_t min_bins;          /* segments with fewer bins are left out of the fit (default 5) */
+    size_t wave_min_bins;     /* ... and in rw_purity_fit_sample, with fewer than this (default 20:
+                               * 10 Mb at 500 kb): on realistic samples the short CBS pieces are
+                               * mostly waves, and one of 6 bins decided f against f/2 */
+    int recentre;             /* 1 (default): subtract the bin-weighted median of the segment
+                               * means first, so the most common state sits exactly at 0 (a small
+                               * normalisation offset otherwise pulls P away at low f) */
+    double merge_z;           /* rw_purity_fit_sample merges adjacent segments of an arm whose
+                               * means differ by less than this many SEs of the sample's segment
+                               * noise (default 3; 0 = no merging) */
+    double evidence_min;      /* the fit's evidence for a tumour, loglik - loglik_null (nats), must
+                               * reach this, else the flag is below_detection whatever the
+                               * fraction: the level that waves alone reach in simulated normals
+                               * (default in core/settings.c, with its source) */
     double detection_limit; /* below it the flag is below_detection (default 0.03, method §4.9) */
     double caution_limit;   /* below it the flag is low_fraction (default 0.05) */
 } rw_purity_opts;
