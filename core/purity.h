@@ -4,21 +4,28 @@
  *
  * Model. With tumour fraction f, tumour copy state c and tumour ploidy P (the copy number that
  * log2 ratio 0 stands for, since samples are median/mean normalised), a segment's expected log2
- * ratio is mu_c = log2((2(1-f) + c f) / (2(1-f) + P f)). A segment of n bins with mean m has
- * likelihood sum_c w_c (1 - eps) N(m; mu_c, sd^2/n + floor^2) + eps U: sd is the bin-level
- * noise, floor a systematic spread (normalisation residue, subclonal shifts) so that huge
- * segments do not demand absurd precision, U a uniform outlier density (subclonal or
- * artefactual segments).
- * State weights w: the neutral state (nearest P) has weight w_n, fitted by EM at every (f, P)
- * under a Beta prior of mean neutral_prior and strength state_strength (ichorCNA likewise fits
- * its state distribution); the other states share 1 - w_n in fixed proportions that decay with
- * the distance from neutral, since "f with one-copy changes" and "f/2 with two-copy changes"
- * fit the data equally and the simpler reading should win. At f = 0 every state coincides and
- * w_n stays at its prior mean; a fraction above 0 pays the Beta prior for the w_n it moves (an
- * Occam penalty that keeps normal samples near 0), not log(1 / w_n) per neutral segment (why in
- * purity.c). A weak prior on P breaks the exact diploid/tetraploid symmetry in favour of the
- * simpler diploid reading.
- * Uncertainty: profile-likelihood interval over f (max over P), at 2 delta loglik <= 3.84.
+ * ratio is mu_c = log2((2(1-f) + c f) / (2(1-f) + P f)). A segment of n bins with mean m has the
+ * variance v = var(n) + floor^2 (the sample's own noise of a mean of n bins, see the noise model
+ * below; floor a systematic spread so that huge segments do not demand absurd precision) and an
+ * outlier weight eps (a uniform density U for subclonal or artefactual segments).
+ * Two likelihoods answer two questions (issue 10.3):
+ *  - Is there a tumour? The DETECTION model, a mixture: each segment scores
+ *    sum_c w_c (1 - eps) N(m; mu_c, v) + eps U; the weight w_n of the neutral state (nearest P)
+ *    is fitted by EM under a Beta prior (mean neutral_prior, strength state_strength), the other
+ *    states share 1 - w_n with weights that decay with the distance from neutral. Its likelihood
+ *    ratio against f = 0, the evidence, must reach evidence_min (calibrated on simulated normals)
+ *    or the answer is below_detection.
+ *  - How much? The ESTIMATE model assigns each segment to its single best state:
+ *    max_c log(w_c (1 - eps) T(m; mu_c, v)) (or the outlier), with fixed weights: neutral
+ *    assign_neutral_weight, CN +-1 one share, CN +-2 two_copy_weight of it, then state_decay per
+ *    copy (parsimony: "f/2 with doubled states" pays for them), T a Student t (tail_df) because
+ *    waves make arm means heavy-tailed. The mixture alone read realistic 5% samples at ~2%: at
+ *    a small f its overlapping states fit every wave-displaced neutral arm, which one assigned
+ *    state does not. The estimate's reading is kept when it gains estimate_gain_min over f = 0
+ *    and calls at least two segments; otherwise the mixture's reading (near 0) stands.
+ * A weak prior on P breaks the exact diploid/tetraploid symmetry in favour of the simpler diploid
+ * reading. Uncertainty: profile-likelihood interval over f (max over P) of the model that gave
+ * the estimate, at 2 delta loglik <= 3.84.
  * All functions are pure; the fit allocates only scratch memory, freed before it returns. */
 #ifndef RW_PURITY_H
 #define RW_PURITY_H
@@ -44,17 +51,22 @@ typedef struct rw_purity_opts {
     double ploidy_max;
     double ploidy_step;
     double ploidy_prior_sd; /* Gaussian prior on P around 2 (default 1.0; <= 0: flat) */
-    double neutral_prior;   /* prior mean of the weight of the state nearest P (default 0.5) */
-    double two_copy_weight; /* prior weight of a state two copies from neutral (CN 4, CN 0 at
-                             * P = 2) relative to one copy (CN 1, 3) (default 1: CN 1, 3 and 4
-                             * are the common arm-level states of carcinomas) */
-    double state_decay;     /* each further copy multiplies the weight by this (default 0.35):
-                             * parsimony, which breaks the symmetry "f/2 with twice the copy
-                             * changes" (CN 4 and 6 at f/2 read as CN 3 and 4 at f) */
+    double neutral_prior;   /* detection model: prior mean of the weight of the state nearest P
+                             * (default 0.5) */
+    double two_copy_weight; /* estimate model: prior weight of a state two copies from neutral
+                             * (CN 4, CN 0 at P = 2) relative to one copy (CN 1, 3) (default 0.5:
+                             * CN 4 is common in carcinomas but less than CN 1 or 3; 1 made two
+                             * CN 3 arms read as two CN 4 arms at f/2) */
+    double state_decay;     /* each further copy multiplies the weight by this (default 0.35; in
+                             * the detection model from one copy away): parsimony, which breaks
+                             * the symmetry "f/2 with twice the copy changes" (CN 4 and 6 at f/2
+                             * read as CN 3 and 4 at f) */
     double homdel_factor;   /* extra factor on the prior of state 0 (default 0.1): homozygous
                              * loss of a large segment is rare (ichorCNA leaves it out) */
-    double assign_neutral_weight; /* prior weight of the neutral state in the estimate's model
-                                   * (default 0.5; fixed, not fitted) */
+    double assign_neutral_weight; /* estimate model: prior weight of the neutral state (default
+                                   * 0.5, fixed): a copy change costs ~1 nat, so a 5% arm event
+                                   * at 2.4 SD counts; a fitted weight (~0.9, ~3 nats) left it
+                                   * neutral and read the other event at 2f */
     double tail_df;           /* the estimate's model reads a segment's deviation from a state with
                                * a Student t of this many d.f. in rw_purity_fit_sample (default 4;
                                * 0 = Gaussian, as rw_purity_fit always is): waves make arm means
@@ -70,11 +82,13 @@ typedef struct rw_purity_opts {
                                * one of n bins gets eps^(n / outlier_bins): an arm-level event is
                                * not an artefact that a fixed cost of ~6 nats can explain away
                                * (which capped the evidence of two arm events at f = 0.3 near 0) */
-    double state_strength;    /* the neutral weight is fitted (EM); neutral_prior is the mean
-                               * of its Beta prior, worth this many segments (default 10) */
+    double state_strength;    /* detection model: the neutral weight is fitted (EM);
+                               * neutral_prior is the mean of its Beta prior, worth this many
+                               * segments (default 10) */
     double floor_sd;          /* systematic per-segment SD in log2 (default 0.005) */
-    double fraction_prior;    /* a weak prior against large fractions: -fraction_prior * f nats
-                               * (default 2). With no segment away from neutral every f > 0 fits
+    double fraction_prior;    /* estimate model: a weak prior against large fractions,
+                               * -fraction_prior * f nats (default 2). With no segment away from
+                               * neutral every f > 0 fits
                                * alike, and the estimate then goes to the smallest, not anywhere on
                                * the plateau (0.73 on a 3% sample); at a real optimum it moves the
                                * estimate by ~0.0002 */
@@ -109,8 +123,8 @@ typedef struct rw_purity_result {
     double mean_cn;     /* bin-weighted mean of the assigned tumour states (fitted segments) */
     double bin_sd;      /* the bin-level noise used */
     double offset;      /* log2 offset subtracted from the segment means (recentre) */
-    double loglik;      /* log likelihood at the optimum (including the ploidy prior) */
-    double loglik_null; /* best log likelihood at f = 0 */
+    double loglik;      /* detection model: log likelihood at its optimum (with the priors) */
+    double loglik_null; /* detection model: best log likelihood at f = 0 */
     size_t n_fitted;    /* segments used by the fit (>= min_bins bins, finite mean) */
     double evidence;    /* loglik - loglik_null: the evidence for a tumour (nats) */
     double seg_sd_50;   /* segment-level noise used: SD of the mean of 50 bins (log2) */
