@@ -273,21 +273,67 @@ static void input_close(input *in)
     in->fp = NULL;
 }
 
-/* Whether path is a CRAM whose first container (the header's) claims more bytes than the file
- * has: htslib would allocate for that claim (3.9 GB for a 1 KB file) before finding out; a finding
- * of fuzz/run.sh. The container's length is the int32 after the 26-byte file definition. */
+/* The length of the ITF8 (n = 4 bits) or LTF8 (n = 8 bits) number at p: 1 + its first byte's
+ * leading ones, at most 5 or 9. */
+static int cram_varint_len(unsigned char first, int ltf8)
+{
+    int ones = 0;
+    while (ones < 8 && (first & (0x80 >> ones)))
+        ones++;
+    return ltf8 ? 1 + ones : 1 + (ones > 4 ? 4 : ones);
+}
+
+/* The value of the ITF8 number at p (its length from cram_varint_len). */
+static int32_t cram_itf8(const unsigned char *p)
+{
+    switch (cram_varint_len(p[0], 0)) {
+    case 1:
+        return p[0];
+    case 2:
+        return (int32_t)((uint32_t)(p[0] & 0x3f) << 8 | p[1]);
+    case 3:
+        return (int32_t)((uint32_t)(p[0] & 0x1f) << 16 | (uint32_t)p[1] << 8 | p[2]);
+    case 4:
+        return (int32_t)((uint32_t)(p[0] & 0x0f) << 24 | (uint32_t)p[1] << 16 |
+                         (uint32_t)p[2] << 8 | p[3]);
+    default:
+        return (int32_t)((uint32_t)(p[0] & 0x0f) << 28 | (uint32_t)p[1] << 20 |
+                         (uint32_t)p[2] << 12 | (uint32_t)p[3] << 4 | (p[4] & 0x0f));
+    }
+}
+
+/* Whether path is a CRAM whose first container (the header's) claims more than the file can
+ * hold: more bytes, or more landmarks (at least a byte each) than the file has bytes. htslib
+ * would allocate for either claim (3.9 GB for a 1 KB file; 6.9 GB of landmarks for 705 bytes)
+ * before finding out; both findings of fuzz/run.sh. After the 26-byte file definition: an int32
+ * length, then ITF8 ref id, start, span, record count, (CRAM 2+) an ITF8 (2.x) or LTF8 (3+)
+ * record counter and an LTF8 base count, then ITF8 block and landmark counts. */
 static int cram_container_too_large(const char *path, int64_t size)
 {
-    unsigned char b[30];
+    unsigned char b[30 + 4 * 5 + 2 * 9 + 2 * 5];
     FILE *f = fopen(path, "rb");
     size_t n = f ? fread(b, 1, sizeof b, f) : 0;
     if (f)
         fclose(f);
-    if (n < sizeof b || memcmp(b, "CRAM", 4) != 0)
+    if (n < 30 || memcmp(b, "CRAM", 4) != 0)
         return 0;
     int32_t len = (int32_t)((uint32_t)b[26] | (uint32_t)b[27] << 8 | (uint32_t)b[28] << 16 |
                             (uint32_t)b[29] << 24);
-    return len < 0 || len > size - 30;
+    if (len < 0 || len > size - 30)
+        return 1;
+    /* ref id, start, span, records: ITF8; then by major version the counters (lengths only). */
+    const int fields[] = {0, 0, 0, 0, b[4] >= 3, 1, 0};
+    size_t at = 30;
+    for (size_t i = 0; i < sizeof fields / sizeof *fields; i++) {
+        if ((i == 4 || i == 5) && b[4] < 2)
+            continue; /* CRAM 1.x has no counters */
+        if (at >= n)
+            return 0;
+        at += (size_t)cram_varint_len(b[at], fields[i]);
+    }
+    if (at >= n || at + (size_t)cram_varint_len(b[at], 0) > n)
+        return 0; /* too short to tell: htslib finds out without allocating much */
+    return cram_itf8(b + at) > size;
 }
 
 /* Opens path as BAM, CRAM or SAM and reads its header; every way it can be unfit is a clear

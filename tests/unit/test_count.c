@@ -589,6 +589,10 @@ static void test_bad_input(void)
     snprintf(found, sizeof found, "%s/fuzz/regressions/count/cram-container-claims-4g",
              getenv("RW_SRCDIR") ? getenv("RW_SRCDIR") : ".");
     expect_input_error(found, &o, "claims more bytes than the file holds");
+    /* ... and one whose header container claims 1.7 billion landmarks (6.9 GB) in 705 bytes. */
+    snprintf(found, sizeof found, "%s/fuzz/regressions/count/cram-landmarks-claim-7g",
+             getenv("RW_SRCDIR") ? getenv("RW_SRCDIR") : ".");
+    expect_input_error(found, &o, "claims more bytes than the file holds");
 
     /* CRAM without its reference is an error, never zero counts. */
     rw_contig_counts *cc = NULL;
