@@ -4,16 +4,20 @@
 # What it does, in one run:
 #   1. simulates BAMs with `relapsewatch simulate` (known truth), cached in WORKDIR/bam:
 #      N_NORMALS normals (f = 0, no events) for both tools' references, and N_REP samples at
-#      each tumour fraction of FRACTIONS carrying PROFILE (1q21.3 last: later events win);
-#   2. relapsewatch, timed end to end: `count` every BAM -> `pon build` from the normals ->
+#      each tumour fraction of FRACTIONS carrying PROFILE (1q21.3 last: later events win); SIM
+#      chooses the simulator's profile: realistic (default: per-sample GC strength, genomic
+#      waves, overdispersion) or ideal;
+#   2. relapsewatch, timed end to end: `count` every BAM -> `pon build` from the normals (with
+#      the simulator's GC, `--gc-simulated`, as `--gc-fasta` gives it on real data) ->
 #      `call` every sample (defaults: 1q21.3 z-score and call, CBS segments, genome-wide
 #      tumour fraction, per-bin arrays in the JSON);
 #   3. CNVkit (Debian package, /usr/bin/python3), timed end to end on the same BAMs, along its
 #      documented WGS path (`batch --method wgs` done step by step so that the bins are the
 #      same): `samtools index` -> `coverage` on a BED of the same 500 kb bins (and on an empty
 #      antitarget BED, as batch does for WGS) -> `reference` from the normals (no FASTA: the
-#      simulated genome has none, so no GC/RepeatMasker correction, like relapsewatch without
-#      --gc-fasta) -> `fix` per sample; the 1q21.3 value is the weight-averaged log2 of the
+#      simulated genome has none, so CNVkit cannot correct GC or RepeatMasker here, while
+#      relapsewatch has the simulator's GC: on realistic samples this favours relapsewatch, as
+#      the table says) -> `fix` per sample; the 1q21.3 value is the weight-averaged log2 of the
 #      .cnr bins at least half inside the band (relapsewatch's rule for its region score);
 #   4. prints each tool's wall time for the series, its 1q21.3 log2 ratio against the truth
 #      log2(1 + f (C - 2) / 2) (mean absolute error) and its detection rate per fraction
@@ -30,7 +34,7 @@
 # Environment (defaults): RW (./relapsewatch, else relapsewatch on PATH), N_NORMALS (10),
 #   N_REP (10), FRACTIONS ("0 0.02 0.05 0.10"), DEPTH (0.1), PROFILE ("8q:4,17p:1,1q21.3:6"),
 #   C_1Q213 (6: the tumour copy number of 1q21.3 in PROFILE), BUILD (hg38), N_NULL (200: bin-level
-#   normals of the null calibration below; 0 skips it).
+#   normals of the null calibration below; 0 skips it), SIM (realistic or ideal).
 # Cost on a busy 2-core machine with the defaults (50 BAMs, ~20 MB each): ~1 min to simulate
 #   (first run only), ~15 s for relapsewatch, ~11 min for CNVkit (~12 s a BAM, mostly
 #   `coverage`), ~1 min of untimed calibration: ~13 min in all. N_REP=6 takes ~9 min.
@@ -49,6 +53,12 @@ DEPTH=${DEPTH:-0.1}
 PROFILE=${PROFILE:-"8q:4,17p:1,1q21.3:6"}
 C_1Q213=${C_1Q213:-6}
 BUILD=${BUILD:-hg38}
+SIM=${SIM:-realistic}
+case $SIM in
+realistic) SIM_ARGS=() ;;
+ideal) SIM_ARGS=(--ideal) ;;
+*) echo "peer.sh: SIM is realistic or ideal" >&2 && exit 1 ;;
+esac
 BIN=500000
 CNVKIT=/usr/bin/cnvkit # Debian's (cnvkit.py upstream), under /usr/bin/python3, not pyenv's
 
@@ -83,12 +93,13 @@ echo "peer.sh: working in $WORK (relapsewatch: $RW)" >&2
 
 # ------------------------------------------------------------------ 1. simulated series
 # Cached BAMs are reused only if they were made with the same parameters.
-PARAMS="version=$("$RW" --version 2>/dev/null | head -1) depth=$DEPTH build=$BUILD profile=$PROFILE"
+PARAMS="version=$("$RW" --version 2>/dev/null | head -1) depth=$DEPTH build=$BUILD profile=$PROFILE sim=$SIM"
 if [ "$(cat bam/params 2>/dev/null)" != "$PARAMS" ]; then
     rm -f bam/*.bam bam/*.bai bam/params
+    rm -rf rw/null
 fi
 simulate() { # out.bam seed fraction [profile]
-    local args=(-o "$1" --seed "$2" --tumour-fraction "$3" --depth "$DEPTH" --build "$BUILD")
+    local args=(-o "$1" --seed "$2" --tumour-fraction "$3" --depth "$DEPTH" --build "$BUILD" "${SIM_ARGS[@]}")
     [ -n "${4:-}" ] && args+=(--events "$4")
     [ -s "$1" ] || quiet "$RW" simulate "${args[@]}"
 }
@@ -117,7 +128,7 @@ t0=$(now)
 for n in "${NORMALS[@]}"; do quiet "$RW" count -o "rw/$n.tsv" "bam/$n.bam"; done
 NORMAL_TSVS=()
 for n in "${NORMALS[@]}"; do NORMAL_TSVS+=("rw/$n.tsv"); done
-quiet "$RW" pon build -o rw/pon.tsv "${NORMAL_TSVS[@]}"
+quiet "$RW" pon build --gc-simulated -o rw/pon.tsv "${NORMAL_TSVS[@]}"
 for s in "${SAMPLES[@]}"; do
     quiet "$RW" count -o "rw/$s.tsv" "bam/$s.bam"
     quiet "$RW" call --pon rw/pon.tsv -o "rw/$s.json" "rw/$s.tsv"
@@ -142,7 +153,8 @@ if [ "$N_NULL" -gt 0 ]; then
     mkdir -p rw/null
     for i in $(seq 1 "$N_NULL"); do
         [ -s "rw/null/n$i.tsv" ] ||
-            quiet "$RW" simulate --bins "rw/null/n$i.tsv" --seed $((50000 + i)) --depth "$DEPTH" --build "$BUILD"
+            quiet "$RW" simulate --bins "rw/null/n$i.tsv" --seed $((50000 + i)) --depth "$DEPTH" \
+                --build "$BUILD" "${SIM_ARGS[@]}"
         "$RW" call --no-segment --no-bins --pon rw/pon.tsv "rw/null/n$i.tsv" 2>/dev/null | rw_region
     done >rw/null.tsv
 fi
@@ -226,7 +238,7 @@ read -r CK_MEAN CK_SD <<<"$NORM_STATS"
 echo
 echo "relapsewatch $("$RW" --version 2>/dev/null | head -1 | awk '{ print $2 }') vs CNVkit" \
     "$("$CNVKIT" version 2>/dev/null | tail -1): ${#SAMPLES[@]} samples + $N_NORMALS normals," \
-    "${DEPTH}x, 500 kb bins, profile $PROFILE (1q21.3 at CN $C_1Q213)"
+    "${DEPTH}x, 500 kb bins, profile $PROFILE (1q21.3 at CN $C_1Q213), $SIM simulation"
 printf "wall time for the series (count/coverage + PoN/reference + call/fix): relapsewatch %.1f s, CNVkit %.1f s (%.1fx)\n" \
     "$RW_TIME" "$CNVKIT_TIME" "$(echo "$CNVKIT_TIME / $RW_TIME" | bc -l)"
 printf "CNVkit detection: z = (x - %.4f) / %.4f >= 3 (mean and SD of the normals' leave-one-out 1q21.3 log2)\n" \
