@@ -104,10 +104,11 @@ check_eq "daemon unchanged after the conflict" "$(state)" "$before"
 # The Slurm profile (workflow/profiles/slurm) on a one-node cluster started here: munged,
 # slurmctld and slurmd on free loopback ports, private to this test (slurmd needs root). Two
 # more draws of WF-P2 are counted as Slurm jobs; push and summary stay local rules.
-slurm_stop() {
+slurm_stop() { # then what tests/lib.sh's own EXIT trap does
     for d in slurmd slurmctld munged; do
         [ -f "$t_tmp/slurm/$d.pid" ] && kill "$(cat "$t_tmp/slurm/$d.pid")" 2>/dev/null
     done
+    rw_kill_daemons
     t_cleanup
 }
 if [ "$(id -u)" -ne 0 ] || ! command -v slurmctld >/dev/null || ! command -v slurmd >/dev/null ||
