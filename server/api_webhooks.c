@@ -133,8 +133,8 @@ out:
     return srv_clin_done(req);
 }
 
-/* GET /api/v1/webhooks: every subscription (deleted ones too), without secrets. */
-/* GET /api/v1/webhooks?limit=&cursor=: in id order, a page at a time. */
+/* GET /api/v1/webhooks?limit=&cursor=: every subscription (deleted ones too), without secrets,
+ * in id order, a page at a time. */
 static enum MHD_Result webhook_list(srv_request *req)
 {
     srv_cursor after;

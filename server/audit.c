@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "server/db.h"
+#include "server/deadline.h"
 #include "server/log.h"
 #include "server/reply.h"
 #include "server/router.h"
@@ -236,13 +237,27 @@ int srv_audit(srv_request *req, const char *action, const char *entity_type, int
                      action, entity_type, entity_id, details);
 }
 
-/* PRAGMA synchronous of conn (2 FULL, 1 NORMAL), or -1. */
-static int sync_level(sqlite3 *conn)
+/* Read rows commit without waiting for the disk (srv_audit_queue_start() says why): lowers
+ * conn's PRAGMA synchronous from FULL (or EXTRA) to NORMAL and returns the level to give back to
+ * restore_sync(); -1 when it was NORMAL or lower already (nothing to restore). */
+static int relax_sync(sqlite3 *conn)
 {
     sqlite3_stmt *st = srv_db_prepare(conn, "PRAGMA synchronous");
     int level = st && sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
     sqlite3_finalize(st);
+    if (level <= 1)
+        return -1;
+    sqlite3_exec(conn, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
     return level;
+}
+
+static void restore_sync(sqlite3 *conn, int level)
+{
+    if (level < 0)
+        return;
+    char sql[48];
+    snprintf(sql, sizeof sql, "PRAGMA synchronous = %d", level);
+    sqlite3_exec(conn, sql, NULL, NULL, NULL);
 }
 
 /* ---------------------------------------------------------------- reads, written behind */
@@ -334,17 +349,6 @@ static int write_batch(sqlite3 *c, const queued_read *rows, size_t n)
     return rc;
 }
 
-static void deadline_in(struct timespec *ts, long ms)
-{
-    clock_gettime(CLOCK_REALTIME, ts);
-    ts->tv_sec += ms / 1000;
-    ts->tv_nsec += (ms % 1000) * 1000000L;
-    if (ts->tv_nsec >= 1000000000L) {
-        ts->tv_sec++;
-        ts->tv_nsec -= 1000000000L;
-    }
-}
-
 /* Writes the oldest queued rows (at most BATCH_ROWS, not across the ring's end) and drops them
  * from the queue once committed. Called and returns with q.lock held. 0, or -1. */
 static int flush_some(sqlite3 *c)
@@ -373,9 +377,7 @@ static void *flusher(void *unused)
 {
     (void)unused;
     sqlite3 *c = srv_db_acquire(q.db);
-    /* Read rows commit without waiting for the disk; see srv_audit_queue_start(). */
-    int level = sync_level(c);
-    sqlite3_exec(c, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    int level = relax_sync(c);
     int failures = 0;
     pthread_mutex_lock(&q.lock);
     for (;;) {
@@ -385,7 +387,7 @@ static void *flusher(void *unused)
             break; /* stopping, nothing left */
         if (!q.stopping && !q.flush_now && q.count < QUEUE_ROWS / 2) {
             struct timespec ts;
-            deadline_in(&ts, SRV_AUDIT_FLUSH_MS);
+            srv_deadline_in(&ts, SRV_AUDIT_FLUSH_MS);
             pthread_cond_timedwait(&q.work, &q.lock, &ts);
         }
         if (!flush_some(c)) {
@@ -402,15 +404,11 @@ static void *flusher(void *unused)
             break;
         }
         struct timespec ts;
-        deadline_in(&ts, 100);
+        srv_deadline_in(&ts, 100);
         pthread_cond_timedwait(&q.work, &q.lock, &ts);
     }
     pthread_mutex_unlock(&q.lock);
-    if (level >= 0) {
-        char sql[48];
-        snprintf(sql, sizeof sql, "PRAGMA synchronous = %d", level);
-        sqlite3_exec(c, sql, NULL, NULL, NULL);
-    }
+    restore_sync(c, level);
     srv_db_release(q.db, c);
     return NULL;
 }
@@ -467,7 +465,7 @@ int srv_audit_flush(void)
     }
     while (rc == 0 && q.started && q.done < target) {
         struct timespec ts;
-        deadline_in(&ts, 10000);
+        srv_deadline_in(&ts, 10000);
         if (pthread_cond_timedwait(&q.written, &q.lock, &ts) == ETIMEDOUT)
             rc = -1;
     }
@@ -485,7 +483,7 @@ static int enqueue(const queued_read *r)
         return 0;
     }
     struct timespec ts;
-    deadline_in(&ts, FULL_WAIT_MS);
+    srv_deadline_in(&ts, FULL_WAIT_MS);
     while (q.count == QUEUE_ROWS && !q.stopping)
         if (pthread_cond_timedwait(&q.room, &q.lock, &ts) == ETIMEDOUT)
             break;
@@ -513,15 +511,9 @@ static int write_read_now(sqlite3 *c, const queued_read *r)
         free(text);
         return rc;
     }
-    int level = sync_level(c);
-    if (level > 1)
-        sqlite3_exec(c, "PRAGMA synchronous = NORMAL", NULL, NULL, NULL);
+    int level = relax_sync(c);
     int rc = write_batch(c, r, 1);
-    if (level > 1) {
-        char sql[48];
-        snprintf(sql, sizeof sql, "PRAGMA synchronous = %d", level);
-        sqlite3_exec(c, sql, NULL, NULL, NULL);
-    }
+    restore_sync(c, level);
     return rc;
 }
 

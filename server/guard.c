@@ -16,6 +16,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/deadline.h"
 #include "server/http.h"
 #include "server/log.h"
 
@@ -70,12 +71,7 @@ static void *sweep(void *arg)
     pthread_mutex_lock(&g->lock);
     while (!g->stopping) {
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 250 * 1000 * 1000;
-        if (until.tv_nsec >= 1000000000) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000;
-        }
+        srv_deadline_in(&until, 250);
         pthread_cond_timedwait(&g->wake, &g->lock, &until);
         int ncut = 0;
         const char *why = NULL;

@@ -28,6 +28,7 @@
 
 #include "server/datadir.h"
 #include "server/db.h"
+#include "server/deadline.h"
 #include "server/log.h"
 #include "server/metrics.h"
 #include "server/options.h"
@@ -374,8 +375,7 @@ static void *worker(void *arg)
         }
         /* Nothing to do (or the database was busy): sleep until notified, or poll again later. */
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_sec += got == SRV_RETRY ? 1 : IDLE_POLL_SECONDS;
+        srv_deadline_in(&until, 1000L * (got == SRV_RETRY ? 1 : IDLE_POLL_SECONDS));
         pthread_mutex_lock(&q->lock);
         while (!q->stop && q->wakeup == seen) {
             if (pthread_cond_timedwait(&q->wake, &q->lock, &until) == ETIMEDOUT)

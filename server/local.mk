@@ -24,7 +24,7 @@ server_libserver_la_SOURCES = \
 	server/monitor.c server/monitor.h \
 	server/api_clinical.c server/api_clinical.h server/resource.c server/resource.h \
 	server/datadir.c server/datadir.h server/blob.c server/blob.h \
-	server/guard.c server/guard.h \
+	server/guard.c server/guard.h server/deadline.h \
 	server/panel.c server/panel.h server/counts.c server/counts.h \
 	server/ddpcr_input.c server/ddpcr_input.h server/result_row.c server/result_row.h \
 	server/jobs.c server/jobs.h server/pipeline.c server/pipeline.h \

@@ -14,6 +14,7 @@
 #include <sqlite3.h>
 
 #include "server/db.h"
+#include "server/deadline.h"
 #include "server/export.h"
 #include "server/hl7.h"
 #include "server/jobs.h"
@@ -415,10 +416,7 @@ static void *run(void *arg)
         fan_out(o);
         deliver_due(o);
         struct timespec until;
-        clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += POLL_MS * 1000000L;
-        until.tv_sec += until.tv_nsec / 1000000000L;
-        until.tv_nsec %= 1000000000L;
+        srv_deadline_in(&until, POLL_MS);
         pthread_mutex_lock(&o->lock);
         if (!o->stop)
             pthread_cond_timedwait(&o->wake, &o->lock, &until);
