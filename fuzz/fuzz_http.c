@@ -169,8 +169,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         abort();
     struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd, (struct sockaddr *)&a, sizeof a))
-        abort(); /* the daemon died or stopped accepting */
+    /* A refused or failed connect is retried for a second (the daemon's backlog can fill for a
+     * moment while another fuzzer shares the machine); after that the daemon died: abort. */
+    for (int tries = 0; connect(fd, (struct sockaddr *)&a, sizeof a); tries++) {
+        if (tries == 100) {
+            perror("fuzz_http: connect");
+            abort();
+        }
+        close(fd);
+        if ((fd = socket(AF_INET, SOCK_STREAM, 0)) < 0)
+            abort();
+        usleep(10000);
+    }
     for (size_t off = 0; off < len;) {
         ssize_t w = send(fd, req + off, len - off, MSG_NOSIGNAL);
         if (w <= 0)

@@ -537,6 +537,22 @@ done:
         fclose(out);
 }
 
+/* A copy of from with n bytes at offset replaced. */
+static void copy_patched(const char *from, const char *to, long offset, const void *bytes, size_t n)
+{
+    FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
+    int c;
+    for (long at = 0; in && out && (c = getc(in)) != EOF; at++)
+        putc(at >= offset && at < offset + (long)n ? ((const unsigned char *)bytes)[at - offset]
+                                                   : c,
+             out);
+    CHECK(in && out);
+    if (in)
+        fclose(in);
+    if (out)
+        fclose(out);
+}
+
 static void expect_input_error(const char *path, const rw_count_opts *o, const char *words)
 {
     rw_bins *b = NULL;
@@ -593,6 +609,15 @@ static void test_bad_input(void)
     snprintf(found, sizeof found, "%s/fuzz/regressions/count/cram-landmarks-claim-7g",
              getenv("RW_SRCDIR") ? getenv("RW_SRCDIR") : ".");
     expect_input_error(found, &o, "claims more bytes than the file holds");
+    /* The same claims in a later container (range.cram's second one starts at byte 729: its
+     * length, then at 745 its landmark count, here made a 4-byte ITF8 of ~250 million). */
+    const char *cram = rw_test_path(RW_TEST_DATA, "cram/range.cram");
+    path_in_tmp(p, sizeof p, "later-length.cram");
+    copy_patched(cram, p, 729, "\xff\xff\xff\x7f", 4);
+    expect_input_error(p, &o, "claims more bytes than the file holds");
+    path_in_tmp(p, sizeof p, "later-landmarks.cram");
+    copy_patched(cram, p, 745, "\xef", 1);
+    expect_input_error(p, &o, "claims more bytes than the file holds");
 
     /* CRAM without its reference is an error, never zero counts. */
     rw_contig_counts *cc = NULL;
