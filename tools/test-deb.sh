@@ -4,7 +4,8 @@
 # it on this machine: its file list, its maintainer scripts, the unit (systemd-analyze verify
 # against the unpacked tree), and the unpacked daemon run from a temporary root (--help shows the
 # installed defaults; a short serve answers health, metrics and the pages; SIGTERM stops it).
-# Usage: tools/test-deb.sh [--check]   (--check also runs the package build's own tests)
+# Usage: tools/test-deb.sh [--check]   (--check also runs the package build's own tests; KEEP=1
+# keeps the work folder with the package, its build log and lintian's report)
 # Prints the build time; exit 0 when every check passes. Needs debhelper, dpkg-dev, fakeroot.
 set -e
 top=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,7 +19,7 @@ pid=""
 cleanup() {
     [ -n "$pid" ] && kill "$pid" 2>/dev/null
     chmod -R u+w "$tmp" 2>/dev/null
-    rm -rf "$tmp"
+    if [ -n "${KEEP:-}" ]; then echo "work folder kept: $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
 passed=0
@@ -68,6 +69,21 @@ check "postinst: state folder 0700" grep -q 'install -d -o relapsewatch -g relap
 check "postinst enables the unit (dh_installsystemd)" grep -q 'deb-systemd-helper' control/postinst
 check "depends on adduser and the libraries" sh -c 'grep "^Depends:" control/control | grep -q adduser &&
     grep "^Depends:" control/control | grep -q libmicrohttpd'
+
+# ---------------------------------------------------------------- lintian, Debian's policy checker
+# Installed when missing (as the bench scripts install their peers). Errors fail; the warnings
+# are listed, each with its reason in debian/relapsewatch.lintian-overrides when it is kept.
+if ! command -v lintian >/dev/null; then
+    sudo=$([ "$(id -u)" = 0 ] || echo sudo)
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends lintian \
+        >lintian-install.log 2>&1 || echo "lintian could not be installed: not run"
+fi
+if command -v lintian >/dev/null; then
+    lintian --fail-on error,warning --display-info "$deb" >lintian.log 2>&1 && ok ||
+        fail "lintian: $(grep -c '^[EW]:' lintian.log) errors and warnings: $(grep '^[EW]:' lintian.log)"
+    echo "lintian: $(grep -c '^E:' lintian.log) errors, $(grep -c '^W:' lintian.log) warnings, $(grep -c '^I:' lintian.log) notes"
+    grep '^I:' lintian.log || true
+fi
 
 # ---------------------------------------------------------------- the unpacked tree
 root=$tmp/root
