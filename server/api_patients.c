@@ -290,74 +290,111 @@ static int list_params_read(srv_request *req, list_params *lp)
     return 0;
 }
 
-/* One page (limit + 1 rows, to tell whether another follows), or NULL on an SQL error. */
-static json_t *list_rows_new(sqlite3 *db, const list_params *lp)
+/* The page's statement (limit + 1 rows, to tell whether another follows), bound, or NULL on an
+ * SQL error. The monitoring columns come from patient_summary; the last three, s1, s2 and s3,
+ * are the sort keys the cursor carries. The SQL names only the filters given, so that SQLite can
+ * use the index that serves them (an external id, a state in id order). Keyset pagination (the
+ * keyset only after a cursor, so the index serves both): stable under inserts; a patient whose
+ * keys change between two pages (a new alert) may move. */
+static sqlite3_stmt *list_statement(sqlite3 *db, const list_params *lp)
 {
     char sql[2048];
-    /* The monitoring columns come from patient_summary. Keyset pagination (the keyset only
-     * after a cursor, so the index serves both): stable under inserts; a patient whose keys
-     * change between two pages (a new alert) may move. */
     snprintf(sql, sizeof sql,
-             "SELECT p.*, ps.state, ps.open_alerts, ps.last_alert, ps.last_sample_date, "
-             "ps.n_samples, %s AS s1, %s AS s2, %s AS s3 "
-             "FROM patient_summary ps JOIN patients p ON p.id = ps.patient_id "
-             "WHERE (?2 IS NULL OR ps.external_id = ?2) "
-             "AND (?8 IS NULL OR ps.external_id LIKE ?8 ESCAPE '\\') "
-             "AND (?9 IS NULL OR p.updated_at >= ?9) AND (?3 IS NULL OR ps.state = ?3) "
+             "SELECT p.*, ps.state, ps.open_alerts, ps.last_sample_date, ps.n_samples, "
+             "%s AS s1, %s AS s2, %s AS s3 "
+             "FROM patient_summary ps JOIN patients p ON p.id = ps.patient_id WHERE 1%s%s%s%s"
              "%s%s%s%s%s ORDER BY %s LIMIT ?7",
-             lp->so->s1, lp->so->s2, lp->so->s3, lp->cursor ? "AND (" : "",
-             lp->cursor ? lp->so->keys : "", lp->cursor ? ") > (" : "",
+             lp->so->s1, lp->so->s2, lp->so->s3, lp->external_id ? " AND ps.external_id = ?2" : "",
+             lp->q ? " AND ps.external_id LIKE ?8 ESCAPE '\\'" : "",
+             lp->since ? " AND p.updated_at >= ?9" : "", lp->state ? " AND ps.state = ?3" : "",
+             lp->cursor ? " AND (" : "", lp->cursor ? lp->so->keys : "", lp->cursor ? ") > (" : "",
              lp->cursor ? lp->so->after : "", lp->cursor ? ")" : "", lp->so->keys);
-    json_t *args = json_pack("[o, s?, s?, f, f, s, I, s?, s?]",
-                             lp->cursor ? json_integer((json_int_t)lp->after.id) : json_null(),
-                             lp->external_id, lp->state, lp->after.s1, lp->after.s2, lp->after.s3,
-                             (json_int_t)lp->limit + 1, lp->q ? lp->like : NULL, lp->since);
-    json_t *rows = args ? srv_rows_query_new(db, sql, args) : NULL;
-    json_decref(args);
-    return rows;
+    sqlite3_stmt *st = srv_db_prepare(db, sql);
+    if (!st)
+        return NULL;
+    sqlite3_bind_int64(st, 1, lp->after.id);
+    if (lp->external_id)
+        sqlite3_bind_text(st, 2, lp->external_id, -1, SQLITE_STATIC);
+    if (lp->state)
+        sqlite3_bind_text(st, 3, lp->state, -1, SQLITE_STATIC);
+    sqlite3_bind_double(st, 4, lp->after.s1);
+    sqlite3_bind_double(st, 5, lp->after.s2);
+    sqlite3_bind_text(st, 6, lp->after.s3, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 7, lp->limit + 1);
+    if (lp->q)
+        sqlite3_bind_text(st, 8, lp->like, -1, SQLITE_STATIC);
+    if (lp->since)
+        sqlite3_bind_text(st, 9, lp->since, -1, SQLITE_STATIC);
+    return st;
 }
 
-/* The cursor of the page after rows (the extra row dropped), or null when there is none. */
-static json_t *next_cursor_new(json_t *rows, const list_params *lp)
+/* The keys of the current row of st (ncols columns, the sort keys last) into *k. */
+static void row_key(sqlite3_stmt *st, int ncols, list_key *k)
+{
+    const char *s3 = (const char *)sqlite3_column_text(st, ncols - 1);
+    k->id = sqlite3_column_int64(st, 0); /* p.id */
+    k->s1 = sqlite3_column_double(st, ncols - 3);
+    k->s2 = sqlite3_column_double(st, ncols - 2);
+    snprintf(k->s3, sizeof k->s3, "%s", s3 ? s3 : "");
+}
+
+/* The cursor of the page after the row whose keys are k, into t as a JSON string. */
+static void next_cursor_text(const list_key *k, const list_params *lp, srv_text *t)
 {
     char plain[256], buf[360];
-    if ((long)json_array_size(rows) <= lp->limit)
-        return json_null();
-    json_array_remove(rows, (size_t)lp->limit);
-    json_t *last = json_array_get(rows, (size_t)lp->limit - 1);
-    const char *s3 = json_string_value(json_object_get(last, "s3"));
-    json_int_t last_id = json_integer_value(json_object_get(last, "id"));
     if (lp->so == &sorts[0]) /* the id order keeps its original cursor format */
-        snprintf(plain, sizeof plain, "p1:%" JSON_INTEGER_FORMAT, last_id);
+        snprintf(plain, sizeof plain, "p1:%" PRId64, k->id);
     else
-        snprintf(plain, sizeof plain, "p2|%s|%.17g|%.17g|%" JSON_INTEGER_FORMAT "|%s", lp->so->name,
-                 json_number_value(json_object_get(last, "s1")),
-                 json_number_value(json_object_get(last, "s2")), last_id, s3 ? s3 : "");
+        snprintf(plain, sizeof plain, "p2|%s|%.17g|%.17g|%" PRId64 "|%s", lp->so->name, k->s1,
+                 k->s2, k->id, k->s3);
     b64_encode(plain, buf, sizeof buf);
-    return json_string(buf);
+    srv_text_string(t, buf, strlen(buf));
+}
+
+/* The page's answer written as text into t: {"patients": [...], "next_cursor": ...}, each
+ * patient an object of the statement's columns but the sort keys. 0, or -1 when a step fails. */
+static int patient_page_text(sqlite3_stmt *st, const list_params *lp, srv_text *t)
+{
+    int ncols = sqlite3_column_count(st), rc;
+    long n = 0;
+    list_key last = {0};
+    srv_text_lit(t, "{\"patients\":[");
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW && n < lp->limit) {
+        if (n++)
+            srv_text_lit(t, ",");
+        srv_text_row(t, st, ncols - 3);
+        row_key(st, ncols, &last);
+    }
+    srv_text_lit(t, "],\"next_cursor\":");
+    if (rc == SQLITE_ROW) /* one row more than the page: another page follows */
+        next_cursor_text(&last, lp, t);
+    else
+        srv_text_lit(t, "null");
+    srv_text_lit(t, "}");
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : -1;
 }
 
 static enum MHD_Result patient_list(srv_request *req)
 {
     list_params lp = {0};
-    json_t *rows, *next, *r;
-    size_t i;
+    srv_text page = {0};
+    sqlite3_stmt *st;
 
     if (list_params_read(req, &lp))
         return srv_clin_done(req);
-    if (!(rows = list_rows_new(req->db, &lp)))
+    if (!(st = list_statement(req->db, &lp)))
         return srv_reply_internal(req, "cannot list patients");
-    next = next_cursor_new(rows, &lp);
-    json_array_foreach(rows, i, r)
-    {
-        json_object_del(r, "s1");
-        json_object_del(r, "s2");
-        json_object_del(r, "s3");
-        json_object_del(r, "last_alert");
+    int bad = patient_page_text(st, &lp, &page) || page.failed;
+    sqlite3_finalize(st);
+    if (bad) {
+        free(page.s);
+        return srv_reply_internal(req, "cannot list patients");
     }
-    return srv_audit_read_reply(
-        req, "patients", 0,
-        json_pack("{s:o, s:o}", "patients", rows, "next_cursor", next ? next : json_null()));
+    if (srv_audit_read(req, "patients", 0)) {
+        free(page.s);
+        return MHD_YES;
+    }
+    return srv_reply_json_text(req, 200, page.s, page.len);
 }
 
 static enum MHD_Result patient_get(srv_request *req)

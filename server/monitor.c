@@ -56,39 +56,117 @@ static char *alert_evidence_text(const rw_trend_alert *al)
     return text;
 }
 
+/* The members of the API's alert object in their order, each with its column of
+ * SRV_MONITOR_ALERT_COLUMNS: the one description both forms below (object and text) follow. */
+typedef enum alert_value {
+    ALERT_INT,      /* an integer column */
+    ALERT_TEXT,     /* a text column, null when NULL */
+    ALERT_PATIENT,  /* the same, shown only with_patient */
+    ALERT_EVIDENCE, /* the stored evidence: JSON text the daemon wrote (schema: json_valid) */
+} alert_value;
+
+static const struct alert_member {
+    const char *key;
+    int col;
+    alert_value value;
+} alert_members[] = {
+    {"id", 0, ALERT_INT},
+    {"patient_id", 1, ALERT_INT},
+    {"external_id", 2, ALERT_PATIENT},
+    {"kind", 3, ALERT_TEXT},
+    {"rule", 4, ALERT_TEXT},
+    {"fired_on", 5, ALERT_TEXT},
+    {"sample_id", 6, ALERT_INT},
+    {"evidence", 7, ALERT_EVIDENCE},
+    {"closed_by", 8, ALERT_TEXT},
+    {"closed_on", 9, ALERT_TEXT},
+    {"created_at", 10, ALERT_TEXT},
+    {"retracted_at", 11, ALERT_TEXT},
+    {"acknowledged_at", 12, ALERT_TEXT},
+    {"acknowledged_by", 13, ALERT_TEXT},
+    {"comment", 14, ALERT_TEXT},
+};
+
+/* The stored evidence of the current row when it is a JSON object (n bytes), else NULL: the
+ * answer then shows {}, as it does for a row written before evidence was kept. */
+static const char *evidence_text(sqlite3_stmt *st, int col, size_t *n)
+{
+    const char *text = (const char *)sqlite3_column_text(st, col);
+    *n = (size_t)sqlite3_column_bytes(st, col);
+    size_t i = 0;
+    while (text && i < *n &&
+           (text[i] == ' ' || text[i] == '\n' || text[i] == '\r' || text[i] == '\t'))
+        i++;
+    return text && i < *n && text[i] == '{' ? text : NULL;
+}
+
 json_t *srv_monitor_alert_json_new(sqlite3_stmt *st, int with_patient)
 {
     int bad = 0;
-    json_t *o = json_object(), *ev = NULL;
-    const char *text = (const char *)sqlite3_column_text(st, 7);
-    if (text)
-        ev = json_loads(text, 0, NULL);
-#define COL_TEXT(i)                                                                                \
-    (sqlite3_column_type(st, (i)) == SQLITE_NULL                                                   \
-         ? json_null()                                                                             \
-         : json_string((const char *)sqlite3_column_text(st, (i))))
-    rw_json_put(o, "id", json_integer(sqlite3_column_int64(st, 0)), &bad);
-    rw_json_put(o, "patient_id", json_integer(sqlite3_column_int64(st, 1)), &bad);
-    if (with_patient)
-        rw_json_put(o, "external_id", COL_TEXT(2), &bad);
-    rw_json_put(o, "kind", COL_TEXT(3), &bad);
-    rw_json_put(o, "rule", COL_TEXT(4), &bad);
-    rw_json_put(o, "fired_on", COL_TEXT(5), &bad);
-    rw_json_put(o, "sample_id", json_integer(sqlite3_column_int64(st, 6)), &bad);
-    rw_json_put(o, "evidence", ev ? ev : json_object(), &bad);
-    rw_json_put(o, "closed_by", COL_TEXT(8), &bad);
-    rw_json_put(o, "closed_on", COL_TEXT(9), &bad);
-    rw_json_put(o, "created_at", COL_TEXT(10), &bad);
-    rw_json_put(o, "retracted_at", COL_TEXT(11), &bad);
-    rw_json_put(o, "acknowledged_at", COL_TEXT(12), &bad);
-    rw_json_put(o, "acknowledged_by", COL_TEXT(13), &bad);
-    rw_json_put(o, "comment", COL_TEXT(14), &bad);
-#undef COL_TEXT
-    if (bad) {
-        json_decref(o);
-        return NULL;
+    json_t *o = json_object();
+    size_t n;
+    for (size_t i = 0; i < sizeof alert_members / sizeof *alert_members; i++) {
+        const struct alert_member *m = &alert_members[i];
+        const char *ev;
+        json_t *v = NULL;
+        switch (m->value) {
+        case ALERT_INT:
+            v = json_integer(sqlite3_column_int64(st, m->col));
+            break;
+        case ALERT_PATIENT:
+            if (!with_patient)
+                continue;
+            /* fall through */
+        case ALERT_TEXT:
+            v = srv_col_text_new(st, m->col);
+            break;
+        case ALERT_EVIDENCE:
+            ev = evidence_text(st, m->col, &n);
+            v = ev ? json_loadb(ev, n, 0, NULL) : NULL;
+            v = v ? v : json_object();
+            break;
+        }
+        rw_json_put(o, m->key, v, &bad);
     }
-    return o;
+    return rw_json_done(o, bad);
+}
+
+void srv_monitor_alert_text(srv_text *t, sqlite3_stmt *st, int with_patient)
+{
+    size_t n;
+    srv_text_lit(t, "{");
+    for (size_t i = 0; i < sizeof alert_members / sizeof *alert_members; i++) {
+        const struct alert_member *m = &alert_members[i];
+        const char *ev;
+        if (m->value == ALERT_PATIENT && !with_patient)
+            continue;
+        if (i)
+            srv_text_lit(t, ",");
+        srv_text_string(t, m->key, strlen(m->key));
+        srv_text_lit(t, ":");
+        switch (m->value) {
+        case ALERT_INT:
+            srv_text_int(t, sqlite3_column_int64(st, m->col));
+            break;
+        case ALERT_PATIENT:
+        case ALERT_TEXT:
+            if (sqlite3_column_type(st, m->col) == SQLITE_NULL)
+                srv_text_lit(t, "null");
+            else
+                srv_text_string(t, (const char *)sqlite3_column_text(st, m->col),
+                                (size_t)sqlite3_column_bytes(st, m->col));
+            break;
+        case ALERT_EVIDENCE:
+            /* Spliced as stored: the daemon wrote it with json_dumps (compact, keys sorted),
+             * which is what parsing and dumping it again gives, at a tenth of the cost. */
+            if ((ev = evidence_text(st, m->col, &n)))
+                srv_text_raw(t, ev, n);
+            else
+                srv_text_lit(t, "{}");
+            break;
+        }
+    }
+    srv_text_lit(t, "}");
 }
 
 json_t *srv_monitor_alerts_new(sqlite3_stmt *st, int with_patient)

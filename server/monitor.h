@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "core/trend.h"
+#include "server/rows.h"
 
 /* Recomputes patient_id's state and alerts on conn (inside the caller's transaction).
  * Alerts that the engine still raises keep their id and acknowledgement; new ones are inserted;
@@ -41,6 +42,10 @@ void srv_monitor_config(rw_trend_config *cfg);
  * evidence, closed_by, closed_on, created_at, retracted_at, acknowledged_at, acknowledged_by,
  * comment}. NULL on allocation failure. */
 json_t *srv_monitor_alert_json_new(sqlite3_stmt *st, int with_patient);
+/* The same object appended to t as JSON text, byte for byte what json_dumps(JSON_COMPACT) gives
+ * for it, with the stored evidence copied rather than parsed and dumped again (a page of 50
+ * alerts cost 32 M instructions that way). */
+void srv_monitor_alert_text(srv_text *t, sqlite3_stmt *st, int with_patient);
 /* Steps st (prepared and bound by the caller, selecting SRV_MONITOR_ALERT_COLUMNS first) to its
  * end and returns a new array of its alert objects; NULL on an SQL or allocation error. st
  * stays the caller's to finalize. */

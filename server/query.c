@@ -2,6 +2,7 @@
 #include "server/query.h"
 
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,13 @@ bad:
     return -1;
 }
 
+void srv_cursor_text(const char *key, int64_t id, char text[SRV_CURSOR_TEXT])
+{
+    char plain[96];
+    snprintf(plain, sizeof plain, "%.63s|%" PRId64, key ? key : "", id);
+    b64_encode((const unsigned char *)plain, strlen(plain), text);
+}
+
 enum MHD_Result srv_reply_page(srv_request *req, const char *list_key, json_t *rows, long limit,
                                const char *id_key, const char *sort_key)
 {
@@ -180,12 +188,10 @@ enum MHD_Result srv_reply_page(srv_request *req, const char *list_key, json_t *r
     if (!rows)
         return srv_reply_internal(req, "cannot read a list");
     if ((long)json_array_size(rows) > limit) {
-        char plain[96], text[132];
+        char text[SRV_CURSOR_TEXT];
         json_t *last = json_array_get(rows, (size_t)limit - 1);
         const char *key = sort_key ? json_string_value(json_object_get(last, sort_key)) : "";
-        snprintf(plain, sizeof plain, "%.63s|%" JSON_INTEGER_FORMAT, key ? key : "",
-                 id_key ? json_integer_value(json_object_get(last, id_key)) : 1);
-        b64_encode((const unsigned char *)plain, strlen(plain), text);
+        srv_cursor_text(key, id_key ? json_integer_value(json_object_get(last, id_key)) : 1, text);
         json_decref(next);
         next = json_string(text);
         while ((long)json_array_size(rows) > limit)

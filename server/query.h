@@ -37,6 +37,10 @@ typedef struct srv_cursor {
 /* Reads `cursor`: 0 (c->present 0 when absent), or 422 "invalid_value" for a cursor this server
  * did not give. */
 int srv_query_cursor(srv_request *req, srv_cursor *c);
+/* The cursor of a row whose sort value is key (NULL or "" in id order; 63 bytes at most are
+ * kept) and whose id is id, as next_cursor gives it, into text. */
+#define SRV_CURSOR_TEXT 132
+void srv_cursor_text(const char *key, int64_t id, char text[SRV_CURSOR_TEXT]);
 /* A page from rows (stolen) fetched with LIMIT limit + 1: keeps limit rows and answers 200
  * {list_key: rows, "next_cursor": cursor of the last kept row or null}; the cursor takes the row's
  * id_key and (when not NULL) sort_key; a list keyed by a unique sort value alone (backups by name)

@@ -41,19 +41,11 @@ enum MHD_Result srv_reply_bytes(srv_request *req, unsigned status, const char *c
     return park(req, status, resp);
 }
 
-enum MHD_Result srv_reply_json(srv_request *req, unsigned status, json_t *body)
+/* Sends text (malloc'd JSON, len bytes, stolen) with status and, when not NULL, a Location
+ * (stolen too). */
+static enum MHD_Result send_json_text(srv_request *req, unsigned status, char *text, size_t len,
+                                      char *location)
 {
-    if (!body)
-        return srv_reply_internal(req, "NULL JSON body (out of memory?)");
-    char *text = json_dumps(body, JSON_COMPACT);
-    /* 201/202: where the new resource lives or the job to poll (location.h); NULL when none. */
-    char *location = status == 201 || status == 202 ? srv_location_new(req, body) : NULL;
-    json_decref(body);
-    if (!text) {
-        free(location);
-        return srv_reply_internal(req, "json_dumps failed");
-    }
-    size_t len = strlen(text);
     srv_idempotency_capture(req, status, text, len); /* kept when the request has a key */
     /* MHD frees the text with free() once sent: no copy. */
     struct MHD_Response *resp = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
@@ -68,6 +60,28 @@ enum MHD_Result srv_reply_json(srv_request *req, unsigned status, json_t *body)
         MHD_add_response_header(resp, MHD_HTTP_HEADER_LOCATION, location);
     free(location);
     return park(req, status, resp);
+}
+
+enum MHD_Result srv_reply_json(srv_request *req, unsigned status, json_t *body)
+{
+    if (!body)
+        return srv_reply_internal(req, "NULL JSON body (out of memory?)");
+    char *text = json_dumps(body, JSON_COMPACT);
+    /* 201/202: where the new resource lives or the job to poll (location.h); NULL when none. */
+    char *location = status == 201 || status == 202 ? srv_location_new(req, body) : NULL;
+    json_decref(body);
+    if (!text) {
+        free(location);
+        return srv_reply_internal(req, "json_dumps failed");
+    }
+    return send_json_text(req, status, text, strlen(text), location);
+}
+
+enum MHD_Result srv_reply_json_text(srv_request *req, unsigned status, char *text, size_t len)
+{
+    if (!text)
+        return srv_reply_internal(req, "NULL JSON text (out of memory?)");
+    return send_json_text(req, status, text, len, NULL);
 }
 
 /* ---------------------------------------------------------------- paths out of messages */

@@ -9,6 +9,10 @@
 
 /* Sends body (stolen: the reference is consumed, even on failure) with the given status. */
 enum MHD_Result srv_reply_json(srv_request *req, unsigned status, json_t *body);
+/* Sends JSON already written as text (len bytes of malloc'd memory, stolen: freed once sent
+ * or on failure) with the given status, as srv_reply_json does a body; NULL answers 500. For
+ * the list pages written straight from SQL rows (rows.h: srv_text). */
+enum MHD_Result srv_reply_json_text(srv_request *req, unsigned status, char *text, size_t len);
 /* Sends an error. code: a stable machine word ("not_found", "invalid_field", "conflict", ...);
  * field: the offending JSON field or parameter, or NULL. File paths in the message are replaced
  * (srv_scrub_paths): a client never learns the server's layout. */

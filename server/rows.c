@@ -1,7 +1,9 @@
 /* SQL rows as JSON objects (see rows.h). */
 #include "server/rows.h"
 
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "server/db.h"
@@ -246,4 +248,160 @@ json_t *srv_rows_of_ids_new(sqlite3 *db, sqlite3_stmt *ids,
         return NULL;
     }
     return all;
+}
+
+/* ---------------------------------------------------------------- JSON text from rows */
+
+/* Room for n more bytes and the NUL; 0, or -1 with t->failed set. */
+static int text_reserve(srv_text *t, size_t n)
+{
+    if (t->failed)
+        return -1;
+    if (t->len + n < t->cap)
+        return 0;
+    size_t cap = t->cap ? t->cap : 4096;
+    while (t->len + n >= cap)
+        cap *= 2;
+    char *s = realloc(t->s, cap);
+    if (!s) {
+        t->failed = 1;
+        return -1;
+    }
+    t->s = s;
+    t->cap = cap;
+    return 0;
+}
+
+void srv_text_raw(srv_text *t, const char *s, size_t n)
+{
+    if (text_reserve(t, n))
+        return;
+    memcpy(t->s + t->len, s, n);
+    t->len += n;
+    t->s[t->len] = '\0';
+}
+
+/* The escape of byte c (below 0x20, '"' or '\\') into esc, as jansson writes it; its length. */
+static size_t escape_of(unsigned char c, char esc[6])
+{
+    static const char hex[] = "0123456789ABCDEF";
+    esc[0] = '\\';
+    switch (c) {
+    case '"':
+    case '\\':
+        esc[1] = (char)c;
+        return 2;
+    case '\b':
+        esc[1] = 'b';
+        return 2;
+    case '\f':
+        esc[1] = 'f';
+        return 2;
+    case '\n':
+        esc[1] = 'n';
+        return 2;
+    case '\r':
+        esc[1] = 'r';
+        return 2;
+    case '\t':
+        esc[1] = 't';
+        return 2;
+    default:
+        memcpy(esc + 1, "u00", 3);
+        esc[4] = hex[c >> 4];
+        esc[5] = hex[c & 15];
+        return 6;
+    }
+}
+
+void srv_text_string(srv_text *t, const char *s, size_t n)
+{
+    size_t run = 0; /* start of the bytes not yet copied */
+    srv_text_lit(t, "\"");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\')
+            continue;
+        char esc[6];
+        size_t k = escape_of(c, esc);
+        srv_text_raw(t, s + run, i - run);
+        srv_text_raw(t, esc, k);
+        run = i + 1;
+    }
+    srv_text_raw(t, s + run, n - run);
+    srv_text_lit(t, "\"");
+}
+
+void srv_text_int(srv_text *t, int64_t v)
+{
+    char buf[24], *p = buf + sizeof buf;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do
+        *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (v < 0)
+        *--p = '-';
+    srv_text_raw(t, p, (size_t)(buf + sizeof buf - p));
+}
+
+void srv_text_real(srv_text *t, double v)
+{
+    char buf[40];
+    if (!isfinite(v)) {
+        srv_text_lit(t, "null");
+        return;
+    }
+    /* jansson's form: %.17g, then ".0" when it reads as an integer, and the exponent without
+     * its '+' and leading zeros ("1e+20" -> "1e20", "1e-05" -> "1e-5"). */
+    int n = snprintf(buf, sizeof buf - 2, "%.17g", v);
+    char *e = strchr(buf, 'e');
+    if (!e && !strchr(buf, '.')) {
+        memcpy(buf + n, ".0", 3);
+        n += 2;
+    }
+    if (e) {
+        char *from = e + 1, *to = e + 1;
+        if (*from == '+')
+            from++;
+        else if (*from == '-')
+            from = ++to;
+        while (*from == '0' && from[1])
+            from++;
+        memmove(to, from, strlen(from) + 1);
+        n = (int)strlen(buf);
+    }
+    srv_text_raw(t, buf, (size_t)n);
+}
+
+void srv_text_column(srv_text *t, sqlite3_stmt *st, int i)
+{
+    switch (sqlite3_column_type(st, i)) {
+    case SQLITE_INTEGER:
+        srv_text_int(t, sqlite3_column_int64(st, i));
+        break;
+    case SQLITE_FLOAT:
+        srv_text_real(t, sqlite3_column_double(st, i));
+        break;
+    case SQLITE_TEXT: {
+        const char *s = (const char *)sqlite3_column_text(st, i);
+        srv_text_string(t, s, (size_t)sqlite3_column_bytes(st, i));
+        break;
+    }
+    default:
+        srv_text_lit(t, "null");
+    }
+}
+
+void srv_text_row(srv_text *t, sqlite3_stmt *st, int ncols)
+{
+    srv_text_lit(t, "{");
+    for (int c = 0; c < ncols; c++) {
+        const char *name = sqlite3_column_name(st, c);
+        if (c)
+            srv_text_lit(t, ",");
+        srv_text_string(t, name, strlen(name));
+        srv_text_lit(t, ":");
+        srv_text_column(t, st, c);
+    }
+    srv_text_lit(t, "}");
 }

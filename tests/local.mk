@@ -57,3 +57,4 @@ EXTRA_DIST += tests/integration/interop_setup.sh tests/fhir/validate.mjs tests/h
 	tests/hl7/mllp_receiver.py tests/webhooks/receiver.py
 SCRIPT_TESTS += tests/integration/test_logging.sh tests/integration/test_hardening.sh
 UNIT_TESTS += tests/unit/test_audit
+UNIT_TESTS += tests/unit/test_rows_text
