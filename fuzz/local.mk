@@ -12,4 +12,4 @@ fuzz_fuzz_count_SOURCES = fuzz/fuzz_count.c $(FUZZ_COMMON)
 fuzz_fuzz_ddpcr_SOURCES = fuzz/fuzz_ddpcr.c $(FUZZ_COMMON)
 fuzz_fuzz_route_SOURCES = fuzz/fuzz_route.c $(FUZZ_COMMON)
 fuzz_fuzz_http_SOURCES = fuzz/fuzz_http.c $(FUZZ_COMMON)
-EXTRA_DIST += fuzz/run.sh fuzz/seed.sh fuzz/corpus fuzz/regressions
+EXTRA_DIST += fuzz/run.sh fuzz/seed.sh fuzz/seed_http.py fuzz/http.dict fuzz/corpus fuzz/regressions

@@ -35,7 +35,10 @@ for h in $HARNESSES; do
     max_len=262144
     [ "$h" = count ] && max_len=65536
     # -timeout: an input that takes longer is a hang (a finding); -rss_limit_mb: a leak or bomb.
-    RW_SRCDIR="$SRC" "$B/fuzz_$h" -max_total_time="$SECONDS_EACH" -print_final_stats=1 \
+    # A harness's dictionary (fuzz/H.dict: the API's words for http) guides its mutations.
+    dict=()
+    [ -f "$SRC/fuzz/$h.dict" ] && dict=(-dict="$SRC/fuzz/$h.dict")
+    RW_SRCDIR="$SRC" "$B/fuzz_$h" "${dict[@]}" -max_total_time="$SECONDS_EACH" -print_final_stats=1 \
         -timeout=10 -rss_limit_mb=2048 -max_len=$max_len -artifact_prefix="$B/findings/$h/" \
         "$B/corpus/$h" "$SRC/fuzz/corpus/$h" >"$log" 2>&1 || true
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)

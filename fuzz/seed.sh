@@ -64,4 +64,6 @@ req chunked $'POST /api/v1/patients HTTP/1.1\nHost: x\nAuthorization: Bearer @T@
 req static $'GET /index.html HTTP/1.1\nHost: x\n\n'
 req audit $'GET /api/v1/admin/audit?limit=2&entity_type=patient HTTP/1.1\nHost: x\nAuthorization: Bearer @T@\n\n'
 req backups $'GET /api/v1/admin/backups?limit=1 HTTP/1.1\nHost: x\nAuthorization: Bearer @T@\n\n'
+# ... and one for every operation of the API description, with the harness's dictionary.
+python3 "$HERE/seed_http.py" "$HERE/.."
 ls "$C"/* | wc -l
