@@ -15,8 +15,9 @@ B=$(mkdir -p "${FUZZ_BUILD:-$SRC/build/fuzz}" && cd "${FUZZ_BUILD:-$SRC/build/fu
 command -v clang >/dev/null || { echo "fuzz/run.sh: needs clang (apt-get install clang libclang-rt-14-dev)" >&2; exit 2; }
 
 SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
-if [ ! -f "$B/Makefile" ]; then
-    (cd "$B" && "$SRC/configure" -q CC=clang CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $SAN" \
+# (re)configured when the flags lack the fuzzing-mode macro (a folder of an older run.sh)
+if ! grep -qs FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION "$B/Makefile"; then
+    (cd "$B" && "$SRC/configure" -q CC=clang CFLAGS="-g -O1 -fno-omit-frame-pointer -fsanitize=fuzzer-no-link $SAN -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION" \
         >/dev/null 2>&1) || { echo "fuzz/run.sh: configure failed in $B" >&2; exit 2; }
 fi
 make -C "$B" -s -j2 core/libcore.la json/libjson.la server/libserver.la >/dev/null
