@@ -1,15 +1,15 @@
-/* SHA-256 (FIPS 180-4), incremental: token hashes now, upload checksums later. No allocation. */
+/* SHA-256 (FIPS 180-4), incremental: audit rows, token hashes, upload checksums, backup
+ * manifests. libsodium's implementation (crypto_hash_sha256) behind a small API of our own,
+ * plus the hex forms the database and the manifests store. No allocation. */
 #ifndef SRV_SHA256_H
 #define SRV_SHA256_H
 
+#include <sodium.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct srv_sha256 {
-    uint32_t h[8];
-    uint64_t len; /* bytes hashed so far */
-    uint8_t buf[64];
-    size_t nbuf;
+    crypto_hash_sha256_state state;
 } srv_sha256;
 
 void srv_sha256_init(srv_sha256 *s);
