@@ -58,3 +58,4 @@ EXTRA_DIST += tests/integration/interop_setup.sh tests/fhir/validate.mjs tests/h
 SCRIPT_TESTS += tests/integration/test_logging.sh tests/integration/test_hardening.sh
 UNIT_TESTS += tests/unit/test_audit
 UNIT_TESTS += tests/unit/test_rows_text
+SCRIPT_TESTS += tests/integration/test_lists_paging.sh
