@@ -11,7 +11,12 @@
  * Reads are written behind (srv_audit_queue_start): a read's row is queued with its time, actor
  * and client when the read is served, and one thread appends the queued rows in batches, each
  * batch one transaction, every SRV_AUDIT_FLUSH_MS or sooner when the queue fills. A read thus
- * costs a copy into the queue instead of a serialised write transaction. The rows keep their
+ * costs a copy into the queue instead of a serialised write transaction. A read identical to a
+ * queued one of the same second (same actor, token, client, method, route, record: same_read())
+ * is counted into that row instead ("count" in its details): the trail's times are to the second,
+ * so it loses nothing it could tell apart, and a client polling thousands of times a second
+ * costs one row a second, not thousands (with a row per read the one writer was the ceiling of
+ * the trend's throughput, and the full queue stalled reads: issue 14). The rows keep their
  * order and the chain; a crash of the daemon loses at most the rows still queued (the reads of
  * the last few milliseconds), a clean stop writes them all, and requests under /api/v1/admin/
  * (the trail's listing, its verification, backups) first wait until the reads served before
@@ -28,6 +33,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "server/answer_cache.h" /* srv_fnv1a */
 #include "server/db.h"
 #include "server/deadline.h"
 #include "server/log.h"
@@ -181,9 +187,8 @@ static int append(sqlite3 *c, audit_row *r)
     return rc;
 }
 
-static void now_iso(char at[32])
+static void iso_time(time_t t, char at[32])
 {
-    time_t t = time(NULL);
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(at, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
@@ -204,7 +209,7 @@ static int write_row(sqlite3 *conn, const char *actor, int64_t token_id, const c
                      json_t *details)
 {
     char at[32], *text = NULL;
-    now_iso(at);
+    iso_time(time(NULL), at);
     if (details && !(text = json_dumps(details, JSON_COMPACT | JSON_SORT_KEYS)))
         return -1;
     audit_row r = {.actor = actor,
@@ -262,17 +267,22 @@ static void restore_sync(sqlite3 *conn, int level)
 
 /* ---------------------------------------------------------------- reads, written behind */
 
-/* A read's row as taken when the read is served; hashed and written later. */
+/* A read's row as taken when the read is served; hashed and written later. Identical reads
+ * (same_read()) queued while the row waits are counted in it instead of queued again. */
 typedef struct queued_read {
     int64_t token_id, entity_id, patient_id; /* patient_id 0: none */
     const char *route;                       /* the route template (static), "" for none */
-    char entity_type[16], method[16], actor[64], client[48], at[32];
+    char entity_type[16], method[16], actor[64], client[48];
     int has_client;
+    uint64_t key;   /* hash of the fields above: the coalescing index's */
+    uint32_t count; /* reads this row stands for (>= 1) */
+    time_t at;      /* when (the trail's resolution: a second) */
 } queued_read;
 
 #define QUEUE_ROWS   8192 /* bound of the queue: at ~20,000 reads a second, 0.4 s of them */
 #define BATCH_ROWS   1024 /* rows a transaction at most; a queue this full is flushed at once */
 #define FULL_WAIT_MS 2000 /* a read waits this long for room before it is refused */
+#define INDEX_SLOTS  4096 /* the coalescing index: key -> ring slot (power of 2; lossy) */
 
 static struct {
     pthread_mutex_t lock;
@@ -283,31 +293,40 @@ static struct {
     srv_db *db;
     queued_read *ring; /* QUEUE_ROWS slots; rows at head .. head + count - 1 (mod QUEUE_ROWS) */
     size_t head, count;
-    uint64_t queued, done; /* rows ever queued, rows ever written */
+    size_t writing; /* the oldest rows the flusher is writing (lock out): left as they are */
+    int32_t index[INDEX_SLOTS]; /* a queued row of each key (ring slot), or stale: checked */
+    uint64_t queued, done;      /* rows ever queued, rows ever written */
     int started, stopping, flush_now;
 } q = {.lock = PTHREAD_MUTEX_INITIALIZER,
        .work = PTHREAD_COND_INITIALIZER,
        .room = PTHREAD_COND_INITIALIZER,
        .written = PTHREAD_COND_INITIALIZER};
 
-/* The details column of a read's row: {"method", "route", "patient_id" when known}. New. */
+/* The details column of a read's row: {"method", "route", "patient_id" when known}, and for a
+ * row standing for several identical reads of the same second their "count". New. */
 static json_t *read_details_new(const queued_read *r)
 {
     json_t *d = json_pack("{s:s, s:s}", "method", r->method, "route", r->route);
-    if (d && r->patient_id > 0 &&
-        json_object_set_new(d, "patient_id", json_integer(r->patient_id))) {
+    int bad = !d;
+    if (d && r->patient_id > 0)
+        bad |= json_object_set_new(d, "patient_id", json_integer(r->patient_id));
+    if (d && r->count > 1)
+        bad |= json_object_set_new(d, "count", json_integer(r->count));
+    if (bad) {
         json_decref(d);
         return NULL;
     }
     return d;
 }
 
-/* The audit_row of r, its details text into *text (free() it). 0, or -1 out of memory. */
-static int read_row_of(const queued_read *r, audit_row *row, char **text)
+/* The audit_row of r, its time into at, its details text into *text (free() it). 0, or -1 out
+ * of memory. */
+static int read_row_of(const queued_read *r, audit_row *row, char at[32], char **text)
 {
     json_t *d = read_details_new(r);
     *text = d ? json_dumps(d, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
     json_decref(d);
+    iso_time(r->at, at);
     *row = (audit_row){.actor = r->actor,
                        .has_token = r->token_id > 0,
                        .token_id = r->token_id,
@@ -315,7 +334,7 @@ static int read_row_of(const queued_read *r, audit_row *row, char **text)
                        .entity_type = r->entity_type,
                        .has_entity = 1,
                        .entity_id = r->entity_id,
-                       .at = r->at,
+                       .at = at,
                        .details = *text,
                        .client = r->has_client ? r->client : NULL};
     return *text ? 0 : -1;
@@ -332,8 +351,8 @@ static int write_batch(sqlite3 *c, const queued_read *rows, size_t n)
     int rc = read_head(c, &id, prev) || !(st = srv_db_prepare(c, INSERT_ROW)) ? -1 : 0;
     for (size_t i = 0; i < n && !rc; i++) {
         audit_row row;
-        char *text;
-        rc = read_row_of(&rows[i], &row, &text);
+        char at[32], *text;
+        rc = read_row_of(&rows[i], &row, at, &text);
         row.id = id + (int64_t)i;
         if (!rc && !(rc = insert_row(c, st, &row, prev, hash)))
             memcpy(prev, hash, sizeof prev);
@@ -357,10 +376,13 @@ static int flush_some(sqlite3 *c)
     if (n > QUEUE_ROWS - q.head)
         n = QUEUE_ROWS - q.head;
     const queued_read *rows = &q.ring[q.head];
-    /* Readers only fill free slots, so these rows stay as they are while the lock is out. */
+    /* Readers fill free slots and count reads into rows after these (enqueue()), so these rows
+     * stay as they are while the lock is out. */
+    q.writing = n;
     pthread_mutex_unlock(&q.lock);
     int rc = write_batch(c, rows, n);
     pthread_mutex_lock(&q.lock);
+    q.writing = 0;
     if (rc)
         return -1;
     q.head = (q.head + n) % QUEUE_ROWS;
@@ -419,8 +441,9 @@ int srv_audit_queue_start(srv_db *db)
     int rc = -1;
     if (!q.started && (q.ring = calloc(QUEUE_ROWS, sizeof q.ring[0]))) {
         q.db = db;
-        q.head = q.count = 0;
+        q.head = q.count = q.writing = 0;
         q.stopping = q.flush_now = 0;
+        memset(q.index, 0xff, sizeof q.index); /* -1: none */
         if (pthread_create(&q.thread, NULL, flusher, NULL) == 0) {
             q.started = 1;
             rc = 0;
@@ -473,14 +496,43 @@ int srv_audit_flush(void)
     return rc;
 }
 
-/* Queues r: 1 when queued, 0 when the queue is not running (write it now), -1 when it stayed
- * full for FULL_WAIT_MS or is stopping. */
+/* Whether a and b are the same read (who, from where, what, by which route). */
+static int same_read(const queued_read *a, const queued_read *b)
+{
+    return a->key == b->key && a->token_id == b->token_id && a->entity_id == b->entity_id &&
+           a->patient_id == b->patient_id && a->has_client == b->has_client &&
+           strcmp(a->route, b->route) == 0 && strcmp(a->entity_type, b->entity_type) == 0 &&
+           strcmp(a->method, b->method) == 0 && strcmp(a->actor, b->actor) == 0 &&
+           (!a->has_client || strcmp(a->client, b->client) == 0);
+}
+
+/* Counts r into a queued row of the same read in the same second that is not being written yet:
+ * 1 when counted, 0 when there is none. Under q.lock. */
+static int coalesce(const queued_read *r)
+{
+    int32_t slot = q.index[r->key & (INDEX_SLOTS - 1)];
+    if (slot < 0)
+        return 0;
+    size_t age = ((size_t)slot + QUEUE_ROWS - q.head) % QUEUE_ROWS; /* 0: the oldest row */
+    queued_read *row = &q.ring[slot];
+    if (age < q.writing || age >= q.count || row->at != r->at || !same_read(row, r))
+        return 0;
+    row->count++;
+    return 1;
+}
+
+/* Queues r, or counts it into a queued row of the same read: 1 when queued, 0 when the queue is
+ * not running (write it now), -1 when it stayed full for FULL_WAIT_MS or is stopping. */
 static int enqueue(const queued_read *r)
 {
     pthread_mutex_lock(&q.lock);
     if (!q.started) {
         pthread_mutex_unlock(&q.lock);
         return 0;
+    }
+    if (!q.stopping && coalesce(r)) {
+        pthread_mutex_unlock(&q.lock);
+        return 1;
     }
     struct timespec ts;
     srv_deadline_in(&ts, FULL_WAIT_MS);
@@ -489,7 +541,9 @@ static int enqueue(const queued_read *r)
             break;
     int rc = -1;
     if (q.count < QUEUE_ROWS && !q.stopping) {
-        q.ring[(q.head + q.count) % QUEUE_ROWS] = *r;
+        size_t slot = (q.head + q.count) % QUEUE_ROWS;
+        q.ring[slot] = *r;
+        q.index[r->key & (INDEX_SLOTS - 1)] = (int32_t)slot;
         q.count++;
         q.queued++;
         if (q.count == 1 || q.count == QUEUE_ROWS / 2)
@@ -506,8 +560,8 @@ static int write_read_now(sqlite3 *c, const queued_read *r)
 {
     if (!sqlite3_get_autocommit(c)) { /* inside the caller's transaction */
         audit_row row;
-        char *text;
-        int rc = read_row_of(r, &row, &text) || append(c, &row) ? -1 : 0;
+        char at[32], *text;
+        int rc = read_row_of(r, &row, at, &text) || append(c, &row) ? -1 : 0;
         free(text);
         return rc;
     }
@@ -515,6 +569,18 @@ static int write_read_now(sqlite3 *c, const queued_read *r)
     int rc = write_batch(c, r, 1);
     restore_sync(c, level);
     return rc;
+}
+
+/* The coalescing key of r: a hash of what same_read() compares. */
+static uint64_t read_key(const queued_read *r)
+{
+    const int64_t ids[3] = {r->token_id, r->entity_id, r->patient_id};
+    const char *texts[5] = {r->route, r->entity_type, r->method, r->actor,
+                            r->has_client ? r->client : ""};
+    uint64_t h = srv_fnv1a(SRV_FNV_SEED, ids, sizeof ids);
+    for (size_t i = 0; i < 5; i++)
+        h = srv_fnv1a(h, texts[i], strlen(texts[i]) + 1); /* with its NUL: a separator */
+    return h;
 }
 
 /* A read's row; patient_id (0: none) lets the trail be filtered by patient. 0, or -1 after
@@ -525,12 +591,14 @@ static int record_read(srv_request *req, const char *entity_type, int64_t entity
     queued_read r = {.token_id = req->caller.token_id,
                      .entity_id = entity_id,
                      .patient_id = patient_id,
-                     .route = req->route ? req->route->path : ""};
-    now_iso(r.at);
+                     .route = req->route ? req->route->path : "",
+                     .count = 1,
+                     .at = time(NULL)};
     snprintf(r.entity_type, sizeof r.entity_type, "%s", entity_type);
     snprintf(r.method, sizeof r.method, "%s", req->method ? req->method : "GET");
     snprintf(r.actor, sizeof r.actor, "%s", req->caller.name[0] ? req->caller.name : "anonymous");
     r.has_client = client_address(req, r.client, sizeof r.client) != NULL;
+    r.key = read_key(&r);
     int queued = enqueue(&r);
     if (queued < 0 || (queued == 0 && write_read_now(req->db, &r))) {
         srv_reply_internal(req, "cannot record a read in the audit trail");

@@ -18,7 +18,8 @@ int srv_audit_write(sqlite3 *conn, const char *actor, int64_t token_id, const ch
                     const char *entity_type, int64_t entity_id, json_t *details);
 
 /* Records that req's caller read entity_type/entity_id ("patient" id, "sample" id, "alert" id)
- * of a patient: action "read", the route template and method in details. Call it from a GET
+ * of a patient: action "read", the route template and method in details (and "count" for a row
+ * that stands for several identical reads of the same second). Call it from a GET
  * handler once the data is found and before answering:
  *     if (srv_audit_read(req, "patient", id)) return MHD_YES;
  * Queues the row (see srv_audit_queue_start), or writes it on req->db when the queue is not
@@ -36,11 +37,12 @@ enum MHD_Result srv_audit_read_reply(srv_request *req, const char *entity_type, 
 enum MHD_Result srv_audit_read_list(srv_request *req, const char *entity_type, int64_t entity_id,
                                     const char *key, json_t *rows);
 
-/* Read rows written behind (DESIGN in audit.c): srv_audit_read() queues the row, one thread
- * appends the queue in batches every SRV_AUDIT_FLUSH_MS. Those commits do not wait for the disk
- * (synchronous = NORMAL): a crash of the daemon keeps every committed row, a power cut may lose
- * the newest read rows (the next write's FULL commit makes everything before it durable), never
- * a write, and never breaks the chain (the WAL replays whole commits only). Besides, a crash
+/* Read rows written behind (DESIGN in audit.c): srv_audit_read() queues the row (or counts the
+ * read into a queued row of the same read in the same second: "count" in its details), one
+ * thread appends the queue in batches every SRV_AUDIT_FLUSH_MS. Those commits do not wait for the
+ * disk (synchronous = NORMAL): a crash of the daemon keeps every committed row, a power cut may
+ * lose the newest read rows (the next write's FULL commit makes everything before it durable),
+ * never a write, and never breaks the chain (the WAL replays whole commits only). Besides, a crash
  * loses the rows still queued: the reads of the last SRV_AUDIT_FLUSH_MS or so. Without a
  * started queue (tools, unit tests) each read's row is written at once. */
 #define SRV_AUDIT_FLUSH_MS 20

@@ -93,7 +93,11 @@ check_eq "the FHIR read is recorded too" "$(jq -r '.entries[-1].details.route' "
 # shows in the database file itself (read with sqlite3, not through an admin request, which
 # would flush first) soon after the answer, and a clean stop writes every row still queued.
 reads() { sql "$DB" "SELECT count(*) FROM audit_log WHERE action = 'read' AND actor = 'dr-audit'"; }
+# Identical reads of the same second (same caller, token, client, route, entity) are one row with
+# their "count" in details (server/audit.h): served() counts the reads the rows stand for.
+served() { sql "$DB" "SELECT coalesce(sum(coalesce(json_extract(details, '\$.count'), 1)), 0) FROM audit_log WHERE action = 'read' AND actor = 'dr-audit'"; }
 before=$(reads)
+before_served=$(served)
 RW_TOKEN=$CLIN
 check_eq "one more read" "$(rw_req GET "/api/v1/patients/$PAT/trend")" 200
 n=0
@@ -102,8 +106,24 @@ check_eq "its row is in the file within 1 s (after $n polls of 10 ms)" "$(reads)
 i=0
 while [ $i -lt 200 ]; do printf 'url = "%s/api/v1/patients/%s/trend"\noutput = /dev/null\n' "$RW_URL" "$PAT"; i=$((i + 1)); done >"$t_tmp/burst.cfg"
 curl -s -H "Authorization: Bearer $CLIN" -K "$t_tmp/burst.cfg"
+# The same reads by another token at the same time: rows of their own, never merged with these.
+RW_TOKEN=$RW_ADMIN_TOKEN
+rw_req POST /api/v1/tokens '{"role":"clinician","label":"dr-other"}' >/dev/null
+OTHER=$(jq -r .token "$RW_BODY")
+curl -s -H "Authorization: Bearer $OTHER" -K "$t_tmp/burst.cfg" &
+curl -s -H "Authorization: Bearer $CLIN" -K "$t_tmp/burst.cfg"
+wait
 rw_stop_daemon
-check_eq "200 reads then a clean stop: every row written" "$(reads)" $((before + 201))
+check_eq "400 reads then a clean stop: every read counted" "$(served)" $((before_served + 401))
+rows=$(reads)
+check "... in fewer rows: identical reads of a second are one row ($((rows - before)) rows)" \
+    [ "$rows" -lt $((before + 401)) ]
+check_eq "the other token's 200 reads: counted apart" \
+    "$(sql "$DB" "SELECT sum(coalesce(json_extract(details, '\$.count'), 1)) FROM audit_log WHERE action = 'read' AND actor = 'dr-other'")" 200
+check_eq "a row never mixes two tokens" \
+    "$(sql "$DB" "SELECT count(DISTINCT actor || '/' || token_id) FROM audit_log WHERE action = 'read' AND actor IN ('dr-audit', 'dr-other')")" 2
+check_eq "a summarised row says who, when, what and how many" \
+    "$(sql "$DB" "SELECT json_extract(details, '\$.count') > 1 AND json_extract(details, '\$.route') = '/api/v1/patients/{id}/trend' AND entity_id = $PAT AND client = '127.0.0.1' AND at LIKE '20__-__-__T__:__:__Z' FROM audit_log WHERE action = 'read' AND actor = 'dr-other' ORDER BY json_extract(details, '\$.count') DESC LIMIT 1")" 1
 rw_start_daemon "$D" || { done_tests; exit 1; }
 
 # ---------------------------------------------------------------- verification
