@@ -166,18 +166,20 @@ typedef struct list_sort {
     const char *name;
     const char *keys, *after;
     const char *s1, *s2, *s3; /* SQL over patient_summary ps */
+    const char *index;        /* the index of patient_summary in this order (NULL: the rowid) */
 } list_sort;
 
 static const list_sort sorts[] = {
-    {"id", "ps.patient_id", "?1", "0", "0", "''"},
+    {"id", "ps.patient_id", "?1", "0", "0", "''", NULL},
     /* open alerts first; then the most serious state (an acknowledged relapse stays above the
      * negatives), the most recent open alert first; then by external id */
     {"alerts", "ps.alerts_key1, ps.alerts_key2, ps.external_id, ps.patient_id", "?4, ?5, ?6, ?1",
-     "ps.alerts_key1", "ps.alerts_key2", "ps.external_id"},
-    {"external_id", "ps.external_id, ps.patient_id", "?6, ?1", "0", "0", "ps.external_id"},
+     "ps.alerts_key1", "ps.alerts_key2", "ps.external_id", "patient_summary_alerts"},
+    {"external_id", "ps.external_id, ps.patient_id", "?6, ?1", "0", "0", "ps.external_id",
+     "patient_summary_external"},
     /* the most recent draw first, patients without a draw last */
     {"last_sample", "ps.last_sample_key, ps.external_id, ps.patient_id", "?4, ?6, ?1",
-     "ps.last_sample_key", "0", "ps.external_id"},
+     "ps.last_sample_key", "0", "ps.external_id", "patient_summary_last"},
 };
 
 static const char *const state_names[] = {
@@ -290,21 +292,68 @@ static int list_params_read(srv_request *req, list_params *lp)
     return 0;
 }
 
+/* A filter selects few rows when its index holds fewer than this many for it. */
+#define FEW_ROWS 1000
+
+/* Whether sql (a count of the rows a filter selects, read through the filter's index and
+ * stopped at FEW_ROWS, so at most FEW_ROWS index entries) finds fewer than FEW_ROWS for value. */
+static int few_rows(sqlite3 *db, const char *sql, const char *value)
+{
+    sqlite3_stmt *st = srv_db_prepare(db, sql);
+    int few = 0;
+    if (!st)
+        return 0;
+    sqlite3_bind_text(st, 1, value, -1, SQLITE_STATIC);
+    sqlite3_bind_int(st, 2, FEW_ROWS);
+    few = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) < FEW_ROWS;
+    sqlite3_finalize(st);
+    return few;
+}
+
+/* How the page reads the tables (INDEXED BY clauses of ps and p), so that its cost stays
+ * bounded whatever the cohort's size. A filter with an index of its own (state, updated_since)
+ * that selects few rows is read through that index and its rows sorted (a LIMS syncing the
+ * last hour's changes reads those); otherwise the page walks the sort order's index and stops
+ * after limit rows that pass the filters (matches are then dense enough to come soon). Left to
+ * SQLite: an external id (unique, its own index), the id order with a state (that index is in
+ * id order within a state), and no filter. */
+static void list_access(sqlite3 *db, const list_params *lp, char ps_by[64], char p_by[64])
+{
+    *ps_by = *p_by = '\0';
+    if (lp->external_id || (!lp->state && !lp->since))
+        return;
+    if (lp->state && few_rows(db,
+                              "SELECT count(*) FROM (SELECT 1 FROM patient_summary "
+                              "WHERE state = ?1 LIMIT ?2)",
+                              lp->state))
+        snprintf(ps_by, 64, " INDEXED BY patient_summary_state");
+    else if (lp->since && few_rows(db,
+                                   "SELECT count(*) FROM (SELECT 1 FROM patients "
+                                   "WHERE updated_at >= ?1 LIMIT ?2)",
+                                   lp->since))
+        snprintf(p_by, 64, " INDEXED BY patients_updated");
+    else if (lp->so->index)
+        snprintf(ps_by, 64, " INDEXED BY %s", lp->so->index);
+    else if (!lp->state)
+        snprintf(ps_by, 64, " NOT INDEXED"); /* the rowid: the id order */
+}
+
 /* The page's statement (limit + 1 rows, to tell whether another follows), bound, or NULL on an
  * SQL error. The monitoring columns come from patient_summary; the last three, s1, s2 and s3,
- * are the sort keys the cursor carries. The SQL names only the filters given, so that SQLite can
- * use the index that serves them (an external id, a state in id order). Keyset pagination (the
- * keyset only after a cursor, so the index serves both): stable under inserts; a patient whose
- * keys change between two pages (a new alert) may move. */
+ * are the sort keys the cursor carries. The SQL names only the filters given, and reads the
+ * tables as list_access() says. Keyset pagination (the keyset only after a cursor, so the index
+ * serves both): stable under inserts; a patient whose keys change between two pages (a new
+ * alert) may move. */
 static sqlite3_stmt *list_statement(sqlite3 *db, const list_params *lp)
 {
-    char sql[2048];
+    char sql[2048], ps_by[64], p_by[64];
+    list_access(db, lp, ps_by, p_by);
     snprintf(sql, sizeof sql,
              "SELECT p.*, ps.state, ps.open_alerts, ps.last_sample_date, ps.n_samples, "
-             "%s AS s1, %s AS s2, %s AS s3 "
-             "FROM patient_summary ps JOIN patients p ON p.id = ps.patient_id WHERE 1%s%s%s%s"
-             "%s%s%s%s%s ORDER BY %s LIMIT ?7",
-             lp->so->s1, lp->so->s2, lp->so->s3, lp->external_id ? " AND ps.external_id = ?2" : "",
+             "%s AS s1, %s AS s2, %s AS s3 FROM patient_summary ps%s JOIN patients p%s "
+             "ON p.id = ps.patient_id WHERE 1%s%s%s%s%s%s%s%s%s ORDER BY %s LIMIT ?7",
+             lp->so->s1, lp->so->s2, lp->so->s3, ps_by, p_by,
+             lp->external_id ? " AND ps.external_id = ?2" : "",
              lp->q ? " AND ps.external_id LIKE ?8 ESCAPE '\\'" : "",
              lp->since ? " AND p.updated_at >= ?9" : "", lp->state ? " AND ps.state = ?3" : "",
              lp->cursor ? " AND (" : "", lp->cursor ? lp->so->keys : "", lp->cursor ? ") > (" : "",
