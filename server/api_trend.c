@@ -208,6 +208,24 @@ static uint64_t trend_version(sqlite3 *db, int64_t pid)
     return v;
 }
 
+/* The answer cached under patient pid's present version into *a: 1 when there is one. One
+ * statement (its own read snapshot), no patient row built: the usual read of a trend, whose
+ * answer changes only with a write (issue 14). A deleted patient has no row, so no answer; ids
+ * are never reused (AUTOINCREMENT, schema 008), so a version never names another patient's. */
+static int cached_answer(sqlite3 *db, int64_t pid, srv_answer *a)
+{
+    sqlite3_stmt *st = srv_db_prepare(db, "SELECT s.version FROM patients p JOIN patient_summary "
+                                          "s ON s.patient_id = p.id WHERE p.id = ?");
+    uint64_t v = 0;
+    if (st) {
+        sqlite3_bind_int64(st, 1, pid);
+        if (sqlite3_step(st) == SQLITE_ROW)
+            v = (uint64_t)sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+    }
+    return v && srv_answer_cache_get(TREND_ANSWER, pid, v, a) == 1;
+}
+
 static enum MHD_Result trend_get(srv_request *req)
 {
     static const char *const allowed[] = {NULL};
@@ -217,8 +235,11 @@ static enum MHD_Result trend_get(srv_request *req)
     double ratio_th = NAN;
     int64_t pid;
 
-    if (srv_query_check(req, allowed))
+    srv_answer a = {0};
+    if (srv_query_check(req, allowed) || srv_param_id(req, 0, &pid))
         return srv_clin_done(req);
+    if (cached_answer(req->db, pid, &a))
+        return srv_answer_reply(req, &a, "patient", pid);
     /* One read snapshot (WAL): a result stored meanwhile shows in all parts or in none. */
     if (sqlite3_exec(req->db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
         return srv_reply_internal(req, "cannot open a read transaction");
@@ -231,7 +252,6 @@ static enum MHD_Result trend_get(srv_request *req)
     /* The answer is cached under the patient's version (schema 011: raised in the transaction of
      * every change to what a trend shows); the settings are the daemon's, fixed at start-up. */
     uint64_t version = trend_version(req->db, pid);
-    srv_answer a = {0};
     if (version && srv_answer_cache_get(TREND_ANSWER, pid, version, &a) == 1) {
         srv_db_rollback(req->db);
         json_decref(patient);
