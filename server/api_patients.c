@@ -384,7 +384,9 @@ static void row_key(sqlite3_stmt *st, int ncols, list_key *k)
     k->id = sqlite3_column_int64(st, 0); /* p.id */
     k->s1 = sqlite3_column_double(st, ncols - 3);
     k->s2 = sqlite3_column_double(st, ncols - 2);
-    snprintf(k->s3, sizeof k->s3, "%s", s3 ? s3 : "");
+    size_t n = s3 ? strnlen(s3, sizeof k->s3 - 1) : 0;
+    memcpy(k->s3, s3 ? s3 : "", n);
+    k->s3[n] = '\0';
 }
 
 /* The cursor of the page after the row whose keys are k, into t as a JSON string. */

@@ -252,33 +252,24 @@ json_t *srv_rows_of_ids_new(sqlite3 *db, sqlite3_stmt *ids,
 
 /* ---------------------------------------------------------------- JSON text from rows */
 
-/* Room for n more bytes and the NUL; 0, or -1 with t->failed set. */
-static int text_reserve(srv_text *t, size_t n)
+int srv_text_reserve(srv_text *t, size_t n)
 {
     if (t->failed)
         return -1;
     if (t->len + n < t->cap)
         return 0;
-    size_t cap = t->cap ? t->cap : 4096;
+    size_t cap = t->cap ? t->cap : 16384;
     while (t->len + n >= cap)
         cap *= 2;
     char *s = realloc(t->s, cap);
     if (!s) {
         t->failed = 1;
+        t->cap = 0;
         return -1;
     }
     t->s = s;
     t->cap = cap;
     return 0;
-}
-
-void srv_text_raw(srv_text *t, const char *s, size_t n)
-{
-    if (text_reserve(t, n))
-        return;
-    memcpy(t->s + t->len, s, n);
-    t->len += n;
-    t->s[t->len] = '\0';
 }
 
 /* The escape of byte c (below 0x20, '"' or '\\') into esc, as jansson writes it; its length. */
@@ -314,16 +305,32 @@ static size_t escape_of(unsigned char c, char esc[6])
     }
 }
 
+/* The bytes a JSON string escapes: below 0x20, '"' and '\\'. */
+static int needs_escape(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
 void srv_text_string(srv_text *t, const char *s, size_t n)
 {
-    size_t run = 0; /* start of the bytes not yet copied */
+    size_t i = 0, run = 0; /* run: start of the bytes not yet copied */
+    while (i < n && !needs_escape((unsigned char)s[i]))
+        i++;
+    if (i == n && t->len + n + 2 < t->cap) { /* the usual case: nothing to escape, room */
+        char *o = t->s + t->len;
+        o[0] = '"';
+        memcpy(o + 1, s, n);
+        o[n + 1] = '"';
+        o[n + 2] = '\0';
+        t->len += n + 2;
+        return;
+    }
     srv_text_lit(t, "\"");
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c >= 0x20 && c != '"' && c != '\\')
+    for (; i < n; i++) {
+        if (!needs_escape((unsigned char)s[i]))
             continue;
         char esc[6];
-        size_t k = escape_of(c, esc);
+        size_t k = escape_of((unsigned char)s[i], esc);
         srv_text_raw(t, s + run, i - run);
         srv_text_raw(t, esc, k);
         run = i + 1;
