@@ -1,8 +1,17 @@
 /* API tokens: "rw_" + 48 hex digits of getrandom() output (192 bits). Only the SHA-256 of the
  * secret is stored; a request's token is hashed and looked up, so the database never holds
- * anything that authenticates. */
+ * anything that authenticates.
+ *
+ * A token found live is remembered (by its hash, never the secret) for at most
+ * TOKEN_CACHE_SECONDS, so a client's next requests skip the lookup (a fifth of a cached read's
+ * work, issue 14). The entry holds only while the credentials' version it was read under is
+ * current (srv_db_credentials_version(): moved by every change to tokens or users through the
+ * pool, before and after its commit) and the token's expiry is ahead: a token revoked, expired,
+ * re-roled or whose user is disabled stops working at the next request. A change made to the file
+ * by another program (sqlite3) is seen within TOKEN_CACHE_SECONDS. */
 #include "server/auth.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -49,6 +58,63 @@ const char *srv_role_name(unsigned role)
     "strftime('%Y-%m-%dT%H:%M:%SZ', 'now')) AND NOT EXISTS (SELECT 1 FROM users u WHERE u.id = "   \
     "t.owner_user_id AND u.disabled = 1)"
 
+/* ---------------------------------------------------------------- the cache of live tokens */
+
+#define TOKEN_CACHE_SLOTS   256 /* by the hash's first digits; a collision replaces */
+#define TOKEN_CACHE_SECONDS 1   /* an entry's life at most (changes made by other programs) */
+
+typedef struct cached_token {
+    char hash[65]; /* "" for an empty slot */
+    srv_caller caller;
+    const srv_db *pool;
+    uint64_t version; /* srv_db_credentials_version() before the lookup that filled it */
+    time_t until;     /* the entry is used while time(NULL) < until */
+} cached_token;
+
+static pthread_mutex_t token_lock = PTHREAD_MUTEX_INITIALIZER;
+static cached_token token_cache[TOKEN_CACHE_SLOTS];
+
+static cached_token *token_slot(const char *hash)
+{
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++)
+        v = v * 16 + (unsigned)(hash[i] <= '9' ? hash[i] - '0' : hash[i] - 'a' + 10);
+    return &token_cache[v % TOKEN_CACHE_SLOTS];
+}
+
+/* The caller of the token whose hash is given, when remembered and still current. 1, or 0. */
+static int token_cached(const char *hash, const srv_db *pool, uint64_t version, srv_caller *out)
+{
+    int found = 0;
+    pthread_mutex_lock(&token_lock);
+    cached_token *e = token_slot(hash);
+    if (e->pool == pool && e->version == version && time(NULL) < e->until &&
+        strcmp(e->hash, hash) == 0) {
+        *out = e->caller;
+        found = 1;
+    }
+    pthread_mutex_unlock(&token_lock);
+    return found;
+}
+
+/* Remembers caller for hash, read under version, until the token's expiry (0: none) or
+ * TOKEN_CACHE_SECONDS from now, whichever is first. */
+static void token_remember(const char *hash, const srv_db *pool, uint64_t version,
+                           const srv_caller *caller, time_t expires)
+{
+    time_t until = time(NULL) + TOKEN_CACHE_SECONDS;
+    if (expires > 0 && expires < until)
+        until = expires;
+    pthread_mutex_lock(&token_lock);
+    cached_token *e = token_slot(hash);
+    memcpy(e->hash, hash, sizeof e->hash);
+    e->caller = *caller;
+    e->pool = pool;
+    e->version = version;
+    e->until = until;
+    pthread_mutex_unlock(&token_lock);
+}
+
 /* Records the token's use, at most once a minute (a write per request would queue on the
  * database's one writer). */
 static void touch_token(sqlite3 *conn, int64_t id)
@@ -82,13 +148,21 @@ int srv_auth_check(sqlite3 *conn, const char *authorization_header, srv_caller *
     if (len == 0 || len > 128)
         return -1;
     srv_sha256_hex(h, len, hash);
-    /* The last column says whether the use is worth recording (touch_token): without it every
-     * request would take the write lock for an UPDATE that changes nothing. */
+    const srv_db *pool;
+    uint64_t version = srv_db_credentials_version(conn, &pool); /* before the lookup */
+    if (version && token_cached(hash, pool, version, caller))
+        return 0;
+    /* The fifth column says whether the use is worth recording (touch_token): without it every
+     * request would take the write lock for an UPDATE that changes nothing. The last one is the
+     * expiry in Unix seconds (0: none; -1: not in the canonical form, then nothing is cached). */
     sqlite3_stmt *st = srv_db_prepare(
         conn, "SELECT t.id, t.role, t.label, t.owner_user_id, t.last_used_at IS NULL OR "
-              "t.last_used_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-60 seconds') FROM "
+              "t.last_used_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-60 seconds'), CASE WHEN "
+              "t.expires_at IS NULL THEN 0 WHEN strftime('%Y-%m-%dT%H:%M:%SZ', t.expires_at) = "
+              "t.expires_at THEN CAST(strftime('%s', t.expires_at) AS INTEGER) ELSE -1 END FROM "
               "tokens t WHERE t.hash = ? AND " TOKEN_LIVE);
     int stale = 0;
+    int64_t expires = -1;
     if (!st)
         return -1;
     sqlite3_bind_text(st, 1, hash, 64, SQLITE_STATIC);
@@ -98,14 +172,19 @@ int srv_auth_check(sqlite3 *conn, const char *authorization_header, srv_caller *
         snprintf(caller->name, sizeof caller->name, "%s", (const char *)sqlite3_column_text(st, 2));
         caller->user_id = sqlite3_column_int64(st, 3);
         stale = sqlite3_column_int(st, 4);
+        expires = sqlite3_column_int64(st, 5);
         rc = caller->role ? 0 : -1;
     }
     sqlite3_finalize(st);
-    if (rc != 0)
+    if (rc != 0) {
         memset(caller, 0, sizeof *caller);
-    else if (stale)
+        return rc;
+    }
+    if (stale)
         touch_token(conn, caller->token_id);
-    return rc;
+    else if (version && expires >= 0) /* a touch moves the version: remember at the next one */
+        token_remember(hash, pool, version, caller, (time_t)expires);
+    return 0;
 }
 
 int srv_auth_recheck(srv_request *req)

@@ -1,6 +1,13 @@
 /* Storage: a fixed pool of SQLite connections handed out under a mutex. Each connection is used
  * by one thread at a time, so SQLite runs without its own per-connection mutex. WAL lets readers
- * go on while one writer commits; the busy timeout queues concurrent writers. */
+ * go on while one writer commits; the busy timeout queues concurrent writers.
+ *
+ * Checkpoints (copying the WAL's pages into the database file, then syncing it) run on a thread
+ * of the pool's own (checkpointer()), never on the connection that committed: SQLite's automatic
+ * checkpoint would make whichever request, job or audit batch crossed 1,000 WAL pages pay the
+ * copy and an fsync of the whole database file (tens to hundreds of milliseconds on a big store:
+ * the read-audit writer stalled and its queue filled, issue 14). Durability is the WAL's and is
+ * unchanged: a commit is on disk once its WAL frames are synced (synchronous=FULL). */
 #define SRV_DB_NO_FINALIZE_MACRO /* here sqlite3_finalize() is SQLite's own */
 #include "server/db.h"
 
@@ -32,6 +39,18 @@ typedef struct stmt_cache {
     uint64_t tick;
 } stmt_cache;
 
+/* What a pool connection's hooks need: its pool, and whether its open transaction changed the
+ * credentials (srv_db_credentials_version). */
+typedef struct conn_hooks {
+    struct srv_db *db;
+    int credentials_changed;
+} conn_hooks;
+
+#define CHECKPOINT_PAGES 1000 /* WAL pages that call for a checkpoint (SQLite's default) */
+/* WAL pages past which the committing connection checkpoints itself, as SQLite does by default:
+ * writers that outrun the checkpointer slow down instead of growing the WAL without bound. */
+#define CHECKPOINT_INLINE_PAGES 10000
+
 struct srv_db {
     pthread_mutex_t lock;
     pthread_cond_t freed;
@@ -40,6 +59,14 @@ struct srv_db {
     sqlite3 **all;      /* every connection, for closing */
     sqlite3 **free;     /* stack of idle connections */
     stmt_cache *caches; /* one per connection of all[] */
+    conn_hooks *hooks;  /* one per connection of all[] */
+    _Atomic uint64_t credentials_version;
+    /* the checkpointer: its own connection, woken by a commit that leaves a long WAL */
+    pthread_mutex_t ckpt_lock;
+    pthread_cond_t ckpt_wake;
+    pthread_t ckpt_thread;
+    sqlite3 *ckpt_conn;
+    int ckpt_started, ckpt_wanted, ckpt_stop;
 };
 
 /* The open pools, so a connection finds its cache (a daemon has one; unit tests a few). */
@@ -177,6 +204,100 @@ static int restrict_files(const char *path, char *err, size_t errlen)
     return 0;
 }
 
+/* Update hook: a row of tokens or users (what authenticates a caller) changes in conn's open
+ * transaction. The version moves now and again at the commit (on_wal), so a cache filled from a
+ * snapshot taken in between is stale too. */
+static void on_update(void *arg, int op, const char *dbname, const char *table, sqlite3_int64 id)
+{
+    conn_hooks *h = arg;
+    (void)op, (void)dbname, (void)id;
+    if (strcmp(table, "tokens") == 0 || strcmp(table, "users") == 0) {
+        h->credentials_changed = 1;
+        atomic_fetch_add(&h->db->credentials_version, 1);
+    }
+}
+
+static void on_rollback(void *arg)
+{
+    ((conn_hooks *)arg)->credentials_changed = 0;
+}
+
+/* WAL hook: called once a commit is in the WAL and the write lock released. */
+static int on_wal(void *arg, sqlite3 *conn, const char *dbname, int pages)
+{
+    conn_hooks *h = arg;
+    if (h->credentials_changed) {
+        h->credentials_changed = 0;
+        atomic_fetch_add(&h->db->credentials_version, 1);
+    }
+    if (pages >= CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&h->db->ckpt_lock);
+        h->db->ckpt_wanted = 1;
+        pthread_cond_signal(&h->db->ckpt_wake);
+        pthread_mutex_unlock(&h->db->ckpt_lock);
+    }
+    if (pages >= CHECKPOINT_INLINE_PAGES)
+        sqlite3_wal_checkpoint_v2(conn, dbname, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+    return SQLITE_OK;
+}
+
+/* The checkpointer: a PASSIVE checkpoint (it waits for no reader or writer; what a reader still
+ * uses is copied next time) whenever a commit left CHECKPOINT_PAGES in the WAL. */
+static void *checkpointer(void *arg)
+{
+    srv_db *db = arg;
+    pthread_mutex_lock(&db->ckpt_lock);
+    for (;;) {
+        while (!db->ckpt_wanted && !db->ckpt_stop)
+            pthread_cond_wait(&db->ckpt_wake, &db->ckpt_lock);
+        if (db->ckpt_stop)
+            break;
+        db->ckpt_wanted = 0;
+        pthread_mutex_unlock(&db->ckpt_lock);
+        int rc =
+            sqlite3_wal_checkpoint_v2(db->ckpt_conn, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            srv_log(SRV_LOG_WARN, "checkpoint failed: %s", sqlite3_errmsg(db->ckpt_conn));
+        pthread_mutex_lock(&db->ckpt_lock);
+    }
+    pthread_mutex_unlock(&db->ckpt_lock);
+    return NULL;
+}
+
+/* Opens the checkpointer's connection, starts it, and hooks every connection of the pool to it
+ * (which turns SQLite's automatic checkpoint off: the WAL hook replaces it). 0, or -1. */
+static int checkpointer_start(srv_db *db, const char *path, char *err, size_t errlen)
+{
+    if (!(db->ckpt_conn = open_one(path, err, errlen)))
+        return -1;
+    if (pthread_create(&db->ckpt_thread, NULL, checkpointer, db)) {
+        snprintf(err, errlen, "cannot start the checkpointer thread");
+        return -1;
+    }
+    db->ckpt_started = 1;
+    for (int i = 0; i < db->size; i++) {
+        db->hooks[i].db = db;
+        sqlite3_update_hook(db->all[i], on_update, &db->hooks[i]);
+        sqlite3_rollback_hook(db->all[i], on_rollback, &db->hooks[i]);
+        sqlite3_wal_hook(db->all[i], on_wal, &db->hooks[i]);
+    }
+    return 0;
+}
+
+static void checkpointer_stop(srv_db *db)
+{
+    if (db->ckpt_started) {
+        pthread_mutex_lock(&db->ckpt_lock);
+        db->ckpt_stop = 1;
+        pthread_cond_signal(&db->ckpt_wake);
+        pthread_mutex_unlock(&db->ckpt_lock);
+        pthread_join(db->ckpt_thread, NULL);
+        db->ckpt_started = 0;
+    }
+    sqlite3_close(db->ckpt_conn);
+    db->ckpt_conn = NULL;
+}
+
 srv_db *srv_db_open(const char *path, int size, char *err, size_t errlen)
 {
     srv_db *db = calloc(1, sizeof *db);
@@ -189,7 +310,11 @@ srv_db *srv_db_open(const char *path, int size, char *err, size_t errlen)
     }
     pthread_mutex_init(&db->lock, NULL);
     pthread_cond_init(&db->freed, NULL);
-    if (!(db->caches = calloc((size_t)size, sizeof *db->caches))) {
+    pthread_mutex_init(&db->ckpt_lock, NULL);
+    pthread_cond_init(&db->ckpt_wake, NULL);
+    atomic_init(&db->credentials_version, 1);
+    if (!(db->caches = calloc((size_t)size, sizeof *db->caches)) ||
+        !(db->hooks = calloc((size_t)size, sizeof *db->hooks))) {
         snprintf(err, errlen, "out of memory");
         goto fail;
     }
@@ -206,6 +331,9 @@ srv_db *srv_db_open(const char *path, int size, char *err, size_t errlen)
             goto fail;
         db->free[db->nfree++] = db->all[i];
     }
+    /* After the migration, whose own commits checkpoint as SQLite does by default. */
+    if (checkpointer_start(db, path, err, errlen))
+        goto fail;
     pool_register(db, 1);
     return db;
 fail:
@@ -218,6 +346,8 @@ void srv_db_close(srv_db *db)
     if (!db)
         return;
     pool_register(db, 0);
+    if (db->all)
+        checkpointer_stop(db);
     if (db->all) {
         for (int i = 0; i < db->size; i++) {
             if (db->caches)
@@ -228,10 +358,13 @@ void srv_db_close(srv_db *db)
         }
         pthread_mutex_destroy(&db->lock);
         pthread_cond_destroy(&db->freed);
+        pthread_mutex_destroy(&db->ckpt_lock);
+        pthread_cond_destroy(&db->ckpt_wake);
     }
     free(db->all);
     free(db->free);
     free(db->caches);
+    free(db->hooks);
     free(db);
 }
 
@@ -351,4 +484,18 @@ int srv_db_exec_id(sqlite3 *conn, const char *sql, int64_t id)
         srv_log(SRV_LOG_ERROR, "write failed: %s", sqlite3_errmsg(conn));
     srv_db_finalize(st);
     return rc;
+}
+
+uint64_t srv_db_credentials_version(sqlite3 *conn, const srv_db **pool)
+{
+    for (int p = 0; p < MAX_POOLS; p++) {
+        srv_db *db = atomic_load(&pools[p]);
+        for (int i = 0; db && i < db->size; i++)
+            if (db->all[i] == conn) {
+                *pool = db;
+                return atomic_load(&db->credentials_version);
+            }
+    }
+    *pool = NULL;
+    return 0;
 }

@@ -38,6 +38,12 @@ int srv_db_finalize(sqlite3_stmt *st);
 #ifndef SRV_DB_NO_FINALIZE_MACRO
 #define sqlite3_finalize(st) srv_db_finalize(st)
 #endif
+/* The version of the credentials (the tokens and users tables) in the database of conn's pool
+ * (*pool): it moves when a transaction of any of the pool's connections changes one of their
+ * rows and again once that transaction commits, so an in-memory cache of callers (auth.c) filled
+ * after reading version v is current while the version is still v. 0 (and *pool NULL) for a
+ * connection of no pool: nothing tells its changes, cache nothing. */
+uint64_t srv_db_credentials_version(sqlite3 *conn, const srv_db **pool);
 /* Runs the write statement sql with id bound to its parameter (a statement without one ignores
  * it): 0 on success, -1 (logged). */
 int srv_db_exec_id(sqlite3 *conn, const char *sql, int64_t id);

@@ -59,3 +59,4 @@ SCRIPT_TESTS += tests/integration/test_logging.sh tests/integration/test_hardeni
 UNIT_TESTS += tests/unit/test_audit
 UNIT_TESTS += tests/unit/test_rows_text
 SCRIPT_TESTS += tests/integration/test_lists_paging.sh
+SCRIPT_TESTS += tests/integration/test_hot_tokens.sh
