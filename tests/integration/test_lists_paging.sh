@@ -52,6 +52,13 @@ alerts_want() {
     echo $(sql "SELECT a.id FROM alerts a WHERE a.retracted_at IS NULL $1
                 ORDER BY a.fired_on DESC, a.id DESC")
 }
+# check_shape KEY PATH WANT: paging PATH by 4 gives the ids WANT; counts the shapes (n) and
+# those that match some rows (nonempty).
+check_shape() {
+    check_eq "$1: $2 by 4" "$(rw_page_ids "$1" "$2" id 4)" "$3"
+    n=$((n + 1))
+    [ -z "$3" ] || nonempty=$((nonempty + 1))
+}
 n=0 nonempty=0
 for open in "" 0 1; do
     for kind in "" responding early_relapse; do
@@ -62,11 +69,8 @@ for open in "" 0 1; do
                 [ -n "$kind" ] && q="$q&kind=$kind" && w="$w AND a.kind = '$kind'"
                 [ -n "$pid" ] && q="$q&patient_id=$pid" && w="$w AND a.patient_id = $pid"
                 [ -n "$since" ] && q="$q&updated_since=$since" && w="$w AND a.updated_at >= '$since'"
-                want=$(alerts_want "$w")
                 q=${q#&}
-                check_eq "alerts ?$q by 4" "$(rw_page_ids alerts "/api/v1/alerts${q:+?$q}" id 4)" "$want"
-                n=$((n + 1))
-                [ -n "$want" ] && nonempty=$((nonempty + 1))
+                check_shape alerts "/api/v1/alerts${q:+?$q}" "$(alerts_want "$w")"
             done
         done
     done
@@ -127,10 +131,7 @@ for sort in id alerts external_id last_sample; do
                 *) qs="$qs&q=$q" && w="$w AND ps.external_id LIKE '$q%'" ;;
                 esac
                 [ -n "$since" ] && qs="$qs&updated_since=$since" && w="$w AND p.updated_at >= '$since'"
-                want=$(patients_want $sort "$w")
-                check_eq "patients ?$qs by 4" "$(rw_page_ids patients "/api/v1/patients?$qs" id 4)" "$want"
-                n=$((n + 1))
-                [ -n "$want" ] && nonempty=$((nonempty + 1))
+                check_shape patients "/api/v1/patients?$qs" "$(patients_want $sort "$w")"
             done
         done
     done
