@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <jansson.h>
 
@@ -59,8 +60,18 @@ typedef struct srv_text {
     int failed;
 } srv_text;
 
-/* Appends n bytes as they are. */
-void srv_text_raw(srv_text *t, const char *s, size_t n);
+/* Makes room for n more bytes and the NUL: 0, or -1 with failed set (and cap 0, so that every
+ * later write comes here and does nothing). */
+int srv_text_reserve(srv_text *t, size_t n);
+/* Appends n bytes as they are (inline: the writers below call it for every piece). */
+static inline void srv_text_raw(srv_text *t, const char *s, size_t n)
+{
+    if (t->len + n >= t->cap && srv_text_reserve(t, n))
+        return;
+    memcpy(t->s + t->len, s, n);
+    t->len += n;
+    t->s[t->len] = '\0';
+}
 /* Appends a string literal as it is. */
 #define srv_text_lit(t, lit) srv_text_raw((t), "" lit, sizeof(lit) - 1)
 /* Appends s (n bytes of UTF-8) as a JSON string, escaped as jansson escapes. */
