@@ -193,11 +193,13 @@ static json_t *alerts_new(sqlite3 *db, int64_t pid)
 
 enum { TREND_ANSWER = 3 }; /* this file's kind in the answer cache */
 
-/* The patient's version (patient_summary.version), 0 when unknown: then nothing is reused. */
+/* The patient's version (patient_summary.version), 0 when unknown (no such patient: an erased
+ * one has no row; ids are never reused, AUTOINCREMENT since schema 008): then nothing is
+ * reused. */
 static uint64_t trend_version(sqlite3 *db, int64_t pid)
 {
-    sqlite3_stmt *st =
-        srv_db_prepare(db, "SELECT version FROM patient_summary WHERE patient_id = ?");
+    sqlite3_stmt *st = srv_db_prepare(db, "SELECT s.version FROM patients p JOIN patient_summary "
+                                          "s ON s.patient_id = p.id WHERE p.id = ?");
     uint64_t v = 0;
     if (st) {
         sqlite3_bind_int64(st, 1, pid);
@@ -210,19 +212,10 @@ static uint64_t trend_version(sqlite3 *db, int64_t pid)
 
 /* The answer cached under patient pid's present version into *a: 1 when there is one. One
  * statement (its own read snapshot), no patient row built: the usual read of a trend, whose
- * answer changes only with a write (issue 14). A deleted patient has no row, so no answer; ids
- * are never reused (AUTOINCREMENT, schema 008), so a version never names another patient's. */
+ * answer changes only with a write (issue 14). */
 static int cached_answer(sqlite3 *db, int64_t pid, srv_answer *a)
 {
-    sqlite3_stmt *st = srv_db_prepare(db, "SELECT s.version FROM patients p JOIN patient_summary "
-                                          "s ON s.patient_id = p.id WHERE p.id = ?");
-    uint64_t v = 0;
-    if (st) {
-        sqlite3_bind_int64(st, 1, pid);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            v = (uint64_t)sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
-    }
+    uint64_t v = trend_version(db, pid);
     return v && srv_answer_cache_get(TREND_ANSWER, pid, v, a) == 1;
 }
 
