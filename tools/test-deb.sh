@@ -1,10 +1,11 @@
 #!/bin/sh
 # Builds the Debian package from the `make dist` tarball (so no build folder, node_modules or
-# local state can slip in) with `dpkg-buildpackage -b -us -uc`, then checks it WITHOUT installing
-# it on this machine: its file list, its maintainer scripts, the unit (systemd-analyze verify
+# local state can slip in) with `dpkg-buildpackage -b -us -uc`, then checks it (without installing
+# it unless --install): lintian, its file list, its maintainer scripts, the unit (systemd-analyze verify
 # against the unpacked tree), and the unpacked daemon run from a temporary root (--help shows the
 # installed defaults; a short serve answers health, metrics and the pages; SIGTERM stops it).
-# Usage: tools/test-deb.sh [--check]   (--check also runs the package build's own tests; KEEP=1
+# Usage: tools/test-deb.sh [--check] [--install]   (--check also runs the package build's own
+# tests; --install also installs it with apt-get, serves as the service user and purges: root; KEEP=1
 # keeps the work folder with the package, its build log and lintian's report)
 # Prints the build time; exit 0 when every check passes. Needs debhelper, dpkg-dev, fakeroot.
 set -e
@@ -13,7 +14,14 @@ for tool in dpkg-buildpackage dh fakeroot curl jq; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
 done
 opts="nocheck"
-[ "${1:-}" = --check ] && opts=""
+install=0
+for arg in "$@"; do
+    case $arg in
+    --check) opts="" ;;
+    --install) install=1 ;;
+    *) echo "usage: tools/test-deb.sh [--check] [--install]" >&2; exit 2 ;;
+    esac
+done
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/rw-deb.XXXXXX")
 pid=""
 cleanup() {
@@ -132,5 +140,39 @@ check "chart library" test "$(curl -s -o /dev/null -w '%{http_code}' "$url/vendo
 kill -TERM "$pid"
 wait "$pid" && ok || fail "clean stop on SIGTERM"
 pid=""
+
+# ---------------------------------------------------------------- installed for real (--install)
+# dpkg installs it on this machine (root, and only when no relapsewatch package or user is there
+# already): the user and the private state folder exist, the daemon runs as that user from the
+# installed configuration and paths (started by hand with setpriv, which execs it: this machine
+# runs no systemd, so the unit is only enabled), and purge leaves neither state nor user behind.
+if [ "$install" = 1 ]; then
+    if [ "$(id -u)" != 0 ] || dpkg -s relapsewatch >/dev/null 2>&1 || getent passwd relapsewatch >/dev/null; then
+        echo "--install: needs root and no relapsewatch package or user on the machine: skipped"
+    else
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "./$deb" >install.log 2>&1 && ok ||
+            { fail "apt-get install ./$deb"; tail -5 install.log >&2; }
+        check "service user created" sh -c 'getent passwd relapsewatch >/dev/null'
+        check "state folder 0700, the user's" test "$(stat -c '%a %U' /var/lib/relapsewatch)" = "700 relapsewatch"
+        check "config readable by the service only" test "$(stat -c '%a %U %G' /etc/relapsewatch/relapsewatchd.conf)" = "640 root relapsewatch"
+        port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+        setpriv --reuid=relapsewatch --regid=relapsewatch --init-groups /usr/bin/relapsewatchd --config /etc/relapsewatch/relapsewatchd.conf \
+            --listen "127.0.0.1:$port" >served.out 2>served.log &
+        pid=$!
+        i=0
+        while ! curl -sf "http://127.0.0.1:$port/api/v1/version" >/dev/null && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+        check "installed daemon serves the pages" test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/")" = 200
+        check "... and the API, ready" test "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/api/v1/health")" = 200
+        check "database in /var/lib/relapsewatch, the service user's" \
+            test "$(stat -c %U /var/lib/relapsewatch/relapsewatch.db 2>/dev/null)" = relapsewatch
+        kill -TERM "$pid"
+        wait "$pid" && ok || fail "installed daemon's clean stop"
+        pid=""
+        dpkg --purge relapsewatch >purge.log 2>&1 && ok || fail "dpkg --purge"
+        check "purge removes the state" test ! -e /var/lib/relapsewatch
+        check "purge removes the user" sh -c '! getent passwd relapsewatch'
+        check "purge removes the config" test ! -e /etc/relapsewatch/relapsewatchd.conf
+    fi
+fi
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]
