@@ -346,9 +346,8 @@ void srv_db_close(srv_db *db)
     if (!db)
         return;
     pool_register(db, 0);
-    if (db->all)
-        checkpointer_stop(db);
     if (db->all) {
+        checkpointer_stop(db);
         for (int i = 0; i < db->size; i++) {
             if (db->caches)
                 cache_clear(&db->caches[i]);
