@@ -311,7 +311,7 @@ static int few_rows(sqlite3 *db, const char *sql, const char *value)
 }
 
 /* How the page reads the tables (INDEXED BY clauses of ps and p), so that its cost stays
- * bounded whatever the cohort's size. A filter with an index of its own (state, updated_since)
+ * bounded whatever the cohort's size. A filter with an index of its own (q, state, updated_since)
  * that selects few rows is read through that index and its rows sorted (a LIMS syncing the
  * last hour's changes reads those); otherwise the page walks the sort order's index and stops
  * after limit rows that pass the filters (matches are then dense enough to come soon). Left to
@@ -320,12 +320,19 @@ static int few_rows(sqlite3 *db, const char *sql, const char *value)
 static void list_access(sqlite3 *db, const list_params *lp, char ps_by[64], char p_by[64])
 {
     *ps_by = *p_by = '\0';
-    if (lp->external_id || (!lp->state && !lp->since))
+    if (lp->external_id)
         return;
-    if (lp->state && few_rows(db,
-                              "SELECT count(*) FROM (SELECT 1 FROM patient_summary "
-                              "WHERE state = ?1 LIMIT ?2)",
-                              lp->state))
+    if (lp->q && few_rows(db,
+                          "SELECT count(*) FROM (SELECT 1 FROM patient_summary "
+                          "WHERE external_id LIKE ?1 ESCAPE '\\' LIMIT ?2)",
+                          lp->like))
+        snprintf(ps_by, 64, " INDEXED BY patient_summary_search");
+    else if (!lp->state && !lp->since && !lp->q)
+        return;
+    else if (lp->state && few_rows(db,
+                                   "SELECT count(*) FROM (SELECT 1 FROM patient_summary "
+                                   "WHERE state = ?1 LIMIT ?2)",
+                                   lp->state))
         snprintf(ps_by, 64, " INDEXED BY patient_summary_state");
     else if (lp->since && few_rows(db,
                                    "SELECT count(*) FROM (SELECT 1 FROM patients "
