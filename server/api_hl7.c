@@ -22,7 +22,8 @@ static enum MHD_Result hl7_sample(srv_request *req)
     srv_status st = srv_export_sample_id(req->db, req->params[0], &sid);
     if (st == SRV_OK) {
         snprintf(control, sizeof control, "RWS%" PRId64, sid);
-        srv_hl7_ctx ctx = {control, req->cfg ? req->cfg->fhir_identifier_base : ""};
+        srv_hl7_ctx ctx = {control, req->cfg ? req->cfg->fhir_identifier_base : "", SRV_HL7_FINAL,
+                           NULL};
         st = srv_hl7_result(req->db, &ctx, sid, &text);
     }
     if (st == SRV_NOT_FOUND)

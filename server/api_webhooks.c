@@ -14,8 +14,13 @@
 #define LOG_DEFAULT     50
 #define LOG_MAX         500
 
-static const char *const event_types[] = {"alert.raised", "alert.closed", "alert.acknowledged",
-                                          "result.ready", "job.failed",   NULL};
+static const char *const event_types[] = {"alert.raised",
+                                          "alert.closed",
+                                          "alert.acknowledged",
+                                          "result.ready",
+                                          "result.corrected",
+                                          "job.failed",
+                                          NULL};
 
 #define WEBHOOK_SELECT                                                                             \
     "SELECT w.id, w.url, json(w.events) AS events, w.description, w.created_by, w.created_at, "    \
@@ -58,9 +63,10 @@ static int check_events(srv_request *req, json_t *events)
             known |= !strcmp(*t, json_string_value(e));
         json_array_foreach(events, j, f) if (j < i && json_equal(e, f)) known = 0;
         if (!known)
-            return srv_reply_error(req, 422, "invalid_value", "events",
-                                   "events: each must be one of alert.raised, alert.closed, "
-                                   "alert.acknowledged, result.ready, job.failed, once"),
+            return srv_reply_error(
+                       req, 422, "invalid_value", "events",
+                       "events: each must be one of alert.raised, alert.closed, "
+                       "alert.acknowledged, result.ready, result.corrected, job.failed, once"),
                    -1;
     }
     return 0;

@@ -67,19 +67,27 @@ static const struct {
      "(SELECT external_id FROM patients WHERE id = ?1) || '\"') > 0 OR EXISTS (SELECT 1 FROM "
      "samples s WHERE s.patient_id = ?1 AND instr(idempotency_keys.body, '\"' || s.accession "
      "|| '\"') > 0))"},
-    /* Webhook and HL7 messages about her (schema/009): their bodies name her. They are blanked
+    /* Webhook and HL7 messages about her (schema/009): their bodies name her, and so do the HL7
+     * messages of a draw moved away from her (014: posted as wrong under her). They are blanked
      * rather than deleted, so their ids (a subscription's after_event_id cursor, the delivery
-     * log) are never given again; a pending one is given up, an unsent event never sent. */
+     * log) are never given again; a pending one is given up, an unsent event never sent. A
+     * move's event is the other patient's: of its messages only hers (her id in PID-3, where an
+     * external id, of A-Z a-z 0-9 . _ : -, needs no escape) are blanked, and the event forgets
+     * her id. */
     {"outbox_deliveries",
      "UPDATE deliveries SET body = '{\"erased\":true}', last_error = CASE state WHEN 'pending' "
      "THEN 'patient erased' ELSE last_error END, state = CASE state WHEN 'pending' THEN 'failed' "
      "ELSE state END WHERE event_id IN (SELECT id FROM outbox_events WHERE patient_id = ?1 OR "
-     "sample_id IN (SELECT id FROM samples WHERE patient_id = ?1))"},
+     "sample_id IN (SELECT id FROM samples WHERE patient_id = ?1)) OR (channel = 'hl7' AND "
+     "event_id IN (SELECT id FROM outbox_events WHERE json_extract(data, '$.from_patient_id') "
+     "= ?1) AND instr(body, 'PID|1||' || (SELECT external_id FROM patients WHERE id = ?1) || "
+     "'^^^') > 0)"},
     {"outbox_events",
      "UPDATE outbox_events SET patient_id = NULL, sample_id = NULL, alert_id = NULL, job_id = "
-     "NULL, "
-     "data = '{\"erased\":true}', fanned_out = 1 WHERE patient_id = ?1 OR sample_id IN "
+     "NULL, data = '{\"erased\":true}', fanned_out = 1 WHERE patient_id = ?1 OR sample_id IN "
      "(SELECT id FROM samples WHERE patient_id = ?1)"},
+    {"outbox_moves", "UPDATE outbox_events SET data = json_remove(data, '$.from_patient_id') "
+                     "WHERE json_extract(data, '$.from_patient_id') = ?1"},
     {"alerts", "DELETE FROM alerts WHERE patient_id = ?1 OR sample_id IN "
                "(SELECT id FROM samples WHERE patient_id = ?1)"},
     {"monitoring_state", "DELETE FROM patient_state WHERE patient_id = ?1"},

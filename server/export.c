@@ -94,7 +94,8 @@ srv_status srv_export_result_load(sqlite3 *db, int64_t sample_id, srv_export_res
     sqlite3_stmt *st = srv_db_prepare(
         db, "SELECT s.id, s.patient_id, r.job_id, s.accession, p.external_id, s.collected_at, "
             "s.received_at, r.computed_at, r.assay, r.build, r.call, r.core_version, r.ratio, "
-            "r.ratio_low, r.ratio_high, r.log2_ratio, r.z, r.strong, r.tumour_fraction, r.quality "
+            "r.ratio_low, r.ratio_high, r.log2_ratio, r.z, r.strong, r.tumour_fraction, r.quality, "
+            "s.retracted_at, s.retraction_reason "
             "FROM results r JOIN samples s ON s.id = r.sample_id "
             "JOIN patients p ON p.id = s.patient_id WHERE r.sample_id = ?");
     if (!st)
@@ -129,6 +130,8 @@ srv_status srv_export_result_load(sqlite3 *db, int64_t sample_id, srv_export_res
     r->strong = sqlite3_column_int(st, 17);
     r->tf = col_json(st, 18);
     r->quality = col_json(st, 19);
+    copy_col(st, 20, r->retracted_at, sizeof r->retracted_at);
+    copy_col(st, 21, r->retraction_reason, sizeof r->retraction_reason);
     sqlite3_finalize(st);
     return SRV_OK;
 }

@@ -62,8 +62,10 @@ typedef struct srv_export_result {
     char assay[16], build[16], call[32], core_version[64];
     double ratio, ratio_low, ratio_high, log2_ratio, z;
     int strong;
-    json_t *tf;      /* tumour_fraction object (owned) or NULL */
-    json_t *quality; /* a no-call's why {code, reason, ...} (owned) or NULL */
+    char retracted_at[32];        /* "" while the result counts */
+    char retraction_reason[2048]; /* why (500 characters at most), when retracted */
+    json_t *tf;                   /* tumour_fraction object (owned) or NULL */
+    json_t *quality;              /* a no-call's why {code, reason, ...} (owned) or NULL */
 } srv_export_result;
 
 /* Loads sample_id's result into r: SRV_OK; SRV_NOT_FOUND when the sample has no result (or

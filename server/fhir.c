@@ -117,6 +117,12 @@ static json_t *genetics_category(void)
                      "display", "Genetics");
 }
 
+/* A result's status: a retracted draw's findings were entered in error. */
+static const char *result_status(const srv_export_result *r)
+{
+    return *r->retracted_at ? "entered-in-error" : "final";
+}
+
 /* Fields every Observation of a result shares: id, status, category, subject, effective,
  * issued. A new object, or NULL. */
 static json_t *observation_base(const srv_export_result *r, const char *suffix, int genetics)
@@ -129,7 +135,7 @@ static json_t *observation_base(const srv_export_result *r, const char *suffix, 
         cat = NULL;
     }
     return json_pack("{s:s, s:s, s:s, s:o, s:o, s:s, s:s}", "resourceType", "Observation", "id", id,
-                     "status", "final", "category", cat, "subject",
+                     "status", result_status(r), "category", cat, "subject",
                      reference_id("Patient", r->patient_id), "effectiveDateTime", r->collected_at,
                      "issued", r->computed_at);
 }
@@ -256,8 +262,9 @@ static json_t *report_of(const srv_fhir_ctx *ctx, const srv_export_result *r)
     char id[32], conclusion[512];
     int bad = 0;
     snprintf(id, sizeof id, "%" PRId64, r->sample_id);
-    json_t *o = json_pack("{s:s, s:s, s:{s:[s]}, s:s}", "resourceType", "DiagnosticReport", "id",
-                          id, "meta", "profile", IG_PROFILE "genomic-report", "status", "final");
+    json_t *o =
+        json_pack("{s:s, s:s, s:{s:[s]}, s:s}", "resourceType", "DiagnosticReport", "id", id,
+                  "meta", "profile", IG_PROFILE "genomic-report", "status", result_status(r));
     json_t *results = json_array();
     if (!o || !results)
         bad = 1;

@@ -52,8 +52,29 @@ int srv_hl7_escape(kstring_t *s, const char *value)
 typedef struct msg {
     kstring_t s;
     int bad;
-    int obx; /* OBX set ids */
+    int obx;               /* OBX set ids */
+    srv_hl7_status status; /* of every OBX */
 } msg;
+
+/* OBR-25 and OBX-11 of a message of status st. */
+static const char *obr_status(srv_hl7_status st)
+{
+    return st == SRV_HL7_FINAL ? "F" : "C";
+}
+
+static const char *obx_status(srv_hl7_status st)
+{
+    return st == SRV_HL7_FINAL ? "F" : st == SRV_HL7_CORRECTED ? "C" : "W";
+}
+
+/* The status a message is sent with, kept in ctx: the sender's, or wrong for a retracted
+ * record. */
+static srv_hl7_status status_of(srv_hl7_ctx *ctx, int retracted)
+{
+    if (retracted)
+        ctx->status = SRV_HL7_WRONG;
+    return ctx->status;
+}
 
 /* "|value" (escaped). */
 static void field(msg *m, const char *value)
@@ -201,7 +222,7 @@ static void obx_number(msg *m, const srv_code *c, double v, const char *units, c
     snprintf(num, sizeof num, "%.6g", v);
     obx_begin(m, "NM", c);
     field(m, num);
-    obx_end(m, units, NULL, "F", when, NULL);
+    obx_end(m, units, NULL, obx_status(m->status), when, NULL);
 }
 
 static char *finish(msg *m, srv_status *st)
@@ -231,14 +252,14 @@ static void obx_tumour_fraction(msg *m, const srv_export_result *r)
     snprintf(sn, sizeof sn, "%s^%.3g", below ? "<" : "", 100 * (below && isfinite(hi) ? hi : est));
     obx_begin(m, "SN", &srv_code_tumour_fraction);
     m->bad |= kputc('|', &m->s) < 0 || kputs(sn, &m->s) < 0; /* composed, nothing to escape */
-    obx_end(m, "%", flag, "F", r->collected_at, NULL);
+    obx_end(m, "%", flag, obx_status(m->status), r->collected_at, NULL);
     if (method && *method) { /* the method, as the analysis named it */
         m->bad |= kputs("NTE|1||", &m->s) < 0 || srv_hl7_escape(&m->s, method) < 0;
         segment_end(m);
     }
 }
 
-srv_status srv_hl7_result(sqlite3 *db, const srv_hl7_ctx *ctx, int64_t sample_id, char **out)
+srv_status srv_hl7_result(sqlite3 *db, srv_hl7_ctx *ctx, int64_t sample_id, char **out)
 {
     srv_export_result r;
     msg m = {0};
@@ -248,24 +269,35 @@ srv_status srv_hl7_result(sqlite3 *db, const srv_hl7_ctx *ctx, int64_t sample_id
     int call = !strcmp(r.call, "amplified") || !strcmp(r.call, "not_detected");
     int amplified = !strcmp(r.call, "amplified");
     const srv_code *method = strcmp(r.assay, "ddpcr") ? &srv_code_sequencing : NULL;
+    m.status = status_of(ctx, *r.retracted_at != '\0');
     msh(&m, ctx);
-    pid(&m, ctx, r.external_id);
-    obr(&m, r.accession, &srv_code_report, r.collected_at, r.computed_at, "F");
+    pid(&m, ctx, ctx->external_id ? ctx->external_id : r.external_id);
+    obr(&m, r.accession, &srv_code_report, r.collected_at, r.computed_at, obr_status(m.status));
+    if (m.status == SRV_HL7_WRONG) { /* why, as a note on the report */
+        m.bad |= kputs("NTE|1||", &m.s) < 0;
+        if (*r.retracted_at)
+            m.bad |= kputs("Result retracted: ", &m.s) < 0 ||
+                     srv_hl7_escape(&m.s, r.retraction_reason) < 0;
+        else
+            m.bad |= kputs("Result posted for the wrong patient: the draw is another patient's",
+                           &m.s) < 0;
+        segment_end(&m);
+    }
     obx_begin(&m, "CWE", &srv_code_variant);
     if (call)
         code_of(&m, amplified ? &srv_code_present : &srv_code_absent);
     else
         skip(&m, 1);
     /* OBX-11 X: "results cannot be obtained for this observation" (a no-call) */
-    obx_end(&m, NULL, call ? (amplified ? "A" : "N") : NULL, call ? "F" : "X", r.collected_at,
-            method);
+    obx_end(&m, NULL, call ? (amplified ? "A" : "N") : NULL,
+            call || m.status == SRV_HL7_WRONG ? obx_status(m.status) : "X", r.collected_at, method);
     obx_number(&m, &srv_code_copy_ratio, r.ratio, "1", r.collected_at);
     obx_number(&m, &srv_code_interval_low, r.ratio_low, "1", r.collected_at);
     obx_number(&m, &srv_code_interval_high, r.ratio_high, "1", r.collected_at);
     obx_number(&m, &srv_code_z, r.z, "1", r.collected_at);
     obx_begin(&m, "CWE", &srv_code_call);
     local_value(&m, r.call);
-    obx_end(&m, NULL, NULL, "F", r.collected_at, NULL);
+    obx_end(&m, NULL, NULL, obx_status(m.status), r.collected_at, NULL);
     obx_tumour_fraction(&m, &r);
     const char *qcode = json_string_value(json_object_get(r.quality, "code"));
     const char *why = json_string_value(json_object_get(r.quality, "reason"));
@@ -273,7 +305,7 @@ srv_status srv_hl7_result(sqlite3 *db, const srv_hl7_ctx *ctx, int64_t sample_id
     local_value(&m, qcode ? qcode : call ? "pass" : r.call);
     if (why) /* CWE-9 original text */
         m.bad |= kputs("^^^^^^", &m.s) < 0 || srv_hl7_escape(&m.s, why) < 0;
-    obx_end(&m, NULL, NULL, "F", r.collected_at, NULL);
+    obx_end(&m, NULL, NULL, obx_status(m.status), r.collected_at, NULL);
     srv_export_result_free(&r);
     *out = finish(&m, &st);
     return st;
@@ -299,12 +331,12 @@ static void obx_rules(msg *m, json_t *alert, const char *when)
         }
         obx_begin(m, "ST", &rule_code);
         field(m, text.s ? text.s : "");
-        obx_end(m, NULL, NULL, "F", when, NULL);
+        obx_end(m, NULL, NULL, obx_status(m->status), when, NULL);
         free(text.s);
     }
 }
 
-srv_status srv_hl7_alert(sqlite3 *db, const srv_hl7_ctx *ctx, int64_t alert_id, char **out)
+srv_status srv_hl7_alert(sqlite3 *db, srv_hl7_ctx *ctx, int64_t alert_id, char **out)
 {
     json_t *a;
     msg m = {0};
@@ -316,13 +348,15 @@ srv_status srv_hl7_alert(sqlite3 *db, const srv_hl7_ctx *ctx, int64_t alert_id, 
     const char *kind = json_string_value(json_object_get(a, "kind"));
     snprintf(filler, sizeof filler, "ALERT-%" JSON_INTEGER_FORMAT,
              json_integer_value(json_object_get(a, "id")));
+    m.status = status_of(ctx, !json_is_null(json_object_get(a, "retracted_at")));
     msh(&m, ctx);
     pid(&m, ctx, json_string_value(json_object_get(a, "external_id")));
     obr(&m, filler, &srv_code_alert, fired, json_string_value(json_object_get(a, "created_at")),
-        json_is_null(json_object_get(a, "retracted_at")) ? "F" : "C");
+        obr_status(m.status));
     obx_begin(&m, "CWE", &srv_code_alert);
     local_value(&m, kind);
-    obx_end(&m, NULL, kind && strcmp(kind, "responding") ? "A" : "N", "F", fired, NULL);
+    obx_end(&m, NULL, kind && strcmp(kind, "responding") ? "A" : "N", obx_status(m.status), fired,
+            NULL);
     obx_rules(&m, a, fired);
     json_decref(a);
     *out = finish(&m, &st);

@@ -21,6 +21,7 @@
 #include "server/log.h"
 #include "server/netclient.h"
 #include "server/options.h"
+#include "server/rows.h"
 #include "server/webhooks.h"
 
 #define POLL_MS      500
@@ -59,7 +60,7 @@ static json_t *event_data_new(sqlite3 *c, sqlite3_stmt *ev)
     else if (!strcmp(type, "job.failed") &&
              srv_jobs_get(c, sqlite3_column_int64(ev, 5), &rec) == SRV_OK)
         json_object_set_new(data, "job", rec);
-    else if (!strcmp(type, "result.ready")) {
+    else if (!strncmp(type, "result.", 7)) {
         srv_export_result r;
         if (srv_export_result_load(c, sqlite3_column_int64(ev, 3), &r) == SRV_OK) {
             char fhir[160];
@@ -117,21 +118,98 @@ static int fan_out_webhooks(sqlite3 *c, int64_t event_id, const char *type, cons
     return bad ? -1 : 0;
 }
 
-/* The HL7 message of a result or a raised alert, when --hl7-mllp is set. */
-static int fan_out_hl7(srv_outbox *o, int64_t event_id, const char *type, sqlite3_stmt *ev)
+/* ---------------------------------------------------------------- HL7 fan-out
+ * A receiver keeps what it was sent: a result or alert it has is replaced (C) or posted as wrong
+ * (W), never sent as new twice, and one it never had is not corrected. What it has is read from
+ * the HL7 deliveries of earlier events: a result's under each patient (the event's patient_id),
+ * an alert's by its id. */
+
+/* Whether an HL7 message of this sample's result under patient_id (col "sample_id"), or of this
+ * alert (col "alert_id", patient_id ignored), came from an event before event_id: 1, 0, or -1. */
+static int hl7_sent(sqlite3 *c, int64_t event_id, const char *col, int64_t id, int64_t patient_id)
 {
-    const int result = !strcmp(type, "result.ready");
-    if (!*o->cfg->hl7_mllp || (!result && strcmp(type, "alert.raised")))
-        return 0;
-    char control[24], *text = NULL;
-    snprintf(control, sizeof control, "RW%" PRId64, event_id);
-    srv_hl7_ctx ctx = {control, o->cfg->fhir_identifier_base};
-    srv_status st = result ? srv_hl7_result(o->conn, &ctx, sqlite3_column_int64(ev, 3), &text)
-                           : srv_hl7_alert(o->conn, &ctx, sqlite3_column_int64(ev, 4), &text);
+    char sql[320];
+    snprintf(sql, sizeof sql,
+             "SELECT 1 FROM outbox_events e JOIN deliveries d ON d.event_id = e.id AND "
+             "d.channel = 'hl7' WHERE e.%s = ?1 AND e.id < ?2 AND (?3 = 0 OR (e.patient_id = ?3 "
+             "AND e.type LIKE 'result.%%')) LIMIT 1",
+             col);
+    sqlite3_stmt *st = srv_db_prepare(c, sql);
+    if (!st)
+        return -1;
+    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_int64(st, 2, event_id);
+    sqlite3_bind_int64(st, 3, patient_id);
+    int rc = sqlite3_step(st);
+    sqlite3_finalize(st);
+    return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Queues one HL7 message: of sample_id's result under patient_id (alert_id 0) or of alert_id,
+ * its status from what was sent before; one that posts a record as wrong only when the receiver
+ * has it. ctx->external_id names a former patient. 0 (also when nothing is sent), or -1. */
+static int hl7_queue(srv_outbox *o, int64_t event_id, srv_hl7_ctx *ctx, int64_t sample_id,
+                     int64_t patient_id, int64_t alert_id, int wrong)
+{
+    int sent = alert_id ? hl7_sent(o->conn, event_id, "alert_id", alert_id, 0)
+                        : hl7_sent(o->conn, event_id, "sample_id", sample_id, patient_id);
+    if (sent < 0 || (wrong && !sent))
+        return sent < 0 ? -1 : 0;
+    ctx->status = wrong ? SRV_HL7_WRONG : sent ? SRV_HL7_CORRECTED : SRV_HL7_FINAL;
+    char *text = NULL;
+    srv_status st = alert_id ? srv_hl7_alert(o->conn, ctx, alert_id, &text)
+                             : srv_hl7_result(o->conn, ctx, sample_id, &text);
     if (st == SRV_NOT_FOUND) /* the record went (an erasure) before we came */
         return 0;
-    int rc = st == SRV_OK ? add_delivery(o->conn, event_id, "hl7", 0, o->cfg->hl7_mllp, text) : -1;
+    if (st != SRV_OK)
+        return -1;
+    /* ctx->status is now what was rendered: wrong for a record retracted meanwhile */
+    int rc = ctx->status == SRV_HL7_WRONG && !sent
+                 ? 0
+                 : add_delivery(o->conn, event_id, "hl7", 0, o->cfg->hl7_mllp, text);
     free(text);
+    return rc;
+}
+
+/* The HL7 messages of an event, when --hl7-mllp is set: a result (new, re-run or corrected), a
+ * raised alert, and an alert retracted. A draw moved to another patient is posted as wrong under
+ * the former one, then sent under the right one. */
+static int fan_out_hl7(srv_outbox *o, int64_t event_id, const char *type, sqlite3_stmt *ev)
+{
+    if (!*o->cfg->hl7_mllp)
+        return 0;
+    char control[24];
+    snprintf(control, sizeof control, "RW%" PRId64, event_id);
+    srv_hl7_ctx ctx = {control, o->cfg->fhir_identifier_base, SRV_HL7_FINAL, NULL};
+    int64_t patient = sqlite3_column_int64(ev, 2), sample = sqlite3_column_int64(ev, 3);
+    int64_t alert = sqlite3_column_int64(ev, 4);
+    json_t *data = json_loads((const char *)sqlite3_column_text(ev, 6), 0, NULL);
+    const char *change = json_string_value(json_object_get(data, "change"));
+    const char *reason = json_string_value(json_object_get(data, "reason"));
+    int rc = 0;
+    if (!strcmp(type, "result.ready"))
+        rc = hl7_queue(o, event_id, &ctx, sample, patient, 0, 0);
+    else if (!strcmp(type, "alert.raised") ||
+             (!strcmp(type, "alert.closed") && reason && !strcmp(reason, "retracted")))
+        rc = hl7_queue(o, event_id, &ctx, 0, 0, alert, 0);
+    else if (!strcmp(type, "result.corrected") && change && !strcmp(change, "moved")) {
+        int64_t from = json_integer_value(json_object_get(data, "from_patient_id"));
+        json_t *former = NULL;
+        srv_status st = srv_row_by_id(o->conn, "patients", from, &former);
+        if (st == SRV_OK) { /* (an erased former patient is told nothing) */
+            ctx.external_id = json_string_value(json_object_get(former, "external_id"));
+            rc = hl7_queue(o, event_id, &ctx, sample, from, 0, 1);
+            ctx.external_id = NULL;
+        } else if (st == SRV_INTERNAL)
+            rc = -1;
+        json_decref(former);
+        if (!rc) { /* the right patient's message: a second control id */
+            snprintf(control, sizeof control, "RW%" PRId64 "M", event_id);
+            rc = hl7_queue(o, event_id, &ctx, sample, patient, 0, 0);
+        }
+    } else if (!strcmp(type, "result.corrected"))
+        rc = hl7_queue(o, event_id, &ctx, sample, patient, 0, 0);
+    json_decref(data);
     return rc;
 }
 

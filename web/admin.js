@@ -279,7 +279,8 @@ async function audit(params) {
 
 // ---------------------------------------------------------------- webhooks
 
-const HOOK_EVENTS = ['alert.raised', 'alert.closed', 'alert.acknowledged', 'result.ready', 'job.failed'];
+const HOOK_EVENTS = ['alert.raised', 'alert.closed', 'alert.acknowledged', 'result.ready',
+  'result.corrected', 'job.failed'];
 
 async function webhooks(params, rest) {
   const { webhooks: list } = await api('/webhooks');

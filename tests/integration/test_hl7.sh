@@ -103,6 +103,84 @@ RW_TOKEN=$LIMS rw_req POST "/api/v1/patients/$P/samples" \
     '{"accession":"HL-X","collected_at":"2024-06-01","assay":"bins"}' >/dev/null
 check_eq "GET hl7: a sample without a result" "$(RW_TOKEN=$CLIN rw_req GET /api/v1/samples/HL-X/hl7)" 404
 check_eq "GET hl7: unknown query key" "$(RW_TOKEN=$CLIN rw_req GET '/api/v1/samples/HL-5/hl7?x=1')" 422
-check "no identifier in the log" sh -c "! grep -q 'PT-HL7\|HL-5' '$t_tmp/d/log'"
+# ---------------------------------------------------------------- corrections reach the receiver
+# hl7_settled N: waits until N HL7 deliveries exist and none is pending.
+hl7_settled() {
+    n=0
+    while [ $n -lt 300 ]; do
+        [ "$(sql "SELECT count(*) || ',' || sum(state = 'pending') FROM deliveries WHERE channel = 'hl7'")" = "$1,0" ] && return 0
+        sleep 0.1
+        n=$((n + 1))
+    done
+    return 1
+}
+# last_sent: the newest message the receiver got, parsed.
+last_sent() {
+    node "$RW_SRCDIR/tests/hl7/parse.mjs" "$(ls "$RX"/msg-*.hl7 | sort -t- -k2 -n | tail -1)" >"$t_tmp/last.json"
+}
+L() { jq -r "$@" "$t_tmp/last.json"; }
+last_raw() { tr '\r' '\n' <"$(ls "$RX"/msg-*.hl7 | sort -t- -k2 -n | tail -1)"; }
+
+check_eq "retract HL-3" "$(RW_TOKEN=$CLIN rw_req POST /api/v1/samples/HL-3/retract '{"reason":"tube | haemolysed"}')" 200
+check "its correction delivered" hl7_settled 7
+last_sent
+check_eq "retracted: OBR-3, OBR-25 C" "$(L '.[0].obr3 + " " + .[0].obr25')" "HL-3 C"
+check_eq "retracted: every OBX posted as wrong (W)" "$(L '[.[0].obx[].status] | unique | join(",")')" W
+check_eq "retracted: an NTE gives the reason" "$(last_raw | grep '^NTE|1||Result retracted' | head -1)" \
+    'NTE|1||Result retracted: tube \F\ haemolysed'
+check_eq "the event: result.corrected, retracted" \
+    "$(sql "SELECT type || ' ' || json_extract(data, '\$.change') FROM outbox_events ORDER BY id DESC LIMIT 1")" \
+    "result.corrected retracted"
+curl -s -o "$t_tmp/get3.hl7" -H "Authorization: Bearer $CLIN" "$RW_URL/api/v1/samples/HL-3/hl7"
+node "$RW_SRCDIR/tests/hl7/parse.mjs" "$t_tmp/get3.hl7" >"$t_tmp/get3.json"
+check_eq "GET hl7 of a retracted draw: posted as wrong" \
+    "$(jq -r '.[0].obr25 + " " + ([.[0].obx[].status] | unique | join(","))' "$t_tmp/get3.json")" "C W"
+RW_TOKEN=$CLIN rw_req GET "/api/v1/fhir/DiagnosticReport/$(sql "SELECT id FROM samples WHERE accession = 'HL-3'")" >/dev/null
+check_eq "FHIR: its report entered in error" "$(jqb .status)" entered-in-error
+
+check_eq "reinstate HL-3" "$(RW_TOKEN=$CLIN rw_req DELETE /api/v1/samples/HL-3/retract)" 200
+check "reinstated: delivered" hl7_settled 8
+last_sent
+check_eq "reinstated: replaces the wrong one (C, every OBX C)" \
+    "$(L '.[0].obr3 + " " + .[0].obr25 + " " + ([.[0].obx[].status] | unique | join(","))')" "HL-3 C C"
+
+check_eq "fix HL-2's collection date" \
+    "$(RW_TOKEN=$ADMIN rw_req PATCH /api/v1/samples/HL-2 '{"collected_at":"2023-05-03"}')" 200
+check "date fixed: delivered" hl7_settled 9
+last_sent
+check_eq "corrected: C, with the new date" \
+    "$(L '.[0].obr3 + " " + .[0].obr25 + " " + ([.[0].obx[].status] | unique | join(","))')" "HL-2 C C"
+check "corrected: OBR-7 the new day" sh -c "tr '\r' '\n' <'$(ls "$RX"/msg-*.hl7 | sort -t- -k2 -n | tail -1)' | grep -q '^OBR|1||HL-2^RELAPSEWATCH|[^|]*|||20230503|'"
+
+P2=$(interop_patient PT-HL7-B)
+check_eq "move HL-4 to another patient" \
+    "$(RW_TOKEN=$ADMIN rw_req POST /api/v1/samples/HL-4/move "{\"patient_id\":$P2,\"reason\":\"swapped tubes\"}")" 200
+check "moved: two messages" hl7_settled 11
+node "$RW_SRCDIR/tests/hl7/parse.mjs" $(ls "$RX"/msg-*.hl7 | sort -t- -k2 -n | tail -2) >"$t_tmp/move.json"
+check_eq "moved: posted as wrong under the former patient, then new under the right one" \
+    "$(jq -r '[.[] | .pid3.id + " " + .obr3 + " " + .obr25 + " " + ([.obx[].status] | unique | join(","))] | join("; ")' "$t_tmp/move.json")" \
+    "PT-HL7 HL-4 C W; PT-HL7-B HL-4 F F"
+check_eq "moved: two control ids" "$(jq -r '[.[].control] | unique | length' "$t_tmp/move.json")" 2
+
+check_eq "retract HL-5, the alert's draw" \
+    "$(RW_TOKEN=$CLIN rw_req POST /api/v1/samples/HL-5/retract '{"reason":"mislabelled"}')" 200
+check "its result and its alert posted as wrong" hl7_settled 13
+node "$RW_SRCDIR/tests/hl7/parse.mjs" $(ls "$RX"/msg-*.hl7 | sort -t- -k2 -n | tail -2) >"$t_tmp/r5.json"
+check_eq "HL-5 and ALERT-1: C and W" \
+    "$(jq -r '[.[] | .obr3 + " " + .obr25 + " " + ([.obx[].status] | unique | join(","))] | sort | join("; ")' "$t_tmp/r5.json")" \
+    "ALERT-1 C W; HL-5 C W"
+check_eq "a sample without a result: fixed" \
+    "$(RW_TOKEN=$ADMIN rw_req PATCH /api/v1/samples/HL-X '{"collected_at":"2024-05-30"}')" 200
+check_eq "no event: there is no result to correct" \
+    "$(sql "SELECT count(*) FROM outbox_events e JOIN samples s ON s.id = e.sample_id WHERE s.accession = 'HL-X'")" 0
+
+# Erasing the former patient blanks her messages, the one that posted HL-4 as wrong under her
+# included, and keeps HL-4's message under the patient it belongs to.
+check_eq "erase PT-HL7" "$(RW_TOKEN=$ADMIN rw_req DELETE "/api/v1/patients/$P")" 200
+check_eq "no message names her any more" "$(sql "SELECT count(*) FROM deliveries WHERE instr(body, 'PT-HL7^') > 0")" 0
+check_eq "HL-4's message under PT-HL7-B kept" "$(sql "SELECT count(*) FROM deliveries WHERE instr(body, 'PT-HL7-B^') > 0")" 1
+check_eq "the move's event forgets her id" \
+    "$(sql "SELECT count(*) FROM outbox_events WHERE json_extract(data, '\$.change') = 'moved' AND json_extract(data, '\$.from_patient_id') IS NULL")" 1
+check "no identifier in the log" sh -c "! grep -q 'PT-HL7\|HL-5\|haemolysed' '$t_tmp/d/log'"
 check "clean stop" rw_stop_daemon
 done_tests

@@ -127,8 +127,8 @@ check_eq "the alert with its evidence" "$(echo "$ack" | jq -r '.alert.kind + " "
     "early_relapse true"
 
 # ---------------------------------------------------------------- closing: a retracted draw
-check_eq "a third subscription, closings" \
-    "$(rw_req POST /api/v1/webhooks "{\"url\":\"$HOOK\",\"events\":[\"alert.closed\"]}")" 201
+check_eq "a third subscription, closings and corrections" \
+    "$(rw_req POST /api/v1/webhooks "{\"url\":\"$HOOK\",\"events\":[\"alert.closed\",\"result.corrected\"]}")" 201
 W3=$(jqb .id)
 jqb .secret >>"$RX/secrets"
 check_eq "an https subscription" \
@@ -140,8 +140,8 @@ check_eq "one whose name the certificate does not hold" \
 W5=$(jqb .id)
 check_eq "the alert's draw retracted" \
     "$(RW_TOKEN=$CLIN rw_req POST /api/v1/samples/WH-5/retract '{"reason":"tube mislabelled"}')" 200
-check "its closing is delivered" wait_sql \
-    "SELECT count(*) FROM deliveries WHERE webhook_id = $W3 AND state = 'delivered'" 1
+check "its closing and the result's correction are delivered" wait_sql \
+    "SELECT count(*) FROM deliveries WHERE webhook_id = $W3 AND state = 'delivered'" 2
 check "over https too" wait_sql \
     "SELECT count(*) FROM deliveries WHERE webhook_id = $W4 AND state = 'delivered'" 1
 check_eq "  ... its signature valid" "$(jq -r '.valid' "$TX/req-1.json")" true
@@ -153,6 +153,11 @@ check_eq "  ... as retracted, the alert with it" \
     "$(echo "$closed" | jq -r '.reason + " " + (.alert_id | tostring) + " " + (.alert.retracted_at != null | tostring)')" \
     "retracted $AL true"
 
+corrected=$(cat "$RX"/req-*.json | jq -s -c '[.[] | select(.event == "result.corrected")][0].body.data')
+check_eq "  ... the correction: what changed, why, and the result" \
+    "$(echo "$corrected" | jq -r '.change + " / " + .reason + " / " + .result.accession')" \
+    "retracted / tube mislabelled / WH-5"
+
 # ---------------------------------------------------------------- delete
 check_eq "delete" "$(rw_req DELETE "/api/v1/webhooks/$W2")" 200
 check "  ... marked" sh -c "[ \"\$(jq -r '.deleted_at != null' '$RW_BODY')\" = true ]"
@@ -160,7 +165,7 @@ check_eq "delete again" "$(rw_req DELETE "/api/v1/webhooks/$W2")" 409
 check_eq "delete unknown" "$(rw_req DELETE /api/v1/webhooks/999999)" 404
 rw_req GET /api/v1/webhooks >/dev/null
 check_eq "the list keeps both, counts" "$(jqb '[.webhooks[] | (.id | tostring) + ":" + (.delivered | tostring)] | join(",")')" \
-    "$W1:7,$W2:1,$W3:1,$W4:1,$W5:0"
+    "$W1:7,$W2:1,$W3:2,$W4:1,$W5:0"
 check_eq "deliveries of unknown webhook" "$(rw_req GET /api/v1/webhooks/999999/deliveries)" 404
 check_eq "deliveries: bad limit" "$(rw_req GET "/api/v1/webhooks/$W1/deliveries?limit=0")" 422
 rw_req GET "/api/v1/webhooks/$W1/deliveries" >/dev/null
@@ -172,10 +177,10 @@ whole=$(jq -r '[.webhooks[].id] | join(" ")' "$RW_BODY")
 check_eq "webhooks: pages of 2 give the whole list" "$(rw_page_ids webhooks /api/v1/webhooks)" "$whole"
 check "no identifier nor secret in the log" sh -c "! grep -q 'PT-WH\|WH-1\|whsec_' '$D/log'"
 check "clean stop" rw_stop_daemon
-# The event triggers are all there (a later migration rebuilding alerts, results or jobs would
-# drop them), and job.failed comes from a job's state as any writer sets it.
-check_eq "seven event triggers" \
-    "$(sql "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'outbox\\_%' ESCAPE '\\'")" 7
+# The event triggers are all there (a later migration rebuilding alerts, results, jobs or samples
+# would drop them), and job.failed comes from a job's state as any writer sets it.
+check_eq "eight event triggers" \
+    "$(sql "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'outbox\\_%' ESCAPE '\\'")" 8
 sql "UPDATE jobs SET state = 'failed', error = 'test' WHERE id = (SELECT min(id) FROM jobs)"
 check_eq "job.failed from a failed job" \
     "$(sql "SELECT type || ' ' || json_extract(data, '\$.error') FROM outbox_events WHERE type = 'job.failed'")" "job.failed test"
