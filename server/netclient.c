@@ -121,7 +121,7 @@ static int tls_start(net_link *l, const char *host, double deadline, char *err, 
 {
     int rc;
     if (!trust) {
-        snprintf(err, errlen, "https is not set up (no CA certificates loaded)");
+        snprintf(err, errlen, "TLS is not set up (no CA certificates loaded)");
         return -1;
     }
     if ((rc = gnutls_init(&l->tls, GNUTLS_CLIENT | GNUTLS_NONBLOCK)) < 0 ||
@@ -373,6 +373,8 @@ int srv_mllp_send(const char *hostport, const char *msg, int timeout_s, char *ac
                   char *ack_text, size_t textlen, char *err, size_t errlen)
 {
     char host[256], port[8];
+    const int tls = !strncmp(hostport, "mllps://", 8);
+    hostport += tls ? 8 : 0;
     const char *colon = strrchr(hostport, ':');
     double deadline = now_s() + timeout_s;
     kstring_t ans = {0};
@@ -380,13 +382,13 @@ int srv_mllp_send(const char *hostport, const char *msg, int timeout_s, char *ac
     net_link l;
     if (!colon || colon == hostport || (size_t)(colon - hostport) >= sizeof host ||
         strlen(colon + 1) >= sizeof port || !colon[1]) {
-        snprintf(err, errlen, "--hl7-mllp must be HOST:PORT");
+        snprintf(err, errlen, "--hl7-mllp must be HOST:PORT or mllps://HOST:PORT");
         return -1;
     }
     memcpy(host, hostport, (size_t)(colon - hostport));
     host[colon - hostport] = 0;
     snprintf(port, sizeof port, "%s", colon + 1);
-    if (link_open(&l, host, port, 0, deadline, err, errlen))
+    if (link_open(&l, host, port, tls, deadline, err, errlen))
         return -1;
     if (!send_all(&l, "\x0b", 1, deadline, err, errlen) &&
         !send_all(&l, msg, strlen(msg), deadline, err, errlen) &&

@@ -100,7 +100,8 @@ static const opt opts[] = {
      "folder of backups (POST /api/v1/admin/backups, and one before each schema migration); "
      "empty for backups/ beside the data folder"},
     {"hl7-mllp", OPT_STR, OFF(hl7_mllp), "", 0, 0, "HOST:PORT",
-     "send an HL7 v2.5.1 ORU^R01 per result and per alert over MLLP to HOST:PORT; empty for none"},
+     "send an HL7 v2.5.1 ORU^R01 per result, correction and alert over MLLP to HOST:PORT, or over "
+     "TLS to mllps://HOST:PORT (its certificate checked as a webhook's); empty for none"},
     {"fhir-identifier-base", OPT_STR, OFF(fhir_identifier_base),
      "https://relapsewatch.example/fhir/sid", 0, 0, "URI",
      "base of the FHIR identifier systems: <URI>/patient (external id), <URI>/accession"},
@@ -117,7 +118,8 @@ static const opt opts[] = {
     {"delivery-timeout", OPT_INT, OFF(delivery_timeout), "10", 1, 300, "SECONDS",
      "time one webhook or HL7 delivery attempt may take (connect, send, answer)"},
     {"webhook-ca-file", OPT_STR, OFF(webhook_ca_file), "", 0, 0, "FILE",
-     "PEM CA certificates that https webhook receivers must chain to; empty for the system's"},
+     "PEM CA certificates that https webhook receivers and an mllps:// HL7 receiver must chain "
+     "to; empty for the system's"},
 };
 #define NOPTS (sizeof opts / sizeof opts[0])
 

@@ -515,7 +515,7 @@ srv_outbox *srv_outbox_start(const srv_config *cfg, char *err, size_t errlen)
     if (srv_net_tls_init(cfg->webhook_ca_file, err, errlen)) {
         if (*cfg->webhook_ca_file) /* a file named and unusable: a configuration error */
             return NULL;
-        srv_log(SRV_LOG_WARN, "%s: https webhooks will fail", err); /* no system trust store */
+        srv_log(SRV_LOG_WARN, "%s: https webhooks and mllps will fail", err); /* no trust store */
     }
     srv_outbox *o = calloc(1, sizeof *o);
     if (!o) {

@@ -1,14 +1,20 @@
 """A small MLLP receiver for tests/integration/test_hl7.sh: accepts HL7 v2 messages framed
 0x0B ... 0x1C 0x0D, saves each (framing included) as DIR/msg-N.hl7, and answers an ACK: AR
 (rejected) for the first NAK_FIRST messages it receives, AE for any message containing
-AE_WHEN (when given), AA otherwise. Writes its port to DIR/port.
-Usage: python3 mllp_receiver.py DIR NAK_FIRST [AE_WHEN]"""
+AE_WHEN (when given, non-empty), AA otherwise. Over TLS with CERT and KEY (PEM files). Writes its
+port to DIR/port.
+Usage: python3 mllp_receiver.py DIR NAK_FIRST [AE_WHEN [CERT KEY]]"""
 import os
 import socket
+import ssl
 import sys
 
 out, nak_first = sys.argv[1], int(sys.argv[2])
-ae_when = sys.argv[3].encode() if len(sys.argv) > 3 else None
+ae_when = sys.argv[3].encode() if len(sys.argv) > 3 and sys.argv[3] else None
+tls = None
+if len(sys.argv) > 5:
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(sys.argv[4], sys.argv[5])
 srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
 srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 srv.bind(("127.0.0.1", 0))
@@ -20,6 +26,12 @@ n = 0
 while True:
     conn, _ = srv.accept()
     conn.settimeout(10)
+    if tls:
+        try:
+            conn = tls.wrap_socket(conn, server_side=True)
+        except (ssl.SSLError, OSError):  # a client that refused our certificate
+            conn.close()
+            continue
     buf = b""
     try:
         while not buf.endswith(b"\x1c\x0d"):

@@ -183,4 +183,36 @@ check_eq "the move's event forgets her id" \
     "$(sql "SELECT count(*) FROM outbox_events WHERE json_extract(data, '\$.change') = 'moved' AND json_extract(data, '\$.from_patient_id') IS NULL")" 1
 check "no identifier in the log" sh -c "! grep -q 'PT-HL7\|HL-5\|haemolysed' '$t_tmp/d/log'"
 check "clean stop" rw_stop_daemon
+
+# ---------------------------------------------------------------- MLLP over TLS (mllps://)
+# A receiver with a self-signed certificate for 127.0.0.1, trusted through --webhook-ca-file.
+TX=$t_tmp/tx
+mkdir -p "$TX"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 2 \
+    -subj /CN=127.0.0.1 -addext subjectAltName=IP:127.0.0.1 -keyout "$TX/key.pem" \
+    -out "$TX/cert.pem" >/dev/null 2>&1
+python3 "$RW_SRCDIR/tests/hl7/mllp_receiver.py" "$TX" 0 "" "$TX/cert.pem" "$TX/key.pem" &
+TX_PID=$!
+trap 'kill $RX_PID $TX_PID 2>/dev/null; rw_kill_daemons; t_cleanup' EXIT
+i=0
+while [ ! -s "$TX/port" ] && [ $i -lt 100 ]; do sleep 0.05; i=$((i + 1)); done
+rw_start_daemon "$t_tmp/d" --hl7-mllp "mllps://127.0.0.1:$(cat "$TX/port")" \
+    --webhook-ca-file "$TX/cert.pem" --outbox-max-attempts 1 || { done_tests; exit 1; }
+P3=$(interop_patient PT-HL7-TLS)
+check_eq "a draw for the TLS receiver" "$(interop_draw "$P3" HL-T1 2023-02-01 "$SIM/R1.tsv")" done
+check "delivered over TLS" hl7_settled 14
+check_eq "  ... delivered, AA" "$(sql "SELECT state || ' ' || last_status FROM deliveries WHERE channel = 'hl7' ORDER BY id DESC LIMIT 1")" "delivered AA"
+node "$RW_SRCDIR/tests/hl7/parse.mjs" "$TX/msg-1.hl7" >"$t_tmp/tls.json"
+check_eq "  ... the receiver read it: ORU^R01 of HL-T1, F" \
+    "$(jq -r '.[0] | .type + " " + .obr3 + " " + .obr25' "$t_tmp/tls.json")" "ORU^R01 HL-T1 F"
+check "clean stop" rw_stop_daemon
+# The same receiver reached by a name its certificate does not hold: refused, nothing sent.
+rw_start_daemon "$t_tmp/d" --hl7-mllp "mllps://localhost:$(cat "$TX/port")" \
+    --webhook-ca-file "$TX/cert.pem" --outbox-max-attempts 1 || { done_tests; exit 1; }
+check_eq "another draw" "$(interop_draw "$P3" HL-T2 2023-05-02 "$SIM/R2.tsv")" done
+check "its delivery settles" hl7_settled 15
+check_eq "  ... failed: the certificate does not name the host" \
+    "$(sql "SELECT state || ' ' || (instr(last_error, 'certificate is refused') > 0) FROM deliveries WHERE channel = 'hl7' ORDER BY id DESC LIMIT 1")" "failed 1"
+check_eq "  ... nothing reached the receiver" "$(ls "$TX"/msg-*.hl7 | wc -l)" 1
+check "clean stop" rw_stop_daemon
 done_tests
