@@ -117,6 +117,9 @@ static const opt opts[] = {
      "and a draw's collected_time is read there"},
     {"delivery-timeout", OPT_INT, OFF(delivery_timeout), "10", 1, 300, "SECONDS",
      "time one webhook or HL7 delivery attempt may take (connect, send, answer)"},
+    {"outbox-keep-days", OPT_INT, OFF(outbox_keep_days), "90", 0, 36500, "DAYS",
+     "days a delivered or failed webhook or HL7 delivery keeps its message; then only its record "
+     "and attempts stay (0 = keep for ever)"},
     {"webhook-ca-file", OPT_STR, OFF(webhook_ca_file), "", 0, 0, "FILE",
      "PEM CA certificates that https webhook receivers and an mllps:// HL7 receiver must chain "
      "to; empty for the system's"},

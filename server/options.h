@@ -50,6 +50,7 @@ typedef struct srv_config {
     int outbox_retry_base;      /* seconds before the first retry of a delivery */
     int outbox_max_attempts;    /* attempts of a delivery before it fails */
     int delivery_timeout;       /* seconds per delivery attempt */
+    int outbox_keep_days;       /* days a settled delivery keeps its body (0 = for ever) */
     char *webhook_ca_file;      /* --webhook-ca-file PEM ("" = the system's trust store) */
 
     rw_settings settings; /* the analysis settings (core/settings.h): defaults < file < flags */

@@ -28,6 +28,8 @@
 #define BATCH        50
 #define MAX_DELAY_S  (6 * 3600)
 #define BUSY_TIMEOUT 10000
+#define PRUNE_EVERY  3600.0 /* seconds between two prunings of old messages */
+#define PRUNE_BATCH  1000   /* messages dropped per transaction */
 
 struct srv_outbox {
     const srv_config *cfg;
@@ -36,6 +38,7 @@ struct srv_outbox {
     pthread_mutex_t lock;
     pthread_cond_t wake;
     int stop;
+    double pruned_at; /* monotonic seconds of the last pruning; 0: never */
 };
 
 /* ---------------------------------------------------------------- fan-out */
@@ -485,12 +488,51 @@ static void deliver_due(srv_outbox *o)
     }
 }
 
+/* ---------------------------------------------------------------- retention */
+
+/* Drops the message of every delivery settled more than --outbox-keep-days ago (schema 015),
+ * PRUNE_BATCH per transaction so writers never wait long; at start-up, then hourly. */
+static void prune(srv_outbox *o)
+{
+    double now = mono_ms() / 1e3;
+    if (!o->cfg->outbox_keep_days || (o->pruned_at && now - o->pruned_at < PRUNE_EVERY))
+        return;
+    o->pruned_at = now;
+    char cutoff[32], sql[400];
+    time_t t = time(NULL) - (time_t)o->cfg->outbox_keep_days * 86400;
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(cutoff, sizeof cutoff, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    snprintf(sql, sizeof sql,
+             "UPDATE deliveries SET body = '{\"pruned\":true}' WHERE id IN (SELECT id FROM "
+             "deliveries WHERE state <> 'pending' AND body <> '{\"pruned\":true}' AND created_at < "
+             "?1 LIMIT %d)",
+             PRUNE_BATCH);
+    long total = 0;
+    int n = -1;
+    do {
+        sqlite3_stmt *st = srv_db_prepare(o->conn, sql);
+        if (!st)
+            break;
+        sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+        n = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(o->conn) : -1;
+        sqlite3_finalize(st);
+        total += n > 0 ? n : 0;
+    } while (n == PRUNE_BATCH && !stopping(o));
+    if (n < 0)
+        srv_log(SRV_LOG_WARN, "cannot prune old delivery messages (will try again)");
+    else if (total)
+        srv_log(SRV_LOG_INFO, "%ld delivery message(s) older than %d days dropped", total,
+                o->cfg->outbox_keep_days);
+}
+
 /* ---------------------------------------------------------------- the thread */
 
 static void *run(void *arg)
 {
     srv_outbox *o = arg;
     while (!stopping(o)) {
+        prune(o);
         fan_out(o);
         deliver_due(o);
         struct timespec until;

@@ -184,4 +184,24 @@ check_eq "eight event triggers" \
 sql "UPDATE jobs SET state = 'failed', error = 'test' WHERE id = (SELECT min(id) FROM jobs)"
 check_eq "job.failed from a failed job" \
     "$(sql "SELECT type || ' ' || json_extract(data, '\$.error') FROM outbox_events WHERE type = 'job.failed'")" "job.failed test"
+
+# ---------------------------------------------------------------- retention (--outbox-keep-days)
+# Three delivered messages made old, and an old one still pending: at start-up the settled old
+# ones lose their body, the pending one and the recent ones keep theirs.
+sql "UPDATE deliveries SET created_at = '2020-01-01T00:00:00Z' WHERE id IN (SELECT id FROM deliveries WHERE webhook_id = $W1 AND state = 'delivered' ORDER BY id LIMIT 3)"
+sql "INSERT INTO deliveries (event_id, channel, destination, body, created_at, next_attempt_at) SELECT min(event_id), 'hl7', '127.0.0.1:1', 'MSH|pending', '2020-01-01T00:00:00Z', unixepoch() + 86400 FROM deliveries"
+recent=$(sql "SELECT count(*) FROM deliveries WHERE created_at > '2021' AND body <> '{\"pruned\":true}'")
+rw_start_daemon "$D" --outbox-keep-days 30 || { done_tests; exit 1; }
+check "the old settled messages are dropped" wait_sql "SELECT count(*) FROM deliveries WHERE body = '{\"pruned\":true}'" 3
+check_eq "  ... only those" "$(sql "SELECT group_concat(id) FROM deliveries WHERE body = '{\"pruned\":true}'")" \
+    "$(sql "SELECT group_concat(id) FROM deliveries WHERE created_at < '2021' AND state <> 'pending'")"
+check_eq "the old pending one keeps its message" "$(sql "SELECT body FROM deliveries WHERE channel = 'hl7' AND state = 'pending'")" "MSH|pending"
+check_eq "the recent ones keep theirs" \
+    "$(sql "SELECT count(*) FROM deliveries WHERE created_at > '2021' AND body <> '{\"pruned\":true}'")" "$recent"
+check_eq "the deliveries, their attempts and events stay" \
+    "$(sql "SELECT count(*) FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id WHERE d.body = '{\"pruned\":true}'")" 4
+rw_req GET "/api/v1/webhooks/$W1/deliveries?limit=100" >/dev/null
+check_eq "the delivery log shows them pruned" "$(jqb '[.deliveries[] | select(.body.pruned)] | length')" 3
+check "the log says how many" grep -q '3 delivery message(s) older than 30 days dropped' "$D/log"
+check "clean stop" rw_stop_daemon
 done_tests
