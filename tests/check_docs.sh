@@ -1,7 +1,7 @@
 #!/bin/sh
 # The documentation shows the programs' real --help: docs/cli.md is regenerated and compared, and
 # docs/configuration.md must contain relapsewatchd --help and the analysis settings table
-# (relapsewatch settings --markdown) verbatim.
+# (relapsewatch settings --markdown) verbatim; the example configuration names every option.
 . "$RW_SRCDIR/tests/lib.sh"
 # shows TEXT_FILE DOC: DOC contains the whole of TEXT_FILE, verbatim.
 shows() {
@@ -29,6 +29,13 @@ unwrap "$RW_SRCDIR/docs/configuration.md" >"$t_tmp/configuration.md"
 if shows "$t_tmp/d.txt" "$t_tmp/configuration.md"; then ok; else
     fail "docs/configuration.md does not show relapsewatchd --help (prefix $prefix) verbatim:" \
         "run tools/gen-config-doc.sh build/check"
+fi
+# The example configuration (installed as /etc/relapsewatch/relapsewatchd.conf) names every
+# daemon option, set to its default or commented out.
+missing=$("$RW_DAEMON" --help | sed '/^Analysis settings/q' | sed -n 's/^  --\([a-z0-9-]*\).*/\1/p' |
+    while read -r o; do grep -q "^#\{0,1\}$o = " "$RW_SRCDIR/docs/relapsewatchd.conf.example" || echo "$o"; done)
+if [ -z "$missing" ]; then ok; else
+    fail "docs/relapsewatchd.conf.example lacks:" $missing
 fi
 "$RW_CLI" settings --markdown >"$t_tmp/settings.md"
 if shows "$t_tmp/settings.md" "$RW_SRCDIR/docs/configuration.md"; then ok; else
