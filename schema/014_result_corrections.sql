@@ -33,11 +33,6 @@ CREATE TABLE outbox_events (
 INSERT INTO outbox_events SELECT * FROM temp.copy_outbox_events;
 DROP TABLE temp.copy_outbox_events;
 CREATE INDEX outbox_events_pending ON outbox_events (id) WHERE fanned_out = 0;
--- the HL7 fan-out asks what a receiver was already sent of a sample's result or of an alert
--- (server/outbox.c): without these, each event would read the whole outbox
-CREATE INDEX outbox_events_sample ON outbox_events (sample_id) WHERE sample_id IS NOT NULL;
-CREATE INDEX outbox_events_alert ON outbox_events (alert_id) WHERE alert_id IS NOT NULL;
-CREATE INDEX deliveries_event ON deliveries (event_id, channel);
 
 CREATE TRIGGER outbox_result_corrected
 AFTER UPDATE OF retracted_at, patient_id, collected_at, collected_time, assay ON samples

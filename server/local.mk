@@ -51,5 +51,5 @@ server_libserver_la_SOURCES += server/corrections.c server/corrections.h server/
 server_libserver_la_SOURCES += server/export.c server/export.h server/fhir.c server/fhir.h \
 	server/hl7.c server/hl7.h server/netclient.c server/netclient.h server/webhooks.c \
 	server/webhooks.h server/outbox.c server/outbox.h server/api_fhir.c server/api_hl7.c \
-	server/api_webhooks.c
+	server/api_webhooks.c server/api_deliveries.c
 server_libserver_la_SOURCES += server/api_settings.c # the pages' settings screen

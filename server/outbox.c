@@ -83,12 +83,13 @@ static json_t *event_data_new(sqlite3 *c, sqlite3_stmt *ev)
     return data;
 }
 
-/* INSERTs one delivery. 0, or -1 (logged). */
+/* INSERTs one delivery (record: what an HL7 message is about, schema 015; NULL for a webhook).
+ * 0, or -1 (logged). */
 static int add_delivery(sqlite3 *c, int64_t event_id, const char *channel, int64_t webhook_id,
-                        const char *destination, const char *body)
+                        const char *destination, const char *body, const char *record)
 {
     sqlite3_stmt *st = srv_db_prepare(c, "INSERT INTO deliveries (event_id, channel, webhook_id, "
-                                         "destination, body) VALUES (?, ?, ?, ?, ?)");
+                                         "destination, body, record) VALUES (?, ?, ?, ?, ?, ?)");
     if (!st)
         return -1;
     sqlite3_bind_int64(st, 1, event_id);
@@ -97,6 +98,8 @@ static int add_delivery(sqlite3 *c, int64_t event_id, const char *channel, int64
         sqlite3_bind_int64(st, 3, webhook_id);
     sqlite3_bind_text(st, 4, destination, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 5, body, -1, SQLITE_STATIC);
+    if (record)
+        sqlite3_bind_text(st, 6, record, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     sqlite3_finalize(st);
     return rc;
@@ -115,7 +118,7 @@ static int fan_out_webhooks(sqlite3 *c, int64_t event_id, const char *type, cons
     sqlite3_bind_text(st, 2, type, -1, SQLITE_STATIC);
     while (!bad && (rc = sqlite3_step(st)) == SQLITE_ROW)
         bad = add_delivery(c, event_id, "webhook", sqlite3_column_int64(st, 0),
-                           (const char *)sqlite3_column_text(st, 1), body);
+                           (const char *)sqlite3_column_text(st, 1), body, NULL);
     bad |= !bad && rc != SQLITE_DONE;
     sqlite3_finalize(st);
     return bad ? -1 : 0;
@@ -124,25 +127,18 @@ static int fan_out_webhooks(sqlite3 *c, int64_t event_id, const char *type, cons
 /* ---------------------------------------------------------------- HL7 fan-out
  * A receiver keeps what it was sent: a result or alert it has is replaced (C) or posted as wrong
  * (W), never sent as new twice, and one it never had is not corrected. What it has is read from
- * the HL7 deliveries of earlier events: a result's under each patient (the event's patient_id),
- * an alert's by its id. */
+ * the record keys of the HL7 deliveries of earlier events (schema 015): "result <sample>
+ * <patient>" (a draw's result under one patient) or "alert <id>". */
 
-/* Whether an HL7 message of this sample's result under patient_id (col "sample_id"), or of this
- * alert (col "alert_id", patient_id ignored), came from an event before event_id: 1, 0, or -1. */
-static int hl7_sent(sqlite3 *c, int64_t event_id, const char *col, int64_t id, int64_t patient_id)
+/* Whether an HL7 message about record came from an event before event_id: 1, 0, or -1. */
+static int hl7_sent(sqlite3 *c, int64_t event_id, const char *record)
 {
-    char sql[320];
-    snprintf(sql, sizeof sql,
-             "SELECT 1 FROM outbox_events e JOIN deliveries d ON d.event_id = e.id AND "
-             "d.channel = 'hl7' WHERE e.%s = ?1 AND e.id < ?2 AND (?3 = 0 OR (e.patient_id = ?3 "
-             "AND e.type LIKE 'result.%%')) LIMIT 1",
-             col);
-    sqlite3_stmt *st = srv_db_prepare(c, sql);
+    sqlite3_stmt *st = srv_db_prepare(c, "SELECT 1 FROM deliveries WHERE record = ?1 AND "
+                                         "event_id < ?2 LIMIT 1");
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, id);
+    sqlite3_bind_text(st, 1, record, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, event_id);
-    sqlite3_bind_int64(st, 3, patient_id);
     int rc = sqlite3_step(st);
     sqlite3_finalize(st);
     return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -1;
@@ -154,8 +150,12 @@ static int hl7_sent(sqlite3 *c, int64_t event_id, const char *col, int64_t id, i
 static int hl7_queue(srv_outbox *o, int64_t event_id, srv_hl7_ctx *ctx, int64_t sample_id,
                      int64_t patient_id, int64_t alert_id, int wrong)
 {
-    int sent = alert_id ? hl7_sent(o->conn, event_id, "alert_id", alert_id, 0)
-                        : hl7_sent(o->conn, event_id, "sample_id", sample_id, patient_id);
+    char record[64];
+    if (alert_id)
+        snprintf(record, sizeof record, "alert %" PRId64, alert_id);
+    else
+        snprintf(record, sizeof record, "result %" PRId64 " %" PRId64, sample_id, patient_id);
+    int sent = hl7_sent(o->conn, event_id, record);
     if (sent < 0 || (wrong && !sent))
         return sent < 0 ? -1 : 0;
     ctx->status = wrong ? SRV_HL7_WRONG : sent ? SRV_HL7_CORRECTED : SRV_HL7_FINAL;
@@ -169,7 +169,7 @@ static int hl7_queue(srv_outbox *o, int64_t event_id, srv_hl7_ctx *ctx, int64_t 
     /* ctx->status is now what was rendered: wrong for a record retracted meanwhile */
     int rc = ctx->status == SRV_HL7_WRONG && !sent
                  ? 0
-                 : add_delivery(o->conn, event_id, "hl7", 0, o->cfg->hl7_mllp, text);
+                 : add_delivery(o->conn, event_id, "hl7", 0, o->cfg->hl7_mllp, text, record);
     free(text);
     return rc;
 }

@@ -61,7 +61,8 @@ extern const srv_route srv_admin_routes[];
 extern const srv_route srv_corrections_routes[];
 
 /* Standards exports and subscriptions (api_fhir.c, api_hl7.c, api_webhooks.c). */
-extern const srv_route srv_fhir_routes[], srv_hl7_routes[], srv_webhooks_routes[];
+extern const srv_route srv_fhir_routes[], srv_hl7_routes[], srv_webhooks_routes[],
+    srv_deliveries_routes[];
 
 /* The analysis settings in force: GET /api/v1/settings (api_settings.c). */
 extern const srv_route srv_settings_routes[];

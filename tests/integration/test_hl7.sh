@@ -210,9 +210,62 @@ check "clean stop" rw_stop_daemon
 rw_start_daemon "$t_tmp/d" --hl7-mllp "mllps://localhost:$(cat "$TX/port")" \
     --webhook-ca-file "$TX/cert.pem" --outbox-max-attempts 1 || { done_tests; exit 1; }
 check_eq "another draw" "$(interop_draw "$P3" HL-T2 2023-05-02 "$SIM/R2.tsv")" done
-check "its delivery settles" hl7_settled 15
+check_eq "and a third" "$(interop_draw "$P3" HL-T3 2023-08-01 "$SIM/R3.tsv")" done
+check_eq "and a fourth" "$(interop_draw "$P3" HL-T4 2023-11-01 "$SIM/R4.tsv")" done
+check "their deliveries settle" hl7_settled 17
 check_eq "  ... failed: the certificate does not name the host" \
-    "$(sql "SELECT state || ' ' || (instr(last_error, 'certificate is refused') > 0) FROM deliveries WHERE channel = 'hl7' ORDER BY id DESC LIMIT 1")" "failed 1"
+    "$(sql "SELECT group_concat(state || ' ' || (instr(last_error, 'certificate is refused') > 0), ',') FROM (SELECT * FROM deliveries WHERE channel = 'hl7' ORDER BY id DESC LIMIT 3)")" "failed 1,failed 1,failed 1"
 check_eq "  ... nothing reached the receiver" "$(ls "$TX"/msg-*.hl7 | wc -l)" 1
+
+# ---------------------------------------------------------------- failed deliveries: seen, sent again
+RW_TOKEN=$ADMIN rw_req GET '/api/v1/deliveries?channel=hl7&state=failed' >/dev/null
+check_eq "admin lists the failed HL7 deliveries" "$(jqb '[.deliveries[].id] | join(",")')" \
+    "$(sql "SELECT group_concat(id) FROM (SELECT id FROM deliveries WHERE channel = 'hl7' AND state = 'failed' ORDER BY id DESC)")"
+T2=$(jqb '.deliveries[2].id')
+T3=$(jqb '.deliveries[1].id')
+check_eq "  ... the newest: HL-T4's, its error, no message" \
+    "$(jqb '.deliveries[0] | "\(.event_type) \(.last_error | test("certificate is refused")) \(has("body")) \(.message_gone) \(.superseded)"')" \
+    "result.ready true false false false"
+check_eq "  ... the erased patient's: message gone" \
+    "$(jqb '[.deliveries[] | select(.message_gone)] | length')" \
+    "$(sql "SELECT count(*) FROM deliveries WHERE channel = 'hl7' AND state = 'failed' AND body = '{\"erased\":true}'")"
+check_eq "a clinician may not list deliveries" "$(RW_TOKEN=$CLIN rw_req GET /api/v1/deliveries)" 403
+check_eq "an unknown state" "$(RW_TOKEN=$ADMIN rw_req GET '/api/v1/deliveries?state=lost')" 422
+check "clean stop" rw_stop_daemon
+# The address corrected, the failed message is sent again, to the receiver configured now.
+rw_start_daemon "$t_tmp/d" --hl7-mllp "mllps://127.0.0.1:$(cat "$TX/port")" \
+    --webhook-ca-file "$TX/cert.pem" --outbox-max-attempts 1 || { done_tests; exit 1; }
+check_eq "retry HL-T2's delivery" "$(RW_TOKEN=$ADMIN rw_req POST "/api/v1/deliveries/$T2/retry")" 200
+check_eq "  ... pending again, to the corrected address" "$(jqb '.state + " " + .destination')" \
+    "pending mllps://127.0.0.1:$(cat "$TX/port")"
+check "  ... delivered" hl7_settled 17
+check_eq "  ... the receiver got HL-T2" "$(ls "$TX"/msg-*.hl7 | wc -l) $(grep -c 'HL-T2' "$TX/msg-2.hl7")" "2 1"
+check_eq "  ... its log keeps both attempts" \
+    "$(sql "SELECT group_concat(outcome, ',') FROM delivery_attempts WHERE delivery_id = $T2")" "failed,delivered"
+check_eq "  ... audited" "$(sql "SELECT count(*) FROM audit_log WHERE action = 'retry' AND entity_type = 'delivery' AND entity_id = $T2")" 1
+check_eq "retry a delivered one: 409" "$(RW_TOKEN=$ADMIN rw_req POST "/api/v1/deliveries/$T2/retry")" 409
+check_eq "retry an unknown one: 404" "$(RW_TOKEN=$ADMIN rw_req POST /api/v1/deliveries/999999/retry)" 404
+ERASED=$(sql "SELECT min(id) FROM deliveries WHERE channel = 'hl7' AND body = '{\"erased\":true}' AND state = 'failed'")
+check_eq "retry an erased message: 409 message_gone" \
+    "$(RW_TOKEN=$ADMIN rw_req POST "/api/v1/deliveries/$ERASED/retry"; jqb .error.code)" "409message_gone"
+check_eq "lims may not retry" "$(RW_TOKEN=$LIMS rw_req POST "/api/v1/deliveries/$T2/retry")" 403
+# HL-T3's date fixed meanwhile: the correction (C) replaces the result its failed message held.
+check_eq "fix HL-T3's date" "$(RW_TOKEN=$ADMIN rw_req PATCH /api/v1/samples/HL-T3 '{"collected_at":"2023-08-02"}')" 200
+check "  ... its correction delivered" hl7_settled 18
+check_eq "  ... as C" "$(node "$RW_SRCDIR/tests/hl7/parse.mjs" "$TX/msg-3.hl7" | jq -r '.[0].obr3 + " " + .[0].obr25')" "HL-T3 C"
+check_eq "the older failed message of HL-T3: superseded, not sent again" \
+    "$(RW_TOKEN=$ADMIN rw_req POST "/api/v1/deliveries/$T3/retry"; jqb .error.code)" "409superseded"
+check_eq "retry all: neither channel nor webhook" "$(RW_TOKEN=$ADMIN rw_req POST /api/v1/deliveries/retry '{}')" 422
+check_eq "retry all: both" "$(RW_TOKEN=$ADMIN rw_req POST /api/v1/deliveries/retry '{"channel":"hl7","webhook_id":1}')" 422
+check_eq "retry all: an unknown channel" "$(RW_TOKEN=$ADMIN rw_req POST /api/v1/deliveries/retry '{"channel":"fax"}')" 422
+check_eq "retry every failed HL7 delivery: HL-T4's only (the others gone or superseded)" \
+    "$(RW_TOKEN=$ADMIN rw_req POST /api/v1/deliveries/retry '{"channel":"hl7"}'; jqb .requeued)" "2001"
+check "  ... delivered" hl7_settled 18
+check_eq "  ... the receiver got HL-T4" "$(ls "$TX"/msg-*.hl7 | wc -l) $(grep -c 'HL-T4' "$TX/msg-4.hl7")" "4 1"
+check_eq "  ... the erased and superseded ones stay failed" \
+    "$(sql "SELECT count(*) FROM deliveries WHERE channel = 'hl7' AND state = 'failed' AND body <> '{\"erased\":true}'")" 1
+check_eq "  ... audited with the count" \
+    "$(sql "SELECT json_extract(details, '\$.requeued') FROM audit_log WHERE action = 'retry' AND entity_type = 'deliveries'")" 1
+[ "$t_failed" -gt 0 ] && cat "$t_tmp/d/log" | grep -v " info " | tail -20 >&2
 check "clean stop" rw_stop_daemon
 done_tests
