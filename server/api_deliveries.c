@@ -99,26 +99,26 @@ static json_t *delivery_load_new(srv_request *req, int64_t id)
     return rows ? row : NULL;
 }
 
-/* Queues the failed deliveries chosen by `where` (over d and w, binding ?1) again from now,
- * with a fresh series of attempts (their log stays), HL7 ones to the receiver configured now.
- * The number queued, or -1. */
-static int requeue(srv_request *req, const char *where, int64_t arg)
+/* Queues again from now, with a fresh series of attempts (their log stays), the failed
+ * deliveries that can be sent again among: delivery id (0: any), of channel (NULL: any), of
+ * subscription webhook (0: any); HL7 ones to the receiver configured now. The number, or -1. */
+static int requeue(srv_request *req, int64_t id, const char *channel, int64_t webhook)
 {
-    char sql[640];
-    snprintf(
-        sql, sizeof sql,
+    sqlite3_stmt *st = srv_db_prepare(
+        req->db,
         "UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = unixepoch(), "
-        "destination = CASE channel WHEN 'hl7' THEN ?2 ELSE destination END WHERE id IN "
+        "destination = CASE channel WHEN 'hl7' THEN ?4 ELSE destination END WHERE id IN "
         "(SELECT d.id FROM deliveries d LEFT JOIN webhooks w ON w.id = d.webhook_id WHERE "
-        "d.state = 'failed' AND NOT " RETRY_BLOCKED " AND %s)",
-        where);
-    sqlite3 *db = req->db;
-    sqlite3_stmt *st = srv_db_prepare(db, sql);
+        "d.state = 'failed' AND NOT " RETRY_BLOCKED " AND (?1 = 0 OR d.id = ?1) AND (?2 IS NULL "
+        "OR d.channel = ?2) AND (?3 = 0 OR d.webhook_id = ?3))");
     if (!st)
         return -1;
-    sqlite3_bind_int64(st, 1, arg);
-    sqlite3_bind_text(st, 2, req->cfg->hl7_mllp, -1, SQLITE_STATIC);
-    int n = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db) : -1;
+    sqlite3_bind_int64(st, 1, id);
+    if (channel)
+        sqlite3_bind_text(st, 2, channel, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 3, webhook);
+    sqlite3_bind_text(st, 4, req->cfg->hl7_mllp, -1, SQLITE_STATIC);
+    int n = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(req->db) : -1;
     sqlite3_finalize(st);
     return n;
 }
@@ -151,7 +151,7 @@ static enum MHD_Result delivery_retry(srv_request *req)
             json_pack("{s:s, s:O}", "channel", json_string_value(json_object_get(d, "channel")),
                       "last_error", json_object_get(d, "last_error"));
         json_t *now = NULL;
-        if (!details || requeue(req, "d.id = ?1", id) != 1 ||
+        if (!details || requeue(req, id, NULL, 0) != 1 ||
             srv_audit(req, "retry", "delivery", id, details) ||
             !(now = delivery_load_new(req, id))) {
             if (!req->answered)
@@ -190,11 +190,7 @@ static enum MHD_Result delivery_retry_failed(srv_request *req)
     }
     if (srv_clin_begin(req))
         return srv_clin_done(req);
-    int n =
-        channel
-            ? requeue(req, !strcmp(channel, "hl7") ? "d.channel = 'hl7'" : "d.channel = 'webhook'",
-                      0)
-            : requeue(req, "d.webhook_id = ?1", webhook);
+    int n = requeue(req, 0, channel, webhook);
     json_t *details =
         channel ? json_pack("{s:s, s:i}", "channel", channel, "requeued", n)
                 : json_pack("{s:I, s:i}", "webhook_id", (json_int_t)webhook, "requeued", n);

@@ -191,6 +191,9 @@ check_eq "job.failed from a failed job" \
 sql "UPDATE deliveries SET created_at = '2020-01-01T00:00:00Z' WHERE id IN (SELECT id FROM deliveries WHERE webhook_id = $W1 AND state = 'delivered' ORDER BY id LIMIT 3)"
 sql "INSERT INTO deliveries (event_id, channel, destination, body, created_at, next_attempt_at) SELECT min(event_id), 'hl7', '127.0.0.1:1', 'MSH|pending', '2020-01-01T00:00:00Z', unixepoch() + 86400 FROM deliveries"
 recent=$(sql "SELECT count(*) FROM deliveries WHERE created_at > '2021' AND body <> '{\"pruned\":true}'")
+# The subscription whose receiver refuses us ran out of attempts (as after a long outage).
+sql "UPDATE deliveries SET state = 'failed' WHERE webhook_id = $W5"
+w5=$(sql "SELECT count(*) FROM deliveries WHERE webhook_id = $W5")
 rw_start_daemon "$D" --outbox-keep-days 30 || { done_tests; exit 1; }
 check "the old settled messages are dropped" wait_sql "SELECT count(*) FROM deliveries WHERE body = '{\"pruned\":true}'" 3
 check_eq "  ... only those" "$(sql "SELECT group_concat(id) FROM deliveries WHERE body = '{\"pruned\":true}'")" \
@@ -203,5 +206,11 @@ check_eq "the deliveries, their attempts and events stay" \
 rw_req GET "/api/v1/webhooks/$W1/deliveries?limit=100" >/dev/null
 check_eq "the delivery log shows them pruned" "$(jqb '[.deliveries[] | select(.body.pruned)] | length')" 3
 check "the log says how many" grep -q '3 delivery message(s) older than 30 days dropped' "$D/log"
+RW_TOKEN=$ADMIN rw_req GET "/api/v1/deliveries?webhook_id=$W5&state=failed" >/dev/null
+check "it has some" [ "$w5" -ge 1 ]
+check_eq "its failed deliveries listed" "$(jqb '.deliveries | length')" "$w5"
+check_eq "all sent again" "$(RW_TOKEN=$ADMIN rw_req POST /api/v1/deliveries/retry "{\"webhook_id\":$W5}"; jqb .requeued)" "200$w5"
+check_eq "  ... pending" "$(sql "SELECT count(*) FROM deliveries WHERE webhook_id = $W5 AND state = 'pending'")" "$w5"
+check_eq "a deleted subscription's: none" "$(RW_TOKEN=$ADMIN rw_req POST /api/v1/deliveries/retry "{\"webhook_id\":$W2}"; jqb .requeued)" "2000"
 check "clean stop" rw_stop_daemon
 done_tests
