@@ -1,14 +1,16 @@
 // The lab administrator's screens: users, tokens, panels of normals (upload, compare, activate
 // with the re-runs it implies), settings in force, the job queue (failures, retry), the audit
-// trail (filters, CSV) and webhook subscriptions with their deliveries. Each screen reads the
+// trail (filters, CSV), webhook subscriptions with their deliveries, and the deliveries of every
+// channel (a failed one, or all of a channel, sent again after an outage). Each screen reads the
 // API of its own resource; a screen whose API this daemon does not have says so.
 import { api, role } from './app.js';
 import { h, loading, errorBox, empty, fmt, table, messageLine } from './dom.js';
 
-export const ADMIN_PAGES = ['overview', 'users', 'tokens', 'panels', 'settings', 'jobs', 'audit', 'webhooks'];
+export const ADMIN_PAGES = ['overview', 'users', 'tokens', 'panels', 'settings', 'jobs', 'audit', 'webhooks', 'deliveries'];
 const TITLES = {
   overview: 'Administration', users: 'Users', tokens: 'API tokens', panels: 'Panels of normals',
   settings: 'Settings in force', jobs: 'Jobs', audit: 'Audit trail', webhooks: 'Webhooks',
+  deliveries: 'Deliveries',
 };
 
 function adminNav(current) {
@@ -32,7 +34,7 @@ async function frame(page, build) {
 }
 
 export function renderAdmin(page, params, rest = []) {
-  const screens = { overview, users, tokens, panels, settings, jobs, audit, webhooks };
+  const screens = { overview, users, tokens, panels, settings, jobs, audit, webhooks, deliveries };
   return frame(page, () => screens[page](params, rest));
 }
 
@@ -53,6 +55,7 @@ async function overview() {
     ['jobs', jobsFailed.jobs.length ? `${jobsFailed.jobs.length} failed job(s) to look at.` : 'No failed job.'],
     ['audit', 'Who did what and when; filter and export as CSV.'],
     ['webhooks', 'Where alerts and results are sent, and each delivery.'],
+    ['deliveries', 'Webhook and HL7 messages that failed, sent again after a receiver\'s outage.'],
   ];
   return h('ul', { class: 'admin-list' }, items.map(([p, text]) => h('li', {}, h('a', { href: `#/admin/${p}` }, TITLES[p]), ` — ${text}`)));
 }
@@ -319,4 +322,59 @@ async function webhooks(params, rest) {
   return h('div', {}, flash(),
     rows.length ? table('webhooks-table', ['Id', 'Address', 'Events', 'Deliveries', '', ''], rows, { num: [0] }) : empty('No subscription.'),
     deliveries, h('h2', {}, 'Add a subscription'), form, msg);
+}
+
+// ---------------------------------------------------------------- deliveries (both channels)
+
+// Why a failed delivery cannot be sent again, or '' when it can.
+function notRetryable(d) {
+  if (d.message_gone) return 'message no longer kept';
+  if (d.superseded) return 'superseded by a later message';
+  return '';
+}
+
+async function deliveries(params) {
+  const channel = params.get('channel') || '';
+  const state = params.has('state') ? params.get('state') : 'failed';
+  const qs = new URLSearchParams({ limit: '200' });
+  if (channel) qs.set('channel', channel);
+  if (state) qs.set('state', state);
+  const { deliveries: list } = await api(`/deliveries?${qs}`);
+  const msg = messageLine();
+  const choose = () => {
+    const n = new URLSearchParams({ channel: chan.value, state: st.value });
+    location.hash = `#/admin/deliveries?${n}`;
+  };
+  const chan = h('select', { id: 'dchannel', onchange: choose },
+    [['', 'Both'], ['hl7', 'HL7'], ['webhook', 'Webhooks']].map(([v, t]) => h('option', { value: v, selected: v === channel }, t)));
+  const st = h('select', { id: 'dstate', onchange: choose },
+    [['failed', 'Failed'], ['pending', 'Pending'], ['delivered', 'Delivered'], ['', 'All']].map(([v, t]) => h('option', { value: v, selected: v === state }, t)));
+  const filter = h('form', { class: 'filters' }, h('label', { for: 'dchannel' }, 'Channel'), chan,
+    h('label', { for: 'dstate' }, 'State'), st);
+  const retry = async (path, json) => {
+    try {
+      const r = await api(path, { method: 'POST', json });
+      sessionStorage.setItem('relapsewatch.flash', r.requeued !== undefined
+        ? `${r.requeued} failed deliver${r.requeued === 1 ? 'y' : 'ies'} queued again.` : `Delivery ${r.id} queued again.`);
+      rerender();
+    } catch (err) { msg.set(err.message); }
+  };
+  const rows = list.map((d) => h('tr', { class: d.state === 'failed' ? 'has-alert' : null, dataset: { delivery: String(d.id) } },
+    h('td', { class: 'num' }, d.id), h('td', {}, d.channel === 'hl7' ? 'HL7' : `webhook ${d.webhook_id}`),
+    h('td', {}, d.event_type), h('td', {}, h('span', { class: `status status-${d.state}` }, d.state)),
+    h('td', { class: 'num' }, d.attempts), h('td', {}, d.last_status ?? '—'), h('td', {}, fmt.time(d.created_at)),
+    h('td', { class: 'err' }, d.last_error || ''),
+    h('td', {}, d.state !== 'failed' ? '' : notRetryable(d) || h('button', { type: 'button', class: 'small',
+      onclick: () => retry(`/deliveries/${d.id}/retry`) }, `Send ${d.id} again`))));
+  const t = list.length ? h('table', { class: 'grid', id: 'deliveries-all' },
+    h('thead', {}, h('tr', {}, ['#', 'Channel', 'Event', 'State', 'Attempts', 'Last answer', 'Created', 'Error', '']
+      .map((x) => h('th', { scope: 'col' }, x)))), h('tbody', {}, rows))
+    : empty(state ? `No ${state} delivery.` : 'No delivery yet.');
+  const bulk = state === 'failed' && list.some((d) => d.channel === 'hl7' && !notRetryable(d))
+    ? h('p', {}, h('button', { type: 'button', id: 'retry-hl7', onclick: () => retry('/deliveries/retry', { channel: 'hl7' }) },
+      'Send every failed HL7 message again')) : null;
+  return h('div', {}, flash(),
+    h('p', { class: 'hint' }, 'A receiver down longer than the retries last leaves its messages failed. Once it is back, ',
+      'send them again: HL7 ones go to the receiver configured now. The messages themselves are not shown (they name patients).'),
+    filter, bulk, t, msg);
 }

@@ -24,7 +24,10 @@ big_url=$RW_URL big_pid=$RW_PID big_dir=$RW_DIR
 check_eq "large cohort seeded" "$(curl -s -H "Authorization: Bearer $big_admin" \
     "$big_url/api/v1/cohort/summary" | jq .patients_monitored)" 100000
 
-rw_start_daemon "$t_tmp/d" --workers 2 || { fail "daemon start"; done_tests; exit 1; }
+# An HL7 receiver that is down (nothing listens on port 9), one attempt each: every result's HL7
+# message fails at once, for the deliveries screen.
+rw_start_daemon "$t_tmp/d" --workers 2 --hl7-mllp 127.0.0.1:9 --outbox-max-attempts 1 ||
+    { fail "daemon start"; done_tests; exit 1; }
 admin=$RW_ADMIN_TOKEN
 RW_TOKEN=$admin
 token_of() { # ROLE LABEL -> prints the new token
