@@ -5,7 +5,11 @@
 # rejected one is retried from the persistent outbox and delivered; the AE one fails for good.
 # Every message, and GET /api/v1/samples/{accession}/hl7, is parsed by an independent parser
 # (@medplum/core, tests/hl7/parse.mjs): codes, values equal to the stored result, and an
-# identifier system full of | ^ & ~ \ that comes back whole once unescaped.
+# identifier system full of | ^ & ~ \ that comes back whole once unescaped. Then corrections
+# (retracted, reinstated, re-dated, moved, an alert retracted) reach the receiver as C or W, and
+# an erasure blanks what named the patient; HL7 over TLS (mllps://) to a second receiver, one
+# reached under a name its certificate lacks refused; and the failed deliveries, listed and sent
+# again to the corrected address (one, a superseded one refused, then every one).
 . "$RW_SRCDIR/tests/lib.sh"
 . "$RW_SRCDIR/tests/integration/interop_setup.sh"
 command -v node >/dev/null && command -v python3 >/dev/null || { echo "node/python3 missing"; exit 77; }
@@ -266,6 +270,6 @@ check_eq "  ... the erased and superseded ones stay failed" \
     "$(sql "SELECT count(*) FROM deliveries WHERE channel = 'hl7' AND state = 'failed' AND body <> '{\"erased\":true}'")" 1
 check_eq "  ... audited with the count" \
     "$(sql "SELECT json_extract(details, '\$.requeued') FROM audit_log WHERE action = 'retry' AND entity_type = 'deliveries'")" 1
-[ "$t_failed" -gt 0 ] && cat "$t_tmp/d/log" | grep -v " info " | tail -20 >&2
+[ "$t_failed" -gt 0 ] && grep -v " info " "$t_tmp/d/log" | tail -20 >&2 # why, for the reader of the log
 check "clean stop" rw_stop_daemon
 done_tests
