@@ -4,7 +4,9 @@
 # (the secret is shown once and stored sealed), a result's event fails, the daemon restarts,
 # and the persistent outbox delivers it on the retry; the delivery log shows both attempts.
 # Alerts raised and acknowledged arrive too; a refused write (a second acknowledgement) sends
-# nothing; a subscription gets only its event types, from its creation on; DELETE stops it.
+# nothing; a subscription gets only its event types, from its creation on; a retraction comes as
+# result.corrected; DELETE stops it. At the end: old settled messages are pruned at start-up
+# (--outbox-keep-days), and a subscription's failed deliveries are sent again.
 . "$RW_SRCDIR/tests/lib.sh"
 . "$RW_SRCDIR/tests/integration/interop_setup.sh"
 command -v python3 >/dev/null || { echo "python3 missing"; exit 77; }
