@@ -38,19 +38,8 @@ static const char *const states[] = {"pending", "delivered", "failed", NULL};
 /* Why a failed delivery cannot be sent again (a condition on d and w, the subscription). */
 #define RETRY_BLOCKED "(" GONE " OR " SUPERSEDED " OR w.deleted_at IS NOT NULL)"
 
-/* SQLite's 0/1 of message_gone and superseded as JSON booleans, in every row of rows. */
-static void booleans(json_t *rows)
-{
-    static const char *const keys[] = {"message_gone", "superseded"};
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        for (int k = 0; k < 2; k++)
-            json_object_set_new(row, keys[k],
-                                json_boolean(json_integer_value(json_object_get(row, keys[k]))));
-    }
-}
+/* The 0/1 columns of DELIVERY_COLUMNS, answered as JSON booleans. */
+static const char *const delivery_booleans[] = {"message_gone", "superseded", NULL};
 
 static enum MHD_Result delivery_list(srv_request *req)
 {
@@ -74,7 +63,7 @@ static enum MHD_Result delivery_list(srv_request *req)
         "(?3 = 0 OR d.webhook_id = ?3) AND d.id < ?4 ORDER BY d.id DESC LIMIT ?5",
         args);
     json_decref(args);
-    booleans(rows);
+    srv_rows_booleans(rows, delivery_booleans);
     return srv_reply_page(req, "deliveries", rows, limit, "id", NULL);
 }
 
@@ -89,7 +78,7 @@ static json_t *delivery_load_new(srv_request *req, int64_t id)
         "WHERE d.id = ?",
         args);
     json_decref(args);
-    booleans(rows);
+    srv_rows_booleans(rows, delivery_booleans);
     json_t *row = json_incref(json_array_get(rows, 0));
     json_decref(rows);
     if (!rows)

@@ -264,20 +264,18 @@ static enum MHD_Result result_list(srv_request *req)
     sync_params p;
     if (sync_params_read(req, &p))
         return srv_validate_done(req);
-    json_t *row, *rows = sync_rows_new(
-                     req, &p,
-                     "SELECT r.sample_id, s.accession, s.patient_id, r.assay, r.job_id, r.call, "
-                     "r.strong, r.ratio, r.ratio_low, r.ratio_high, r.z, r.computed_at, "
-                     "r.updated_at, '/api/v1/samples/' || s.accession || '/profile' AS "
-                     "profile_url FROM results r JOIN samples s ON s.id = r.sample_id "
-                     "WHERE r.sample_id > ?1 AND (?2 IS NULL OR r.updated_at >= ?2) "
-                     "AND (?3 = 0 OR s.patient_id = ?3) AND ?5 IS NULL "
-                     "ORDER BY r.sample_id LIMIT ?4",
-                     NULL);
-    size_t i;
-    json_array_foreach(rows, i, row) /* stored 0/1: a JSON boolean, as in the profile */
-        json_object_set_new(row, "strong",
-                            json_boolean(json_integer_value(json_object_get(row, "strong"))));
+    json_t *rows =
+        sync_rows_new(req, &p,
+                      "SELECT r.sample_id, s.accession, s.patient_id, r.assay, r.job_id, r.call, "
+                      "r.strong, r.ratio, r.ratio_low, r.ratio_high, r.z, r.computed_at, "
+                      "r.updated_at, '/api/v1/samples/' || s.accession || '/profile' AS "
+                      "profile_url FROM results r JOIN samples s ON s.id = r.sample_id "
+                      "WHERE r.sample_id > ?1 AND (?2 IS NULL OR r.updated_at >= ?2) "
+                      "AND (?3 = 0 OR s.patient_id = ?3) AND ?5 IS NULL "
+                      "ORDER BY r.sample_id LIMIT ?4",
+                      NULL);
+    /* stored 0/1: a JSON boolean, as in the profile */
+    srv_rows_booleans(rows, (const char *const[]){"strong", NULL});
     if (rows && srv_audit_read(req, "results", 0)) { /* a bulk read: traced, or not served */
         json_decref(rows);
         return MHD_YES;

@@ -25,19 +25,8 @@ static const char *const user_roles[] = {"clinician", "viewer", "admin", NULL};
     "coalesce(f.failures, 0) >= ?1 AS locked, u.created_at, u.updated_at, u.last_signin_at "       \
     "FROM users u LEFT JOIN signin_failures f ON f.kind = 'name' AND f.key = u.name "
 
-/* 0/1 columns as JSON booleans, in every row of rows (borrowed). */
-static void booleans(json_t *rows)
-{
-    static const char *const keys[] = {"must_change_password", "disabled", "locked"};
-    size_t i;
-    json_t *row;
-    json_array_foreach(rows, i, row)
-    {
-        for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
-            json_object_set_new(
-                row, keys[k], json_boolean(json_integer_value(json_object_get(row, keys[k])) != 0));
-    }
-}
+/* The 0/1 columns of USER_SELECT, answered as JSON booleans. */
+static const char *const user_booleans[] = {"must_change_password", "disabled", "locked", NULL};
 
 /* The user `id` as a new object, or NULL (none, or an SQL error: *failed set). */
 static json_t *user_get_new(srv_request *req, int64_t id, int *failed)
@@ -48,7 +37,7 @@ static json_t *user_get_new(srv_request *req, int64_t id, int *failed)
     json_decref(args);
     *failed = rows == NULL;
     if (rows && json_array_size(rows) == 1) {
-        booleans(rows);
+        srv_rows_booleans(rows, user_booleans);
         row = json_incref(json_array_get(rows, 0));
     }
     json_decref(rows);
@@ -68,7 +57,7 @@ static enum MHD_Result list_users(srv_request *req)
                               req->db, USER_SELECT "WHERE u.id > ?2 ORDER BY u.id LIMIT ?3", args)
                         : NULL;
     json_decref(args);
-    booleans(rows);
+    srv_rows_booleans(rows, user_booleans);
     return srv_reply_page(req, "users", rows, limit, "id", NULL);
 }
 

@@ -156,8 +156,10 @@ static int hl7_queue(srv_outbox *o, int64_t event_id, srv_hl7_ctx *ctx, int64_t 
     else
         snprintf(record, sizeof record, "result %" PRId64 " %" PRId64, sample_id, patient_id);
     int sent = hl7_sent(o->conn, event_id, record);
-    if (sent < 0 || (wrong && !sent))
-        return sent < 0 ? -1 : 0;
+    if (sent < 0)
+        return -1;
+    if (wrong && !sent) /* nothing to post as wrong */
+        return 0;
     ctx->status = wrong ? SRV_HL7_WRONG : sent ? SRV_HL7_CORRECTED : SRV_HL7_FINAL;
     char *text = NULL;
     srv_status st = alert_id ? srv_hl7_alert(o->conn, ctx, alert_id, &text)
@@ -498,23 +500,18 @@ static void prune(srv_outbox *o)
     if (!o->cfg->outbox_keep_days || (o->pruned_at && now - o->pruned_at < PRUNE_EVERY))
         return;
     o->pruned_at = now;
-    char cutoff[32], sql[400];
-    time_t t = time(NULL) - (time_t)o->cfg->outbox_keep_days * 86400;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(cutoff, sizeof cutoff, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    snprintf(sql, sizeof sql,
-             "UPDATE deliveries SET body = '{\"pruned\":true}' WHERE id IN (SELECT id FROM "
-             "deliveries WHERE state <> 'pending' AND body <> '{\"pruned\":true}' AND created_at < "
-             "?1 LIMIT %d)",
-             PRUNE_BATCH);
     long total = 0;
     int n = -1;
     do {
-        sqlite3_stmt *st = srv_db_prepare(o->conn, sql);
+        sqlite3_stmt *st = srv_db_prepare(
+            o->conn, "UPDATE deliveries SET body = '{\"pruned\":true}' WHERE id IN (SELECT id "
+                     "FROM deliveries WHERE state <> 'pending' AND body <> '{\"pruned\":true}' "
+                     "AND created_at < strftime('%Y-%m-%dT%H:%M:%SZ', 'now', -?1 || ' days') "
+                     "LIMIT ?2)");
         if (!st)
             break;
-        sqlite3_bind_text(st, 1, cutoff, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 1, o->cfg->outbox_keep_days);
+        sqlite3_bind_int(st, 2, PRUNE_BATCH);
         n = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(o->conn) : -1;
         sqlite3_finalize(st);
         total += n > 0 ? n : 0;

@@ -215,6 +215,18 @@ json_t *srv_col_text_new(sqlite3_stmt *st, int i)
                : json_string((const char *)sqlite3_column_text(st, i));
 }
 
+void srv_rows_booleans(json_t *rows, const char *const *keys)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row)
+    {
+        for (const char *const *k = keys; *k; k++)
+            json_object_set_new(row, *k,
+                                json_boolean(json_integer_value(json_object_get(row, *k)) != 0));
+    }
+}
+
 srv_status srv_row_packed(sqlite3 *db, const char *sql, int64_t id,
                           json_t *(*pack)(sqlite3_stmt *st), json_t **out)
 {

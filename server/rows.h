@@ -45,6 +45,9 @@ json_t *srv_rows_of_ids_new(sqlite3 *db, sqlite3_stmt *ids,
 
 /* Column i of the current row of st as a JSON string, or null when NULL (new). */
 json_t *srv_col_text_new(sqlite3_stmt *st, int i);
+/* The 0/1 values SQLite stores for the NULL-terminated keys, as JSON booleans, in every object of
+ * rows (an array, or NULL: nothing to do). */
+void srv_rows_booleans(json_t *rows, const char *const *keys);
 
 /* ---------------------------------------------------------------- JSON text from rows */
 
